@@ -1,0 +1,51 @@
+// `maas config view|get|set|path`: the config file in MAAS_HOME.
+import type { Command } from 'commander';
+import type { Run } from '../program.js';
+import { CONFIG_KEYS, getConfigValue, type ConfigKey } from '../../core/config.js';
+import { MaasError } from '../../core/errors.js';
+
+function checkKey(key: string): ConfigKey {
+  if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
+    throw new MaasError('USAGE', `unknown config key "${key}"`, { hint: `known keys: ${CONFIG_KEYS.join(', ')}` });
+  }
+  return key as ConfigKey;
+}
+
+export function define(program: Command, run: Run): void {
+  const config = program.command('config').description('show or change settings in $MAAS_HOME/config.yaml');
+  config
+    .command('view')
+    .description('print the effective config file')
+    .action(
+      run(async (ctx) => ({
+        data: { file: ctx.home.configFile, home: ctx.home.root, config: ctx.config },
+        text: () => `# ${ctx.home.configFile}\n${JSON.stringify(ctx.config, null, 2)}`,
+      })),
+    );
+  config
+    .command('path')
+    .description('print where maas keeps its files')
+    .action(run(async (ctx) => ({ data: { home: ctx.home.root, config: ctx.home.configFile, registry: ctx.home.registryDb }, text: () => ctx.home.configFile })));
+  config
+    .command('get <key>')
+    .description(`print one setting (${CONFIG_KEYS.join(', ')})`)
+    .action(
+      run(async (ctx, key: string) => {
+        const k = checkKey(key);
+        const value = getConfigValue(ctx.config, k);
+        if (value === undefined) throw new MaasError('NOT_FOUND', `"${k}" is not set`, { hint: `set it with \`maas config set ${k} VALUE\`` });
+        return { data: { key: k, value }, text: () => value, names: [value] };
+      }),
+    );
+  config
+    .command('set <key> <value>')
+    .description('change one setting')
+    .action(
+      run(async (ctx, key: string, value: string) => {
+        const k = checkKey(key);
+        const { writeConfigValue } = await import('../../core/config-write.js');
+        await writeConfigValue(ctx.home, k, value);
+        return { data: { key: k, value }, text: () => `${k} = ${value}` };
+      }),
+    );
+}

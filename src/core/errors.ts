@@ -1,0 +1,217 @@
+// The single error type of maas, its exit codes, and the mapping of system errors to hints.
+
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  CHECK_FAILED: 3,
+  NOT_FOUND: 4,
+  CONFLICT: 5,
+  UNAVAILABLE: 6,
+  TIMEOUT: 7,
+  KUBERNETES: 8,
+  INTERRUPTED: 130,
+} as const;
+
+export type ErrorCode =
+  | 'FAILURE'
+  | 'USAGE'
+  | 'VALIDATION'
+  | 'CHECK_FAILED'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'IN_USE'
+  | 'UNAVAILABLE'
+  | 'TIMEOUT'
+  | 'KUBERNETES'
+  | 'INTERRUPTED'
+  | 'INTERNAL';
+
+const EXIT_BY_CODE: Record<ErrorCode, number> = {
+  FAILURE: EXIT.FAILURE,
+  USAGE: EXIT.USAGE,
+  VALIDATION: EXIT.USAGE,
+  CHECK_FAILED: EXIT.CHECK_FAILED,
+  NOT_FOUND: EXIT.NOT_FOUND,
+  CONFLICT: EXIT.CONFLICT,
+  IN_USE: EXIT.CONFLICT,
+  UNAVAILABLE: EXIT.UNAVAILABLE,
+  TIMEOUT: EXIT.TIMEOUT,
+  KUBERNETES: EXIT.KUBERNETES,
+  INTERRUPTED: EXIT.INTERRUPTED,
+  INTERNAL: EXIT.FAILURE,
+};
+
+export interface MaasErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  /** Structured data for machine output (e.g. the list of validation problems). */
+  details?: unknown;
+}
+
+export class MaasError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options: MaasErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MaasError';
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+
+  get exitCode(): number {
+    return EXIT_BY_CODE[this.code];
+  }
+
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { code: this.code, message: this.message };
+    if (this.hint) out.hint = this.hint;
+    if (this.details !== undefined) out.details = this.details;
+    const cause = this.cause instanceof Error ? this.cause.message : undefined;
+    if (cause && cause !== this.message) out.cause = cause;
+    return out;
+  }
+}
+
+export function isMaasError(e: unknown): e is MaasError {
+  return e instanceof MaasError;
+}
+
+interface SystemErrorLike {
+  code?: unknown;
+  errno?: unknown;
+  syscall?: unknown;
+  path?: unknown;
+  address?: unknown;
+  port?: unknown;
+  message?: unknown;
+  response?: { status?: unknown; statusCode?: unknown; data?: unknown; body?: unknown };
+  statusCode?: unknown;
+  body?: unknown;
+  isAxiosError?: unknown;
+  config?: { url?: unknown; baseURL?: unknown };
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+}
+
+/** Kubernetes Status body -> message, used for client-node ApiException and raw HTTP answers. */
+function kubeStatusMessage(body: unknown): string {
+  if (typeof body === 'string') {
+    try {
+      return kubeStatusMessage(JSON.parse(body) as unknown);
+    } catch {
+      return body.slice(0, 300);
+    }
+  }
+  if (body && typeof body === 'object' && 'message' in body) return str((body as { message: unknown }).message);
+  return '';
+}
+
+/**
+ * Central handler: any thrown value becomes a MaasError whose message says what went wrong and
+ * whose hint says what to do next.
+ */
+export function toMaasError(e: unknown): MaasError {
+  if (e instanceof MaasError) return e;
+  if (!(e instanceof Error) && (typeof e !== 'object' || e === null)) {
+    return new MaasError('INTERNAL', `unexpected failure: ${String(e)}`);
+  }
+  const err = e as SystemErrorLike & Error;
+  const code = str(err.code);
+  const where = str(err.path) || [str(err.address), str(err.port)].filter(Boolean).join(':') || str(err.config?.url);
+  switch (code) {
+    case 'ENOENT':
+      return new MaasError('NOT_FOUND', `no such file or directory: ${where || err.message}`, {
+        hint: 'check the path; relative paths are resolved from the current directory',
+        cause: e,
+      });
+    case 'EACCES':
+    case 'EPERM':
+      return new MaasError('FAILURE', `permission denied: ${where || err.message}`, {
+        hint: 'check file permissions, or point MAAS_HOME at a directory you can write',
+        cause: e,
+      });
+    case 'EISDIR':
+      return new MaasError('USAGE', `expected a file but found a directory: ${where}`, { cause: e });
+    case 'ENOSPC':
+      return new MaasError('FAILURE', 'no space left on device', { hint: 'free disk space, then retry; nothing was committed', cause: e });
+    case 'ECONNREFUSED':
+      return new MaasError('UNAVAILABLE', `connection refused${where ? ` by ${where}` : ''}`, {
+        hint: 'is the server running? `maas status` shows deployments; for a cluster check --kubeconfig/--context',
+        cause: e,
+      });
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new MaasError('UNAVAILABLE', `connection lost${where ? ` to ${where}` : ''}`, { hint: 'retry; if it persists see `maas logs`', cause: e });
+    case 'ETIMEDOUT':
+    case 'ECONNABORTED':
+      return new MaasError('TIMEOUT', `timed out${where ? ` talking to ${where}` : ''}`, { hint: 'retry, or raise --timeout', cause: e });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new MaasError('UNAVAILABLE', `host not found${where ? `: ${where}` : ''}`, { hint: 'check the URL or the cluster address in your kubeconfig', cause: e });
+    case 'CERT_HAS_EXPIRED':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return new MaasError('UNAVAILABLE', `TLS verification failed: ${err.message}`, {
+        hint: 'check certificate-authority-data in your kubeconfig, or the server URL',
+        cause: e,
+      });
+    case 'SQLITE_BUSY':
+    case 'SQLITE_LOCKED':
+      return new MaasError('UNAVAILABLE', 'the registry is busy (another maas process holds a lock)', { hint: 'retry in a moment', cause: e });
+    case 'SQLITE_CORRUPT':
+    case 'SQLITE_NOTADB':
+      return new MaasError('FAILURE', 'the registry database is damaged or not a maas registry', {
+        hint: 'check MAAS_HOME; restore registry.db from a backup',
+        cause: e,
+      });
+    case 'SQLITE_READONLY':
+      return new MaasError('FAILURE', 'the registry is read-only', { hint: 'check permissions on MAAS_HOME', cause: e });
+    default:
+      break;
+  }
+  const status = Number(err.response?.status ?? err.response?.statusCode ?? err.statusCode ?? (typeof err.code === 'number' ? err.code : NaN));
+  if (Number.isFinite(status) && status >= 400) {
+    const body = err.response?.data ?? err.response?.body ?? err.body;
+    return fromHttpStatus(status, kubeStatusMessage(body) || err.message, e);
+  }
+  return new MaasError('INTERNAL', err.message || String(e), { cause: e });
+}
+
+/** Maps an HTTP status from a model server or the Kubernetes API to a MaasError with a hint. */
+export function fromHttpStatus(status: number, message: string, cause?: unknown): MaasError {
+  switch (status) {
+    case 400:
+      return new MaasError('USAGE', `bad request: ${message}`, { cause });
+    case 401:
+      return new MaasError('KUBERNETES', `unauthorized: ${message}`, {
+        hint: 'your credentials were rejected; refresh the token or client certificate in your kubeconfig',
+        cause,
+      });
+    case 403:
+      return new MaasError('KUBERNETES', `forbidden: ${message}`, {
+        hint: 'your account lacks a permission; apply manifests/rbac.yaml or ask an admin for the verb and resource named above',
+        cause,
+      });
+    case 404:
+      return new MaasError('NOT_FOUND', `not found: ${message}`, { cause });
+    case 409:
+      return new MaasError('CONFLICT', `conflict: ${message}`, { hint: 'someone else changed the object; re-run the command to converge', cause });
+    case 413:
+      return new MaasError('USAGE', `request too large: ${message}`, { hint: 'send fewer rows per request, or use --data-ref', cause });
+    case 422:
+      return new MaasError('KUBERNETES', `rejected as invalid: ${message}`, { hint: 'the field named above is invalid for this cluster version', cause });
+    case 503:
+      return new MaasError('UNAVAILABLE', `service unavailable: ${message}`, { hint: 'the server is not ready yet; retry, or check `maas status`', cause });
+    default:
+      if (status >= 500) return new MaasError('UNAVAILABLE', `server error ${status}: ${message}`, { hint: 'retry; if it persists check the server logs', cause });
+      return new MaasError('FAILURE', `HTTP ${status}: ${message}`, { cause });
+  }
+}
