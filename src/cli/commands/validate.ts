@@ -1,0 +1,44 @@
+// `maas validate FILE...`: schema and semantic checks of model descriptions; writes nothing.
+import type { Command } from 'commander';
+import type { Run } from '../program.js';
+import { EXIT } from '../../core/errors.js';
+import { formatProblem } from '../problems.js';
+
+interface ValidateOptions {
+  artifactCheck?: boolean;
+}
+
+export function define(program: Command, run: Run): void {
+  program
+    .command('validate <files...>')
+    .description('check model descriptions (every problem, located); `-` reads stdin')
+    .option('--no-artifact-check', 'do not require file: artifacts to exist')
+    .action(
+      run(async (ctx, files: string[], opts: ValidateOptions) => {
+        const { checkModelFiles, readStream } = await import('../../spec/load.js');
+        const { models, problems } = await checkModelFiles(files, {
+          cwd: ctx.io.cwd,
+          checkArtifact: opts.artifactCheck !== false,
+          readStdin: (max) => readStream(ctx.io.stdin, max),
+        });
+        const valid = problems.length === 0;
+        const ids = models.map((m) => `${m.description.metadata.name}@${m.description.metadata.version}`);
+        const data = {
+          valid,
+          files,
+          models: models.map((m, i) => ({ id: ids[i], file: m.file, document: m.index + 1 })),
+          problems,
+        };
+        const fileCount = new Set(problems.map((p) => p.file)).size;
+        return {
+          data,
+          names: valid ? ids : [],
+          exitCode: valid ? EXIT.OK : EXIT.USAGE,
+          text: (style) =>
+            valid
+              ? `${style.green('✓')} ${models.length} model${models.length === 1 ? '' : 's'} valid: ${ids.join(', ')}`
+              : `${problems.map((p) => formatProblem(p, style)).join('')}${style.red(`${problems.length} problem${problems.length === 1 ? '' : 's'}`)} in ${fileCount} file${fileCount === 1 ? '' : 's'}`,
+        };
+      }),
+    );
+}

@@ -1,0 +1,172 @@
+// Reads model description files (or stdin) and validates them: every problem of every file in
+// one pass. `loadModelFiles` throws a VALIDATION error listing them; `checkModelFiles` returns them.
+import { open } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { MaasError } from '../core/errors.js';
+import type { Problem } from '../cli/problems.js';
+import type { ModelDescription } from './schema.js';
+import { MAX_SPEC_BYTES, fileProblem, type SourcePosition } from './parse.js';
+import { validateModelText } from './validate.js';
+
+/** How stdin is named on the command line and in problems. */
+export const STDIN_PATH = '-';
+export const STDIN_LABEL = '<stdin>';
+
+/** Reads a stream up to `max` bytes (more is cut off; callers compare the length to detect it). */
+export async function readStream(stream: NodeJS.ReadableStream, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    chunks.push(buf);
+    total += buf.length;
+    if (total >= max) break;
+  }
+  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
+}
+
+export interface LoadedModel {
+  /** The file as given (relative paths stay relative), or `<stdin>`. */
+  file: string;
+  /** 0-based index of the document in its file. */
+  index: number;
+  description: ModelDescription;
+  /** Absolute path of the artifact for `file:` URIs. */
+  artifactPath?: string;
+}
+
+export interface LoadOptions {
+  /** Whether `file:` artifacts must exist (default true). */
+  checkArtifact?: boolean;
+  /** Directory that relative paths on the command line resolve from. */
+  cwd: string;
+  /** Reads stdin for `-`; when absent, `-` is a problem. */
+  readStdin?: (maxBytes: number) => Promise<string>;
+  /** Existence test for artifacts (tests); defaults to the real filesystem. */
+  isFile?: (absPath: string) => boolean;
+}
+
+export interface CheckResult {
+  models: LoadedModel[];
+  problems: Problem[];
+}
+
+/** Reads at most `max` + 1 bytes, so an oversized file is detected without reading it whole. */
+async function readBounded(path: string, max: number): Promise<{ text: string } | { tooLarge: true } | { directory: true }> {
+  const handle = await open(path, 'r');
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) return { directory: true };
+    if (stat.isFile() && stat.size > max) return { tooLarge: true };
+    const buf = Buffer.alloc(max + 1);
+    let length = 0;
+    while (length < buf.length) {
+      const { bytesRead } = await handle.read(buf, length, buf.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > max) return { tooLarge: true };
+    return { text: buf.subarray(0, length).toString('utf8') };
+  } finally {
+    await handle.close();
+  }
+}
+
+function readFailure(label: string, e: unknown): Problem {
+  const code = (e as { code?: unknown }).code;
+  if (code === 'ENOENT') return fileProblem(label, 'no such file', 'check the path; relative paths resolve from the current directory');
+  if (code === 'EACCES' || code === 'EPERM') return fileProblem(label, 'permission denied', 'check the file permissions');
+  return fileProblem(label, `cannot read file: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+const tooLarge = (label: string): Problem => fileProblem(label, `file is larger than ${MAX_SPEC_BYTES / 1024 / 1024} MiB`, 'a model description is a small YAML file; keep data and artifacts in separate files');
+
+async function readSource(path: string, opts: LoadOptions): Promise<{ label: string; baseDir: string; text?: string; problem?: Problem }> {
+  if (path === STDIN_PATH) {
+    if (!opts.readStdin) return { label: STDIN_LABEL, baseDir: opts.cwd, problem: fileProblem(STDIN_LABEL, 'reading a description from stdin is not supported here') };
+    const text = await opts.readStdin(MAX_SPEC_BYTES + 1);
+    if (Buffer.byteLength(text) > MAX_SPEC_BYTES) return { label: STDIN_LABEL, baseDir: opts.cwd, problem: tooLarge(STDIN_LABEL) };
+    return { label: STDIN_LABEL, baseDir: opts.cwd, text };
+  }
+  const abs = resolve(opts.cwd, path);
+  const base = { label: path, baseDir: dirname(abs) };
+  try {
+    const r = await readBounded(abs, MAX_SPEC_BYTES);
+    if ('directory' in r) return { ...base, problem: fileProblem(path, 'is a directory, not a file', 'name the YAML files, e.g. `models/*.yaml`') };
+    if ('tooLarge' in r) return { ...base, problem: tooLarge(path) };
+    return { ...base, text: r.text };
+  } catch (e) {
+    return { ...base, problem: readFailure(path, e) };
+  }
+}
+
+/** Validates every document of every file; never throws for bad input. */
+export async function checkModelFiles(paths: readonly string[], opts: LoadOptions): Promise<CheckResult> {
+  const models: LoadedModel[] = [];
+  const positions = new Map<LoadedModel, SourcePosition>();
+  const problems: Problem[] = [];
+  let stdinUsed = false;
+  for (const path of paths) {
+    if (path === STDIN_PATH) {
+      if (stdinUsed) continue;
+      stdinUsed = true;
+    }
+    const source = await readSource(path, opts);
+    if (source.problem) {
+      problems.push(source.problem);
+      continue;
+    }
+    const checked = validateModelText(source.text ?? '', {
+      file: source.label,
+      baseDir: source.baseDir,
+      checkArtifact: opts.checkArtifact !== false,
+      ...(opts.isFile ? { isFile: opts.isFile } : {}),
+    });
+    problems.push(...checked.problems);
+    for (const d of checked.documents) {
+      if (!d.description) continue;
+      const model: LoadedModel = { file: source.label, index: d.index, description: d.description, ...(d.artifactPath !== undefined ? { artifactPath: d.artifactPath } : {}) };
+      models.push(model);
+      positions.set(model, d.identityAt);
+    }
+  }
+  problems.push(...duplicateIdentities(models, positions));
+  return { models, problems };
+}
+
+/** The same name@version twice in one run is ambiguous: which one would be registered? */
+function duplicateIdentities(models: readonly LoadedModel[], positions: Map<LoadedModel, SourcePosition>): Problem[] {
+  const seen = new Map<string, LoadedModel>();
+  const out: Problem[] = [];
+  for (const m of models) {
+    const id = `${m.description.metadata.name}@${m.description.metadata.version}`;
+    const first = seen.get(id);
+    if (!first) {
+      seen.set(id, m);
+      continue;
+    }
+    out.push({
+      file: m.file,
+      line: positions.get(m)?.line ?? 1,
+      column: positions.get(m)?.column ?? 1,
+      path: 'metadata.version',
+      message: `${id} is described twice (document ${first.index + 1} of ${first.file} and document ${m.index + 1} of ${m.file})`,
+      hint: 'give each description its own version',
+    });
+  }
+  return out;
+}
+
+/** Validates and returns every model; throws VALIDATION (exit 2) listing all problems otherwise. */
+export async function loadModelFiles(paths: readonly string[], opts: LoadOptions): Promise<LoadedModel[]> {
+  if (paths.length === 0) throw new MaasError('USAGE', 'no model description file given', { hint: 'name one or more YAML files, e.g. `model.yaml`' });
+  const { models, problems } = await checkModelFiles(paths, opts);
+  if (problems.length > 0) {
+    const files = [...new Set(problems.map((p) => p.file))];
+    throw new MaasError('VALIDATION', `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${files.join(', ')}`, {
+      details: { problems },
+      hint: 'fix the problems listed above; `maas validate` checks files without changing anything, `maas explain <field>` documents each field',
+    });
+  }
+  return models;
+}
