@@ -1,10 +1,12 @@
 // The Registry interface: what maas stores about models (and, later, deployments and
 // compositions). The embedded SQLite backend implements it; a remote backend can later.
+import type { DeploymentStore } from '../deployments/types.js';
 import type { ModelDescription, TaskKind, FeatureType } from '../spec/schema.js';
 
 export interface ArtifactRef {
-  /** `sha256:<hex>` of the artifact bytes. */
+  /** `sha256:<hex>` of the artifact bytes; empty for a remote artifact whose description gave none. */
   digest: string;
+  /** Size in bytes; 0 when unknown (remote artifacts are not fetched at registration). */
   size: number;
   /** Absolute path of the blob in the content-addressed store (local artifacts only). */
   path?: string;
@@ -63,7 +65,9 @@ export interface SearchHit {
   version: string;
   task: TaskKind;
   algorithm: string;
+  /** In [0, 1]: metric margins, advertised QoS, resource headroom and text relevance. */
   score: number;
+  registeredAt: string;
   /** Human reasons, e.g. `accuracy 0.94 >= 0.9`. */
   reasons: string[];
 }
@@ -76,19 +80,42 @@ export interface NearMiss {
 }
 
 export interface SearchResult {
+  /** The best `limit` matches, best first. */
   hits: SearchHit[];
+  /** How many versions matched in total (hits may be cut by `limit`). */
+  total: number;
   nearMisses?: NearMiss[];
   /** How many versions were considered. */
   scanned: number;
 }
 
+/** Where an artifact comes from, as registration knows it. */
+export interface ArtifactSource {
+  /** The URI the description names. */
+  uri: string;
+  /** Absolute local path for `file:` URIs (relative URIs resolved from the description file). */
+  path?: string;
+  /** Expected `sha256:<hex>` from the description; a mismatch fails registration. */
+  digest?: string;
+}
+
 export interface Registry {
+  /** Puts a local artifact into the store (content-addressed) or records a remote one by URI. */
+  storeArtifact(source: ArtifactSource): Promise<ArtifactRef>;
+  /**
+   * Stores an immutable version. Identical content again is a no-op (`created: false`); different
+   * content under an existing name@version throws CONFLICT.
+   */
   registerModel(description: ModelDescription, artifact: ArtifactRef): Promise<RegisterOutcome>;
   getModel(name: string, version?: string): Promise<ModelVersionRecord | undefined>;
   listModels(): Promise<ModelSummary[]>;
   listVersions(name: string): Promise<ModelVersionRecord[]>;
-  /** Throws IN_USE when something depends on the version. */
+  /** What depends on a version (deployments, compositions), as human-readable references. */
+  dependents(name: string, version: string): Promise<string[]>;
+  /** Throws NOT_FOUND when missing and IN_USE when something depends on the version. */
   deleteModel(name: string, version: string): Promise<void>;
   searchModels(request: SearchRequest): Promise<SearchResult>;
+  /** Deployment records (the registry also tracks what is deployed where). */
+  readonly deployments: DeploymentStore;
   close(): void;
 }

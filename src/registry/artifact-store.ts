@@ -1,0 +1,94 @@
+// Content-addressed artifact store: blobs/sha256/<hex>. A local file is hashed while it is copied
+// to a temporary file inside the store, then renamed into place. rename(2) is atomic, so
+// concurrent registrations of the same bytes both succeed and leave one intact blob.
+// Remote artifacts (https, s3, gs, ...) are recorded by URI without being fetched: their digest is
+// the one the description declares, or empty when it declares none, and their size is 0 (unknown).
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { MaasError } from '../core/errors.js';
+import type { ArtifactRef, ArtifactSource } from './registry.js';
+
+const DIGEST = /^sha256:([a-f0-9]{64})$/;
+
+/** Path of the blob for a `sha256:<hex>` digest. */
+export function blobPath(blobsDir: string, digest: string): string {
+  const m = DIGEST.exec(digest);
+  if (!m) throw new MaasError('VALIDATION', `"${digest}" is not a sha256 digest`, { hint: 'digests look like sha256:<64 hex digits>' });
+  return join(blobsDir, m[1] as string);
+}
+
+function localPath(source: ArtifactSource): string | undefined {
+  if (source.path) return source.path;
+  if (!source.uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(source.uri);
+  } catch (e) {
+    throw new MaasError('VALIDATION', `artifact URI ${source.uri} is not an absolute file URI`, {
+      hint: 'relative file URIs are resolved from the description file; register through `maas register FILE`',
+      cause: e,
+    });
+  }
+}
+
+export async function storeArtifact(blobsDir: string, source: ArtifactSource): Promise<ArtifactRef> {
+  if (source.digest !== undefined && !DIGEST.test(source.digest)) {
+    throw new MaasError('VALIDATION', `artifact digest "${source.digest}" is not a sha256 digest`, { hint: 'write it as sha256:<64 lowercase hex digits>' });
+  }
+  const path = localPath(source);
+  if (path === undefined) return { digest: source.digest ?? '', size: 0, uri: source.uri };
+
+  await mkdir(blobsDir, { recursive: true });
+  const temp = join(blobsDir, `.incoming-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const hash = createHash('sha256');
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(createReadStream(path), tap, createWriteStream(temp, { flags: 'wx' }));
+  } catch (e) {
+    await unlink(temp).catch(() => undefined);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR') {
+      throw new MaasError('VALIDATION', `artifact ${source.uri} cannot be read: ${code === 'ENOENT' ? 'no such file' : 'it is a directory'} (${path})`, {
+        hint: 'check spec.artifact.uri; relative file URIs resolve from the description file',
+        cause: e,
+      });
+    }
+    throw e;
+  }
+  const digest = `sha256:${hash.digest('hex')}`;
+  if (source.digest !== undefined && source.digest !== digest) {
+    await unlink(temp).catch(() => undefined);
+    throw new MaasError('VALIDATION', `artifact ${source.uri} has digest ${digest}, but the description declares ${source.digest}`, {
+      hint: 'the file changed since the digest was written: fix spec.artifact.digest or point the URI at the right file',
+    });
+  }
+  const final = blobPath(blobsDir, digest);
+  if (await exists(final)) {
+    await unlink(temp).catch(() => undefined);
+  } else {
+    // Blobs are immutable; read-only makes accidental edits fail loudly.
+    await chmod(temp, 0o444);
+    await rename(temp, final);
+  }
+  return { digest, size, path: final, uri: source.uri };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

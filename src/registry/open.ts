@@ -1,0 +1,33 @@
+// Opens the registry for a MAAS_HOME. The embedded SQLite file is the default; `location` is the
+// seam for the config's `registry:` setting (`file://...` picks another database file, and a
+// remote `https://...` backend with the same Registry interface plugs in here).
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MaasError } from '../core/errors.js';
+import type { MaasHome } from '../core/home.js';
+import type { Registry } from './registry.js';
+
+export interface OpenOptions {
+  /** Where the registry is: `file:///abs/registry.db` or, later, `https://registry.example.com`. */
+  location?: string;
+}
+
+function databaseFile(home: MaasHome, location: string | undefined): string {
+  if (location === undefined || location === '') return home.registryDb;
+  if (location.startsWith('file:')) return fileURLToPath(location);
+  if (/^https?:\/\//.test(location)) {
+    throw new MaasError('USAGE', `remote registries (${location}) are not supported by this version of maas`, {
+      hint: 'remove the registry setting to use the embedded registry in MAAS_HOME',
+    });
+  }
+  throw new MaasError('USAGE', `unknown registry location "${location}"`, { hint: 'use file:///path/to/registry.db or an https:// URL' });
+}
+
+export async function openRegistry(home: MaasHome, options: OpenOptions = {}): Promise<Registry> {
+  const file = databaseFile(home, options.location);
+  mkdirSync(home.root, { recursive: true });
+  mkdirSync(dirname(file), { recursive: true });
+  const { SqliteRegistry } = await import('./sqlite/sqlite-registry.js');
+  return SqliteRegistry.open({ file, blobs: home.blobs });
+}

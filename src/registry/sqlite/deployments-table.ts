@@ -1,0 +1,197 @@
+// Deployment records in the embedded registry: one row per deployment, its consumers and its
+// state history. A unique slot index makes concurrent deploys of the same model and target join
+// one deployment instead of starting two.
+import type Database from 'better-sqlite3';
+import { MaasError } from '../../core/errors.js';
+import type {
+  DeploymentEvent,
+  DeploymentRecord,
+  DeploymentState,
+  DeploymentStore,
+  NewDeployment,
+  PlacementMode,
+  TargetName,
+} from '../../deployments/types.js';
+
+export const DEPLOYMENTS_MIGRATION_SQL = `
+CREATE TABLE deployments (
+  id          TEXT PRIMARY KEY,
+  model       TEXT NOT NULL,
+  version     TEXT NOT NULL,
+  target      TEXT NOT NULL,
+  mode        TEXT NOT NULL,
+  node        TEXT NOT NULL DEFAULT '',
+  namespace   TEXT NOT NULL DEFAULT '',
+  state       TEXT NOT NULL,
+  reason      TEXT,
+  endpoint    TEXT,
+  runtime     TEXT NOT NULL DEFAULT '{}',
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL,
+  expires_at  TEXT
+);
+CREATE UNIQUE INDEX deployments_slot ON deployments (model, version, target, mode, node, namespace);
+CREATE TABLE deployment_consumers (
+  deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+  consumer      TEXT NOT NULL,
+  added_at      TEXT NOT NULL,
+  PRIMARY KEY (deployment_id, consumer)
+);
+CREATE TABLE deployment_events (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+  at            TEXT NOT NULL,
+  state         TEXT NOT NULL,
+  reason        TEXT
+);
+CREATE INDEX deployment_events_by_deployment ON deployment_events (deployment_id, seq);
+`;
+
+interface Row {
+  id: string;
+  model: string;
+  version: string;
+  target: string;
+  mode: string;
+  node: string;
+  namespace: string;
+  state: string;
+  reason: string | null;
+  endpoint: string | null;
+  runtime: string;
+  created_at: string;
+  updated_at: string;
+  expires_at: string | null;
+}
+
+/** The deployments that reference `name@version` (the registry refuses to delete those). */
+export function deploymentsOf(db: Database.Database, name: string, version: string): string[] {
+  return (db.prepare('SELECT id FROM deployments WHERE model = ? AND version = ? ORDER BY id').all(name, version) as { id: string }[]).map((r) => r.id);
+}
+
+export class SqliteDeploymentStore implements DeploymentStore {
+  constructor(private readonly db: Database.Database) {}
+
+  private hydrate(row: Row): DeploymentRecord {
+    const consumers = (
+      this.db.prepare('SELECT consumer FROM deployment_consumers WHERE deployment_id = ? ORDER BY added_at, consumer').all(row.id) as { consumer: string }[]
+    ).map((c) => c.consumer);
+    const history = (
+      this.db.prepare('SELECT at, state, reason FROM deployment_events WHERE deployment_id = ? ORDER BY seq').all(row.id) as {
+        at: string;
+        state: DeploymentState;
+        reason: string | null;
+      }[]
+    ).map((e): DeploymentEvent => (e.reason ? { at: e.at, state: e.state, reason: e.reason } : { at: e.at, state: e.state }));
+    const record: DeploymentRecord = {
+      id: row.id,
+      model: row.model,
+      version: row.version,
+      target: row.target as TargetName,
+      mode: row.mode as PlacementMode,
+      state: row.state as DeploymentState,
+      runtime: JSON.parse(row.runtime) as Record<string, unknown>,
+      consumers,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      history,
+    };
+    if (row.node) record.node = row.node;
+    if (row.namespace) record.namespace = row.namespace;
+    if (row.reason) record.reason = row.reason;
+    if (row.endpoint) record.endpoint = row.endpoint;
+    if (row.expires_at) record.expiresAt = row.expires_at;
+    return record;
+  }
+
+  private row(id: string): Row | undefined {
+    return this.db.prepare('SELECT * FROM deployments WHERE id = ?').get(id) as Row | undefined;
+  }
+
+  private must(id: string): Row {
+    const r = this.row(id);
+    if (!r) throw new MaasError('NOT_FOUND', `no deployment "${id}"`, { hint: 'list deployments with `maas ps`' });
+    return r;
+  }
+
+  async createDeployment(d: NewDeployment, at: string): Promise<DeploymentRecord> {
+    const tx = this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO deployments (id, model, version, target, mode, node, namespace, state, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+        )
+        .run(d.id, d.model, d.version, d.target, d.mode, d.node ?? '', d.namespace ?? '', at, at);
+      this.db.prepare('INSERT INTO deployment_consumers (deployment_id, consumer, added_at) VALUES (?, ?, ?)').run(d.id, d.consumer, at);
+      this.db.prepare("INSERT INTO deployment_events (deployment_id, at, state) VALUES (?, ?, 'queued')").run(d.id, at);
+    });
+    try {
+      tx.immediate();
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new MaasError('CONFLICT', `a deployment of ${d.model}@${d.version} on ${d.target} already exists`, { cause: e });
+      }
+      throw e;
+    }
+    return this.hydrate(this.must(d.id));
+  }
+
+  async getDeployment(id: string): Promise<DeploymentRecord | undefined> {
+    const r = this.row(id);
+    return r ? this.hydrate(r) : undefined;
+  }
+
+  async listDeployments(filter: { model?: string; version?: string; target?: TargetName } = {}): Promise<DeploymentRecord[]> {
+    const where: string[] = [];
+    const params: string[] = [];
+    for (const [col, value] of [['model', filter.model], ['version', filter.version], ['target', filter.target]] as const) {
+      if (value !== undefined) {
+        where.push(`${col} = ?`);
+        params.push(value);
+      }
+    }
+    const rows = this.db.prepare(`SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`).all(...params) as Row[];
+    return rows.map((r) => this.hydrate(r));
+  }
+
+  async setDeploymentState(
+    id: string,
+    state: DeploymentState,
+    at: string,
+    patch: { reason?: string | null; endpoint?: string | null; runtime?: Record<string, unknown>; expiresAt?: string | null } = {},
+  ): Promise<DeploymentRecord> {
+    const tx = this.db.transaction(() => {
+      const current = this.must(id);
+      const sets = ['state = ?', 'updated_at = ?'];
+      const params: unknown[] = [state, at];
+      if (patch.reason !== undefined) sets.push('reason = ?'), params.push(patch.reason);
+      if (patch.endpoint !== undefined) sets.push('endpoint = ?'), params.push(patch.endpoint);
+      if (patch.runtime !== undefined) sets.push('runtime = ?'), params.push(JSON.stringify(patch.runtime));
+      if (patch.expiresAt !== undefined) sets.push('expires_at = ?'), params.push(patch.expiresAt);
+      this.db.prepare(`UPDATE deployments SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+      const reason = patch.reason === undefined ? current.reason : patch.reason;
+      // History records transitions, not every refresh of the same state.
+      if (current.state !== state || (state === 'failed' && reason !== current.reason)) {
+        this.db.prepare('INSERT INTO deployment_events (deployment_id, at, state, reason) VALUES (?, ?, ?, ?)').run(id, at, state, reason ?? null);
+      }
+    });
+    tx.immediate();
+    return this.hydrate(this.must(id));
+  }
+
+  async addConsumer(id: string, consumer: string, at: string): Promise<DeploymentRecord> {
+    this.must(id);
+    this.db.prepare('INSERT OR IGNORE INTO deployment_consumers (deployment_id, consumer, added_at) VALUES (?, ?, ?)').run(id, consumer, at);
+    return this.hydrate(this.must(id));
+  }
+
+  async removeConsumer(id: string, consumer: string): Promise<DeploymentRecord> {
+    this.must(id);
+    this.db.prepare('DELETE FROM deployment_consumers WHERE deployment_id = ? AND consumer = ?').run(id, consumer);
+    return this.hydrate(this.must(id));
+  }
+
+  async deleteDeployment(id: string): Promise<void> {
+    this.db.prepare('DELETE FROM deployments WHERE id = ?').run(id);
+  }
+}
