@@ -1,11 +1,13 @@
 // Entry point: parse argv, run one command, render its result, map any failure to an exit code.
 // Never calls process.exit; returns the code for the bin shim.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../spec/package-files.js';
 import { processIo, type Io } from './io.js';
 import type { CommandResult } from './output.js';
 
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 

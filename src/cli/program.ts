@@ -1,7 +1,6 @@
 // Builds the commander program, wires global options, runs the chosen command and renders it.
 import { Command, CommanderError, Option } from 'commander';
 import { Chalk } from 'chalk';
-import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import type { Io } from './io.js';
 import { OUTPUT_FORMATS, isMachineFormat, renderResult, type CommandResult, type OutputFormat } from './output.js';
@@ -37,18 +36,6 @@ function wantsColor(io: Io, globals: { color?: boolean; output?: string }): bool
   if (io.env.FORCE_COLOR && io.env.FORCE_COLOR !== '0') return true;
   if (globals.output && isMachineFormat(globals.output as OutputFormat)) return false;
   return io.stdout.isTTY === true;
-}
-
-export function defaultConsumer(io: Io): string {
-  let user = io.env.USER ?? io.env.LOGNAME ?? '';
-  if (!user) {
-    try {
-      user = userInfo().username;
-    } catch {
-      user = 'unknown';
-    }
-  }
-  return `${user}@${hostname()}`;
 }
 
 async function makeContext(io: Io, raw: Record<string, unknown>, closers: (() => void | Promise<void>)[]): Promise<Context> {

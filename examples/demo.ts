@@ -1,0 +1,115 @@
+// `npm run demo`: the whole local lifecycle on a fresh MAAS_HOME, printed as a user would see it:
+// generate -> train -> validate -> register -> search -> deploy -> predict -> feedback -> status ->
+// decommission (two consumers) -> purge.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const out = join(root, 'examples', 'out', 'demo');
+const home = join(out, 'maas-home');
+const bin = join(root, 'bin', 'maas.js');
+const rel = (p: string) => relative(root, p);
+
+const env: NodeJS.ProcessEnv = { ...process.env, MAAS_HOME: home, NO_COLOR: '1' };
+delete env.FORCE_COLOR;
+
+function banner(title: string): void {
+  process.stdout.write(`\n== ${title}\n`);
+}
+
+function run(display: string, command: string, args: string[], opts: { quiet?: boolean; allowFail?: boolean } = {}): string {
+  process.stdout.write(`$ ${display}\n`);
+  const r = spawnSync(command, args, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!opts.quiet) {
+    if (r.stdout) process.stdout.write(r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`);
+    if (r.stderr) process.stdout.write(r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n`);
+  }
+  if (r.status !== 0 && !opts.allowFail) {
+    if (opts.quiet) process.stdout.write(`${r.stdout}${r.stderr}`);
+    throw new Error(`step failed (exit ${r.status ?? r.signal}): ${display}`);
+  }
+  return r.stdout;
+}
+
+function maas(args: string[], opts: { quiet?: boolean; allowFail?: boolean } = {}): string {
+  return run(`maas ${args.join(' ')}`, process.execPath, [bin, ...args], opts);
+}
+
+function node(script: string, args: string[]): string {
+  return run(`node ${script} ${args.join(' ')}`, process.execPath, [join(root, script), ...args]);
+}
+
+let deployment: string | undefined;
+
+function main(): void {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const data = join(out, 'har');
+  process.stdout.write(`maas demo (MAAS_HOME=${rel(home)})\n`);
+
+  banner('1. generate a human-activity dataset and requests');
+  node('dist/examples/har/generate.js', [
+    '--out', rel(join(data, 'train.csv')), '--rows', '6000', '--seed', '1',
+    '--requests', rel(join(data, 'requests.json')), '--request-rows', '20',
+    '--request-labels', rel(join(data, 'requests.labels.json')),
+  ]);
+
+  banner('2. train a classifier and export it to ONNX with its description');
+  node('dist/examples/har/train.js', ['--data', rel(join(data, 'train.csv')), '--out', rel(data), '--version', '1']);
+  const description = rel(join(data, 'model.yaml'));
+
+  banner('3. validate and register');
+  maas(['validate', description]);
+  maas(['register', description]);
+  maas(['register', description]);
+  maas(['list']);
+
+  banner('4. find it by capability');
+  maas(['search', '--kind', 'classification', '--feature', 'acc_x_mean:number', '--min', 'accuracy=0.85', '--max-cpu', '1', '--max-memory', '512Mi']);
+  maas(['describe', 'har-classifier@1']);
+
+  banner('5. deploy locally (two consumers share one deployment)');
+  const deployed = JSON.parse(maas(['deploy', 'har-classifier@1', '--consumer', 'alice', '-o', 'json'], { quiet: true })) as { id: string; endpoint: string; state: string };
+  deployment = deployed.id;
+  process.stdout.write(`deployment ${deployed.id} is ${deployed.state} at ${deployed.endpoint}\n`);
+  maas(['deploy', 'har-classifier@1', '--consumer', 'bob']);
+
+  banner('6. predict');
+  const requests = JSON.parse(readFileSync(join(data, 'requests.json'), 'utf8')) as unknown[];
+  const labels = JSON.parse(readFileSync(join(data, 'requests.labels.json'), 'utf8')) as string[];
+  const firstFive = join(data, 'requests-5.json');
+  writeFileSync(firstFive, JSON.stringify(requests.slice(0, 5)));
+  maas(['predict', deployment, '--data', rel(firstFive)]);
+  const ids = maas(['predict', deployment, '--data', rel(join(data, 'requests.json')), '-o', 'name'], { quiet: true }).trim().split('\n');
+  process.stdout.write(`(${ids.length} more predictions logged)\n`);
+
+  banner('7. send ground truth back');
+  const feedback = join(data, 'feedback.csv');
+  writeFileSync(feedback, `id,label\n${ids.map((id, i) => `${id},${labels[i] ?? ''}`).join('\n')}\n`);
+  maas(['feedback', deployment, '--file', rel(feedback)]);
+  maas(['feedback', deployment, '--id', ids[0] ?? '', '--label', labels[0] ?? 'walking']);
+
+  banner('8. status');
+  maas(['status', deployment]);
+  maas(['ps']);
+
+  banner('9. decommission: each consumer releases it; the last one caches it; purge destroys it');
+  maas(['decommission', deployment, '--consumer', 'bob']);
+  maas(['decommission', deployment, '--consumer', 'alice']);
+  maas(['ps']);
+  maas(['decommission', deployment, '--purge']);
+  deployment = undefined;
+  maas(['ps']);
+  process.stdout.write('\ndemo finished\n');
+}
+
+try {
+  main();
+} catch (e) {
+  process.stderr.write(`demo failed: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  if (deployment) spawnSync(process.execPath, [bin, 'decommission', deployment, '--purge', '--force'], { env, stdio: 'ignore' });
+}

@@ -1,0 +1,60 @@
+// How deployments are shown: one table layout for `deploy`, `status` and `ps`.
+import type { Column, Style } from './output.js';
+import type { DeploymentRecord, DeploymentState } from '../deployments/types.js';
+
+export function colorState(state: DeploymentState, style: Style): string {
+  switch (state) {
+    case 'ready':
+      return style.green(state);
+    case 'failed':
+      return style.red(state);
+    case 'cached':
+      return style.blue(state);
+    default:
+      return style.yellow(state);
+  }
+}
+
+export function age(iso: string, now: number): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172_800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86_400)}d`;
+}
+
+function firstLine(s: string | undefined): string {
+  return (s ?? '').split('\n')[0] ?? '';
+}
+
+export function deploymentColumns(now: number): Column<DeploymentRecord>[] {
+  return [
+    { header: 'id', value: (d) => d.id },
+    { header: 'model', value: (d) => `${d.model}@${d.version}` },
+    { header: 'target', value: (d) => (d.mode === 'strict' ? `${d.target}/strict:${d.node ?? ''}` : d.target) },
+    { header: 'state', value: (d, s) => colorState(d.state, s) },
+    { header: 'consumers', value: (d) => String(d.consumers.length) },
+    { header: 'endpoint', value: (d) => d.endpoint ?? '' },
+    { header: 'age', value: (d) => age(d.createdAt, now) },
+    { header: 'reason', value: (d) => firstLine(d.reason).slice(0, 80), wide: true },
+    { header: 'consumer names', value: (d) => d.consumers.join(','), wide: true },
+  ];
+}
+
+export function describeDeployment(d: DeploymentRecord, style: Style, now: number): string {
+  const lines = [
+    `${style.bold('ID:')}         ${d.id}`,
+    `${style.bold('Model:')}      ${d.model}@${d.version}`,
+    `${style.bold('Target:')}     ${d.target}${d.namespace ? ` (namespace ${d.namespace})` : ''}`,
+    `${style.bold('Placement:')}  ${d.mode}${d.node ? ` on node ${d.node}` : ''}`,
+    `${style.bold('State:')}      ${colorState(d.state, style)}`,
+  ];
+  if (d.reason) lines.push(`${style.bold('Reason:')}     ${d.reason.split('\n').join('\n            ')}`);
+  if (d.endpoint) lines.push(`${style.bold('Endpoint:')}   ${d.endpoint}`);
+  lines.push(`${style.bold('Consumers:')}  ${d.consumers.length ? d.consumers.join(', ') : '(none)'}`);
+  if (d.expiresAt) lines.push(`${style.bold('Expires:')}    ${d.expiresAt}`);
+  lines.push(`${style.bold('Created:')}    ${d.createdAt} (${age(d.createdAt, now)} ago)`);
+  lines.push(style.bold('History:'));
+  for (const e of d.history) lines.push(`  ${e.at}  ${colorState(e.state, style)}${e.reason ? `  ${firstLine(e.reason)}` : ''}`);
+  return lines.join('\n');
+}

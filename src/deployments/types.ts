@@ -1,0 +1,59 @@
+// Deployment records: what the registry keeps about a deployed model version.
+
+export const DEPLOYMENT_STATES = ['queued', 'deploying', 'ready', 'failed', 'cached'] as const;
+export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
+
+export type TargetName = 'local' | 'kubernetes';
+export type PlacementMode = 'open' | 'strict';
+
+export interface DeploymentEvent {
+  at: string;
+  state: DeploymentState;
+  reason?: string;
+}
+
+export interface DeploymentRecord {
+  id: string;
+  model: string;
+  version: string;
+  target: TargetName;
+  mode: PlacementMode;
+  node?: string;
+  /** Kubernetes namespace (kubernetes target only). */
+  namespace?: string;
+  state: DeploymentState;
+  reason?: string;
+  /** Base URL of the model server as the target exposes it (local: http://127.0.0.1:port). */
+  endpoint?: string;
+  /** Target-specific data (local: pid, dir; kubernetes: object names, context). */
+  runtime: Record<string, unknown>;
+  consumers: string[];
+  createdAt: string;
+  updatedAt: string;
+  /** When a cached deployment may be purged by `maas gc`. */
+  expiresAt?: string;
+  history: DeploymentEvent[];
+}
+
+export interface NewDeployment {
+  id: string;
+  model: string;
+  version: string;
+  target: TargetName;
+  mode: PlacementMode;
+  node?: string;
+  namespace?: string;
+  consumer: string;
+}
+
+/** Storage of deployment records; implemented by the embedded registry. */
+export interface DeploymentStore {
+  createDeployment(d: NewDeployment, at: string): Promise<DeploymentRecord>;
+  getDeployment(id: string): Promise<DeploymentRecord | undefined>;
+  listDeployments(filter?: { model?: string; version?: string; target?: TargetName }): Promise<DeploymentRecord[]>;
+  /** Records a state transition (appends to the history). */
+  setDeploymentState(id: string, state: DeploymentState, at: string, patch?: { reason?: string | null; endpoint?: string | null; runtime?: Record<string, unknown>; expiresAt?: string | null }): Promise<DeploymentRecord>;
+  addConsumer(id: string, consumer: string, at: string): Promise<DeploymentRecord>;
+  removeConsumer(id: string, consumer: string): Promise<DeploymentRecord>;
+  deleteDeployment(id: string): Promise<void>;
+}

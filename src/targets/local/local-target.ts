@@ -1,0 +1,163 @@
+// The `local` target: each deployment is a detached `maas serve` process on 127.0.0.1 with a free
+// port, its files under MAAS_HOME/deployments/<id>, tracked by PID and health-checked.
+import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../spec/package-files.js';
+import type { Target, Observed, StartResult, Progress, HttpEndpoint } from '../target.js';
+import type { DeploymentRecord } from '../../deployments/types.js';
+import type { ModelVersionRecord } from '../../registry/registry.js';
+import type { MaasHome } from '../../core/home.js';
+import { MaasError } from '../../core/errors.js';
+import { isAlive, spawnDetached, stopProcess, tailFile } from './process.js';
+import { probe } from './http-probe.js';
+
+export interface LocalTargetOptions {
+  home: MaasHome;
+  env: Record<string, string | undefined>;
+  /** Path of the maas executable script (defaults to this package's bin/maas.js). */
+  bin?: string;
+}
+
+interface LocalRuntime {
+  pid?: number;
+  dir?: string;
+}
+
+export interface EndpointFile {
+  url: string;
+  port: number;
+  pid: number;
+}
+
+const defaultBin = (): string => join(packageRoot(), 'bin', 'maas.js');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function deploymentDir(home: MaasHome, id: string): string {
+  return join(home.deployments, id);
+}
+
+export class LocalTarget implements Target {
+  readonly name = 'local' as const;
+  private readonly bin: string;
+
+  constructor(private readonly opts: LocalTargetOptions) {
+    this.bin = opts.bin ?? defaultBin();
+  }
+
+  private files(id: string) {
+    const dir = deploymentDir(this.opts.home, id);
+    return {
+      dir,
+      description: join(dir, 'model.json'),
+      endpoint: join(dir, 'endpoint.json'),
+      log: join(dir, 'server.log'),
+      requests: join(dir, 'requests.db'),
+    };
+  }
+
+  async start(d: DeploymentRecord, model: ModelVersionRecord, progress: Progress): Promise<StartResult> {
+    const f = this.files(d.id);
+    const artifact = model.artifact.path;
+    if (!artifact || !existsSync(artifact)) {
+      throw new MaasError('FAILURE', `the artifact of ${model.name}@${model.version} is not in the local store`, {
+        hint: 'the local target serves registered file artifacts; re-register the model from a description whose artifact is a file',
+      });
+    }
+    const previous = (d.runtime as LocalRuntime).pid;
+    if (previous !== undefined) await stopProcess(previous, d.id, 5_000);
+    await mkdir(f.dir, { recursive: true });
+    const tmp = `${f.description}.tmp`;
+    await writeFile(tmp, JSON.stringify(model.description, null, 2));
+    await rename(tmp, f.description);
+    await rm(f.endpoint, { force: true });
+    progress(`starting model server for ${model.name}@${model.version}`);
+    const env: NodeJS.ProcessEnv = { ...this.opts.env, MAAS_HOME: this.opts.home.root, MAAS_DEPLOYMENT_ID: d.id };
+    delete env.NODE_OPTIONS;
+    const pid = spawnDetached(
+      process.execPath,
+      [
+        this.bin,
+        'serve',
+        '--description', f.description,
+        '--artifact', artifact,
+        '--host', '127.0.0.1',
+        '--port', '0',
+        '--endpoint-file', f.endpoint,
+        '--log-db', f.requests,
+      ],
+      f.log,
+      env,
+      f.dir,
+    );
+    return { runtime: { pid, dir: f.dir } };
+  }
+
+  private async readEndpoint(id: string): Promise<EndpointFile | undefined> {
+    try {
+      return JSON.parse(await readFile(this.files(id).endpoint, 'utf8')) as EndpointFile;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async deathReason(d: DeploymentRecord, pid: number): Promise<string> {
+    const tail = await tailFile(this.files(d.id).log, 8);
+    return `model server process ${pid} is not running${tail ? `; last log lines:\n${tail}` : ''}`;
+  }
+
+  async waitReady(d: DeploymentRecord, deadline: number, progress: Progress): Promise<Observed> {
+    const pid = (d.runtime as LocalRuntime).pid;
+    if (pid === undefined) return { state: 'failed', reason: 'no model server process was started' };
+    let delay = 25;
+    progress('waiting for the model server to become ready');
+    while (Date.now() < deadline) {
+      if (!isAlive(pid, d.id)) return { state: 'failed', reason: await this.deathReason(d, pid) };
+      const ep = await this.readEndpoint(d.id);
+      if (ep && (await probe(`${ep.url}/v2/health/ready`)) === 200) return { state: 'ready', endpoint: ep.url, details: { pid, port: ep.port } };
+      await sleep(delay);
+      delay = Math.min(delay * 2, 250);
+    }
+    return { state: 'deploying', reason: 'not ready before the deadline', details: { pid } };
+  }
+
+  async observe(d: DeploymentRecord): Promise<Observed> {
+    if (d.state === 'cached') return { state: 'cached', reason: d.reason };
+    const pid = (d.runtime as LocalRuntime).pid;
+    if (pid === undefined) return { state: d.state, reason: d.reason };
+    if (!isAlive(pid, d.id)) {
+      return { state: 'failed', reason: d.state === 'failed' && d.reason ? d.reason : await this.deathReason(d, pid), details: { pid } };
+    }
+    const ep = await this.readEndpoint(d.id);
+    const code = ep ? await probe(`${ep.url}/v2/health/ready`) : undefined;
+    if (ep && code === 200) return { state: 'ready', endpoint: ep.url, details: { pid, port: ep.port } };
+    return { state: d.state === 'ready' ? 'failed' : 'deploying', reason: ep ? `health check answered ${code ?? 'nothing'}` : 'starting', details: { pid } };
+  }
+
+  async logs(d: DeploymentRecord, options: { tail?: number }): Promise<string> {
+    const f = this.files(d.id);
+    if (!existsSync(f.log)) return '';
+    if (options.tail !== undefined) return tailFile(f.log, options.tail);
+    return readFile(f.log, 'utf8');
+  }
+
+  async scaleToZero(d: DeploymentRecord): Promise<void> {
+    const pid = (d.runtime as LocalRuntime).pid;
+    if (pid !== undefined) await stopProcess(pid, d.id);
+    await rm(this.files(d.id).endpoint, { force: true });
+  }
+
+  async destroy(d: DeploymentRecord): Promise<void> {
+    await this.scaleToZero(d);
+    await rm(this.files(d.id).dir, { recursive: true, force: true });
+  }
+
+  async endpoint(d: DeploymentRecord): Promise<HttpEndpoint> {
+    if (d.state !== 'ready' || !d.endpoint) {
+      throw new MaasError('UNAVAILABLE', `deployment ${d.id} is ${d.state}, not ready`, {
+        hint: d.state === 'cached' ? `redeploy it: maas deploy ${d.model}@${d.version}` : `see \`maas status ${d.id}\` and \`maas logs ${d.id}\``,
+      });
+    }
+    return { baseUrl: d.endpoint };
+  }
+}

@@ -1,0 +1,84 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempDir, REPO_ROOT } from '../support/cli.js';
+
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+
+describe('the CLI shell', () => {
+  let home: { path: string; cleanup: () => void };
+  beforeEach(() => {
+    home = tempDir();
+  });
+  afterEach(() => home.cleanup());
+
+  it('prints its version on the fast path and through commander', async () => {
+    expect(await runCli(['--version'])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+    expect(await runCli(['-q', '--version'])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+  });
+
+  it('prints help with exit 0, and usage with exit 2 when called bare', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('deploy');
+    const bare = await runCli([]);
+    expect(bare.code).toBe(2);
+  });
+
+  it('rejects unknown commands and options with exit 2 and a hint, no stack trace', async () => {
+    const r = await runCli(['deplyo'], { home: home.path });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error: unknown command 'deplyo'/);
+    expect(r.stderr).toMatch(/deploy/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const o = await runCli(['ps', '--bogus'], { home: home.path });
+    expect(o.code).toBe(2);
+    expect(o.stderr).toMatch(/unknown option '--bogus'/);
+  });
+
+  it('rejects an unknown output format', async () => {
+    const r = await runCli(['config', 'view', '-o', 'xml'], { home: home.path });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/xml/);
+  });
+
+  it('reads and writes the config file, keeping it valid YAML', async () => {
+    expect((await runCli(['config', 'get', 'target'], { home: home.path })).code).toBe(4);
+    expect((await runCli(['config', 'set', 'target', 'kubernetes'], { home: home.path })).code).toBe(0);
+    expect((await runCli(['config', 'set', 'kubernetes.namespace', 'ml'], { home: home.path })).code).toBe(0);
+    const got = await runCli(['config', 'get', 'target', '-o', 'json'], { home: home.path });
+    expect(JSON.parse(got.stdout)).toEqual({ key: 'target', value: 'kubernetes' });
+    const view = await runCli(['config', 'view', '-o', 'json'], { home: home.path });
+    expect(JSON.parse(view.stdout).config).toEqual({ target: 'kubernetes', kubernetes: { namespace: 'ml' } });
+    const bad = await runCli(['config', 'set', 'nope', 'x'], { home: home.path });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/known keys/);
+  });
+
+  it('reports a broken config file instead of crashing', async () => {
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    mkdirSync(home.path, { recursive: true });
+    writeFileSync(join(home.path, 'config.yaml'), 'target: [unclosed');
+    const r = await runCli(['ps'], { home: home.path });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/config file .* is not valid YAML/);
+  });
+
+  it('prints errors as JSON on stderr with -o json, and nothing on stdout', async () => {
+    const r = await runCli(['status', 'd-missing', '-o', 'json'], { home: home.path });
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stderr)).toMatchObject({ error: { code: 'NOT_FOUND' } });
+  });
+
+  it.each(['bash', 'zsh', 'fish'])('generates %s completion from the command tree', async (shell) => {
+    const r = await runCli(['completion', shell]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('deploy');
+    expect(r.stdout).toContain('decommission');
+  });
+
+  it('rejects an unknown completion shell', async () => {
+    expect((await runCli(['completion', 'tcsh'])).code).toBe(2);
+  });
+});
