@@ -87,9 +87,9 @@ function main(): void {
 
   banner('7. send ground truth back');
   const feedback = join(data, 'feedback.csv');
-  writeFileSync(feedback, `id,label\n${ids.map((id, i) => `${id},${labels[i] ?? ''}`).join('\n')}\n`);
-  maas(['feedback', deployment, '--file', rel(feedback)]);
   maas(['feedback', deployment, '--id', ids[0] ?? '', '--label', labels[0] ?? 'walking']);
+  writeFileSync(feedback, `id,label\n${ids.slice(1).map((id, i) => `${id},${labels[i + 1] ?? ''}`).join('\n')}\n`);
+  maas(['feedback', deployment, '--file', rel(feedback)]);
 
   banner('8. status');
   maas(['status', deployment]);

@@ -63,13 +63,12 @@ export class InferenceClient {
     if (res.status >= 400) {
       const data = res.data as { error?: unknown; message?: unknown } | string | undefined;
       const message = typeof data === 'string' ? data.slice(0, 500) : String(data?.error ?? data?.message ?? `HTTP ${res.status}`);
-      throw fromHttpStatus(res.status, message);
+      throw fromHttpStatus(res.status, message, undefined, 'model-server');
     }
     return res.data as T;
   }
 
-  infer(request: OipRequest, headers?: Record<string, string>): Promise<OipResponse> {
-    void headers;
+  infer(request: OipRequest): Promise<OipResponse> {
     return this.call<OipResponse>('post', `/v2/models/${encodeURIComponent(this.model)}/infer`, request);
   }
 

@@ -185,11 +185,15 @@ export function toMaasError(e: unknown): MaasError {
   return new MaasError('INTERNAL', err.message || String(e), { cause: e });
 }
 
-/** Maps an HTTP status from a model server or the Kubernetes API to a MaasError with a hint. */
-export function fromHttpStatus(status: number, message: string, cause?: unknown): MaasError {
+/**
+ * Maps an HTTP status from the Kubernetes API (the default) or a model server to a MaasError whose
+ * hint fits who answered.
+ */
+export function fromHttpStatus(status: number, message: string, cause?: unknown, source: 'kubernetes' | 'model-server' = 'kubernetes'): MaasError {
+  const server = source === 'model-server';
   switch (status) {
     case 400:
-      return new MaasError('USAGE', `bad request: ${message}`, { cause });
+      return new MaasError('USAGE', `bad request: ${message}`, server ? { hint: 'check the data against the model\'s features: `maas describe MODEL`', cause } : { cause });
     case 401:
       return new MaasError('KUBERNETES', `unauthorized: ${message}`, {
         hint: 'your credentials were rejected; refresh the token or client certificate in your kubeconfig',
@@ -203,7 +207,7 @@ export function fromHttpStatus(status: number, message: string, cause?: unknown)
     case 404:
       return new MaasError('NOT_FOUND', `not found: ${message}`, { cause });
     case 409:
-      return new MaasError('CONFLICT', `conflict: ${message}`, { hint: 'someone else changed the object; re-run the command to converge', cause });
+      return new MaasError('CONFLICT', `conflict: ${message}`, server ? { cause } : { hint: 'someone else changed the object; re-run the command to converge', cause });
     case 413:
       return new MaasError('USAGE', `request too large: ${message}`, { hint: 'send fewer rows per request, or use --data-ref', cause });
     case 422:
@@ -211,7 +215,7 @@ export function fromHttpStatus(status: number, message: string, cause?: unknown)
     case 503:
       return new MaasError('UNAVAILABLE', `service unavailable: ${message}`, { hint: 'the server is not ready yet; retry, or check `maas status`', cause });
     default:
-      if (status >= 500) return new MaasError('UNAVAILABLE', `server error ${status}: ${message}`, { hint: 'retry; if it persists check the server logs', cause });
+      if (status >= 500) return new MaasError('UNAVAILABLE', `server error ${status}: ${message}`, { hint: server ? 'retry; if it persists see `maas logs ID`' : 'retry; if it persists check the API server', cause });
       return new MaasError('FAILURE', `HTTP ${status}: ${message}`, { cause });
   }
 }

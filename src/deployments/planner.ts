@@ -47,11 +47,10 @@ export function planDecommission(d: DeploymentRecord, consumer: string, opts: { 
   const isConsumer = d.consumers.includes(consumer);
   const remaining = d.consumers.filter((c) => c !== consumer);
   if (opts.force && opts.purge) return { action: 'destroy', remaining };
+  // Purging what others still use is refused whoever asks; that is the more useful answer.
+  if (opts.purge && remaining.length > 0) return { action: 'refuse', reason: 'in-use', remaining };
   if (!isConsumer && remaining.length > 0 && !opts.force) return { action: 'refuse', reason: 'not-a-consumer', remaining };
-  if (remaining.length > 0) {
-    if (opts.purge) return { action: 'refuse', reason: 'in-use', remaining };
-    return { action: 'release', remaining };
-  }
+  if (remaining.length > 0) return { action: 'release', remaining };
   if (opts.purge) return { action: 'destroy', remaining: [] };
   return { action: 'cache', remaining: [] };
 }

@@ -1,0 +1,176 @@
+// The local target end to end, in-process CLI driving real detached `maas serve` processes:
+// deploy, reuse by a second consumer, predict and feedback, kill -9 -> failed, redeploy -> ready,
+// decommission in two steps, purge, gc. Needs `npm run build` (the servers run bin/maas.js).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempDir } from '../support/cli.js';
+import { writeHarModel, type HarModelFiles } from '../support/har-model.js';
+
+const dir = tempDir('maas-local-deploy-');
+const home = join(dir.path, 'home');
+let model: HarModelFiles;
+const cli = (args: string[], stdin?: string) => runCli(args, { home, cwd: dir.path, ...(stdin !== undefined ? { stdin } : {}) });
+const json = async <T>(args: string[]): Promise<T> => {
+  const r = await cli([...args, '-o', 'json']);
+  if (r.code !== 0) throw new Error(`maas ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+};
+
+interface Dep {
+  id: string;
+  state: string;
+  endpoint?: string;
+  consumers: string[];
+  runtime: { pid?: number };
+  outcome?: string;
+  reason?: string;
+  history: { state: string }[];
+}
+
+const started: string[] = [];
+
+beforeAll(async () => {
+  model = writeHarModel(dir.path);
+  const r = await cli(['register', model.descriptionFile]);
+  expect(r.code).toBe(0);
+});
+
+afterAll(async () => {
+  for (const id of started) await cli(['decommission', id, '--purge', '--force']);
+  dir.cleanup();
+});
+
+describe('local deployments', () => {
+  let id = '';
+
+  it('deploys and waits until the model server is ready', async () => {
+    const d = await json<Dep>(['deploy', 'har-classifier@1', '--consumer', 'alice']);
+    id = d.id;
+    started.push(id);
+    expect(d.id).toMatch(/^d-[0-9a-f]{10}$/);
+    expect(d.state).toBe('ready');
+    expect(d.outcome).toBe('created');
+    expect(d.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(d.history.map((h) => h.state)).toEqual(['queued', 'deploying', 'ready']);
+    const live = await fetch(`${d.endpoint}/v2/health/ready`);
+    expect(live.status).toBe(200);
+  });
+
+  it('reuses the running deployment for a second consumer', async () => {
+    const d = await json<Dep>(['deploy', 'har-classifier', '--consumer', 'bob']);
+    expect(d.id).toBe(id);
+    expect(d.outcome).toBe('reused');
+    expect(d.consumers.sort()).toEqual(['alice', 'bob']);
+    const ps = await json<Dep[]>(['ps']);
+    expect(ps).toHaveLength(1);
+  });
+
+  it('predicts from a file and from stdin, and takes feedback for every logged row', async () => {
+    const res = await json<{ id: string; outputs: { name: string; shape: number[]; data: unknown[] }[] }>(['predict', id, '--data', model.requestsFile]);
+    const label = res.outputs.find((o) => o.name === 'label');
+    expect(label?.shape).toEqual([model.requests.length]);
+    const ids = (await cli(['predict', id, '--data', '-', '-o', 'name'], JSON.stringify(model.requests))).stdout.trim().split('\n');
+    expect(ids).toHaveLength(model.requests.length);
+    const csv = `id,label\n${ids.map((x, i) => `${x},${model.labels[i]}`).join('\n')}\n`;
+    const fb = await cli(['feedback', id, '--file', '-'], csv);
+    expect(fb.code).toBe(0);
+    const unknown = await cli(['feedback', id, '--id', 'no-such-id', '--label', 'walking']);
+    expect(unknown.code).toBe(4);
+    expect(unknown.stderr).toMatch(/no-such-id/);
+  });
+
+  it('rejects bad prediction input with exit 2 and keeps serving', async () => {
+    const bad = await cli(['predict', id, '--data', '-'], JSON.stringify([{ acc_x_mean: 'fast' }]));
+    expect(bad.code).toBe(2);
+    const good = await cli(['predict', id, '--data', model.requestsFile]);
+    expect(good.code).toBe(0);
+  });
+
+  it('refuses to delete a model version that is deployed', async () => {
+    const r = await cli(['delete', 'har-classifier@1']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain(id);
+  });
+
+  it('reports a killed server as failed with its log, and a redeploy converges to ready', async () => {
+    const before = await json<Dep>(['status', id]);
+    const pid = before.runtime.pid;
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid!, 'SIGKILL');
+    let status: Dep | undefined;
+    for (let i = 0; i < 100; i++) {
+      const r = await cli(['status', id, '-o', 'json']);
+      status = JSON.parse(r.stdout) as Dep;
+      if (status.state === 'failed') {
+        expect(r.code).toBe(1);
+        break;
+      }
+      await new Promise((r2) => setTimeout(r2, 50));
+    }
+    expect(status?.state).toBe('failed');
+    expect(status?.reason).toMatch(/not running/);
+    const again = await json<Dep>(['deploy', 'har-classifier@1', '--consumer', 'alice']);
+    expect(again.id).toBe(id);
+    expect(again.outcome).toBe('restarted');
+    expect(again.state).toBe('ready');
+    expect(again.runtime.pid).not.toBe(pid);
+    expect((await cli(['predict', id, '--data', model.requestsFile])).code).toBe(0);
+  });
+
+  it('keeps serving while another consumer remains, caches at zero, purges on request', async () => {
+    const first = await json<{ outcome: string; remainingConsumers: string[] }>(['decommission', id, '--consumer', 'bob']);
+    expect(first).toMatchObject({ outcome: 'released', remainingConsumers: ['alice'] });
+    expect((await json<Dep>(['status', id])).state).toBe('ready');
+
+    const refused = await cli(['decommission', id, '--consumer', 'bob', '--purge']);
+    expect(refused.code).toBe(5);
+
+    const last = await json<{ outcome: string; deployment: Dep }>(['decommission', id, '--consumer', 'alice']);
+    expect(last.outcome).toBe('cached');
+    const cached = await json<Dep>(['status', id]);
+    expect(cached.state).toBe('cached');
+    expect(existsSync(join(home, 'deployments', id, 'server.log'))).toBe(true);
+    const down = await cli(['predict', id, '--data', model.requestsFile]);
+    expect(down.code).toBe(6);
+
+    // Redeploying a cached deployment restarts the same one.
+    const back = await json<Dep>(['deploy', 'har-classifier@1', '--consumer', 'carol']);
+    expect(back).toMatchObject({ id, outcome: 'restarted', state: 'ready' });
+    await json(['decommission', id, '--consumer', 'carol']);
+
+    const purged = await json<{ outcome: string }>(['decommission', id, '--purge']);
+    expect(purged.outcome).toBe('purged');
+    expect(existsSync(join(home, 'deployments', id))).toBe(false);
+    expect(await json<Dep[]>(['ps'])).toEqual([]);
+    expect((await cli(['status', id])).code).toBe(4);
+    expect((await cli(['delete', 'har-classifier@1'])).code).toBe(0);
+  });
+});
+
+describe('gc and async deploys', () => {
+  it('deploys with --async, waits with status --wait, and gc destroys expired caches only', async () => {
+    const r = await cli(['register', model.descriptionFile]);
+    expect(r.code).toBe(0);
+    const d = await json<Dep>(['deploy', 'har-classifier@1', '--async']);
+    started.push(d.id);
+    expect(['deploying', 'ready']).toContain(d.state);
+    const waited = await json<Dep>(['status', d.id, '--wait']);
+    expect(waited.state).toBe('ready');
+    const dec = await json<{ outcome: string }>(['decommission', d.id]);
+    expect(dec.outcome).toBe('cached');
+    expect((await json<{ destroyed: string[] }>(['gc'])).destroyed).toEqual([]);
+    expect((await json<{ destroyed: string[] }>(['gc', '--all', '--dry-run'])).destroyed).toEqual([d.id]);
+    expect((await json<Dep>(['status', d.id])).state).toBe('cached');
+    expect((await json<{ destroyed: string[] }>(['gc', '--all'])).destroyed).toEqual([d.id]);
+    expect((await cli(['status', d.id])).code).toBe(4);
+  });
+
+  it('fails clearly for an unknown model or a bad flag', async () => {
+    expect((await cli(['deploy', 'nope@1'])).code).toBe(4);
+    expect((await cli(['deploy', 'har-classifier@1', '--timeout', 'soon'])).code).toBe(2);
+    expect((await cli(['deploy', 'har-classifier@1', '--mode', 'strict'])).code).toBe(2);
+    expect((await cli(['predict', 'd-0000000000', '--data', model.requestsFile])).code).toBe(4);
+    expect((await cli(['predict', 'd-0000000000'])).code).toBe(2);
+  });
+});
