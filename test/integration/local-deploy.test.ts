@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempDir } from '../support/cli.js';
-import { writeHarModel, type HarModelFiles } from '../support/har-model.js';
+import { writeHarModel, type HarModelFiles } from '../../examples/har/quick-model.js';
 
 const dir = tempDir('maas-local-deploy-');
 const home = join(dir.path, 'home');

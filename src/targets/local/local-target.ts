@@ -116,7 +116,7 @@ export class LocalTarget implements Target {
       const ep = await this.readEndpoint(d.id);
       if (ep && (await probe(`${ep.url}/v2/health/ready`)) === 200) return { state: 'ready', endpoint: ep.url, details: { pid, port: ep.port } };
       await sleep(delay);
-      delay = Math.min(delay * 2, 250);
+      delay = Math.min(delay * 2, 50);
     }
     return { state: 'deploying', reason: 'not ready before the deadline', details: { pid } };
   }

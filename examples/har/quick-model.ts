@@ -1,11 +1,11 @@
 // A small, real HAR classifier (trained in well under a second) written as model.onnx plus its
-// description, for tests that register, deploy and serve a model.
+// description and some request rows: what tests and benchmarks deploy and serve.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { generateHar, harToCsv, harToRequests } from '../../examples/har/generate.js';
-import { harDescription, trainHar } from '../../examples/har/train.js';
-import { DEFAULT_MLP_OPTIONS } from '../../examples/lib/mlp.js';
+import { generateHar, harToCsv, harToRequests } from './generate.js';
+import { harDescription, trainHar } from './train.js';
+import { DEFAULT_MLP_OPTIONS } from '../lib/mlp.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
 
 export interface HarModelFiles {

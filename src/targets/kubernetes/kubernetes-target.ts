@@ -1,0 +1,318 @@
+// The `kubernetes` target: each deployment is a ConfigMap, a Deployment, a Service and (with
+// replica bounds) an HPA, server-side applied with field manager `maas` so that running a deploy
+// again converges. Readiness, failures and scale come from polling the API server; predictions
+// reach the pods through the API server's Service proxy, so no Ingress is needed.
+import { MaasError } from '../../core/errors.js';
+import type { DeploymentRecord, PlacementMode } from '../../deployments/types.js';
+import type { ModelVersionRecord } from '../../registry/registry.js';
+import type { HttpEndpoint, Observed, Progress, StartResult, Target } from '../target.js';
+import { blobSize, loadDelivery, planDelivery } from './artifact-delivery.js';
+import { connectKube, type Connect, type KubeConnection } from './connection.js';
+import { serviceProxyUrl } from './kube-api.js';
+import type { KubeSelection } from './kube-config.js';
+import { isNotFound } from './kube-errors.js';
+import { readRuntime, type KubeRuntime } from './kube-runtime.js';
+import { pickImage, type ImageChoice } from './image.js';
+import { DECOMMISSION_FIELD_MANAGER, FIELD_MANAGER, objectName, selectorFor } from './names.js';
+import { PORT_NAME, SERVER_CONTAINER, buildModelObjects, releaseScale, scaleToZero } from './objects.js';
+import { explanationText, readRollout, type RolloutView } from './rollout-read.js';
+import { checkStrictPlacement } from './strict-check.js';
+import type { KubeObject } from './types.js';
+
+export interface KubernetesTargetOptions {
+  /** The cluster this invocation names (flags, config file, environment). */
+  selection: KubeSelection;
+  images: Omit<ImageChoice, 'previous'>;
+  /** Create a missing namespace (default true; `--no-create-namespace` turns it off). */
+  createNamespace?: boolean;
+  /** Image of the init container that downloads URL artifacts. */
+  downloaderImage?: string;
+  connect?: Connect;
+  /** Polling bounds (ms); tests shorten them. */
+  poll?: { initialMs?: number; maxMs?: number; destroyTimeoutMs?: number };
+}
+
+/** What a deployment will be, before (or without) a record: for dry runs. */
+export interface PlannedDeployment {
+  id: string;
+  mode: PlacementMode;
+  node?: string;
+  namespace?: string;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Failures of reading the cluster that `observe` reports as the deployment's state instead of throwing. */
+const UNOBSERVABLE = new Set(['UNAVAILABLE', 'TIMEOUT', 'KUBERNETES']);
+
+function missingReason(namespace: string, missing: string[]): string {
+  return `objects missing in namespace ${namespace}: ${missing.join(', ')} (an interrupted deploy, or deleted outside maas); run the same deploy again to re-create them`;
+}
+
+function details(conn: KubeConnection, namespace: string, view: RolloutView): Record<string, unknown> {
+  const x = view.explanation;
+  return {
+    context: conn.contextName,
+    namespace,
+    ...(x ? { replicas: `${x.ready}/${x.desired}` } : {}),
+    ...(view.pods.length ? { pods: view.pods.map((p) => p.metadata?.name) } : {}),
+  };
+}
+
+export class KubernetesTarget implements Target {
+  readonly name = 'kubernetes' as const;
+  private readonly connections = new Map<string, Promise<KubeConnection>>();
+  private readonly connect: Connect;
+  private readonly poll: { initialMs: number; maxMs: number; destroyTimeoutMs: number };
+
+  constructor(private readonly opts: KubernetesTargetOptions) {
+    this.connect = opts.connect ?? connectKube;
+    this.poll = { initialMs: 100, maxMs: 2_000, destroyTimeoutMs: 120_000, ...opts.poll };
+  }
+
+  private connection(sel: KubeSelection): Promise<KubeConnection> {
+    const key = JSON.stringify([sel.kubeconfig ?? '', sel.context ?? '', sel.namespace ?? '']);
+    let c = this.connections.get(key);
+    if (!c) {
+      c = this.connect(sel);
+      this.connections.set(key, c);
+      // A failed load is not cached: the next call says the same thing afresh.
+      c.catch(() => this.connections.delete(key));
+    }
+    return c;
+  }
+
+  /** The cluster a record's objects live in: what its runtime remembers, else this invocation's selection. */
+  private async forRecord(d: DeploymentRecord): Promise<{ conn: KubeConnection; namespace: string; name: string; runtime: KubeRuntime }> {
+    const runtime = readRuntime(d.runtime);
+    const sel: KubeSelection = { ...this.opts.selection };
+    if (runtime.kubeconfig) sel.kubeconfig = runtime.kubeconfig;
+    if (runtime.context) sel.context = runtime.context;
+    const conn = await this.connection(sel);
+    return { conn, namespace: d.namespace ?? runtime.namespace ?? conn.namespace, name: objectName(d.id), runtime };
+  }
+
+  /** The namespace a new deployment goes to (flag, config, kubeconfig context, `default`). */
+  async resolveNamespace(): Promise<string> {
+    return (await this.connection(this.opts.selection)).namespace;
+  }
+
+  /** Like resolveNamespace, but without a usable kubeconfig falls back to `default` (client dry runs). */
+  async offlineNamespace(): Promise<string> {
+    if (this.opts.selection.namespace) return this.opts.selection.namespace;
+    try {
+      return await this.resolveNamespace();
+    } catch {
+      return 'default';
+    }
+  }
+
+  /** The objects of a deployment, in apply order. Reads the artifact blob; no cluster access. */
+  async render(plan: PlannedDeployment & { namespace: string }, model: ModelVersionRecord, image: string): Promise<{ objects: KubeObject[]; artifact: 'configmap' | 'url' }> {
+    const descriptionJson = JSON.stringify(model.description);
+    const delivery = planDelivery(model, await blobSize(model.artifact.path), Buffer.byteLength(descriptionJson));
+    const objects = buildModelObjects({
+      deploymentId: plan.id,
+      namespace: plan.namespace,
+      description: model.description,
+      modelRef: { name: model.name, version: model.version, specDigest: model.specDigest, artifactDigest: model.artifact.digest },
+      image,
+      mode: plan.mode,
+      ...(plan.node ? { node: plan.node } : {}),
+      artifact: await loadDelivery(delivery),
+      descriptionJson,
+      ...(this.opts.downloaderImage ? { downloaderImage: this.opts.downloaderImage } : {}),
+    });
+    return { objects, artifact: delivery.kind };
+  }
+
+  /** `--dry-run=client`: the objects as they would be applied. */
+  async dryRunClient(plan: PlannedDeployment, model: ModelVersionRecord): Promise<{ namespace: string; objects: KubeObject[] }> {
+    const namespace = plan.namespace ?? (await this.offlineNamespace());
+    const { objects } = await this.render({ ...plan, namespace }, model, pickImage(this.opts.images));
+    return { namespace, objects };
+  }
+
+  /** `--dry-run=server`: the API server validates and answers (dryRun=All); nothing is stored. */
+  async dryRunServer(plan: PlannedDeployment, model: ModelVersionRecord, progress: Progress): Promise<{ namespace: string; server: string; objects: unknown[] }> {
+    const conn = await this.connection(this.opts.selection);
+    const namespace = plan.namespace ?? conn.namespace;
+    const { objects } = await this.render({ ...plan, namespace }, model, pickImage(this.opts.images));
+    const exists = await conn.api.namespaceExists(namespace);
+    if (plan.mode === 'strict' && plan.node) await checkStrictPlacement(conn.api, plan.node, model.description, plan.id);
+    if (exists === false) {
+      throw new MaasError('NOT_FOUND', `namespace "${namespace}" does not exist, so the API server cannot validate objects in it`, {
+        hint: `a real deploy creates it; \`kubectl create namespace ${namespace}\` first, or use --dry-run=client to see the objects without the cluster`,
+      });
+    }
+    const answered: unknown[] = [];
+    for (const o of objects) {
+      progress(`validating ${o.kind} ${namespace}/${o.metadata.name}`);
+      answered.push(await conn.api.apply(o, { fieldManager: FIELD_MANAGER, dryRun: true }));
+    }
+    return { namespace, server: conn.server, objects: answered };
+  }
+
+  async start(d: DeploymentRecord, model: ModelVersionRecord, progress: Progress): Promise<StartResult> {
+    const { conn, namespace, name, runtime } = await this.forRecord(d);
+    const api = conn.api;
+    const image = pickImage({ ...this.opts.images, ...(runtime.image ? { previous: runtime.image } : {}) });
+    // Everything that can fail without the cluster fails before the first request.
+    const { objects, artifact } = await this.render({ id: d.id, mode: d.mode, ...(d.node ? { node: d.node } : {}), namespace }, model, image);
+    progress(`deploying to ${conn.server} (context ${conn.contextName}, namespace ${namespace})`);
+    const exists = await api.namespaceExists(namespace);
+    if (d.mode === 'strict') {
+      if (!d.node) throw new MaasError('USAGE', 'strict placement needs a node', { hint: 'pass --node NAME (see `kubectl get nodes`)' });
+      progress(`checking node ${d.node}`);
+      await checkStrictPlacement(api, d.node, model.description, d.id);
+    }
+    if (exists === false) {
+      if (this.opts.createNamespace === false) {
+        throw new MaasError('NOT_FOUND', `namespace "${namespace}" does not exist; nothing was created`, {
+          hint: `create it (\`kubectl create namespace ${namespace}\`; for "maas" \`kubectl apply -f manifests/namespace.yaml\`), or deploy without --no-create-namespace`,
+        });
+      }
+      progress(`creating namespace ${namespace}`);
+      await api.createNamespace(namespace);
+    }
+    for (const o of objects) {
+      progress(`applying ${o.kind} ${namespace}/${o.metadata.name}`);
+      await api.apply(o, { fieldManager: FIELD_MANAGER });
+    }
+    // After a scale to zero the decommission manager owns spec.replicas; releasing it lets the
+    // applied replica count (or the HPA) take over again. A no-op otherwise.
+    await api.apply(releaseScale(d.id, namespace), { fieldManager: DECOMMISSION_FIELD_MANAGER });
+    const kept: KubeRuntime = {
+      context: conn.contextName,
+      ...(conn.kubeconfig ? { kubeconfig: conn.kubeconfig } : {}),
+      namespace,
+      server: conn.server,
+      name,
+      objects: objects.map((o) => `${o.kind}/${o.metadata.name}`),
+      image,
+      artifact,
+    };
+    return { runtime: { ...kept } };
+  }
+
+  async waitReady(d: DeploymentRecord, deadline: number, progress: Progress): Promise<Observed> {
+    const { conn, namespace, name } = await this.forRecord(d);
+    let delay = this.poll.initialMs;
+    let said = '';
+    for (;;) {
+      const view = await readRollout(conn.api, namespace, name, d.id, { siblings: false });
+      const x = view.explanation;
+      if (!x) return { state: 'failed', reason: missingReason(namespace, view.missing) };
+      if (x.category === 'Ready') {
+        return { state: 'ready', endpoint: serviceProxyUrl(conn.server, namespace, name, PORT_NAME), details: details(conn, namespace, view) };
+      }
+      if (x.state === 'failing' && x.fatal) return { state: 'failed', reason: explanationText(x), details: details(conn, namespace, view) };
+      if (x.reason !== said) progress((said = x.reason));
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        // Unschedulable or a failing probe at the deadline is a failure with its cause; a rollout
+        // that is merely slow stays deploying (the caller reports a timeout).
+        return x.state === 'failing' ? { state: 'failed', reason: explanationText(x) } : { state: 'deploying', reason: x.reason };
+      }
+      await sleep(Math.min(delay, left));
+      delay = Math.min(delay * 2, this.poll.maxMs);
+    }
+  }
+
+  async observe(d: DeploymentRecord): Promise<Observed> {
+    let at: Awaited<ReturnType<KubernetesTarget['forRecord']>>;
+    let view: RolloutView;
+    try {
+      at = await this.forRecord(d);
+      view = await readRollout(at.conn.api, at.namespace, at.name, d.id, { siblings: true });
+    } catch (e) {
+      // An unreachable or refusing cluster cannot confirm anything: say so as the state, so that
+      // `maas ps` still lists every deployment and a redeploy tries again.
+      if (e instanceof MaasError && UNOBSERVABLE.has(e.code)) return { state: 'failed', reason: `cannot check the cluster: ${e.message}` };
+      throw e;
+    }
+    const { conn, namespace, name } = at;
+    if (view.missing.length > 0 || !view.explanation) return { state: 'failed', reason: missingReason(namespace, view.missing) };
+    const x = view.explanation;
+    const facts = details(conn, namespace, view);
+    if (x.category === 'ScaledToZero' || view.deployment?.spec?.replicas === 0) {
+      return { state: 'cached', reason: d.state === 'cached' && d.reason ? d.reason : 'scaled to zero', details: facts };
+    }
+    if (x.category === 'Ready') return { state: 'ready', endpoint: serviceProxyUrl(conn.server, namespace, name, PORT_NAME), details: facts };
+    if (x.state === 'failing' && (x.fatal || d.state === 'failed')) return { state: 'failed', reason: explanationText(x), details: facts };
+    return { state: 'deploying', reason: x.reason, details: facts };
+  }
+
+  async logs(d: DeploymentRecord, options: { tail?: number }): Promise<string> {
+    const { conn, namespace } = await this.forRecord(d);
+    const created = (t: unknown) => (t ? new Date(t as string).getTime() : 0);
+    const pods = (await conn.api.listPods(namespace, selectorFor(d.id))).sort((a, b) => created(a.metadata?.creationTimestamp) - created(b.metadata?.creationTimestamp));
+    const parts: string[] = [];
+    for (const p of pods) {
+      const pod = p.metadata?.name ?? '';
+      const server = p.status?.containerStatuses?.find((c) => c.name === SERVER_CONTAINER);
+      let text = '';
+      // A crashing server's own words are in the previous container's log.
+      if ((server?.restartCount ?? 0) > 0 && server?.ready !== true) {
+        text += `--- previous container (restarted ${server?.restartCount ?? 0}x) ---\n`;
+        text += await this.podLogText(conn, namespace, pod, { container: SERVER_CONTAINER, previous: true, ...(options.tail !== undefined ? { tail: options.tail } : {}) });
+        text += '--- current container ---\n';
+      }
+      text += await this.podLogText(conn, namespace, pod, { container: SERVER_CONTAINER, ...(options.tail !== undefined ? { tail: options.tail } : {}) });
+      parts.push(pods.length > 1 ? `==> pod/${pod} <==\n${text}` : text);
+    }
+    return parts.join('\n');
+  }
+
+  private async podLogText(conn: KubeConnection, namespace: string, pod: string, o: { container: string; tail?: number; previous?: boolean }): Promise<string> {
+    try {
+      const text = await conn.api.podLog(namespace, pod, o);
+      return text.endsWith('\n') || text === '' ? text : `${text}\n`;
+    } catch (e) {
+      // A container that has not started has no log yet; that is information, not a failure.
+      if (e instanceof MaasError && (e.code === 'KUBERNETES' || e.code === 'NOT_FOUND')) return `(no log: ${e.message})\n`;
+      throw e;
+    }
+  }
+
+  async scaleToZero(d: DeploymentRecord): Promise<void> {
+    const { conn, namespace, name } = await this.forRecord(d);
+    // Applying to a missing Deployment would try to create a half object; nothing to scale then.
+    if (!(await conn.api.readDeployment(namespace, name))) return;
+    await conn.api.apply(scaleToZero(d.id, namespace), { fieldManager: DECOMMISSION_FIELD_MANAGER });
+  }
+
+  async destroy(d: DeploymentRecord): Promise<void> {
+    const { conn, namespace, name } = await this.forRecord(d);
+    const selector = selectorFor(d.id);
+    try {
+      await conn.api.deleteObjects(namespace, selector, [name]);
+    } catch (e) {
+      if (isNotFound(e)) return; // the namespace is gone, and everything in it
+      throw e;
+    }
+    const deadline = Date.now() + this.poll.destroyTimeoutMs;
+    let delay = this.poll.initialMs;
+    for (;;) {
+      const left = await conn.api.remaining(namespace, selector);
+      if (left.length === 0) return;
+      if (Date.now() >= deadline) {
+        throw new MaasError('TIMEOUT', `objects of deployment ${d.id} are still being deleted in namespace ${namespace}: ${left.join(', ')}`, {
+          hint: `pods take up to their grace period to stop; run the same command again to finish (\`kubectl get all -n ${namespace} -l ${selector}\` shows them)`,
+        });
+      }
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+      delay = Math.min(delay * 2, this.poll.maxMs);
+    }
+  }
+
+  async endpoint(d: DeploymentRecord): Promise<HttpEndpoint> {
+    if (d.state !== 'ready') {
+      throw new MaasError('UNAVAILABLE', `deployment ${d.id} is ${d.state}, not ready`, {
+        hint: d.state === 'cached' ? `redeploy it: maas deploy ${d.model}@${d.version} --target kubernetes` : `see \`maas status ${d.id}\` and \`maas logs ${d.id}\``,
+      });
+    }
+    const { conn, namespace, name } = await this.forRecord(d);
+    return conn.api.serviceProxy(namespace, name, PORT_NAME);
+  }
+}

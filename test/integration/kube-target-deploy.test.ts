@@ -1,0 +1,238 @@
+// `maas deploy --target kubernetes` end to end through the CLI, against the API server substitute
+// with the real client: open and strict placement, refusals before anything is created,
+// idempotent applies, an interrupted deploy that converges, rollout failures explained.
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { resolveHome } from '../../src/core/home.js';
+import type { DeploymentRecord } from '../../src/deployments/types.js';
+import { openRegistry } from '../../src/registry/open.js';
+import { KubernetesTarget } from '../../src/targets/kubernetes/kubernetes-target.js';
+import { objectName } from '../../src/targets/kubernetes/names.js';
+import { tempDir } from '../support/cli.js';
+import { startKubeEnv, trainExampleModel, validateSent, type KubeEnv, type TrainedModel } from '../support/kube-target.js';
+import type { FakeKubeOptions } from '../support/fake-kube/index.js';
+
+const NS = 'ml';
+const work = tempDir('maas-kube-deploy-');
+let model: TrainedModel;
+const envs: KubeEnv[] = [];
+
+beforeAll(() => {
+  model = trainExampleModel(join(work.path, 'model'));
+});
+afterAll(() => work.cleanup());
+afterEach(async () => {
+  for (const e of envs.splice(0)) await e.close();
+});
+
+async function env(o: FakeKubeOptions & { contextNamespace?: string } = {}): Promise<KubeEnv> {
+  const e = await startKubeEnv(model, { nodes: [{ name: 'n1', cpu: '4', memory: '8Gi' }], ...o });
+  envs.push(e);
+  return e;
+}
+
+type Deployed = DeploymentRecord & { outcome: string };
+
+/** Names of the model objects in a namespace, by kind. */
+function objectsIn(e: KubeEnv, ns: string): string[] {
+  return ['configmaps', 'deployments', 'services', 'horizontalpodautoscalers'].flatMap((p) => e.fake.state.list(p, ns).map((o) => `${p}/${o.metadata.name}`));
+}
+
+describe('deploy --target kubernetes', () => {
+  it('deploys in open mode: creates the namespace, applies valid objects, becomes ready; status, ps and logs work', async () => {
+    const e = await env();
+    const d = await e.json<Deployed>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--consumer', 'ci']);
+    expect(d).toMatchObject({ state: 'ready', target: 'kubernetes', namespace: NS, mode: 'open', outcome: 'created', consumers: ['ci'] });
+    const name = objectName(d.id);
+    expect(d.endpoint).toBe(`${e.front.url}/api/v1/namespaces/${NS}/services/${name}:http/proxy`);
+    expect(d.runtime).toMatchObject({ context: 'fake', kubeconfig: e.kubeconfig, namespace: NS, server: e.front.url, name, image: 'ghcr.io/maas-dev/maas-server:0.1.0', artifact: 'configmap' });
+
+    expect(e.fake.state.get('namespaces', undefined, NS)).toBeDefined();
+    expect(objectsIn(e, NS).sort()).toEqual([`configmaps/${name}`, `deployments/${name}`, `horizontalpodautoscalers/${name}`, `services/${name}`]);
+    const cm = e.fake.state.get('configmaps', NS, name)!;
+    expect(Buffer.from(cm.binaryData['model.onnx'], 'base64').equals(model.onnx)).toBe(true);
+    expect(JSON.parse(cm.data['model.json'])).toEqual(model.description);
+    expect(e.fake.state.managers('deployments', NS, name).map((m) => m.manager)).toContain('maas');
+    const pods = e.fake.state.list('pods', NS);
+    expect(pods.map((p): unknown => p.metadata.labels['maas.dev/deployment-id'])).toEqual([d.id]);
+
+    // Everything sent is a valid object of its kind; every apply is server-side apply by `maas` (or the release by `maas-decommission`), forced.
+    expect(validateSent(e.front.sent)).toEqual(['Namespace', 'ConfigMap', 'Deployment', 'Service', 'HorizontalPodAutoscaler', 'Deployment']);
+    for (const s of e.front.sent.filter((x) => x.method === 'PATCH')) {
+      expect(s.contentType).toBe('application/apply-patch+yaml');
+      expect(s.query).toMatch(/fieldManager=maas(-decommission)?(&|$)/);
+      expect(s.query).toContain('force=true');
+    }
+
+    const status = await e.json<DeploymentRecord>(['status', d.id]);
+    expect(status).toMatchObject({ id: d.id, state: 'ready' });
+    const ps = await e.json<DeploymentRecord[]>(['ps']);
+    expect(ps.map((x) => [x.id, x.state])).toEqual([[d.id, 'ready']]);
+    const logs = await e.maas(['logs', d.id, '--tail', '5']);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/listening on http:\/\/0\.0\.0\.0:8080/);
+    const human = await e.maas(['status', d.id]);
+    expect(human.stdout).toContain(`kubernetes (namespace ${NS})`);
+  });
+
+  it('takes the namespace from the kubeconfig context when -n is not given', async () => {
+    const e = await env({ contextNamespace: 'team-a' });
+    const d = await e.json<Deployed>(['deploy', 'har-classifier@1', '--target', 'kubernetes']);
+    expect(d).toMatchObject({ state: 'ready', namespace: 'team-a' });
+    expect(objectsIn(e, 'team-a')).toHaveLength(4);
+  });
+
+  it('strict mode checks the node, then pins the pods to it', async () => {
+    const e = await env({ nodes: [{ name: 'n1', cpu: '4' }, { name: 'n2', cpu: '4' }] });
+    const d = await e.json<Deployed>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--mode', 'strict', '--node', 'n2']);
+    expect(d).toMatchObject({ state: 'ready', mode: 'strict', node: 'n2' });
+    expect(e.fake.state.list('pods', NS).map((p): unknown => p.spec.nodeName)).toEqual(['n2']);
+    const affinity = e.fake.state.get('deployments', NS, objectName(d.id))!.spec.template.spec.affinity;
+    expect(affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields).toEqual([{ key: 'metadata.name', operator: 'In', values: ['n2'] }]);
+    const reads = e.fake.requests.filter((r) => r.path === '/api/v1/nodes/n2' || r.query.includes('spec.nodeName%3Dn2') || r.query.includes('spec.nodeName=n2'));
+    expect(reads.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses strict placement onto a missing, a NotReady or a full node before creating anything', async () => {
+    const e = await env({ nodes: [{ name: 'ok', cpu: '4' }, { name: 'sick', ready: false }, { name: 'full', cpu: '1', memory: '2Gi' }] });
+    e.fake.addPod({ namespace: 'other', name: 'db-0', nodeName: 'full', cpu: '900m', memory: '1Gi' });
+    const cases: Array<[string, number, RegExp]> = [
+      ['ghost', 4, /node "ghost" does not exist/],
+      ['sick', 6, /node "sick" is not Ready \(KubeletNotReady/],
+      ['full', 8, /node "full" has not enough room: cpu: needs 250m, free 100m of 1 allocatable/],
+    ];
+    for (const [node, code, message] of cases) {
+      const r = await e.maas(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--mode', 'strict', '--node', node]);
+      expect(r.code, node).toBe(code);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toContain('strict placement refused');
+      expect(r.stderr).toContain('nothing was created');
+      expect(r.stderr).toMatch(/hint: .*--node/);
+    }
+    // Nothing reached the cluster: no namespace, no objects, not a single write.
+    expect(e.fake.state.get('namespaces', undefined, NS)).toBeUndefined();
+    expect(e.fake.state.list('configmaps').filter((c) => c.metadata.labels?.['app.kubernetes.io/managed-by'] === 'maas')).toEqual([]);
+    expect(e.front.sent).toEqual([]);
+    const ps = await e.json<DeploymentRecord[]>(['ps']);
+    expect(ps.every((x) => x.state === 'failed')).toBe(true);
+  });
+
+  it('applying the same objects twice changes nothing (same resourceVersions, no error)', async () => {
+    const e = await env();
+    const d = await e.json<Deployed>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--consumer', 'a']);
+    const name = objectName(d.id);
+    const versions = () =>
+      Object.fromEntries(['configmaps', 'deployments', 'services', 'horizontalpodautoscalers'].map((p) => [p, e.fake.state.get(p, NS, name)?.metadata.resourceVersion as string]));
+    const before = versions();
+
+    // A second deploy of the same model finds it ready: it adds the consumer and sends nothing.
+    const writes = e.front.sent.length;
+    const again = await e.json<Deployed>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--consumer', 'b']);
+    expect(again).toMatchObject({ id: d.id, outcome: 'reused', consumers: ['a', 'b'] });
+    expect(e.front.sent.length).toBe(writes);
+
+    // The target's start itself, twice more: every apply is a no-op for the API server.
+    const h = resolveHome({ MAAS_HOME: e.home }, e.dir);
+    const registry = await openRegistry(h);
+    try {
+      const record = (await registry.deployments.getDeployment(d.id))!;
+      const version = (await registry.getModel('har-classifier', '1'))!;
+      const target = new KubernetesTarget({ selection: { env: { KUBECONFIG: e.kubeconfig }, cwd: e.dir }, images: { fallback: 'ghcr.io/maas-dev/maas-server:0.1.0' } });
+      for (let i = 0; i < 2; i++) {
+        const started = await target.start(record, version, () => {});
+        expect(started.runtime).toMatchObject({ namespace: NS, name });
+      }
+      expect((await target.observe(record)).state).toBe('ready');
+    } finally {
+      registry.close();
+    }
+    expect(versions()).toEqual(before);
+    expect(validateSent(e.front.sent).length).toBeGreaterThan(writes);
+  });
+
+  it('a deploy interrupted half-way (only the ConfigMap applied) converges when run again', async () => {
+    const e = await env();
+    e.fake.injectFault({ path: /^\/apis\/apps\/v1\/namespaces\/ml\/deployments\/maas-/, method: 'PATCH', status: 500 });
+    const failed = await e.maas(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS]);
+    expect(failed.code).toBe(6);
+    expect(failed.stderr).toMatch(/the API server .* failed to apply Deployment ml\/maas-d-[0-9a-f]+ \(500 InternalError\)/);
+    expect(failed.stderr).toMatch(/hint: retry/);
+    expect(objectsIn(e, NS).map((x) => x.split('/')[0])).toEqual(['configmaps']);
+    const [record] = await e.json<DeploymentRecord[]>(['ps']);
+    expect(record).toMatchObject({ state: 'failed' });
+    expect(record!.reason).toMatch(/^objects missing in namespace ml: Deployment maas-d-[0-9a-f]+, Service maas-d-/);
+    const name = objectName(record!.id);
+    const cmVersion = e.fake.state.get('configmaps', NS, name)!.metadata.resourceVersion as string;
+
+    const again = await e.json<Deployed>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS]);
+    expect(again).toMatchObject({ id: record!.id, state: 'ready', outcome: 'restarted' });
+    expect(objectsIn(e, NS)).toHaveLength(4);
+    expect(e.fake.state.get('configmaps', NS, name)!.metadata.resourceVersion).toBe(cmVersion);
+    validateSent(e.front.sent);
+  });
+
+  it('explains a rollout that cannot pull its image, and a redeploy with a good image recovers', async () => {
+    const e = await env();
+    const bad = 'ghcr.io/acme/does-not-exist:1';
+    const r = await e.maas(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--image', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`deployment d-[0-9a-f]+ failed: pod maas-d-[0-9a-f]+-\\w+-\\w+ cannot pull image "${bad}" for container "server" \\((ErrImagePull|ImagePullBackOff)\\)`));
+    expect(r.stderr).toContain('check the image name and tag');
+    const [record] = await e.json<DeploymentRecord[]>(['ps']);
+    expect(record).toMatchObject({ state: 'failed', runtime: { image: bad } });
+
+    const ok = await e.json<Deployed>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--image', 'ghcr.io/acme/maas-server:0.1.0']);
+    expect(ok).toMatchObject({ id: record!.id, state: 'ready', outcome: 'restarted', runtime: { image: 'ghcr.io/acme/maas-server:0.1.0' } });
+  });
+
+  it('explains a rollout that cannot be scheduled', async () => {
+    const e = await env({ nodes: [{ name: 'tiny', cpu: '200m', memory: '8Gi' }] });
+    const r = await e.maas(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--timeout', '2s']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot be scheduled: 0\/1 nodes are available: 1 Insufficient cpu/);
+    expect(r.stderr).toContain('free capacity on the nodes');
+  });
+
+  it('explains a crash loop with the exit code; logs show the previous container', async () => {
+    const e = await env({ behaviour: { crash: (_pod, c) => (c.name === 'server' ? { exitCode: 3, logs: 'error: cannot load model: invalid ONNX\n' } : undefined) } });
+    const r = await e.maas(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/container "server" in pod maas-d-\S+ keeps failing \(CrashLoopBackOff, \d+ restarts?\); last exit code 3 \(Error\)/);
+    const [record] = await e.json<DeploymentRecord[]>(['ps']);
+    const logs = await e.maas(['logs', record!.id]);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/--- previous container \(restarted \d+x\) ---\nerror: cannot load model: invalid ONNX\n/);
+  });
+
+  it('explains a readiness probe that keeps failing at the deadline', async () => {
+    const e = await env({ behaviour: { notReady: () => 'HTTP probe failed with statuscode: 503' } });
+    const r = await e.maas(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--timeout', '2s']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/container "server" in pod maas-d-\S+ runs but is not ready: Readiness probe failed: HTTP probe failed with statuscode: 503/);
+  });
+
+  it('--no-create-namespace refuses a missing namespace and creates nothing', async () => {
+    const e = await env();
+    const r = await e.maas(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', 'absent', '--no-create-namespace']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('namespace "absent" does not exist; nothing was created');
+    expect(r.stderr).toContain('kubectl create namespace absent');
+    expect(e.front.sent).toEqual([]);
+  });
+
+  it('an artifact too large for a ConfigMap with a file URI is refused with what to do', async () => {
+    const e = await env();
+    const big = join(e.dir, 'big');
+    const { mkdirSync, writeFileSync, readFileSync } = await import('node:fs');
+    mkdirSync(big);
+    writeFileSync(join(big, 'model.onnx'), Buffer.alloc(800 * 1024, 7));
+    writeFileSync(join(big, 'train.csv'), readFileSync(join(model.dir, 'train.csv')));
+    writeFileSync(join(big, 'model.yaml'), readFileSync(model.file, 'utf8').replace(/version: "1"/, 'version: "2"'));
+    expect((await e.maas(['register', join(big, 'model.yaml')])).code).toBe(0);
+    const r = await e.maas(['deploy', 'har-classifier@2', '--target', 'kubernetes', '-n', NS]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/the artifact of har-classifier@2 \(819200 bytes\) is too large to ship in a ConfigMap .* cannot download its URI file:/);
+    expect(r.stderr).toMatch(/hint: host the model file at an https:\/\/ URL/);
+    expect(e.front.sent).toEqual([]);
+  });
+});

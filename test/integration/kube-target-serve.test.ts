@@ -1,0 +1,172 @@
+// A kubernetes deployment in use and at its end: predict and feedback through the API server's
+// Service proxy to a real model server of the deployed model, then the two-step decommission
+// with two consumers (release, scale to zero and cache, redeploy, purge) and `maas gc`.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generateHar, harToRequests } from '../../examples/har/generate.js';
+import type { DeploymentRecord } from '../../src/deployments/types.js';
+import { startModelServer, type ModelServer } from '../../src/serving/server.js';
+import { objectName } from '../../src/targets/kubernetes/names.js';
+import { REPO_ROOT, tempDir } from '../support/cli.js';
+import { policyFromRbacYaml } from '../support/fake-kube/index.js';
+import { startKubeEnv, trainExampleModel, validateSent, type KubeEnv, type TrainedModel } from '../support/kube-target.js';
+
+const NS = 'ml';
+const work = tempDir('maas-kube-serve-');
+let model: TrainedModel;
+const envs: KubeEnv[] = [];
+const servers: ModelServer[] = [];
+
+beforeAll(() => {
+  model = trainExampleModel(join(work.path, 'model'));
+});
+afterAll(() => work.cleanup());
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+  for (const e of envs.splice(0)) await e.close();
+});
+
+async function env(): Promise<KubeEnv> {
+  const e = await startKubeEnv(model, { nodes: [{ name: 'n1', cpu: '4', memory: '8Gi' }] });
+  envs.push(e);
+  return e;
+}
+
+type Deployed = DeploymentRecord & { outcome: string };
+
+const deployArgs = (consumer: string) => ['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--consumer', consumer];
+
+describe('predict and feedback through the API server proxy', () => {
+  it('reach the real model server behind the Service, with the kubeconfig credentials', async () => {
+    const e = await env();
+    const d = await e.json<Deployed>(deployArgs('app'));
+    expect(d.state).toBe('ready');
+    // The pod of the substitute runs no process; the Service proxy forwards to a real `maas serve`
+    // of the same description and artifact, in this process.
+    const server = await startModelServer({ description: model.description, artifactPath: join(model.dir, 'model.onnx'), host: '127.0.0.1', port: 0 });
+    servers.push(server);
+    await server.ready;
+    e.fake.registerBackend(NS, objectName(d.id), server.url);
+
+    const rows = harToRequests(generateHar({ rows: 3, seed: 5 }));
+    writeFileSync(join(e.dir, 'rows.json'), JSON.stringify(rows));
+    const predicted = await e.json<{ id: string; model_name: string; outputs: Array<{ name: string; shape: number[]; data: unknown[] }> }>(['predict', d.id, '--data', 'rows.json']);
+    expect(predicted.model_name).toBe('har-classifier');
+    const labels = predicted.outputs.find((o) => o.name === 'label')!;
+    expect(labels.shape).toEqual([3]);
+    for (const l of labels.data) expect(model.description.spec.outputs?.labels).toContain(l);
+
+    const table = await e.maas(['predict', d.id, '--data', 'rows.json']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/ROW\s+ID\s+LABEL\s+CONFIDENCE/);
+
+    const fb = await e.json<{ accepted: number }>(['feedback', d.id, '--id', `${predicted.id}:0`, '--label', 'walking']);
+    expect(fb.accepted).toBe(1);
+
+    // Both went through the API server's proxy subresource of the deployment's Service.
+    const proxied = e.front.sent.filter((s) => s.path.includes('/proxy/'));
+    expect(proxied.map((s) => `${s.method} ${s.path}`)).toEqual([
+      `POST /api/v1/namespaces/${NS}/services/${objectName(d.id)}:http/proxy/v2/models/har-classifier/infer`,
+      `POST /api/v1/namespaces/${NS}/services/${objectName(d.id)}:http/proxy/v2/models/har-classifier/infer`,
+      `POST /api/v1/namespaces/${NS}/services/${objectName(d.id)}:http/proxy/v2/models/har-classifier/feedback`,
+    ]);
+    const users = e.fake.requests.filter((r) => r.resource === 'services/proxy').map((r) => r.user);
+    expect(new Set(users)).toEqual(new Set(['system:serviceaccount:maas:maas']));
+  });
+
+  it('a model server that is not up yet answers 503 through the proxy: unavailable, exit 6', async () => {
+    const e = await env();
+    const d = await e.json<Deployed>(deployArgs('app'));
+    e.fake.registerBackend(NS, objectName(d.id), 'http://127.0.0.1:9');
+    writeFileSync(join(e.dir, 'rows.json'), JSON.stringify(harToRequests(generateHar({ rows: 1, seed: 5 }))));
+    const r = await e.maas(['predict', d.id, '--data', 'rows.json']);
+    expect(r.code).toBe(6);
+  });
+});
+
+describe('decommission and gc', () => {
+  it('two consumers: the first release keeps it, the last scales it to zero (cached); redeploy serves again; purge removes every object', async () => {
+    const e = await env();
+    const d = await e.json<Deployed>(deployArgs('alice'));
+    const bob = await e.json<Deployed>(deployArgs('bob'));
+    expect(bob).toMatchObject({ id: d.id, outcome: 'reused', consumers: ['alice', 'bob'] });
+    const name = objectName(d.id);
+    const replicas = () => e.fake.state.get('deployments', NS, name)?.spec.replicas as number | undefined;
+
+    const released = await e.json<{ outcome: string; remainingConsumers: string[] }>(['decommission', d.id, '--consumer', 'alice']);
+    expect(released).toMatchObject({ outcome: 'released', remainingConsumers: ['bob'] });
+    expect(replicas()).toBe(1);
+    expect((await e.json<DeploymentRecord>(['status', d.id])).state).toBe('ready');
+
+    const cached = await e.json<{ outcome: string; deployment: DeploymentRecord }>(['decommission', d.id, '--consumer', 'bob']);
+    expect(cached.outcome).toBe('cached');
+    expect(replicas()).toBe(0);
+    expect(e.fake.state.managers('deployments', NS, name).map((m) => m.manager)).toEqual(expect.arrayContaining(['maas', 'maas-decommission']));
+    // The pod template maas applied is intact; only the count changed.
+    expect(e.fake.state.get('deployments', NS, name)!.spec.template.spec.containers[0].image).toBe('ghcr.io/maas-dev/maas-server:0.1.0');
+    await e.fake.waitFor(() => e.fake.state.list('pods', NS).length === 0, { what: 'pods gone' });
+    expect(await e.json<DeploymentRecord>(['status', d.id])).toMatchObject({ state: 'cached', consumers: [] });
+    const logs = await e.maas(['logs', d.id]);
+    expect(logs).toMatchObject({ code: 0, stdout: '' });
+    const refused = await e.maas(['predict', d.id, '--data', 'rows.json']);
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toContain('is cached, not ready');
+
+    // Deploying it again releases the decommission manager's replica count: the HPA takes over.
+    const back = await e.json<Deployed>(deployArgs('carol'));
+    expect(back).toMatchObject({ id: d.id, state: 'ready', outcome: 'restarted', consumers: ['carol'] });
+    expect(replicas()).toBe(1);
+    expect(e.fake.state.managers('deployments', NS, name).map((m) => m.manager)).not.toContain('maas-decommission');
+
+    expect((await e.json<{ outcome: string }>(['decommission', d.id, '--consumer', 'carol'])).outcome).toBe('cached');
+    const purged = await e.json<{ outcome: string }>(['decommission', d.id, '--purge']);
+    expect(purged.outcome).toBe('purged');
+    expect(e.labelled(d.id)).toEqual([]);
+    expect(e.fake.state.list('services', NS)).toEqual([]);
+    expect(await e.json<DeploymentRecord[]>(['ps'])).toEqual([]);
+    expect(validateSent(e.front.sent).filter((k) => k === 'Deployment').length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('purge is refused while another consumer uses it; gc --all destroys cached deployments', async () => {
+    const e = await env();
+    const d = await e.json<Deployed>(deployArgs('alice'));
+    await e.json(deployArgs('bob'));
+    const inUse = await e.maas(['decommission', d.id, '--consumer', 'alice', '--purge']);
+    expect(inUse.code).toBe(5);
+    expect(inUse.stderr).toContain('still used by bob');
+    await e.json(['decommission', d.id, '--consumer', 'alice']);
+    await e.json(['decommission', d.id, '--consumer', 'bob']);
+    const dry = await e.json<{ dryRun: boolean; destroyed: string[] }>(['gc', '--all', '--dry-run']);
+    expect(dry).toEqual({ dryRun: true, destroyed: [d.id] });
+    expect(e.labelled(d.id).length).toBeGreaterThan(0);
+    const gc = await e.json<{ destroyed: string[] }>(['gc', '--all']);
+    expect(gc.destroyed).toEqual([d.id]);
+    expect(e.labelled(d.id)).toEqual([]);
+  });
+});
+
+describe('with exactly the permissions of manifests/rbac.yaml', () => {
+  it('the ServiceAccount can run the whole lifecycle in its namespace, strict placement included', async () => {
+    const policy = policyFromRbacYaml(readFileSync(join(REPO_ROOT, 'manifests/rbac.yaml'), 'utf8'), 'system:serviceaccount:maas:maas');
+    const e = await startKubeEnv(model, { nodes: [{ name: 'n1' }], namespaces: ['maas'], policy });
+    envs.push(e);
+    const d = await e.json<Deployed>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', 'maas', '--mode', 'strict', '--node', 'n1']);
+    expect(d.state).toBe('ready');
+    expect((await e.maas(['logs', d.id])).code).toBe(0);
+    const server = await startModelServer({ description: model.description, artifactPath: join(model.dir, 'model.onnx'), host: '127.0.0.1', port: 0 });
+    servers.push(server);
+    await server.ready;
+    e.fake.registerBackend('maas', objectName(d.id), server.url);
+    writeFileSync(join(e.dir, 'rows.json'), JSON.stringify(harToRequests(generateHar({ rows: 1, seed: 5 }))));
+    expect((await e.maas(['predict', d.id, '--data', 'rows.json'])).code).toBe(0);
+    expect((await e.json<{ outcome: string }>(['decommission', d.id])).outcome).toBe('cached');
+    expect((await e.json<{ outcome: string }>(['decommission', d.id, '--purge'])).outcome).toBe('purged');
+    expect(e.labelled(d.id)).toEqual([]);
+    expect(e.fake.requests.filter((r) => r.status === 403)).toEqual([]);
+    // Outside its namespace the same account is refused, with the missing permission named.
+    const elsewhere = await e.maas(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', 'team-b']);
+    expect(elsewhere.code).toBe(8);
+    expect(elsewhere.stderr).toContain('cannot patch resource "configmaps" in API group "" in the namespace "team-b"');
+  });
+});
