@@ -17,7 +17,8 @@ export function sameSlot(d: DeploymentRecord, r: DeployRequest): boolean {
     d.target === r.target &&
     d.mode === r.mode &&
     (d.node ?? '') === (r.node ?? '') &&
-    (d.namespace ?? '') === (r.namespace ?? '')
+    (d.namespace ?? '') === (r.namespace ?? '') &&
+    (d.cluster ?? '') === (r.cluster ?? '')
   );
 }
 

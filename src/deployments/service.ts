@@ -22,6 +22,7 @@ export interface DeployRequest {
   mode: PlacementMode;
   node?: string;
   namespace?: string;
+  cluster?: string;
   consumer: string;
 }
 

@@ -21,6 +21,8 @@ export interface DeploymentRecord {
   node?: string;
   /** Kubernetes namespace (kubernetes target only). */
   namespace?: string;
+  /** Which cluster (kubernetes: the API server URL); the same model on two clusters is two deployments. */
+  cluster?: string;
   state: DeploymentState;
   reason?: string;
   /** Base URL of the model server as the target exposes it (local: http://127.0.0.1:port). */
@@ -43,6 +45,7 @@ export interface NewDeployment {
   mode: PlacementMode;
   node?: string;
   namespace?: string;
+  cluster?: string;
   consumer: string;
 }
 

@@ -67,3 +67,13 @@ describe('planGc', () => {
     expect(planGc([expired, fresh, running], now, true).map((d) => d.id)).toEqual(['a', 'b']);
   });
 });
+
+describe('deployment slots', () => {
+  it('treats the same model on another cluster or namespace as another deployment', () => {
+    const onA = rec({ target: 'kubernetes', namespace: 'ml', cluster: 'https://a:6443' });
+    const kube = { ...req, target: 'kubernetes' as const, namespace: 'ml' };
+    expect(planDeploy([onA], { ...kube, cluster: 'https://b:6443' })).toEqual({ action: 'create' });
+    expect(planDeploy([onA], { ...kube, namespace: 'other', cluster: 'https://a:6443' })).toEqual({ action: 'create' });
+    expect(planDeploy([onA], { ...kube, cluster: 'https://a:6443' }).action).toBe('reuse');
+  });
+});

@@ -64,6 +64,7 @@ export function define(program: Command, run: Run): void {
         // The record carries the namespace a deployment really goes to (flag, config, context,
         // `default`), so that the same deploy from another default namespace is another deployment.
         const namespace = kube ? await kube.resolveNamespace() : undefined;
+        const cluster = kube ? await kube.resolveCluster() : undefined;
         const deps = await deploymentDeps(ctx, { kubernetes: kubeFlags });
         const spinner = await ctx.spinner(`deploying ${modelText}`);
         try {
@@ -76,6 +77,7 @@ export function define(program: Command, run: Run): void {
               mode,
               ...(opts.node ? { node: opts.node } : {}),
               ...(namespace ? { namespace } : {}),
+              ...(cluster ? { cluster } : {}),
               consumer: opts.consumer ?? ctx.config.consumer ?? defaultConsumer(ctx.io),
             },
             {

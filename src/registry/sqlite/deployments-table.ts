@@ -22,6 +22,7 @@ CREATE TABLE deployments (
   mode        TEXT NOT NULL,
   node        TEXT NOT NULL DEFAULT '',
   namespace   TEXT NOT NULL DEFAULT '',
+  cluster     TEXT NOT NULL DEFAULT '',
   state       TEXT NOT NULL,
   reason      TEXT,
   endpoint    TEXT,
@@ -30,7 +31,7 @@ CREATE TABLE deployments (
   updated_at  TEXT NOT NULL,
   expires_at  TEXT
 );
-CREATE UNIQUE INDEX deployments_slot ON deployments (model, version, target, mode, node, namespace);
+CREATE UNIQUE INDEX deployments_slot ON deployments (model, version, target, mode, node, namespace, cluster);
 CREATE TABLE deployment_consumers (
   deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
   consumer      TEXT NOT NULL,
@@ -55,6 +56,7 @@ interface Row {
   mode: string;
   node: string;
   namespace: string;
+  cluster: string;
   state: string;
   reason: string | null;
   endpoint: string | null;
@@ -98,6 +100,7 @@ export class SqliteDeploymentStore implements DeploymentStore {
     };
     if (row.node) record.node = row.node;
     if (row.namespace) record.namespace = row.namespace;
+    if (row.cluster) record.cluster = row.cluster;
     if (row.reason) record.reason = row.reason;
     if (row.endpoint) record.endpoint = row.endpoint;
     if (row.expires_at) record.expiresAt = row.expires_at;
@@ -118,10 +121,10 @@ export class SqliteDeploymentStore implements DeploymentStore {
     const tx = this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO deployments (id, model, version, target, mode, node, namespace, state, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+          `INSERT INTO deployments (id, model, version, target, mode, node, namespace, cluster, state, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
         )
-        .run(d.id, d.model, d.version, d.target, d.mode, d.node ?? '', d.namespace ?? '', at, at);
+        .run(d.id, d.model, d.version, d.target, d.mode, d.node ?? '', d.namespace ?? '', d.cluster ?? '', at, at);
       this.db.prepare('INSERT INTO deployment_consumers (deployment_id, consumer, added_at) VALUES (?, ?, ?)').run(d.id, d.consumer, at);
       this.db.prepare("INSERT INTO deployment_events (deployment_id, at, state) VALUES (?, ?, 'queued')").run(d.id, at);
     });

@@ -97,6 +97,11 @@ export class KubernetesTarget implements Target {
     return (await this.connection(this.opts.selection)).namespace;
   }
 
+  /** Which cluster a new deployment goes to (its API server URL): part of the deployment's identity. */
+  async resolveCluster(): Promise<string> {
+    return (await this.connection(this.opts.selection)).server;
+  }
+
   /** Like resolveNamespace, but without a usable kubeconfig falls back to `default` (client dry runs). */
   async offlineNamespace(): Promise<string> {
     if (this.opts.selection.namespace) return this.opts.selection.namespace;
