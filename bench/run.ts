@@ -6,8 +6,9 @@ import { formatTable, type BenchContext, type Benchmark } from './report.js';
 import { startup } from './startup.js';
 import { search } from './search.js';
 import { serving } from './serving.js';
+import { deploy } from './deploy.js';
 
-const BENCHMARKS: Benchmark[] = [startup, search, serving];
+const BENCHMARKS: Benchmark[] = [startup, search, serving, deploy];
 
 async function main(argv: string[]): Promise<number> {
   const wanted = argv.filter((a) => !a.startsWith('-'));

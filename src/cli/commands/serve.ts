@@ -1,0 +1,188 @@
+// `maas serve [name[@version]] --description FILE`: runs a model server (Open Inference Protocol
+// v2 over REST) in the foreground until SIGTERM/SIGINT. The local deployment target starts it as
+// a detached process and learns the port from --endpoint-file.
+import type { Command } from 'commander';
+import type { Run } from '../program.js';
+import type { Context } from '../context.js';
+import { MaasError } from '../../core/errors.js';
+import type { ModelDescription } from '../../spec/schema.js';
+
+interface ServeOptions {
+  description?: string;
+  artifact?: string;
+  host: string;
+  port: string;
+  endpointFile?: string;
+  logDb?: string;
+  retention?: string;
+  retentionAge?: string;
+  maxBody?: string;
+  threads?: string;
+  allowRefScheme?: string[];
+  allowRefHost?: string[];
+  refRoot?: string;
+  maxRefBytes?: string;
+  statsWindow?: string;
+  reservoir?: string;
+  drainTimeout: string;
+  accessLog?: boolean;
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+
+async function bytes(text: string, flag: string): Promise<number> {
+  const { memoryBytes } = await import('../../spec/quantity.js');
+  const n = memoryBytes(text);
+  if (n === undefined || n <= 0) throw new MaasError('USAGE', `${flag} expects a size in bytes (e.g. 16Mi, 1000000), got "${text}"`);
+  return n;
+}
+
+async function resolveModel(ctx: Context, ref: string | undefined, opts: ServeOptions): Promise<{ description: ModelDescription; artifactPath: string }> {
+  if (ref && opts.description) throw new MaasError('USAGE', 'give either a registered model (name[@version]) or --description FILE, not both');
+  if (opts.description) {
+    const { loadModelFiles } = await import('../../spec/load.js');
+    const models = await loadModelFiles([opts.description], { cwd: ctx.io.cwd, checkArtifact: opts.artifact === undefined });
+    if (models.length !== 1) throw new MaasError('USAGE', `${opts.description} holds ${models.length} model descriptions; serve one per file`);
+    const loaded = models[0]!;
+    const artifactPath = opts.artifact ? ctx.resolvePath(opts.artifact) : loaded.artifactPath;
+    if (!artifactPath) {
+      throw new MaasError('USAGE', `the artifact of ${opts.description} is not a local file (${loaded.description.spec.artifact.uri})`, {
+        hint: 'download it and pass --artifact PATH, or register the model and serve it by name',
+      });
+    }
+    return { description: loaded.description, artifactPath };
+  }
+  if (!ref) throw new MaasError('USAGE', 'name the model to serve: a registered name[@version] or --description FILE');
+  const { parseModelRef } = await import('../../core/model-ref.js');
+  const { name, version } = parseModelRef(ref);
+  const record = await (await ctx.registry()).getModel(name, version);
+  if (!record) throw new MaasError('NOT_FOUND', `model ${ref} is not registered`, { hint: '`maas search` lists registered models' });
+  const artifactPath = opts.artifact ? ctx.resolvePath(opts.artifact) : record.artifact.path;
+  if (!artifactPath) throw new MaasError('USAGE', `the artifact of ${record.name}@${record.version} is not in the local store (${record.artifact.uri})`, { hint: 'pass --artifact PATH' });
+  return { description: record.description, artifactPath };
+}
+
+function waitForSignal(onSignal: (signal: string) => void): { stopped: Promise<void>; dispose: () => void } {
+  let dispose = (): void => {};
+  const stopped = new Promise<void>((resolve) => {
+    const handler = (signal: NodeJS.Signals): void => {
+      dispose();
+      onSignal(signal);
+      resolve();
+    };
+    process.once('SIGTERM', handler);
+    process.once('SIGINT', handler);
+    dispose = () => {
+      process.removeListener('SIGTERM', handler);
+      process.removeListener('SIGINT', handler);
+    };
+  });
+  return { stopped, dispose };
+}
+
+export function define(program: Command, run: Run): void {
+  program
+    .command('serve [model]')
+    .description('run a model server (Open Inference Protocol v2 over HTTP) until SIGTERM/SIGINT')
+    .option('--description <file>', 'model description (YAML or JSON) instead of a registered name[@version]')
+    .option('--artifact <path>', 'model file (default: the description\'s file:// artifact, or the registry\'s copy)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '8080')
+    .option('--endpoint-file <file>', 'after listening, write {url, port, pid} here (atomically)')
+    .option('--log-db <file>', 'SQLite request log (default: in memory, lost at exit)')
+    .option('--retention <rows>', 'keep at most this many logged predictions (default 100000)')
+    .option('--retention-age <duration>', 'drop logged predictions older than this (e.g. 7d)')
+    .option('--max-body <bytes>', 'largest request body (e.g. 16Mi)', '16Mi')
+    .option('--threads <n>', 'runtime threads per inference call (default 1)')
+    .option('--allow-ref-scheme <scheme>', 'URI scheme a data_ref may use (repeatable; default file, http, https)', collect)
+    .option('--allow-ref-host <host>', 'host a data_ref may name: name, name:port or *.domain (repeatable; default any)', collect)
+    .option('--ref-root <dir>', 'directory file:// data references may read (default: the working directory)')
+    .option('--max-ref-bytes <bytes>', 'largest referenced data file (e.g. 64Mi)', '64Mi')
+    .option('--stats-window <rows>', 'rows in the live stats window (default 100000)')
+    .option('--reservoir <rows>', 'rows in the stats sample (default 1000)')
+    .option('--drain-timeout <duration>', 'how long shutdown waits for in-flight requests', '10s')
+    .option('--access-log', 'log every request as a JSON line on stderr')
+    .action(
+      run(async (ctx, ref: string | undefined, opts: ServeOptions) => {
+        const { parsePositiveInt } = await import('../../core/numbers.js');
+        const { parseDuration } = await import('../../core/duration.js');
+        const port = Number(opts.port);
+        if (!/^\d+$/.test(opts.port) || port > 65535) throw new MaasError('USAGE', `--port expects 0..65535, got "${opts.port}"`);
+        const { description, artifactPath } = await resolveModel(ctx, ref, opts);
+        const [{ startModelServer }, { jsonLines, errorMessage }, { writeEndpointFile }, { packageVersion }] = await Promise.all([
+          import('../../serving/server.js'),
+          import('../../serving/event-log.js'),
+          import('../../serving/endpoint-file.js'),
+          import('../main.js'),
+        ]);
+        const events = jsonLines(ctx.io.stderr);
+        const retention: { maxRows?: number; maxAgeMs?: number } = {};
+        if (opts.retention) retention.maxRows = parsePositiveInt(opts.retention, '--retention');
+        if (opts.retentionAge) retention.maxAgeMs = parseDuration(opts.retentionAge, '--retention-age');
+        if (!opts.retention && !opts.retentionAge) retention.maxRows = 100_000;
+        const name = `${description.metadata.name}@${description.metadata.version}`;
+
+        let signalled = false;
+        const signals = waitForSignal((signal) => {
+          signalled = true;
+          events({ level: 'info', event: 'shutdown', signal, model: name });
+        });
+        let server;
+        try {
+          server = await startModelServer({
+            description,
+            artifactPath,
+            host: opts.host,
+            port,
+            logDb: opts.logDb ? ctx.resolvePath(opts.logDb) : undefined,
+            retention,
+            maxBodyBytes: await bytes(opts.maxBody ?? '16Mi', '--max-body'),
+            threads: opts.threads ? parsePositiveInt(opts.threads, '--threads') : undefined,
+            reference: {
+              schemes: opts.allowRefScheme ?? [],
+              hosts: opts.allowRefHost ?? [],
+              fileRoot: opts.refRoot ? ctx.resolvePath(opts.refRoot) : ctx.io.cwd,
+              maxBytes: await bytes(opts.maxRefBytes ?? '64Mi', '--max-ref-bytes'),
+            },
+            stats: {
+              windowRows: opts.statsWindow ? parsePositiveInt(opts.statsWindow, '--stats-window') : undefined,
+              reservoirSize: opts.reservoir ? parsePositiveInt(opts.reservoir, '--reservoir') : undefined,
+            },
+            accessLog: opts.accessLog === true,
+            drainTimeoutMs: parseDuration(opts.drainTimeout, '--drain-timeout'),
+            serverVersion: packageVersion(),
+            events,
+          });
+        } catch (e) {
+          signals.dispose();
+          const code = (e as { code?: unknown }).code;
+          if (code === 'EADDRINUSE') throw new MaasError('CONFLICT', `port ${port} on ${opts.host} is in use`, { hint: 'pick another --port, or --port 0 for a free one' });
+          throw e;
+        }
+        events({ level: 'info', event: 'listening', url: server.url, port: server.port, pid: process.pid, model: name });
+        try {
+          if (opts.endpointFile) {
+            await writeEndpointFile(ctx.resolvePath(opts.endpointFile), {
+              url: server.url,
+              port: server.port,
+              pid: process.pid,
+              host: server.host,
+              model: description.metadata.name,
+              version: description.metadata.version,
+              startedAt: new Date().toISOString(),
+            });
+          }
+          await Promise.race([server.ready, signals.stopped]);
+        } catch (e) {
+          signals.dispose();
+          events({ level: 'error', event: 'startup_failed', error: errorMessage(e), model: name });
+          await server.close();
+          throw e instanceof MaasError ? e : new MaasError('FAILURE', `cannot serve ${name}: ${errorMessage(e)}`, { cause: e });
+        }
+        if (!signalled) await signals.stopped;
+        await server.close();
+        events({ level: 'info', event: 'stopped', model: name });
+        return { data: {}, text: () => '' };
+      }),
+    );
+}

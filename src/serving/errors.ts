@@ -1,0 +1,22 @@
+// The one error type of the model server's core. `status` uses HTTP codes because the Open
+// Inference Protocol defines its errors in those terms; the HTTP layer sends it as-is.
+
+export type ServingStatus = 400 | 404 | 405 | 409 | 413 | 500 | 502 | 503;
+
+export class ServingError extends Error {
+  readonly status: ServingStatus;
+
+  constructor(status: ServingStatus, message: string) {
+    super(message);
+    this.name = 'ServingError';
+    this.status = status;
+  }
+}
+
+export const badRequest = (message: string): ServingError => new ServingError(400, message);
+
+/** Lists at most `max` items, e.g. `a, b, c and 7 more`, so error messages stay short. */
+export function listSome(items: readonly unknown[], max = 10): string {
+  const shown = items.slice(0, max).map(String).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}

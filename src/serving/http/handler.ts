@@ -1,0 +1,213 @@
+// The HTTP face of the model service: routes, bodies, the request id on every answer, errors as
+// {"error": ...} with the right status, metrics and the optional access log. Any bad request
+// gets an answer and leaves the server serving.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { ServingError } from '../errors.js';
+import type { IdSource } from '../ids.js';
+import type { ServingMetrics } from '../metrics.js';
+import type { ModelService } from '../service.js';
+import { MAX_ID_LENGTH } from '../dataplane/infer-request.js';
+import { BodyAborted, readBody } from './body.js';
+import { matchRoute, type RouteName } from './router.js';
+
+const JSON_TYPE = 'application/json';
+const SAFE_HEADER = /^[\x21-\x7e][\x20-\x7e]*$/;
+
+export interface AccessEntry {
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
+  id: string;
+}
+
+export interface HandlerOptions {
+  service: ModelService;
+  metrics: ServingMetrics;
+  ids: IdSource;
+  maxBodyBytes: number;
+  /** Called once per answered request when access logging is on. */
+  accessLog?: (entry: AccessEntry) => void;
+  /** Unexpected failures (answered with 500). */
+  onError?: (e: unknown, route: string) => void;
+}
+
+export interface RequestHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** Requests received and not yet answered. */
+  readonly inFlight: number;
+  /** From now on: not ready, and every answer closes its connection. */
+  drain(): void;
+  /** Resolves when no request is in flight. */
+  idle(): Promise<void>;
+}
+
+function headerId(req: IncomingMessage): string | undefined {
+  const h = req.headers['x-request-id'];
+  return typeof h === 'string' && h !== '' && h.length <= MAX_ID_LENGTH ? h : undefined;
+}
+
+function bodyId(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const id = (body as { id?: unknown }).id;
+  return typeof id === 'string' && id !== '' && id.length <= MAX_ID_LENGTH ? id : undefined;
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') throw new ServingError(400, 'the request body is empty; send a JSON object');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ServingError(400, `malformed JSON: ${(e as Error).message}`);
+  }
+}
+
+export function createRequestHandler(opts: HandlerOptions): RequestHandler {
+  const { service, metrics, ids, maxBodyBytes } = opts;
+  const model = service.model;
+  let inFlight = 0;
+  let draining = false;
+  let waiters: (() => void)[] = [];
+
+  function done(): void {
+    inFlight--;
+    if (inFlight === 0 && waiters.length > 0) {
+      const w = waiters;
+      waiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  function send(req: IncomingMessage, res: ServerResponse, route: string, started: number, status: number, body: string, id: string, contentType = JSON_TYPE, extra?: string[]): void {
+    const headers = ['content-type', contentType, 'content-length', String(Buffer.byteLength(body)), 'x-request-id', SAFE_HEADER.test(id) ? id : encodeURIComponent(id)];
+    if (draining) headers.push('connection', 'close');
+    if (extra) headers.push(...extra);
+    if (!res.headersSent && !res.destroyed) {
+      res.writeHead(status, headers);
+      res.end(body);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    metrics.finished(route, status, seconds);
+    opts.accessLog?.({ method: req.method ?? '', path: req.url ?? '', status, ms: Math.round(seconds * 1e6) / 1e3, id });
+    done();
+  }
+
+  function fail(req: IncomingMessage, res: ServerResponse, route: string, started: number, e: unknown, id: string): void {
+    if (e instanceof BodyAborted) {
+      // The client went away: nobody to answer.
+      metrics.finished(route, 499, (performance.now() - started) / 1000);
+      done();
+      return;
+    }
+    let status = 500;
+    let message: string;
+    if (e instanceof ServingError) {
+      status = e.status;
+      message = e.message;
+      // Server-side failures (runtime errors, unreachable data hosts) belong in the server log.
+      if (status >= 500 && status !== 503) opts.onError?.(e, route);
+    } else {
+      message = `internal error: ${(e as Error)?.message ?? String(e)}`;
+      opts.onError?.(e, route);
+    }
+    send(req, res, route, started, status, JSON.stringify({ error: message, id }), id);
+  }
+
+  function checkModel(name: string | undefined, version: string | undefined): void {
+    if (name !== model.name) throw new ServingError(404, `unknown model "${name}"; this server serves "${model.name}"`);
+    if (version !== undefined && version !== model.version) throw new ServingError(404, `unknown version "${version}" of model ${model.name}; this server serves version ${model.version}`);
+  }
+
+  function post(req: IncomingMessage, res: ServerResponse, route: RouteName, started: number, hid: string | undefined): void {
+    readBody(req, maxBodyBytes, (error, text) => {
+      let id = hid ?? '';
+      try {
+        if (error) throw error;
+        const body = parseJson(text);
+        // A feedback body's `id` names a prediction, not this request.
+        const requestId = (route === 'infer' ? bodyId(body) : undefined) ?? hid ?? ids.next();
+        id = requestId;
+        const answered =
+          route === 'infer'
+            ? service.infer(body, requestId, (out) => send(req, res, route, started, 200, out.body, out.id))
+            : service.feedback(body).then((out) => send(req, res, route, started, 200, JSON.stringify({ id: requestId, ...out }), requestId));
+        answered.catch((e: unknown) => fail(req, res, route, started, e, requestId));
+      } catch (e) {
+        fail(req, res, route, started, e, id || ids.next());
+      }
+    });
+  }
+
+  const handler = ((req: IncomingMessage, res: ServerResponse): void => {
+    const started = performance.now();
+    inFlight++;
+    metrics.started();
+    const match = matchRoute(req.method ?? 'GET', req.url ?? '/');
+    const hid = headerId(req);
+    if (match.kind === 'not_found') {
+      const id = hid ?? ids.next();
+      send(req, res, 'not_found', started, 404, JSON.stringify({ error: `no such endpoint: ${req.method} ${req.url}`, id }), id);
+      return;
+    }
+    if (match.kind === 'method_not_allowed') {
+      const id = hid ?? ids.next();
+      send(req, res, match.route, started, 405, JSON.stringify({ error: `method ${req.method} is not allowed on ${req.url} (use ${match.allow})`, id }), id, JSON_TYPE, ['allow', match.allow]);
+      return;
+    }
+    const route = match.route;
+    try {
+      if (route === 'infer' || route === 'feedback') {
+        checkModel(match.model, match.version);
+        post(req, res, route, started, hid);
+        return;
+      }
+      const id = hid ?? ids.next();
+      switch (route) {
+        case 'health_live':
+          send(req, res, route, started, 200, '{"live":true}', id);
+          return;
+        case 'health_ready':
+          if (service.ready && !draining) send(req, res, route, started, 200, '{"ready":true}', id);
+          else send(req, res, route, started, 503, JSON.stringify({ error: draining ? 'shutting down' : 'the model is not loaded yet', ready: false, id }), id);
+          return;
+        case 'server_metadata':
+          send(req, res, route, started, 200, service.serverMetadataJson, id);
+          return;
+        case 'model_metadata':
+          checkModel(match.model, match.version);
+          send(req, res, route, started, 200, service.modelMetadataJson, id);
+          return;
+        case 'model_ready':
+          checkModel(match.model, match.version);
+          if (service.ready && !draining) send(req, res, route, started, 200, JSON.stringify({ name: model.name, version: model.version, ready: true }), id);
+          else send(req, res, route, started, 503, JSON.stringify({ error: `model ${model.name} is not ready`, name: model.name, ready: false, id }), id);
+          return;
+        case 'stats':
+          checkModel(match.model, match.version);
+          service.stats().then(
+            (stats) => send(req, res, route, started, 200, JSON.stringify(stats), id),
+            (e: unknown) => fail(req, res, route, started, e, id),
+          );
+          return;
+        case 'metrics':
+          metrics.text().then(
+            (text) => send(req, res, route, started, 200, text, id, metrics.contentType),
+            (e: unknown) => fail(req, res, route, started, e, id),
+          );
+          return;
+        default:
+          return;
+      }
+    } catch (e) {
+      fail(req, res, route, started, e, hid ?? ids.next());
+    }
+  }) as RequestHandler;
+
+  Object.defineProperty(handler, 'inFlight', { get: () => inFlight });
+  handler.drain = () => {
+    draining = true;
+  };
+  handler.idle = () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)));
+  return handler;
+}

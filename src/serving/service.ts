@@ -1,0 +1,170 @@
+// The model service without a transport: takes parsed request bodies, runs the runtime, logs,
+// keeps stats, and returns response bodies or throws ServingError. The HTTP layer (and tests)
+// call it; nothing here knows about sockets.
+import type { Clock } from '../core/clock.js';
+import type { Prediction, Runtime } from './runtime.js';
+import { ServingError } from './errors.js';
+import type { IdSource } from './ids.js';
+import type { ServedModel } from './dataplane/model.js';
+import { parseInferRequest } from './dataplane/infer-request.js';
+import { createResponseEncoder, labelsOf, type ResponseEncoder } from './dataplane/infer-response.js';
+import { modelMetadata, serverMetadata } from './dataplane/metadata.js';
+import type { EncodedRows, ParsedInfer } from './dataplane/types.js';
+import type { RequestLog } from './request-log.js';
+import type { ServingStats, StatsSnapshot } from './stats.js';
+import { parseFeedback } from './feedback.js';
+import type { ReferenceFetcher } from './reference/fetch-ref.js';
+import { parseReferenceData } from './reference/parse-ref.js';
+import type { ServingMetrics } from './metrics.js';
+
+/** Rows per runtime call for referenced data when the model declares no maxBatchSize. */
+export const DEFAULT_REFERENCE_BATCH = 1024;
+
+export interface ModelServiceOptions {
+  model: ServedModel;
+  log: RequestLog;
+  stats: ServingStats;
+  fetchReference: ReferenceFetcher;
+  ids: IdSource;
+  clock: Clock;
+  serverVersion: string;
+  metrics?: ServingMetrics;
+}
+
+export interface InferOutcome {
+  id: string;
+  /** The response body, already serialized. */
+  body: string;
+}
+
+export interface FeedbackOutcome {
+  accepted: number;
+  ids: string[];
+}
+
+export class ModelService {
+  readonly model: ServedModel;
+  private runtime: Runtime | undefined;
+  private readonly encoder: ResponseEncoder;
+  readonly modelMetadataJson: string;
+  readonly serverMetadataJson: string;
+
+  constructor(private readonly opts: ModelServiceOptions) {
+    this.model = opts.model;
+    this.encoder = createResponseEncoder(opts.model);
+    this.modelMetadataJson = JSON.stringify(modelMetadata(opts.model));
+    this.serverMetadataJson = JSON.stringify(serverMetadata(opts.serverVersion));
+  }
+
+  get ready(): boolean {
+    return this.runtime !== undefined;
+  }
+
+  setRuntime(runtime: Runtime): void {
+    this.runtime = runtime;
+  }
+
+  /** Runs the runtime on the encoded rows (the same float32 matrix is logged afterwards). */
+  private predict(rows: EncodedRows): Promise<Prediction> {
+    const runtime = this.runtime;
+    if (!runtime) return Promise.reject(new ServingError(503, `model ${this.model.name} is not ready`));
+    return runtime.predict(rows.values, rows.rows).then(
+      // Callers of the classification endpoint always get labels, even from probabilities only.
+      (p) => (this.model.classification && !p.labels ? { ...p, labels: labelsOf(this.model, p, rows.rows) } : p),
+      (e: unknown) => {
+        throw new ServingError(500, `inference failed: ${(e as Error).message}`);
+      },
+    );
+  }
+
+  private record(id: string, rows: EncodedRows, p: Prediction, firstRow: number, totalRows: number): void {
+    const batch = {
+      requestId: id,
+      ts: this.opts.clock.now(),
+      rows: rows.rows,
+      firstRow,
+      totalRows,
+      values: rows.values,
+      labels: p.labels,
+      probabilities: p.probabilities,
+      predictions: p.values,
+    };
+    this.opts.log.append(batch);
+    this.opts.stats.observe(batch);
+    this.opts.metrics?.rows(rows.rows);
+  }
+
+  /**
+   * One infer request. The id is the body's, else `fallbackId` (e.g. an x-request-id header),
+   * else a new one. Inline rows run in one call; referenced rows in batches of maxBatchSize.
+   * `deliver`, when given, gets the answer before the rows are logged and counted, so the
+   * caller can send it first; both happen in the same tick, so a later feedback request always
+   * finds the rows.
+   */
+  async infer(body: unknown, fallbackId?: string, deliver?: (outcome: InferOutcome) => void): Promise<InferOutcome> {
+    if (!this.runtime) throw new ServingError(503, `model ${this.model.name} is not ready`);
+    const parsed = parseInferRequest(this.model, body);
+    const id = parsed.id ?? fallbackId ?? this.opts.ids.next();
+    if (parsed.inline) {
+      const rows = parsed.inline;
+      const p = await this.predict(rows);
+      const outcome = { id, body: this.encoder.encode(id, rows.rows, p, parsed.outputs) };
+      deliver?.(outcome);
+      this.record(id, rows, p, 0, rows.rows);
+      return outcome;
+    }
+    const outcome = await this.inferReference(id, parsed);
+    deliver?.(outcome);
+    return outcome;
+  }
+
+  private async inferReference(id: string, parsed: ParsedInfer): Promise<InferOutcome> {
+    const ref = parsed.reference!;
+    const data = await this.opts.fetchReference(ref.uri);
+    const rows = parseReferenceData(this.model, data, ref.format);
+    const F = this.model.features.length;
+    const size = this.model.maxBatchSize ?? DEFAULT_REFERENCE_BATCH;
+    const labels: string[] = [];
+    const probabilities: number[][] = [];
+    const values: number[] = [];
+    for (let start = 0; start < rows.rows; start += size) {
+      const n = Math.min(size, rows.rows - start);
+      // A copy, not a view: runtimes and the log get a matrix of their own.
+      const part = { rows: n, values: rows.values.slice(start * F, (start + n) * F) };
+      const p = await this.predict(part);
+      this.record(id, part, p, start, rows.rows);
+      // Loops, not spreads: a referenced file can hold more rows than a call takes arguments.
+      for (const l of p.labels ?? []) labels.push(l);
+      for (const q of p.probabilities ?? []) probabilities.push(q);
+      for (const v of p.values ?? []) values.push(v);
+    }
+    const all: Prediction = {};
+    if (labels.length > 0) all.labels = labels;
+    if (probabilities.length > 0) all.probabilities = probabilities;
+    if (values.length > 0) all.values = values;
+    return { id, body: this.encoder.encode(id, rows.rows, all, parsed.outputs) };
+  }
+
+  /** Ground truth for logged rows; all or nothing (see RequestLog.applyFeedback). */
+  async feedback(body: unknown): Promise<FeedbackOutcome> {
+    const items = parseFeedback(this.model, body);
+    const matches = await this.opts.log.applyFeedback(items);
+    this.opts.stats.observeFeedback(matches);
+    this.opts.metrics?.feedback(matches.length);
+    return { accepted: matches.length, ids: matches.map((m) => m.id) };
+  }
+
+  /** The live window; flushes the log first so stats and log agree. */
+  async stats(): Promise<StatsSnapshot & { log: { rows: number } }> {
+    const rows = await this.opts.log.count();
+    return { ...this.opts.stats.snapshot(), log: { rows } };
+  }
+
+  /** Flushes the log and releases the runtime. */
+  async close(): Promise<void> {
+    await this.opts.log.close();
+    const rt = this.runtime;
+    this.runtime = undefined;
+    await rt?.close();
+  }
+}

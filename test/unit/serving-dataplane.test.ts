@@ -1,0 +1,227 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelDescription } from '../../src/spec/schema.js';
+import { compileModel, decodeValue } from '../../src/serving/dataplane/model.js';
+import { parseInferRequest } from '../../src/serving/dataplane/infer-request.js';
+import { createResponseEncoder } from '../../src/serving/dataplane/infer-response.js';
+import { modelMetadata, serverMetadata } from '../../src/serving/dataplane/metadata.js';
+import { ServingError } from '../../src/serving/errors.js';
+
+function description(overrides: Partial<ModelDescription['spec']> = {}): ModelDescription {
+  return {
+    apiVersion: 'maas.dev/v1',
+    kind: 'Model',
+    metadata: { name: 'toy', version: '2' },
+    spec: {
+      task: 'classification',
+      algorithm: 'MLP',
+      artifact: { uri: 'file://./m.onnx', format: 'onnx' },
+      features: [
+        { name: 'x', type: 'number', range: { min: 0, max: 10 } },
+        { name: 'n', type: 'integer' },
+        { name: 'color', type: 'category', values: ['red', 'green', 'blue'] },
+        { name: 'flag', type: 'boolean' },
+      ],
+      outputs: { labels: ['a', 'b'] },
+      inference: { maxBatchSize: 4 },
+      ...overrides,
+    },
+  };
+}
+
+const model = compileModel(description());
+
+function status(fn: () => unknown): { status: number; message: string } {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ServingError) return { status: e.status, message: e.message };
+    throw e;
+  }
+  throw new Error('expected a ServingError');
+}
+
+const tensor = (data: unknown[], shape = [1, 4], datatype = 'BYTES', name = 'input') => ({ inputs: [{ name, shape, datatype, data }] });
+
+describe('infer request: tensor mode', () => {
+  it('encodes a flat FP32 matrix of a numeric model in feature order', () => {
+    const m = compileModel(description({ features: [{ name: 'a', type: 'number' }, { name: 'b', type: 'number' }] }));
+    const p = parseInferRequest(m, { id: 'r1', inputs: [{ name: 'input', shape: [2, 2], datatype: 'FP32', data: [1, 2, 3, 4] }] });
+    expect(p.id).toBe('r1');
+    expect(p.inline!.rows).toBe(2);
+    expect(Array.from(p.inline!.values)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('accepts nested data and mixed BYTES tensors (category values, booleans)', () => {
+    const p = parseInferRequest(model, tensor([[1.5, 3, 'blue', true], [0, -2, 'red', false]], [2, 4]));
+    expect(Array.from(p.inline!.values)).toEqual([1.5, 3, 2, 1, 0, -2, 0, 0]);
+  });
+
+  it('reads category codes and 0/1 booleans from numeric tensors', () => {
+    const p = parseInferRequest(model, tensor([2, 1, 1, 1], [1, 4], 'FP32'));
+    expect(Array.from(p.inline!.values)).toEqual([2, 1, 1, 1]);
+  });
+
+  it('rejects a tensor whose width is not the feature count, naming the features', () => {
+    const e = status(() => parseInferRequest(model, tensor([1, 2, 3], [1, 3], 'FP32')));
+    expect(e.status).toBe(400);
+    expect(e.message).toContain('[N, 4]');
+    expect(e.message).toContain('x, n, color, flag');
+  });
+
+  it('rejects data whose length does not match the shape', () => {
+    expect(status(() => parseInferRequest(model, tensor([1, 2, 3], [1, 4], 'FP32'))).message).toMatch(/needs 4 values, data has 3/);
+    expect(status(() => parseInferRequest(model, tensor([[1, 2, 3, 4], [1, 2]], [2, 4], 'FP32'))).message).toMatch(/row 1/);
+  });
+
+  it('names row and feature for out-of-range, non-integer, unknown category and wrong type values', () => {
+    expect(status(() => parseInferRequest(model, tensor([11, 1, 'red', true]))).message).toBe('input "input" row 0 feature "x": 11 is above the maximum 10');
+    expect(status(() => parseInferRequest(model, tensor([1, 1.5, 'red', true]))).message).toContain('feature "n": expected an integer');
+    expect(status(() => parseInferRequest(model, tensor([1, 1, 'purple', true]))).message).toContain('unknown category "purple" (allowed: "red", "green", "blue")');
+    expect(status(() => parseInferRequest(model, tensor([1, 1, 5, true], [1, 4], 'INT64'))).message).toContain('category code 5 is out of range 0..2');
+    expect(status(() => parseInferRequest(model, tensor(['1', 1, 'red', true], [1, 4], 'FP32'))).message).toContain('expected a number, got "1"');
+    expect(status(() => parseInferRequest(model, tensor([1, 1, 0, 2], [1, 4], 'FP32'))).message).toContain('expected a boolean');
+  });
+
+  it('refuses a BOOL tensor for non-boolean features and unknown datatypes', () => {
+    expect(status(() => parseInferRequest(model, tensor([true, true, true, true], [1, 4], 'BOOL'))).message).toContain('datatype BOOL does not fit number feature "x"');
+    expect(status(() => parseInferRequest(model, tensor([1, 1, 1, 1], [1, 4], 'FLOAT'))).message).toContain('unknown datatype "FLOAT"');
+  });
+
+  it('checks integer datatypes for integrality and bounds', () => {
+    expect(status(() => parseInferRequest(model, tensor([1.5, 1, 1, 1], [1, 4], 'INT32'))).message).toContain('not an integer');
+    expect(status(() => parseInferRequest(model, tensor([1, 300, 1, 1], [1, 4], 'INT8'))).message).toContain('does not fit datatype INT8');
+  });
+});
+
+describe('infer request: column mode', () => {
+  const columns = (n = 2) => ({
+    inputs: [
+      { name: 'x', shape: [n], datatype: 'FP32', data: [1, 2].slice(0, n) },
+      { name: 'n', shape: [n, 1], datatype: 'INT64', data: [[3], [4]].slice(0, n) },
+      { name: 'color', shape: [n], datatype: 'BYTES', data: ['green', 'red'].slice(0, n) },
+      { name: 'flag', shape: [n], datatype: 'BOOL', data: [true, false].slice(0, n) },
+    ],
+  });
+
+  it('encodes one input per feature, in any order, shape [N] or [N, 1]', () => {
+    const body = columns();
+    body.inputs.reverse();
+    const p = parseInferRequest(model, body);
+    expect(Array.from(p.inline!.values)).toEqual([1, 3, 1, 1, 2, 4, 0, 0]);
+  });
+
+  it('names unknown and missing inputs', () => {
+    const body = columns();
+    body.inputs[0]!.name = 'y';
+    const unknown = status(() => parseInferRequest(model, body));
+    expect(unknown.status).toBe(400);
+    expect(unknown.message).toContain('unknown input "y"');
+    const missing = columns();
+    missing.inputs.splice(1, 2);
+    expect(status(() => parseInferRequest(model, missing)).message).toBe('missing inputs for features "n", "color"');
+  });
+
+  it('refuses datatypes that do not fit the feature', () => {
+    const body = columns();
+    body.inputs[0]!.datatype = 'BYTES';
+    expect(status(() => parseInferRequest(model, body)).message).toContain('datatype BYTES does not fit number feature "x"');
+    const b2 = columns();
+    b2.inputs[3]!.datatype = 'BYTES';
+    expect(status(() => parseInferRequest(model, b2)).message).toContain('does not fit boolean feature "flag"');
+  });
+
+  it('refuses columns of different lengths and non-column shapes', () => {
+    const body = columns();
+    body.inputs[0] = { name: 'x', shape: [1], datatype: 'FP32', data: [1] };
+    expect(status(() => parseInferRequest(model, body)).message).toContain('different row counts');
+    const b2 = columns();
+    b2.inputs[0] = { name: 'x', shape: [1, 2], datatype: 'FP32', data: [1, 2] };
+    expect(status(() => parseInferRequest(model, b2)).message).toContain('is not a column');
+  });
+
+  it('lets optional features be missing or null (NaN)', () => {
+    const m = compileModel(description({ features: [{ name: 'a', type: 'number' }, { name: 'b', type: 'number', optional: true }] }));
+    const p = parseInferRequest(m, { inputs: [{ name: 'a', shape: [2], datatype: 'FP64', data: [1, 2] }] });
+    expect(Array.from(p.inline!.values)).toEqual([1, NaN, 2, NaN]);
+    const q = parseInferRequest(m, { inputs: [{ name: 'input', shape: [1, 2], datatype: 'FP32', data: [1, null] }] });
+    expect(Array.from(q.inline!.values)).toEqual([1, NaN]);
+    expect(status(() => parseInferRequest(m, { inputs: [{ name: 'input', shape: [1, 2], datatype: 'FP32', data: [null, 1] }] })).message).toContain('missing value');
+  });
+});
+
+describe('infer request: envelope', () => {
+  it('answers 413 past maxBatchSize and 400 for no rows', () => {
+    expect(status(() => parseInferRequest(model, tensor(new Array(5).fill(0).map((_, i) => [1, 1, 'red', i % 2 === 0]), [5, 4]))).status).toBe(413);
+    expect(status(() => parseInferRequest(model, tensor([], [0, 4]))).message).toBe('the request has no rows');
+  });
+
+  it('names missing fields', () => {
+    expect(status(() => parseInferRequest(model, [])).message).toContain('JSON object');
+    expect(status(() => parseInferRequest(model, {})).message).toContain('inputs is required');
+    expect(status(() => parseInferRequest(model, { inputs: [{ name: 'input', datatype: 'FP32', data: [] }] })).message).toContain('shape must be');
+    expect(status(() => parseInferRequest(model, { inputs: [{ name: 'input', shape: [1, 4], data: [] }] })).message).toContain('datatype is required');
+    expect(status(() => parseInferRequest(model, { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32' }] })).message).toContain('data is required');
+    expect(status(() => parseInferRequest(model, { id: 7, inputs: [] })).message).toContain('id must be');
+    expect(status(() => parseInferRequest(model, { inputs: [{ shape: [1], datatype: 'FP32', data: [1] }] })).message).toContain('inputs[0].name');
+  });
+
+  it('checks requested outputs', () => {
+    const ok = parseInferRequest(model, { ...tensor([1, 1, 'red', true]), outputs: [{ name: 'label' }] });
+    expect(ok.outputs).toEqual(['label']);
+    expect(status(() => parseInferRequest(model, { ...tensor([1, 1, 'red', true]), outputs: [{ name: 'value' }] })).message).toContain('unknown output "value"');
+    expect(status(() => parseInferRequest(model, { ...tensor([1, 1, 'red', true]), outputs: [{ name: 'label', parameters: { binary_data: true } }] })).status).toBe(400);
+  });
+
+  it('reads a data reference from parameters (or the top level) and checks the input mode', () => {
+    expect(parseInferRequest(model, { parameters: { data_ref: 'file:///d.csv', format: 'csv' } }).reference).toEqual({ uri: 'file:///d.csv', format: 'csv' });
+    expect(parseInferRequest(model, { data_ref: 'https://h/d.json' }).reference).toEqual({ uri: 'https://h/d.json' });
+    expect(status(() => parseInferRequest(model, { parameters: { data_ref: 'x', format: 'xml' } })).message).toContain('unknown data format');
+    expect(status(() => parseInferRequest(model, { ...tensor([1, 1, 'red', true]), parameters: { data_ref: 'file:///d.csv' } })).message).toContain('not both');
+    const inlineOnly = compileModel(description({ inference: { inputModes: ['inline'] } }));
+    expect(status(() => parseInferRequest(inlineOnly, { parameters: { data_ref: 'file:///d.csv' } })).message).toContain('does not accept inference by reference');
+  });
+});
+
+describe('responses and metadata', () => {
+  it('encodes label and probabilities with the class labels, honouring the requested subset', () => {
+    const enc = createResponseEncoder(model);
+    const body = JSON.parse(enc.encode('r-1', 2, { probabilities: [[0.9, 0.1], [0.2, 0.8]] }, undefined));
+    expect(body).toEqual({
+      model_name: 'toy',
+      model_version: '2',
+      id: 'r-1',
+      outputs: [
+        { name: 'label', datatype: 'BYTES', shape: [2], data: ['a', 'b'] },
+        { name: 'probabilities', datatype: 'FP32', shape: [2, 2], parameters: { labels: ['a', 'b'] }, data: [0.9, 0.1, 0.2, 0.8] },
+      ],
+    });
+    const only = JSON.parse(enc.encode('r-2', 1, { labels: ['b'], probabilities: [[0.1, 0.9]] }, ['probabilities']));
+    expect(only.outputs.map((o: { name: string }) => o.name)).toEqual(['probabilities']);
+  });
+
+  it('encodes regression values', () => {
+    const m = compileModel(description({ task: 'regression', outputs: { unit: 'kWh' } }));
+    const body = JSON.parse(createResponseEncoder(m).encode('q', 2, { values: [1.5, 2] }, undefined));
+    expect(body.outputs).toEqual([{ name: 'value', datatype: 'FP32', shape: [2], data: [1.5, 2] }]);
+  });
+
+  it('describes inputs per feature and the outputs', () => {
+    const meta = modelMetadata(model);
+    expect(meta).toMatchObject({ name: 'toy', versions: ['2'], platform: 'onnxruntime' });
+    expect(meta.inputs.map((i) => [i.name, i.datatype, i.shape])).toEqual([
+      ['x', 'FP32', [-1]],
+      ['n', 'INT64', [-1]],
+      ['color', 'BYTES', [-1]],
+      ['flag', 'BOOL', [-1]],
+    ]);
+    expect(meta.inputs[2]!.parameters).toEqual({ feature_type: 'category', values: ['red', 'green', 'blue'] });
+    expect(meta.outputs.map((o) => o.name)).toEqual(['label', 'probabilities']);
+    expect(serverMetadata('1.2.3')).toEqual({ name: 'maas', version: '1.2.3', extensions: ['feedback', 'stats', 'data_ref', 'metrics'] });
+  });
+
+  it('decodes encoded values back to what clients send (float32 shown shortest)', () => {
+    const encoded = new Float32Array([0.1, 3, 2, 1]);
+    expect(model.features.map((f, j) => decodeValue(f, encoded[j]!))).toEqual([0.1, 3, 'blue', true]);
+    expect(decodeValue(model.features[0]!, NaN)).toBeNull();
+  });
+});

@@ -1,0 +1,298 @@
+// The model server in-process over real loopback HTTP, with small in-test runtimes.
+import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import type { ModelDescription } from '../../src/spec/schema.js';
+import type { Prediction, Runtime } from '../../src/serving/runtime.js';
+import { startModelServer, type ModelServer, type ModelServerOptions } from '../../src/serving/server.js';
+import { tempDir } from '../support/cli.js';
+
+const description: ModelDescription = {
+  apiVersion: 'maas.dev/v1',
+  kind: 'Model',
+  metadata: { name: 'toy', version: '2' },
+  spec: {
+    task: 'classification',
+    algorithm: 'threshold',
+    artifact: { uri: 'file://./m.onnx', format: 'onnx' },
+    features: [
+      { name: 'x', type: 'number', range: { min: 0, max: 10 } },
+      { name: 'color', type: 'category', values: ['red', 'green'] },
+    ],
+    outputs: { labels: ['low', 'high'] },
+    inference: { maxBatchSize: 8 },
+  },
+};
+
+/** Predicts "high" when x > 5; `gate` holds every prediction until released, `entered` counts calls. */
+function thresholdRuntime(gate?: Promise<void>, entered?: () => void): Runtime {
+  return {
+    info: { name: 'test-threshold', inputs: [], outputs: [] },
+    async predict(matrix: Float32Array, rows: number): Promise<Prediction> {
+      entered?.();
+      if (gate) await gate;
+      const probabilities: number[][] = [];
+      for (let r = 0; r < rows; r++) {
+        const p = Math.min(1, matrix[r * 2]! / 10);
+        probabilities.push([1 - p, p]);
+      }
+      return { probabilities };
+    },
+    async close() {},
+  };
+}
+
+const servers: ModelServer[] = [];
+const dirs: { cleanup: () => void }[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+  for (const d of dirs.splice(0)) d.cleanup();
+});
+
+async function start(opts: Partial<ModelServerOptions> = {}): Promise<ModelServer> {
+  const server = await startModelServer({
+    description,
+    artifactPath: '/nowhere.onnx',
+    port: 0,
+    loadRuntime: async () => thresholdRuntime(),
+    ...opts,
+  });
+  servers.push(server);
+  return server;
+}
+
+async function call(server: ModelServer, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(`${server.url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+const row = (x: number, color = 'red') => ({ inputs: [{ name: 'input', shape: [1, 2], datatype: 'BYTES', data: [x, color] }] });
+const INFER = '/v2/models/toy/infer';
+
+describe('model server over HTTP', () => {
+  it('reports live at once and ready only once the runtime is loaded', async () => {
+    let release!: (r: Runtime) => void;
+    const server = await start({ loadRuntime: () => new Promise<Runtime>((r) => (release = r)) });
+    expect((await call(server, '/v2/health/live')).status).toBe(200);
+    const notReady = await call(server, '/v2/health/ready');
+    expect(notReady.status).toBe(503);
+    expect(notReady.json.error).toContain('not loaded');
+    expect((await call(server, '/v2/models/toy/ready')).status).toBe(503);
+    expect((await call(server, INFER, row(1))).status).toBe(503);
+    release(thresholdRuntime());
+    await server.ready;
+    expect((await call(server, '/v2/health/ready')).json).toEqual({ ready: true });
+    expect((await call(server, '/v2/models/toy/ready')).status).toBe(200);
+    expect((await call(server, '/v2/models/toy/versions/2/ready')).status).toBe(200);
+  });
+
+  it('serves server and model metadata and 404s unknown models and versions', async () => {
+    const server = await start({ serverVersion: '9.9.9' });
+    await server.ready;
+    expect((await call(server, '/v2')).json).toEqual({ name: 'maas', version: '9.9.9', extensions: ['feedback', 'stats', 'data_ref', 'metrics'] });
+    const meta = await call(server, '/v2/models/toy');
+    expect(meta.json).toMatchObject({ name: 'toy', versions: ['2'], platform: 'onnxruntime' });
+    expect((await call(server, '/v2/models/toy/versions/2')).status).toBe(200);
+    const unknown = await call(server, '/v2/models/other');
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error).toContain('unknown model "other"');
+    const version = await call(server, '/v2/models/toy/versions/3/infer', row(1));
+    expect(version.status).toBe(404);
+    expect(version.json.error).toContain('unknown version "3"');
+    expect((await call(server, '/v2/nothing')).status).toBe(404);
+  });
+
+  it('predicts, echoing the caller id (body or x-request-id) or generating unique ones', async () => {
+    const server = await start();
+    await server.ready;
+    const res = await call(server, INFER, { ...row(8), id: 'mine' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toBe('mine');
+    expect(res.json).toEqual({
+      model_name: 'toy',
+      model_version: '2',
+      id: 'mine',
+      outputs: [
+        { name: 'label', datatype: 'BYTES', shape: [1], data: ['high'] },
+        { name: 'probabilities', datatype: 'FP32', shape: [1, 2], parameters: { labels: ['low', 'high'] }, data: [expect.closeTo(0.2, 5), expect.closeTo(0.8, 5)] },
+      ],
+    });
+    expect((await call(server, INFER, row(1), { 'x-request-id': 'from-header' })).json.id).toBe('from-header');
+    const ids = new Set<string>();
+    for (let i = 0; i < 20; i++) ids.add((await call(server, INFER, row(1))).json.id as string);
+    expect(ids.size).toBe(20);
+    expect((await call(server, '/v2/health/live')).headers.get('x-request-id')).toBeTruthy();
+  });
+
+  it('answers bad requests with a JSON error and keeps serving', async () => {
+    const server = await start({ maxBodyBytes: 2000 });
+    await server.ready;
+    const bad: [unknown, number, string][] = [
+      ['{"inputs": [', 400, 'malformed JSON'],
+      ['', 400, 'empty'],
+      ['[1,2]', 400, 'JSON object'],
+      [{ inputs: [{ name: 'input', shape: [1, 2], datatype: 'FP32', data: [1] }] }, 400, 'needs 2 values'],
+      [{ inputs: [{ name: 'input', shape: [1, 2], datatype: 'BOOL', data: [true, true] }] }, 400, 'datatype BOOL'],
+      [{ inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }, { name: 'size', shape: [1], datatype: 'FP32', data: [1] }] }, 400, 'unknown input "size"'],
+      [{ inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] }, 400, 'missing input for feature "color"'],
+      [row(11), 400, 'above the maximum 10'],
+      [row(1, 'blue'), 400, 'unknown category "blue"'],
+      [{ inputs: [{ name: 'input', shape: [9, 2], datatype: 'FP32', data: new Array(18).fill(0) }] }, 413, 'maxBatchSize 8'],
+      [{ inputs: [{ name: 'input', shape: [1, 2], datatype: 'FP32', data: new Array(2000).fill(0) }] }, 413, 'larger than the limit of 2000 bytes'],
+    ];
+    for (const [body, status, message] of bad) {
+      const res = await call(server, INFER, body);
+      expect(res.status, message).toBe(status);
+      expect(res.json.error).toContain(message);
+      expect(res.headers.get('x-request-id')).toBeTruthy();
+      expect((await call(server, INFER, row(3))).status).toBe(200);
+    }
+    const wrongMethod = await fetch(`${server.url}${INFER}`);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    expect(((await wrongMethod.json()) as { error: string }).error).toContain('not allowed');
+  });
+
+  it('survives aborted bodies and malformed HTTP', async () => {
+    const server = await start();
+    await server.ready;
+    const { port } = server;
+    await new Promise<void>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.write(`POST ${INFER} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"inputs": [`);
+        setImmediate(() => s.destroy());
+      });
+      s.on('close', () => resolve());
+    });
+    const garbage = await new Promise<string>((resolve) => {
+      let got = '';
+      const s = net.connect(port, '127.0.0.1', () => s.write('NOT HTTP\r\n\r\n'));
+      s.on('data', (d) => (got += d.toString()));
+      s.on('close', () => resolve(got));
+    });
+    expect(garbage).toContain('400');
+    expect((await call(server, INFER, row(3))).status).toBe(200);
+  });
+
+  it('takes feedback for logged rows (single, batch), 404s unknown ids and 409s repeats', async () => {
+    const server = await start();
+    await server.ready;
+    await call(server, INFER, { ...row(9), id: 'one' });
+    await call(server, INFER, { id: 'two', inputs: [{ name: 'input', shape: [2, 2], datatype: 'BYTES', data: [[1, 'red'], [9, 'green']] }] });
+    const single = await call(server, '/v2/models/toy/feedback', { id: 'one', label: 'high' });
+    expect(single.status).toBe(200);
+    expect(single.json).toMatchObject({ accepted: 1, ids: ['one'] });
+    const batch = await call(server, '/v2/models/toy/feedback', { feedback: [{ id: 'two:0', label: 'high' }, { id: 'two:1', label: 'high' }] });
+    expect(batch.json).toMatchObject({ accepted: 2 });
+    const unknown = await call(server, '/v2/models/toy/feedback', { feedback: [{ id: 'zzz', label: 'low' }] });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error).toContain('"zzz"');
+    expect((await call(server, '/v2/models/toy/feedback', { id: 'one', label: 'low' })).status).toBe(409);
+    expect((await call(server, '/v2/models/toy/feedback', { id: 'one', label: 'medium' })).status).toBe(400);
+    const stats = await call(server, '/v2/models/toy/stats');
+    expect(stats.json.feedback).toMatchObject({ labelled: 3, accuracy: 2 / 3 });
+    expect(stats.json.window.rows).toBe(3);
+    expect(stats.json.log.rows).toBe(3);
+    expect(stats.json.predictions.counts).toEqual({ low: 1, high: 2 });
+  });
+
+  it('infers from a file data reference in batches and logs rows as <id>:<row>', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const csv = join(dir.path, 'rows.csv');
+    writeFileSync(csv, `x,color\n${Array.from({ length: 20 }, (_, i) => `${i % 10},${i % 2 ? 'red' : 'green'}`).join('\n')}\n`);
+    const server = await start({ reference: { fileRoot: dir.path } });
+    await server.ready;
+    const res = await call(server, INFER, { id: 'ref', parameters: { data_ref: pathToFileURL(csv).href } });
+    expect(res.status).toBe(200);
+    expect(res.json.outputs[0].shape).toEqual([20]);
+    expect(res.json.outputs[1].shape).toEqual([20, 2]);
+    expect((await call(server, '/v2/models/toy/feedback', { id: 'ref:19', label: 'high' })).status).toBe(200);
+    const outside = await call(server, INFER, { parameters: { data_ref: 'file:///etc/hostname' } });
+    expect(outside.status).toBe(400);
+  });
+
+  it('answers 500 with a JSON error when the runtime fails, logs the event, and keeps serving', async () => {
+    const events: Record<string, unknown>[] = [];
+    let calls = 0;
+    const flaky: Runtime = {
+      ...thresholdRuntime(),
+      async predict(matrix, rows) {
+        if (calls++ === 0) throw new Error('session exploded');
+        return thresholdRuntime().predict(matrix, rows);
+      },
+    };
+    const server = await start({ loadRuntime: async () => flaky, events: (e) => events.push(e) });
+    await server.ready;
+    const failed = await call(server, INFER, row(1));
+    expect(failed.status).toBe(500);
+    expect(failed.json.error).toBe('inference failed: session exploded');
+    expect(events).toContainEqual(expect.objectContaining({ level: 'error', event: 'request_failed', status: 500, route: 'infer' }));
+    expect((await call(server, INFER, row(1))).status).toBe(200);
+  });
+
+  it('exposes Prometheus metrics', async () => {
+    const server = await start();
+    await server.ready;
+    await call(server, INFER, row(1));
+    await call(server, INFER, row(11));
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(/maas_requests_total\{route="infer",status="200",model="toy",version="2"\} 1/);
+    expect(text).toMatch(/maas_errors_total\{route="infer",status="400",model="toy",version="2"\} 1/);
+    expect(text).toMatch(/maas_inference_rows_total\{model="toy",version="2"\} 1/);
+    expect(text).toContain('maas_request_duration_seconds_bucket');
+    expect(text).toContain('maas_requests_in_flight');
+  });
+
+  it('closes gracefully: in-flight requests complete and the log is flushed', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const logDb = join(dir.path, 'log.db');
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let calls = 0;
+    let bothIn!: () => void;
+    const inside = new Promise<void>((r) => (bothIn = r));
+    const server = await startModelServer({
+      description,
+      artifactPath: '/x',
+      port: 0,
+      logDb,
+      loadRuntime: async () => thresholdRuntime(gate, () => ++calls === 2 && bothIn()),
+    });
+    await server.ready;
+    const inflight = [call(server, INFER, { ...row(2), id: 'a' }), call(server, INFER, { ...row(7), id: 'b' })];
+    await inside;
+    let closed = false;
+    const closing = server.close().then(() => (closed = true));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(closed).toBe(false);
+    // No new connections once closing.
+    await expect(fetch(`${server.url}/v2/health/live`)).rejects.toThrow();
+    open();
+    const answers = await Promise.all(inflight);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    await closing;
+    const db = new Database(logDb, { readonly: true });
+    const ids = db.prepare('SELECT id FROM predictions ORDER BY id').all();
+    db.close();
+    expect(ids).toEqual([{ id: 'a' }, { id: 'b' }]);
+  });
+});
