@@ -46,8 +46,8 @@ function plain(value: unknown): unknown {
   return JSON.parse(
     JSON.stringify(value, (_k, v: unknown) => {
       if (typeof v === 'bigint') return v.toString();
-      if (v instanceof Map) return Object.fromEntries(v);
-      if (v instanceof Set) return [...v];
+      if (v instanceof Map) return Object.fromEntries(v) as unknown;
+      if (v instanceof Set) return [...(v as Set<unknown>)];
       return v;
     }) ?? 'null',
   );

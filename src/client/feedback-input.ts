@@ -10,7 +10,9 @@ export function parseFeedback(text: string, format: 'json' | 'ndjson' | 'csv' | 
   return rows.map((r, i): FeedbackItem => {
     const id = r.id;
     if (typeof id !== 'string' && typeof id !== 'number') throw new MaasError('USAGE', `feedback row ${i + 1} has no "id"`, { hint: 'each row needs id and label (or value)' });
-    if (r.label !== undefined && r.label !== '') return { id: String(id), label: String(r.label) };
+    if (typeof r.label === 'string' || typeof r.label === 'number' || typeof r.label === 'boolean') {
+      if (r.label !== '') return { id: String(id), label: String(r.label) };
+    }
     if (typeof r.value === 'number') return { id: String(id), value: r.value };
     throw new MaasError('USAGE', `feedback row ${i + 1} (${String(id)}) has neither "label" nor a numeric "value"`);
   });

@@ -62,7 +62,8 @@ export class InferenceClient {
     }
     if (res.status >= 400) {
       const data = res.data as { error?: unknown; message?: unknown } | string | undefined;
-      const message = typeof data === 'string' ? data.slice(0, 500) : String(data?.error ?? data?.message ?? `HTTP ${res.status}`);
+      const detail = typeof data === 'string' ? data : (data?.error ?? data?.message);
+      const message = typeof detail === 'string' ? detail.slice(0, 500) : detail === undefined ? `HTTP ${res.status}` : JSON.stringify(detail);
       throw fromHttpStatus(res.status, message, undefined, 'model-server');
     }
     return res.data as T;

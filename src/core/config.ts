@@ -57,7 +57,7 @@ export async function loadConfig(file: string): Promise<MaasConfig> {
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new MaasError('USAGE', `config file ${file} must be a mapping of settings`, { hint: `known keys: ${CONFIG_KEYS.join(', ')}` });
   }
-  return value as MaasConfig;
+  return value;
 }
 
 export function getConfigValue(config: MaasConfig, key: ConfigKey): string | undefined {

@@ -108,7 +108,7 @@ function kubeStatusMessage(body: unknown): string {
       return body.slice(0, 300);
     }
   }
-  if (body && typeof body === 'object' && 'message' in body) return str((body as { message: unknown }).message);
+  if (body && typeof body === 'object' && 'message' in body) return str((body).message);
   return '';
 }
 
@@ -119,7 +119,7 @@ function kubeStatusMessage(body: unknown): string {
 export function toMaasError(e: unknown): MaasError {
   if (e instanceof MaasError) return e;
   if (!(e instanceof Error) && (typeof e !== 'object' || e === null)) {
-    return new MaasError('INTERNAL', `unexpected failure: ${String(e)}`);
+    return new MaasError('INTERNAL', `unexpected failure: ${typeof e === 'string' ? e : JSON.stringify(e) ?? 'undefined'}`);
   }
   const err = e as SystemErrorLike & Error;
   const code = str(err.code);
@@ -182,7 +182,7 @@ export function toMaasError(e: unknown): MaasError {
     const body = err.response?.data ?? err.response?.body ?? err.body;
     return fromHttpStatus(status, kubeStatusMessage(body) || err.message, e);
   }
-  return new MaasError('INTERNAL', err.message || String(e), { cause: e });
+  return new MaasError('INTERNAL', err.message || 'unexpected failure', { cause: e });
 }
 
 /**

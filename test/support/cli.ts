@@ -49,7 +49,7 @@ export function spawnCli(argv: string[], opts: CliOptions = {}): Promise<CliResu
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [BIN, ...argv], {
       cwd: opts.cwd ?? process.cwd(),
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: '1', ...(opts.home ? { MAAS_HOME: opts.home } : {}), ...opts.env } as NodeJS.ProcessEnv,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: '1', ...(opts.home ? { MAAS_HOME: opts.home } : {}), ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -167,10 +167,17 @@ export class SqliteDeploymentStore implements DeploymentStore {
       const current = this.must(id);
       const sets = ['state = ?', 'updated_at = ?'];
       const params: unknown[] = [state, at];
-      if (patch.reason !== undefined) sets.push('reason = ?'), params.push(patch.reason);
-      if (patch.endpoint !== undefined) sets.push('endpoint = ?'), params.push(patch.endpoint);
-      if (patch.runtime !== undefined) sets.push('runtime = ?'), params.push(JSON.stringify(patch.runtime));
-      if (patch.expiresAt !== undefined) sets.push('expires_at = ?'), params.push(patch.expiresAt);
+      const changes: [string, unknown][] = [
+        ['reason', patch.reason],
+        ['endpoint', patch.endpoint],
+        ['runtime', patch.runtime === undefined ? undefined : JSON.stringify(patch.runtime)],
+        ['expires_at', patch.expiresAt],
+      ];
+      for (const [column, value] of changes) {
+        if (value === undefined) continue;
+        sets.push(`${column} = ?`);
+        params.push(value);
+      }
       this.db.prepare(`UPDATE deployments SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
       const reason = patch.reason === undefined ? current.reason : patch.reason;
       // History records transitions, not every refresh of the same state.
