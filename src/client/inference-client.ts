@@ -21,11 +21,8 @@ export interface OipResponse {
   parameters?: Record<string, unknown>;
 }
 
-export interface FeedbackItem {
-  id: string;
-  label?: string;
-  value?: number;
-}
+export type { FeedbackItem } from '../serving/log/store.js';
+import type { FeedbackItem } from '../serving/log/store.js';
 
 export interface FeedbackResponse {
   accepted: number;

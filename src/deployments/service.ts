@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.js';
 import { MaasError } from '../core/errors.js';
 import type { Registry, ModelVersionRecord } from '../registry/registry.js';
 import type { Target, Progress, Observed } from '../targets/target.js';
-import type { DeploymentRecord, DeploymentStore, NewDeployment, PlacementMode, TargetName } from './types.js';
+import type { DeploymentRecord, DeploymentStore, NewDeployment, TargetName } from './types.js';
 import { planDecommission, planDeploy, planGc, sameSlot } from './planner.js';
 
 export interface DeploymentDeps {
@@ -15,16 +15,8 @@ export interface DeploymentDeps {
   newId(): string;
 }
 
-export interface DeployRequest {
-  model: string;
-  version?: string;
-  target: TargetName;
-  mode: PlacementMode;
-  node?: string;
-  namespace?: string;
-  cluster?: string;
-  consumer: string;
-}
+/** A deploy as asked for: like a new deployment, but the version may be left to "latest". */
+export type DeployRequest = Omit<NewDeployment, 'id' | 'version'> & { version?: string };
 
 export type DeployOutcome = 'created' | 'reused' | 'attached' | 'restarted';
 

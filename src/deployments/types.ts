@@ -37,17 +37,10 @@ export interface DeploymentRecord {
   history: DeploymentEvent[];
 }
 
-export interface NewDeployment {
-  id: string;
-  model: string;
-  version: string;
-  target: TargetName;
-  mode: PlacementMode;
-  node?: string;
-  namespace?: string;
-  cluster?: string;
+/** What a new deployment is created from: its identity and slot, and its first consumer. */
+export type NewDeployment = Pick<DeploymentRecord, 'id' | 'model' | 'version' | 'target' | 'mode' | 'node' | 'namespace' | 'cluster'> & {
   consumer: string;
-}
+};
 
 /** Storage of deployment records; implemented by the embedded registry. */
 export interface DeploymentStore {
