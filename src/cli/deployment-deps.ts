@@ -44,7 +44,7 @@ async function loadTarget(ctx: Context, name: TargetName, flags: TargetFlags): P
   switch (name) {
     case 'local': {
       const { LocalTarget } = await import('../targets/local/local-target.js');
-      return new LocalTarget({ home: ctx.home, env: ctx.io.env });
+      return new LocalTarget({ home: ctx.home, env: ctx.io.env, refRoot: ctx.io.cwd });
     }
     case 'kubernetes':
       return kubernetesTarget(ctx, flags.kubernetes);

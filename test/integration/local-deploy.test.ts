@@ -80,6 +80,14 @@ describe('local deployments', () => {
     expect(unknown.stderr).toMatch(/no-such-id/);
   });
 
+  it('lets the server fetch the rows by reference, only from the deploying directory', async () => {
+    const res = await json<{ outputs: { name: string; shape: number[] }[] }>(['predict', id, '--data-ref', 'requests.json']);
+    expect(res.outputs.find((o) => o.name === 'label')?.shape).toEqual([model.requests.length]);
+    const outside = await cli(['predict', id, '--data-ref', 'file:///etc/hostname']);
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toMatch(/bad request/);
+  });
+
   it('rejects bad prediction input with exit 2 and keeps serving', async () => {
     const bad = await cli(['predict', id, '--data', '-'], JSON.stringify([{ acc_x_mean: 'fast' }]));
     expect(bad.code).toBe(2);

@@ -2,6 +2,7 @@
 // model server over the Open Inference Protocol.
 import { Option, type Command } from 'commander';
 import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import type { Run } from '../program.js';
 import type { Context } from '../context.js';
 import { readAll } from '../io.js';
@@ -71,7 +72,7 @@ export function define(program: Command, run: Run): void {
           request = parsed.request ?? rowsToRequest(parsed.rows ?? [], model.description.spec.features);
         } else {
           const format = opts.format ?? formatHint(opts.dataRef);
-          request = { parameters: { data_ref: opts.dataRef, ...(format ? { format } : {}) } };
+          request = { parameters: { data_ref: absoluteRef(ctx, opts.dataRef ?? ''), ...(format ? { format } : {}) } };
         }
         if (opts.requestId) request.id = opts.requestId;
         const response = await client.infer(request);
@@ -123,6 +124,13 @@ export function define(program: Command, run: Run): void {
         return { data: response, text: () => `feedback accepted for ${items.length} prediction(s)`, names: items.map((i) => i.id) };
       }),
     );
+}
+
+/** A bare or relative file reference becomes an absolute file:// URL: the server has its own cwd. */
+function absoluteRef(ctx: Context, ref: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(ref) && !ref.startsWith('file://./')) return ref;
+  const path = ref.startsWith('file://') ? ref.slice('file://'.length) : ref.startsWith('file:') ? ref.slice('file:'.length) : ref;
+  return pathToFileURL(ctx.resolvePath(path)).href;
 }
 
 function predictionRows(response: { id: string; outputs: { name: string; shape: number[]; data: unknown[] }[] }): PredictionRow[] {

@@ -17,6 +17,8 @@ export interface LocalTargetOptions {
   env: Record<string, string | undefined>;
   /** Path of the maas executable script (defaults to this package's bin/maas.js). */
   bin?: string;
+  /** Directory that `file://` data references may read (the deploying user's working directory). */
+  refRoot?: string;
 }
 
 interface LocalRuntime {
@@ -85,6 +87,7 @@ export class LocalTarget implements Target {
         '--port', '0',
         '--endpoint-file', f.endpoint,
         '--log-db', f.requests,
+        ...(this.opts.refRoot ? ['--ref-root', this.opts.refRoot] : []),
       ],
       f.log,
       env,
