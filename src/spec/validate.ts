@@ -65,7 +65,7 @@ function normalizeVersion(data: Record<string, unknown>, doc: ParsedDocument, re
     return;
   }
   report(path, `expected a string, got the number ${written.slice(0, 40)}`, `quote the version so YAML keeps it as written: version: "${written.slice(0, 40)}"`);
-  // Reported once here; a placeholder keeps the schema and version checks from repeating it.
+  // Reported once here; a stand-in value keeps the schema and version checks from repeating it.
   meta.version = '0';
 }
 

@@ -205,7 +205,7 @@ describe('--dry-run', () => {
     }
     expect(Buffer.from(objects[0]!.binaryData['model.onnx'], 'base64').equals(model.onnx)).toBe(true);
     expect(objects[1]!.spec.template.spec.affinity.nodeAffinity).toBeDefined();
-    expect(r.stderr).toMatch(/dry run \(client\): 4 objects .* deployment ID d-[0-9a-f]+ is a placeholder, nothing was recorded or sent to a cluster/);
+    expect(r.stderr).toMatch(/dry run \(client\): 4 objects .* deployment ID d-[0-9a-f]+ only names the objects; nothing was recorded or sent to a cluster/);
     expect(e.fake.requests).toEqual([]);
     expect(await e.json<DeploymentRecord[]>(['ps'])).toEqual([]);
 

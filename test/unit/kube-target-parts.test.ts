@@ -1,6 +1,6 @@
 // The pure and injectable parts of the kubernetes target: kubeconfig precedence and merging,
 // error translation, artifact delivery, image choice, the runtime record, and the target's
-// decisions over a stub KubeApi (ordering, refusals, observed states).
+// decisions over a recording in-memory KubeApi (ordering, refusals, observed states).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -140,7 +140,7 @@ describe('artifact delivery and image', () => {
 });
 
 /** A scripted KubeApi: records calls; objects live in a map. */
-function stubApi(o: { namespace?: boolean; deployment?: V1Deployment; fail?: MaasError } = {}) {
+function recordingApi(o: { namespace?: boolean; deployment?: V1Deployment; fail?: MaasError } = {}) {
   const calls: string[] = [];
   const guard = () => {
     if (o.fail) throw o.fail;
@@ -185,39 +185,39 @@ const record = (over: Partial<DeploymentRecord> = {}): DeploymentRecord => ({
   ...over,
 });
 
-describe('KubernetesTarget over a stub API', () => {
+describe('KubernetesTarget over a recording in-memory API', () => {
   const blob = join(dir, 'model.onnx');
   writeFileSync(blob, 'onnx');
   const m = model({ path: blob, size: 4 });
 
   it('applies in order, releases the decommission manager last, and remembers where', async () => {
-    const { api, calls } = stubApi({ namespace: false });
+    const { api, calls } = recordingApi({ namespace: false });
     const started = await targetWith(api).start(record(), m, () => {});
     expect(calls).toEqual(['ns? ml', 'create ns ml', 'apply ConfigMap', 'apply Deployment', 'apply Service', 'apply Deployment']);
     expect(started.runtime).toEqual({ context: 'prod', namespace: 'ml', server: 'https://k8s.example', name: 'maas-d-1', objects: ['ConfigMap/maas-d-1', 'Deployment/maas-d-1', 'Service/maas-d-1'], image: 'img:1', artifact: 'configmap' });
   });
 
   it('strict placement and --no-create-namespace refuse before any write', async () => {
-    const strict = stubApi();
+    const strict = recordingApi();
     await expect(targetWith(strict.api).start(record({ mode: 'strict', node: 'n9' }), m, () => {})).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('node "n9" does not exist') });
     expect(strict.calls).toEqual(['ns? ml', 'node n9']);
-    const noNs = stubApi({ namespace: false });
+    const noNs = recordingApi({ namespace: false });
     await expect(targetWith(noNs.api, false).start(record(), m, () => {})).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(noNs.calls).toEqual(['ns? ml']);
   });
 
   it('observes missing objects as failed, zero replicas as cached, an unreachable cluster as failed with why', async () => {
-    expect(await targetWith(stubApi().api).observe(record())).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^objects missing in namespace ml: Deployment maas-d-1, Service maas-d-1, ConfigMap maas-d-1/) });
+    expect(await targetWith(recordingApi().api).observe(record())).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^objects missing in namespace ml: Deployment maas-d-1, Service maas-d-1, ConfigMap maas-d-1/) });
     const zero: V1Deployment = { metadata: { name: 'maas-d-1', generation: 2 }, spec: { replicas: 0, selector: {}, template: {} }, status: { observedGeneration: 2 } };
-    expect(await targetWith(stubApi({ deployment: zero }).api).observe(record({ state: 'cached', reason: 'no consumer left' }))).toMatchObject({ state: 'cached', reason: 'no consumer left' });
+    expect(await targetWith(recordingApi({ deployment: zero }).api).observe(record({ state: 'cached', reason: 'no consumer left' }))).toMatchObject({ state: 'cached', reason: 'no consumer left' });
     const down = new MaasError('UNAVAILABLE', 'cannot reach the Kubernetes API server');
-    expect(await targetWith(stubApi({ fail: down }).api).observe(record({ state: 'ready' }))).toEqual({ state: 'failed', reason: 'cannot check the cluster: cannot reach the Kubernetes API server' });
+    expect(await targetWith(recordingApi({ fail: down }).api).observe(record({ state: 'ready' }))).toEqual({ state: 'failed', reason: 'cannot check the cluster: cannot reach the Kubernetes API server' });
     const ready: V1Deployment = { metadata: { name: 'maas-d-1', generation: 1 }, spec: { replicas: 1, selector: {}, template: {} }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 } };
-    expect(await targetWith(stubApi({ deployment: ready }).api).observe(record())).toMatchObject({ state: 'ready', endpoint: 'https://k8s.example/api/v1/namespaces/ml/services/maas-d-1:http/proxy' });
+    expect(await targetWith(recordingApi({ deployment: ready }).api).observe(record())).toMatchObject({ state: 'ready', endpoint: 'https://k8s.example/api/v1/namespaces/ml/services/maas-d-1:http/proxy' });
   });
 
   it('endpoint refuses a deployment that is not ready; scale to zero of a missing Deployment does nothing', async () => {
-    const { api, calls } = stubApi();
+    const { api, calls } = recordingApi();
     await expect(targetWith(api).endpoint(record({ state: 'cached' }))).rejects.toMatchObject({ code: 'UNAVAILABLE', hint: expect.stringContaining('--target kubernetes') });
     expect(await targetWith(api).endpoint(record({ state: 'ready' }))).toEqual({ baseUrl: 'ml/maas-d-1:http' });
     await targetWith(api).scaleToZero(record());

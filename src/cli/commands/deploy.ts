@@ -115,19 +115,19 @@ async function dryRun(ctx: Context, kube: KubernetesTarget, o: { ref: ModelRef; 
     const what = o.ref.version !== undefined ? `${o.ref.name}@${o.ref.version}` : o.ref.name;
     throw new MaasError('NOT_FOUND', `model ${what} is not registered`, { hint: 'register it with `maas register FILE`, or list models with `maas list`' });
   }
-  // Object names derive from the deployment ID; this one is a placeholder that nothing records.
+  // Object names derive from the deployment ID; this one only names the rendered objects and is never recorded.
   const plan = { id: newId('d'), mode: o.mode, ...(o.node ? { node: o.node } : {}), ...(ctx.globals.namespace ? { namespace: ctx.globals.namespace } : {}) };
   const { stringify } = await import('yaml');
   let result: { namespace: string; objects: unknown[]; note: string };
   if (o.how === 'client') {
     const r = await kube.dryRunClient(plan, model);
-    result = { ...r, note: `dry run (client): ${r.objects.length} objects for ${model.name}@${model.version} in namespace ${r.namespace}; deployment ID ${plan.id} is a placeholder, nothing was recorded or sent to a cluster` };
+    result = { ...r, note: `dry run (client): ${r.objects.length} objects for ${model.name}@${model.version} in namespace ${r.namespace}; deployment ID ${plan.id} only names the objects; nothing was recorded or sent to a cluster` };
   } else {
     const spinner = await ctx.spinner('asking the API server to validate the objects');
     try {
       const r = await kube.dryRunServer(plan, model, (m) => spinner.update(m));
       spinner.stop();
-      result = { ...r, note: `dry run (server): ${r.server} validated ${r.objects.length} objects in namespace ${r.namespace}; deployment ID ${plan.id} is a placeholder, nothing was stored or recorded` };
+      result = { ...r, note: `dry run (server): ${r.server} validated ${r.objects.length} objects in namespace ${r.namespace}; deployment ID ${plan.id} only names the objects; nothing was stored or recorded` };
     } catch (e) {
       spinner.fail();
       throw e;
