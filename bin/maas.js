@@ -3,3 +3,6 @@
 import { main } from '../dist/src/cli/main.js';
 
 process.exitCode = await main(process.argv.slice(2));
+// The command has finished and cleaned up; a connection abandoned after a timeout (a hung server)
+// must not keep the process alive. Normally the event loop is already empty and this never fires.
+setTimeout(() => process.exit(), 2000).unref();

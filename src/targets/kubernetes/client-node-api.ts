@@ -12,10 +12,31 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { HttpEndpoint } from '../target.js';
+import { MaasError } from '../../core/errors.js';
 import { kubeError, type KubeScope } from './kube-errors.js';
 import { serviceProxyUrl, type ApplyOptions, type KubeApi, type PodLogOptions } from './kube-api.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Longest wait for one API answer: a hung API server must not hang the command. */
+export const API_CALL_TIMEOUT_MS = 30_000;
+
+/** Rejects with TIMEOUT when `p` has not settled within `ms` (the request itself is abandoned). */
+export function withDeadline<T>(p: Promise<T>, ms: number, what: string, server: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new MaasError('TIMEOUT', `the Kubernetes API server ${server} did not answer within ${Math.round(ms / 1000)}s while ${what}`, {
+            hint: 'check the cluster is up and reachable (kubectl get --raw /readyz), then run the command again',
+          }),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
 
 /** HTTP status of a client-node ApiException, if that is what it is. */
 function statusOf(e: unknown): number | undefined {
@@ -53,8 +74,9 @@ export class ClientNodeApi implements KubeApi {
   private async call<T>(action: string, f: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await f();
+        return await withDeadline(f(), API_CALL_TIMEOUT_MS, action, this.server);
       } catch (e) {
+        if (e instanceof MaasError) throw e;
         if (statusOf(e) === 429 && attempt < 4) {
           await sleep(250 * 2 ** attempt);
           continue;
@@ -67,8 +89,9 @@ export class ClientNodeApi implements KubeApi {
   /** A read where 404 means "not there" rather than a failure. */
   private async read<T>(action: string, f: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await f();
+      return await withDeadline(f(), API_CALL_TIMEOUT_MS, action, this.server);
     } catch (e) {
+      if (e instanceof MaasError) throw e;
       if (statusOf(e) === 404) return undefined;
       if (statusOf(e) === 429) return this.call(action, f);
       throw kubeError(e, this.scope(action));
