@@ -107,6 +107,8 @@ export interface Registry {
    * content under an existing name@version throws CONFLICT.
    */
   registerModel(description: ModelDescription, artifact: ArtifactRef): Promise<RegisterOutcome>;
+  /** Several versions at once, all or nothing: a conflict in one registers none. */
+  registerModels(items: readonly { description: ModelDescription; artifact: ArtifactRef }[]): Promise<RegisterOutcome[]>;
   getModel(name: string, version?: string): Promise<ModelVersionRecord | undefined>;
   listModels(): Promise<ModelSummary[]>;
   listVersions(name: string): Promise<ModelVersionRecord[]>;

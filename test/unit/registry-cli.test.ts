@@ -71,6 +71,14 @@ describe('maas register', () => {
     expect(JSON.parse(machine.stderr)).toMatchObject({ error: { code: 'CONFLICT' } });
   });
 
+  it('registers none of the documents of a file when one of them conflicts', async () => {
+    const file = modelFile('mixed.yaml', [{ ...HAR, version: '7' }, { ...HOUSE, algorithm: 'Lasso' }]);
+    const r = await cli('register', file);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/house@1\.0\.0 is already registered with different content/);
+    expect((await cli('get', 'har@7')).code).toBe(4);
+  });
+
   it('exits 2 for an invalid description and registers nothing from it', async () => {
     const path = join(dir.path, 'bad.yaml');
     writeFileSync(path, JSON.stringify({ ...modelDescription({ ...HAR, version: '7' }), kind: 'Nope' }));

@@ -24,24 +24,26 @@ export function define(program: Command, run: Run): void {
         // Validate everything first, so a bad document registers nothing.
         const models = await loadModelFiles(files, { cwd: ctx.io.cwd, checkArtifact: true, readStdin: (max) => readStream(ctx.io.stdin, max) });
         const registry = await ctx.registry();
-        const rows: RegisterRow[] = [];
+        const items = [];
         for (const m of models) {
           const { artifact: spec } = m.description.spec;
+          // The store is content-addressed: storing before registering is harmless if that fails.
           const artifact = await registry.storeArtifact({
             uri: spec.uri,
             ...(m.artifactPath ? { path: m.artifactPath } : {}),
             ...(spec.digest ? { digest: spec.digest } : {}),
           });
-          const { record, created } = await registry.registerModel(m.description, artifact);
-          rows.push({
-            name: record.name,
-            version: record.version,
-            status: created ? 'created' : 'unchanged',
-            digest: record.specDigest,
-            artifactDigest: record.artifact.digest,
-            file: m.file,
-          });
+          items.push({ description: m.description, artifact });
         }
+        const outcomes = await registry.registerModels(items);
+        const rows: RegisterRow[] = outcomes.map(({ record, created }, i) => ({
+          name: record.name,
+          version: record.version,
+          status: created ? 'created' : 'unchanged',
+          digest: record.specDigest,
+          artifactDigest: record.artifact.digest,
+          file: models[i]?.file ?? '',
+        }));
         return {
           data: rows,
           names: rows.map((r) => `${r.name}@${r.version}`),

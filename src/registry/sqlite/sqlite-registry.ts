@@ -106,28 +106,34 @@ export class SqliteRegistry implements Registry {
   }
 
   async registerModel(description: ModelDescription, artifact: ArtifactRef): Promise<RegisterOutcome> {
+    const [outcome] = await this.registerModels([{ description, artifact }]);
+    return outcome as RegisterOutcome;
+  }
+
+  async registerModels(items: readonly { description: ModelDescription; artifact: ArtifactRef }[]): Promise<RegisterOutcome[]> {
+    // One transaction: a conflict in any item registers none of them.
+    const outcomes = this.db.transaction(() => items.map((i) => this.registerOne(i.description, i.artifact))).immediate();
+    if (outcomes.some((o) => o.created)) this.wrote = true;
+    return outcomes;
+  }
+
+  private registerOne(description: ModelDescription, artifact: ArtifactRef): RegisterOutcome {
     const digest = specDigest(description);
     const { name, version } = description.metadata;
-    const outcome = this.db
-      .transaction((): RegisterOutcome => {
-        const existing = this.db.prepare('SELECT id, spec_digest, artifact_digest FROM model_versions WHERE name = ? AND version = ?').get(name, version) as
-          | { id: number; spec_digest: string; artifact_digest: string }
-          | undefined;
-        if (existing) {
-          const sameArtifact = existing.artifact_digest === artifact.digest || artifact.digest === '' || existing.artifact_digest === '';
-          if (existing.spec_digest === digest && sameArtifact) return { record: this.byId(existing.id), created: false };
-          throw new MaasError('CONFLICT', `${name}@${version} is already registered with different ${existing.spec_digest === digest ? 'artifact bytes' : 'content'}`, {
-            hint: 'versions are immutable; bump metadata.version',
-            details: { name, version, registered: existing.spec_digest, given: digest },
-          });
-        }
-        const id = this.insert(toRows(description, artifact, digest, this.now().toISOString()));
-        this.refreshLatest(name);
-        return { record: this.byId(id), created: true };
-      })
-      .immediate();
-    if (outcome.created) this.wrote = true;
-    return outcome;
+    const existing = this.db.prepare('SELECT id, spec_digest, artifact_digest FROM model_versions WHERE name = ? AND version = ?').get(name, version) as
+      | { id: number; spec_digest: string; artifact_digest: string }
+      | undefined;
+    if (existing) {
+      const sameArtifact = existing.artifact_digest === artifact.digest || artifact.digest === '' || existing.artifact_digest === '';
+      if (existing.spec_digest === digest && sameArtifact) return { record: this.byId(existing.id), created: false };
+      throw new MaasError('CONFLICT', `${name}@${version} is already registered with different ${existing.spec_digest === digest ? 'artifact bytes' : 'content'}`, {
+        hint: 'versions are immutable; bump metadata.version',
+        details: { name, version, registered: existing.spec_digest, given: digest },
+      });
+    }
+    const id = this.insert(toRows(description, artifact, digest, this.now().toISOString()));
+    this.refreshLatest(name);
+    return { record: this.byId(id), created: true };
   }
 
   /**
