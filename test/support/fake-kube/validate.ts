@@ -25,7 +25,7 @@ const MODELS: Record<string, ModelClass> = {
   configmaps: ConfigMap,
   events: Event as unknown as ModelClass,
   deployments: Deployment,
-  horizontalpodautoscalers: HorizontalPodAutoscaler as unknown as ModelClass,
+  horizontalpodautoscalers: HorizontalPodAutoscaler,
 };
 
 /** Type errors against the OpenAPI schema, as the decoder reports them (400). */
