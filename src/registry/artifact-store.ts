@@ -92,3 +92,33 @@ async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/** Blobs younger than this are kept by pruning: a registration may be between storing and recording. */
+export const BLOB_GRACE_MS = 60 * 60 * 1000;
+
+/**
+ * Removes blobs that no registered version references (and temporary files of interrupted
+ * copies), sparing anything younger than `graceMs`. Returns the removed digests.
+ */
+export async function pruneBlobs(blobsDir: string, referenced: ReadonlySet<string>, opts: { now: number; graceMs?: number; dryRun?: boolean }): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  let names: string[];
+  try {
+    names = await readdir(blobsDir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const isBlob = /^[a-f0-9]{64}$/.test(name);
+    if (!isBlob && !name.startsWith('.incoming-')) continue;
+    if (isBlob && referenced.has(`sha256:${name}`)) continue;
+    const path = join(blobsDir, name);
+    const info = await stat(path).catch(() => undefined);
+    if (!info || opts.now - info.mtimeMs < (opts.graceMs ?? BLOB_GRACE_MS)) continue;
+    if (!opts.dryRun) await unlink(path).catch(() => undefined);
+    if (isBlob) removed.push(`sha256:${name}`);
+  }
+  return removed;
+}

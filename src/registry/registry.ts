@@ -112,6 +112,8 @@ export interface Registry {
   getModel(name: string, version?: string): Promise<ModelVersionRecord | undefined>;
   listModels(): Promise<ModelSummary[]>;
   listVersions(name: string): Promise<ModelVersionRecord[]>;
+  /** Digests of every artifact a registered version uses (what the blob store must keep). */
+  artifactDigests(): Promise<Set<string>>;
   /** What depends on a version (deployments, compositions), as human-readable references. */
   dependents(name: string, version: string): Promise<string[]>;
   /** Throws NOT_FOUND when missing and IN_USE when something depends on the version. */

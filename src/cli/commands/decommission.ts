@@ -30,7 +30,7 @@ export function define(program: Command, run: Run): void {
 
   program
     .command('gc')
-    .description('destroy cached deployments whose cache period has expired')
+    .description('destroy cached deployments whose cache period has expired, and artifacts no registered version uses')
     .option('--all', 'destroy every cached deployment, expired or not')
     .option('--dry-run', 'only list what would be destroyed')
     .action(
@@ -39,11 +39,18 @@ export function define(program: Command, run: Run): void {
         const { collectGarbage } = await import('../../deployments/service.js');
         const deps = await deploymentDeps(ctx);
         const doomed = await collectGarbage(deps, { all: opts.all === true, dryRun: opts.dryRun === true });
+        const { pruneBlobs } = await import('../../registry/artifact-store.js');
+        const registry = await ctx.registry();
+        const artifacts = await pruneBlobs(ctx.home.blobs, await registry.artifactDigests(), { now: ctx.clock.now(), dryRun: opts.dryRun === true });
+        const notes = [
+          ...(doomed.length && !opts.dryRun ? [`destroyed ${doomed.length} cached deployment(s)`] : []),
+          ...(artifacts.length ? [`${opts.dryRun ? 'would remove' : 'removed'} ${artifacts.length} unused artifact(s)`] : []),
+        ];
         return {
-          data: { dryRun: opts.dryRun === true, destroyed: doomed.map((d) => d.id) },
+          data: { dryRun: opts.dryRun === true, destroyed: doomed.map((d) => d.id), artifacts },
           table: { columns: deploymentColumns(ctx.clock.now()), rows: doomed, empty: opts.dryRun ? 'nothing to collect' : 'nothing collected' },
           names: doomed.map((d) => d.id),
-          notes: doomed.length && !opts.dryRun ? [`destroyed ${doomed.length} cached deployment(s)`] : [],
+          notes,
         };
       }),
     );

@@ -269,6 +269,11 @@ export class SqliteRegistry implements Registry {
     // The artifact blob stays: other versions may share it (content-addressed).
   }
 
+  async artifactDigests(): Promise<Set<string>> {
+    const rows = this.db.prepare("SELECT DISTINCT artifact_digest AS d FROM model_versions WHERE artifact_digest != ''").all() as { d: string }[];
+    return new Set(rows.map((r) => r.d));
+  }
+
   async searchModels(request: SearchRequest): Promise<SearchResult> {
     return executeSearch(this.db, request);
   }
