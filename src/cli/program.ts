@@ -38,12 +38,21 @@ function wantsColor(io: Io, globals: { color?: boolean; output?: string }): bool
   return io.stdout.isTTY === true;
 }
 
-async function makeContext(io: Io, raw: Record<string, unknown>, closers: (() => void | Promise<void>)[]): Promise<Context> {
+function isOutputFormat(v: string | undefined): v is OutputFormat {
+  return v !== undefined && (OUTPUT_FORMATS as readonly string[]).includes(v);
+}
+
+/** `repairing`: the config commands still run with a broken config value, so it can be fixed. */
+async function makeContext(io: Io, raw: Record<string, unknown>, closers: (() => void | Promise<void>)[], repairing = false): Promise<Context> {
   const home = resolveHome(io.env, io.cwd, raw.home as string | undefined);
   const config: MaasConfig = await loadConfig(home.configFile);
-  const outputRaw = (raw.output as string | undefined) ?? io.env.MAAS_OUTPUT ?? config.output ?? 'table';
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(outputRaw)) {
-    throw new MaasError('USAGE', `unknown output format "${outputRaw}"`, { hint: `use one of: ${OUTPUT_FORMATS.join(', ')}` });
+  const fromConfig = repairing && !isOutputFormat(config.output) ? undefined : config.output;
+  const outputRaw = (raw.output as string | undefined) ?? io.env.MAAS_OUTPUT ?? fromConfig ?? 'table';
+  if (!isOutputFormat(outputRaw)) {
+    const where = raw.output !== undefined ? '-o' : io.env.MAAS_OUTPUT !== undefined ? 'MAAS_OUTPUT' : `"output" in ${home.configFile}`;
+    throw new MaasError('USAGE', `unknown output format "${outputRaw}" (from ${where})`, {
+      hint: `use one of: ${OUTPUT_FORMATS.join(', ')}${where.startsWith('"output"') ? '; fix it with `maas config set output table`' : ''}`,
+    });
   }
   const output = outputRaw as OutputFormat;
   const globals: GlobalOptions = {
@@ -134,7 +143,7 @@ export function buildProgram(io: Io, pending: Pending, closers: (() => void | Pr
   const run: Run = (typed) => async (...args: unknown[]) => {
     const handler = typed as unknown as AnyHandler;
     const command = args[args.length - 1] as Command;
-    const ctx = await makeContext(io, command.optsWithGlobals(), closers);
+    const ctx = await makeContext(io, command.optsWithGlobals(), closers, command.parent?.name() === 'config');
     pending.ctx = ctx;
     // Commander passes (positionals..., options, command); handlers get (ctx, positionals..., options).
     pending.result = await handler(ctx, ...args.slice(0, -1));

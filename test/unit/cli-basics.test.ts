@@ -55,6 +55,24 @@ describe('the CLI shell', () => {
     expect(bad.stderr).toMatch(/known keys/);
   });
 
+  it('refuses config values that would break later commands, and repairs a broken one', async () => {
+    for (const [key, value] of [['output', 'xml'], ['target', 'mars'], ['local.cacheTtl', 'soon']]) {
+      const r = await runCli(['config', 'set', key!, value!], { home: home.path });
+      expect(r.code, `${key}=${value}`).toBe(2);
+    }
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    mkdirSync(home.path, { recursive: true });
+    writeFileSync(join(home.path, 'config.yaml'), 'output: xml\n');
+    const broken = await runCli(['ps'], { home: home.path });
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/"output" in .*config\.yaml/);
+    expect(broken.stderr).toMatch(/maas config set output table/);
+    expect((await runCli(['config', 'set', 'output', 'json'], { home: home.path })).code).toBe(0);
+    const fixed = await runCli(['ps'], { home: home.path });
+    expect(fixed.code).toBe(0);
+    expect(JSON.parse(fixed.stdout)).toEqual([]);
+  });
+
   it('reports a broken config file instead of crashing', async () => {
     const { writeFileSync, mkdirSync } = await import('node:fs');
     mkdirSync(home.path, { recursive: true });

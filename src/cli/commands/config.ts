@@ -3,12 +3,25 @@ import type { Command } from 'commander';
 import type { Run } from '../program.js';
 import { CONFIG_KEYS, getConfigValue, type ConfigKey } from '../../core/config.js';
 import { MaasError } from '../../core/errors.js';
+import { parseDuration } from '../../core/duration.js';
+import { OUTPUT_FORMATS } from '../output.js';
 
 function checkKey(key: string): ConfigKey {
   if (!(CONFIG_KEYS as readonly string[]).includes(key)) {
     throw new MaasError('USAGE', `unknown config key "${key}"`, { hint: `known keys: ${CONFIG_KEYS.join(', ')}` });
   }
   return key as ConfigKey;
+}
+
+/** Refuses values that would break later commands, so a typo is caught when it is made. */
+function checkValue(key: ConfigKey, value: string): void {
+  const allowed: Partial<Record<ConfigKey, readonly string[]>> = { output: OUTPUT_FORMATS, target: ['local', 'kubernetes'] };
+  const choices = allowed[key];
+  if (choices && !choices.includes(value)) {
+    throw new MaasError('USAGE', `"${value}" is not a valid ${key}`, { hint: `use one of: ${choices.join(', ')}` });
+  }
+  if (key === 'local.cacheTtl') parseDuration(value, key);
+  if (value.trim() === '') throw new MaasError('USAGE', `${key} cannot be empty`);
 }
 
 export function define(program: Command, run: Run): void {
@@ -43,6 +56,7 @@ export function define(program: Command, run: Run): void {
     .action(
       run(async (ctx, key: string, value: string) => {
         const k = checkKey(key);
+        checkValue(k, value);
         const { writeConfigValue } = await import('../../core/config-write.js');
         await writeConfigValue(ctx.home, k, value);
         return { data: { key: k, value }, text: () => `${k} = ${value}` };
