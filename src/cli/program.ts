@@ -54,7 +54,7 @@ async function makeContext(io: Io, raw: Record<string, unknown>, closers: (() =>
       hint: `use one of: ${OUTPUT_FORMATS.join(', ')}${where.startsWith('"output"') ? '; fix it with `maas config set output table`' : ''}`,
     });
   }
-  const output = outputRaw as OutputFormat;
+  const output = outputRaw;
   const globals: GlobalOptions = {
     output,
     color: wantsColor(io, { color: raw.color as boolean | undefined, output }),
