@@ -138,7 +138,7 @@ describe('decommission and gc', () => {
     await e.json(['decommission', d.id, '--consumer', 'alice']);
     await e.json(['decommission', d.id, '--consumer', 'bob']);
     const dry = await e.json<{ dryRun: boolean; destroyed: string[] }>(['gc', '--all', '--dry-run']);
-    expect(dry).toEqual({ dryRun: true, destroyed: [d.id] });
+    expect(dry).toEqual({ dryRun: true, destroyed: [d.id], artifacts: [] });
     expect(e.labelled(d.id).length).toBeGreaterThan(0);
     const gc = await e.json<{ destroyed: string[] }>(['gc', '--all']);
     expect(gc.destroyed).toEqual([d.id]);
