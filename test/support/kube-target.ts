@@ -2,7 +2,7 @@
 // proxy (every body maas sends is kept for schema checks; chosen requests can be answered with a
 // given Status), a kubeconfig file pointing at it, a fresh MAAS_HOME with the example HAR model
 // registered through the CLI, and official-schema validation of what was sent.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
@@ -12,9 +12,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
 import { stringify } from 'yaml';
-import { generateHar, harToCsv } from '../../examples/har/generate.js';
-import { harDescription, trainHar } from '../../examples/har/train.js';
-import { DEFAULT_MLP_OPTIONS } from '../../examples/lib/mlp.js';
+import { writeHarModel } from '../../examples/har/quick-model.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
 import { runCli, tempDir, type CliResult } from './cli.js';
 import { DEFAULT_TOKEN, startFakeKube, type FakeKube, type FakeKubeOptions } from './fake-kube/index.js';
@@ -27,18 +25,11 @@ export interface TrainedModel {
   description: ModelDescription;
 }
 
-/** Trains the example HAR classifier once and writes model.yaml, model.onnx and train.csv. */
+/** The example HAR classifier, trained once and written as model.yaml, model.onnx and train.csv. */
 export function trainExampleModel(dir: string): TrainedModel {
   mkdirSync(dir, { recursive: true });
-  const options = { ...DEFAULT_MLP_OPTIONS, epochs: 5, seed: 3, testFraction: 0.2 };
-  const trained = trainHar(harToCsv(generateHar({ rows: 600, seed: 11 })), options);
-  const description = harDescription(trained, { name: 'har-classifier', version: '1', options });
-  const onnx = Buffer.from(trained.onnx);
-  writeFileSync(join(dir, 'model.onnx'), onnx);
-  writeFileSync(join(dir, 'train.csv'), harToCsv(generateHar({ rows: 20, seed: 1 })));
-  const file = join(dir, 'model.yaml');
-  writeFileSync(file, stringify(description));
-  return { dir, file, onnx, description };
+  const written = writeHarModel(dir);
+  return { dir, file: written.descriptionFile, onnx: readFileSync(join(dir, 'model.onnx')), description: written.description };
 }
 
 export interface Sent {
