@@ -8,11 +8,11 @@ import { generateHar, harToCsv } from '../../examples/har/generate.js';
 import { harDescription, mlpForward, trainHar, type HarTrainResult } from '../../examples/har/train.js';
 import { DEFAULT_MLP_OPTIONS } from '../../examples/lib/mlp.js';
 import { linearRegressionOnnx } from '../../examples/lib/onnx-writer.js';
-import { MaasError } from '../../src/core/errors.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
 import type { Runtime } from '../../src/serving/runtime.js';
 import { createOnnxRuntime } from '../../src/serving/runtimes/onnx.js';
 import { loadRuntime } from '../../src/serving/runtimes/index.js';
+import { rejection } from '../support/assert.js';
 
 let dir: string;
 let trained: HarTrainResult;
@@ -31,15 +31,6 @@ function variant(change: (d: ModelDescription) => void): ModelDescription {
   const copy = structuredClone(description);
   change(copy);
   return copy;
-}
-
-async function rejection(p: Promise<unknown>): Promise<MaasError> {
-  const e: unknown = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(MaasError);
-  return e as MaasError;
 }
 
 beforeAll(async () => {

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { blobPath, storeArtifact } from '../../src/registry/artifact-store.js';
 import { MaasError } from '../../src/core/errors.js';
 import { tempDir } from '../support/cli.js';
+import { rejection } from '../support/assert.js';
 
 let dir: { path: string; cleanup: () => void };
 let blobs: string;
@@ -22,15 +23,6 @@ function file(name: string, content: string | Buffer): { path: string; digest: s
   const path = join(dir.path, name);
   writeFileSync(path, content);
   return { path, digest: `sha256:${createHash('sha256').update(content).digest('hex')}` };
-}
-
-async function rejection(p: Promise<unknown>): Promise<MaasError> {
-  const e: unknown = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(MaasError);
-  return e as MaasError;
 }
 
 describe('storeArtifact', () => {

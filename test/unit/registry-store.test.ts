@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SqliteRegistry } from '../../src/registry/sqlite/sqlite-registry.js';
 import type { ArtifactRef } from '../../src/registry/registry.js';
-import { MaasError } from '../../src/core/errors.js';
+import type { MaasError } from '../../src/core/errors.js';
 import { modelDescription } from '../../bench/model-fixtures.js';
 import { tempDir } from '../support/cli.js';
+import { rejection } from '../support/assert.js';
 
 const artifact = (n = 1): ArtifactRef => ({ digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: 10, uri: 'file:///models/m.onnx', path: `/blobs/${n}` });
 
@@ -29,15 +30,6 @@ afterEach(() => {
   registry.close();
   dir.cleanup();
 });
-
-async function rejection(p: Promise<unknown>): Promise<MaasError> {
-  const e: unknown = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(MaasError);
-  return e as MaasError;
-}
 
 describe('registerModel', () => {
   it('stores a version and returns the full record', async () => {
