@@ -5,7 +5,7 @@ import type { OutputFormat, Style } from './output.js';
 import type { MaasHome } from '../core/home.js';
 import type { MaasConfig } from '../core/config.js';
 import type { Clock } from '../core/clock.js';
-import type { Registry } from '../registry/registry.js';
+import type { Registry } from '../domain/model.js';
 
 export interface GlobalOptions {
   output: OutputFormat;

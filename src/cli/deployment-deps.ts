@@ -1,7 +1,7 @@
 // Wires the deployment lifecycle to this invocation's registry, targets and clock.
 import type { Context } from './context.js';
 import type { DeploymentDeps } from '../deployments/service.js';
-import type { TargetName } from '../deployments/types.js';
+import type { TargetName } from '../domain/deployment.js';
 import type { Target } from '../targets/target.js';
 import type { KubernetesTarget } from '../targets/kubernetes/kubernetes-target.js';
 import { newId } from '../core/clock.js';

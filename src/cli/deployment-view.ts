@@ -1,6 +1,6 @@
 // How deployments are shown: one table layout for `deploy`, `status` and `ps`.
 import type { Column, Style } from './output.js';
-import type { DeploymentRecord, DeploymentState } from '../deployments/types.js';
+import type { DeploymentRecord, DeploymentState } from '../domain/deployment.js';
 
 export function colorState(state: DeploymentState, style: Style): string {
   switch (state) {

@@ -4,7 +4,7 @@ import type { Io } from './io.js';
 import { MaasError } from '../core/errors.js';
 import { TASK_KINDS, type FeatureSpec, type TaskKind } from '../spec/schema.js';
 import { FEATURE_SYNTAX, isTaskKind, parseFeatureFlag, parseLabelFlag, parseListFlag, type ScaffoldAnswers } from '../spec/scaffold.js';
-import { isValidVersion } from '../spec/version.js';
+import { isValidVersion } from '../domain/version.js';
 import { didYouMean } from '../spec/suggest.js';
 import { escapeInvisible } from '../spec/parse.js';
 

@@ -10,9 +10,10 @@ import { resolveHome } from '../core/home.js';
 import { loadConfig, type MaasConfig } from '../core/config.js';
 import { systemClock } from '../core/clock.js';
 import { packageVersion } from './main.js';
-import type { Registry } from '../registry/registry.js';
+import type { Registry } from '../domain/model.js';
 import { COMMANDS } from './commands/index.js';
-import { formatProblem, type Problem } from './problems.js';
+import type { Problem } from '../domain/problem.js';
+import { formatProblem } from './problem-view.js';
 
 export type Handler<A extends unknown[]> = (ctx: Context, ...args: A) => Promise<CommandResult>;
 

@@ -1,5 +1,6 @@
 // The single error type of maas, its exit codes, and the mapping of system errors to hints.
 
+/** Process exit codes (documented in the README). */
 export const EXIT = {
   OK: 0,
   FAILURE: 1,
@@ -9,38 +10,39 @@ export const EXIT = {
   CONFLICT: 5,
   UNAVAILABLE: 6,
   TIMEOUT: 7,
-  KUBERNETES: 8,
+  REFUSED: 8,
   INTERRUPTED: 130,
 } as const;
 
-export type ErrorCode =
-  | 'FAILURE'
-  | 'USAGE'
-  | 'VALIDATION'
-  | 'CHECK_FAILED'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'IN_USE'
-  | 'UNAVAILABLE'
-  | 'TIMEOUT'
-  | 'KUBERNETES'
-  | 'INTERRUPTED'
-  | 'INTERNAL';
+/** Where bugs are reported (also in package.json `bugs`). */
+export const BUG_REPORT_URL = 'https://github.com/maas-dev/maas/issues';
 
-const EXIT_BY_CODE: Record<ErrorCode, number> = {
-  FAILURE: EXIT.FAILURE,
-  USAGE: EXIT.USAGE,
-  VALIDATION: EXIT.USAGE,
-  CHECK_FAILED: EXIT.CHECK_FAILED,
-  NOT_FOUND: EXIT.NOT_FOUND,
-  CONFLICT: EXIT.CONFLICT,
-  IN_USE: EXIT.CONFLICT,
-  UNAVAILABLE: EXIT.UNAVAILABLE,
-  TIMEOUT: EXIT.TIMEOUT,
-  KUBERNETES: EXIT.KUBERNETES,
-  INTERRUPTED: EXIT.INTERRUPTED,
-  INTERNAL: EXIT.FAILURE,
-};
+/**
+ * Every error code with its exit code and HTTP status: the one table the CLI and the server
+ * map errors through. Codes say what went wrong, not which backend said so.
+ */
+export const ERROR_CODES = {
+  FAILURE: { exit: EXIT.FAILURE, http: 500 },
+  USAGE: { exit: EXIT.USAGE, http: 400 },
+  VALIDATION: { exit: EXIT.USAGE, http: 422 },
+  CHECK_FAILED: { exit: EXIT.CHECK_FAILED, http: 412 },
+  NOT_FOUND: { exit: EXIT.NOT_FOUND, http: 404 },
+  CONFLICT: { exit: EXIT.CONFLICT, http: 409 },
+  IN_USE: { exit: EXIT.CONFLICT, http: 409 },
+  UNAVAILABLE: { exit: EXIT.UNAVAILABLE, http: 503 },
+  TIMEOUT: { exit: EXIT.TIMEOUT, http: 504 },
+  /** A target or server rejected our credentials. */
+  UNAUTHORIZED: { exit: EXIT.REFUSED, http: 401 },
+  /** A target or server refused for lack of a permission. */
+  FORBIDDEN: { exit: EXIT.REFUSED, http: 403 },
+  /** A target refused what was asked (an invalid object, a node that cannot take the pod). */
+  REJECTED: { exit: EXIT.REFUSED, http: 422 },
+  INTERRUPTED: { exit: EXIT.INTERRUPTED, http: 499 },
+  /** A bug in maas. */
+  INTERNAL: { exit: EXIT.FAILURE, http: 500 },
+} as const satisfies Record<string, { exit: number; http: number }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
 
 export interface MaasErrorOptions {
   hint?: string;
@@ -63,7 +65,11 @@ export class MaasError extends Error {
   }
 
   get exitCode(): number {
-    return EXIT_BY_CODE[this.code];
+    return ERROR_CODES[this.code].exit;
+  }
+
+  get httpStatus(): number {
+    return ERROR_CODES[this.code].http;
   }
 
   toJSON(): Record<string, unknown> {
@@ -119,7 +125,7 @@ function kubeStatusMessage(body: unknown): string {
 export function toMaasError(e: unknown): MaasError {
   if (e instanceof MaasError) return e;
   if (!(e instanceof Error) && (typeof e !== 'object' || e === null)) {
-    return new MaasError('INTERNAL', `unexpected failure: ${typeof e === 'string' ? e : JSON.stringify(e) ?? 'undefined'}`);
+    return internalError(`unexpected failure: ${typeof e === 'string' ? e : JSON.stringify(e) ?? 'undefined'}`, e);
   }
   const err = e as SystemErrorLike & Error;
   const code = str(err.code);
@@ -182,7 +188,15 @@ export function toMaasError(e: unknown): MaasError {
     const body = err.response?.data ?? err.response?.body ?? err.body;
     return fromHttpStatus(status, kubeStatusMessage(body) || err.message, e);
   }
-  return new MaasError('INTERNAL', err.message || 'unexpected failure', { cause: e });
+  return internalError(err.message || 'unexpected failure', e);
+}
+
+/** An error nobody anticipated is a bug: say so, and where to report it. */
+export function internalError(message: string, cause?: unknown): MaasError {
+  return new MaasError('INTERNAL', `internal error (a bug in maas): ${message}`, {
+    hint: `please report it at ${BUG_REPORT_URL} with the command you ran; MAAS_DEBUG=1 prints the stack trace`,
+    cause,
+  });
 }
 
 /**
@@ -195,12 +209,12 @@ export function fromHttpStatus(status: number, message: string, cause?: unknown,
     case 400:
       return new MaasError('USAGE', `bad request: ${message}`, server ? { hint: 'check the data against the model\'s features: `maas describe MODEL`', cause } : { cause });
     case 401:
-      return new MaasError('KUBERNETES', `unauthorized: ${message}`, {
+      return new MaasError('UNAUTHORIZED', `unauthorized: ${message}`, {
         hint: 'your credentials were rejected; refresh the token or client certificate in your kubeconfig',
         cause,
       });
     case 403:
-      return new MaasError('KUBERNETES', `forbidden: ${message}`, {
+      return new MaasError('FORBIDDEN', `forbidden: ${message}`, {
         hint: 'your account lacks a permission; apply manifests/rbac.yaml or ask an admin for the verb and resource named above',
         cause,
       });
@@ -211,7 +225,7 @@ export function fromHttpStatus(status: number, message: string, cause?: unknown,
     case 413:
       return new MaasError('USAGE', `request too large: ${message}`, { hint: 'send fewer rows per request, or use --data-ref', cause });
     case 422:
-      return new MaasError('KUBERNETES', `rejected as invalid: ${message}`, { hint: 'the field named above is invalid for this cluster version', cause });
+      return new MaasError('REJECTED', `rejected as invalid: ${message}`, { hint: 'the field named above is invalid for this cluster version', cause });
     case 503:
       return new MaasError('UNAVAILABLE', `service unavailable: ${message}`, { hint: 'the server is not ready yet; retry, or check `maas status`', cause });
     default:

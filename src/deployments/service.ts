@@ -2,10 +2,10 @@
 // with reality, wait, decommission in two steps, and garbage-collect expired caches.
 import type { Clock } from '../core/clock.js';
 import { MaasError } from '../core/errors.js';
-import type { Registry, ModelVersionRecord } from '../registry/registry.js';
+import type { Registry, ModelVersionRecord } from '../domain/model.js';
 import type { Target, Progress, Observed } from '../targets/target.js';
-import type { DeploymentRecord, DeploymentStore, NewDeployment, TargetName } from './types.js';
-import { planDecommission, planDeploy, planGc, sameSlot } from './planner.js';
+import type { DeploymentRecord, DeploymentStore, NewDeployment, TargetName } from '../domain/deployment.js';
+import { planDecommission, planDeploy, planGc, sameSlot } from '../domain/deployment-plan.js';
 
 export interface DeploymentDeps {
   store: DeploymentStore;

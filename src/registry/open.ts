@@ -1,12 +1,13 @@
-// Opens the registry for a MAAS_HOME. The embedded SQLite file is the default; `location` is the
-// seam for the config's `registry:` setting (`file://...` picks another database file, and a
-// remote `https://...` backend with the same Registry interface plugs in here).
+// Opens the stores of a MAAS_HOME. The embedded backend is the default: a SQLite file for models
+// and deployments, a content-addressed directory for artifacts. `location` is the seam for the
+// config's `registry:` setting (`file://...` picks another database file; a remote `https://...`
+// backend implementing the same ports plugs in here).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MaasError } from '../core/errors.js';
 import type { MaasHome } from '../core/home.js';
-import type { Registry } from './registry.js';
+import type { Stores } from './ports.js';
 
 export interface OpenOptions {
   /** Where the registry is: `file:///abs/registry.db` or, later, `https://registry.example.com`. */
@@ -24,10 +25,11 @@ function databaseFile(home: MaasHome, location: string | undefined): string {
   throw new MaasError('USAGE', `unknown registry location "${location}"`, { hint: 'use file:///path/to/registry.db or an https:// URL' });
 }
 
-export async function openRegistry(home: MaasHome, options: OpenOptions = {}): Promise<Registry> {
+export async function openStores(home: MaasHome, options: OpenOptions = {}): Promise<Stores> {
   const file = databaseFile(home, options.location);
   mkdirSync(home.root, { recursive: true });
   mkdirSync(dirname(file), { recursive: true });
-  const { SqliteRegistry } = await import('./sqlite/sqlite-registry.js');
-  return SqliteRegistry.open({ file, blobs: home.blobs });
+  const [{ SqliteRegistry }, { FsArtifactStore }] = await Promise.all([import('./sqlite/sqlite-registry.js'), import('./fs-artifact-store.js')]);
+  const db = SqliteRegistry.open({ file });
+  return { models: db, deployments: db.deployments, artifacts: new FsArtifactStore(home.blobs), close: () => db.close() };
 }

@@ -3,7 +3,7 @@
 import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { MaasError } from '../core/errors.js';
-import type { Problem } from '../cli/problems.js';
+import type { Problem } from '../domain/problem.js';
 import type { ModelDescription } from './schema.js';
 import { MAX_SPEC_BYTES, fileProblem, type SourcePosition } from './parse.js';
 import { validateModelText } from './validate.js';

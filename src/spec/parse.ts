@@ -1,7 +1,7 @@
 // YAML text -> documents that remember where every node came from, so that problems found later
 // (schema, semantics) point at file:line:column. Hostile input becomes problems, never crashes.
 import { Lexer, LineCounter, isAlias, isMap, isNode, isPair, isScalar, isSeq, parseAllDocuments, visit, type Document } from 'yaml';
-import type { Problem } from '../cli/problems.js';
+import type { Problem } from '../domain/problem.js';
 
 /** Largest description file accepted (a real one is a few KiB; 10,000 features fit easily). */
 export const MAX_SPEC_BYTES = 2 * 1024 * 1024;

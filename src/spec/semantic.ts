@@ -1,9 +1,9 @@
 // Checks a JSON Schema cannot express: unique names, consistent feature definitions, parseable
 // quantities and versions, usable URIs, an artifact that exists. Every check tolerates data
 // that failed the schema, so all problems are reported in one run.
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../domain/quantity.js';
 import { FEATURE_TYPES } from './schema.js';
-import { isValidVersion, suggestVersion } from './version.js';
+import { isValidVersion, suggestVersion } from '../domain/version.js';
 import { ARTIFACT_SCHEMES, DATA_SCHEMES, REPOSITORY_SCHEMES, isScpLikeRemote, resolveFileUri, uriScheme } from './artifact-uri.js';
 import { quote, formatPath, type FieldPath } from './parse.js';
 import { didYouMean } from './suggest.js';

@@ -2,7 +2,7 @@
 // problem located at file:line:column with its field path and a hint.
 import { statSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { Problem } from '../cli/problems.js';
+import type { Problem } from '../domain/problem.js';
 import type { ModelDescription } from './schema.js';
 import { modelJsonSchema } from './json-schema.js';
 import { formatPath, parseYaml, quote, type FieldPath, type ParsedDocument, type SourcePosition } from './parse.js';

@@ -1,7 +1,12 @@
 // A deployment target runs model servers somewhere (this machine, a Kubernetes cluster) and
-// answers what is really running. The deploy/decommission logic is the same for every target.
-import type { DeploymentRecord, DeploymentState } from '../deployments/types.js';
-import type { ModelVersionRecord } from '../registry/registry.js';
+// answers what is really running. The deploy/decommission logic is the same for every target;
+// a target is a plugin (see plugins.ts) that declares its name, flags and placement modes.
+import type { Clock } from '../core/clock.js';
+import type { MaasConfig } from '../core/config.js';
+import type { MaasHome } from '../core/home.js';
+import type { DeploymentRecord, DeploymentState, PlacementMode } from '../domain/deployment.js';
+import type { ModelVersionRecord } from '../domain/model.js';
+import type { ArtifactStore } from '../registry/ports.js';
 
 export interface Progress {
   (message: string): void;
@@ -28,18 +33,83 @@ export interface Observed {
   details?: Record<string, unknown>;
 }
 
+/** Where a new deployment goes, as far as it is part of its identity. */
+export interface Placement {
+  namespace?: string;
+  /** Which cluster (kubernetes: the API server URL); the same model on two clusters is two deployments. */
+  cluster?: string;
+}
+
+/** A deployment before (or without) a record: what dry runs render. */
+export interface PlannedDeployment {
+  mode: PlacementMode;
+  node?: string;
+  namespace?: string;
+}
+
+export type DryRunMode = 'client' | 'server';
+
+export interface DryRunResult {
+  namespace?: string;
+  /** Who validated the objects (server dry runs). */
+  server?: string;
+  objects: unknown[];
+}
+
 export interface Target {
-  readonly name: 'local' | 'kubernetes';
+  readonly name: string;
+  /** Where a deployment made now would go (flags, config, environment). */
+  placement(): Promise<Placement>;
+  /** The objects a deployment consists of, without recording or (client) contacting anything. */
+  dryRun?(plan: PlannedDeployment, model: ModelVersionRecord, how: DryRunMode, progress: Progress): Promise<DryRunResult>;
   /** Starts (or restarts) the model server of a deployment; returns once it is launched. */
   start(deployment: DeploymentRecord, model: ModelVersionRecord, progress: Progress): Promise<StartResult>;
-  /** Waits until ready or failed, up to the deadline (epoch ms). */
+  /** Waits until ready or failed, up to the deadline (epoch ms on the injected clock). */
   waitReady(deployment: DeploymentRecord, deadline: number, progress: Progress): Promise<Observed>;
-  /** What is really running now. */
+  /** What is really running now; never writes. */
   observe(deployment: DeploymentRecord): Promise<Observed>;
   logs(deployment: DeploymentRecord, options: { tail?: number }): Promise<string>;
   /** Step 1 of decommission: stop serving, keep artifact and logs. */
   scaleToZero(deployment: DeploymentRecord): Promise<void>;
   /** Step 2: remove everything of the deployment. */
   destroy(deployment: DeploymentRecord): Promise<void>;
+  /** How to reach a deployment; `deployment` carries the observed state. */
   endpoint(deployment: DeploymentRecord): Promise<HttpEndpoint>;
+}
+
+/** What every target is built from: this invocation's home, environment, clock and stores. */
+export interface TargetEnv {
+  home: MaasHome;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  clock: Clock;
+  config: MaasConfig;
+  artifacts: ArtifactStore;
+  /** Global cluster options (`--kubeconfig`, `--context`, `-n`), already merged with the config file. */
+  cluster: { kubeconfig?: string; context?: string; namespace?: string };
+  /** maas's own version (the default model server image tag). */
+  version: string;
+}
+
+/** A flag of `maas deploy` that one target understands. */
+export interface TargetFlag {
+  /** commander syntax, e.g. `--image <ref>` or `--no-create-namespace`. */
+  flags: string;
+  description: string;
+  /** The option's attribute name as commander sets it, e.g. `image`, `createNamespace`. */
+  key: string;
+}
+
+/** Flag values given for a target, by key; only flags given on the command line are present. */
+export type TargetOptions = Record<string, string | boolean | undefined>;
+
+export interface TargetPlugin {
+  readonly name: string;
+  readonly summary: string;
+  readonly modes: readonly PlacementMode[];
+  readonly flags: readonly TargetFlag[];
+  /** Whether `maas deploy --dry-run` works with this target. */
+  readonly dryRun: boolean;
+  /** Builds the target (imports its implementation lazily). */
+  create(env: TargetEnv, options: TargetOptions): Promise<Target>;
 }

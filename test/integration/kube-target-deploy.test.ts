@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveHome } from '../../src/core/home.js';
-import type { DeploymentRecord } from '../../src/deployments/types.js';
+import type { DeploymentRecord } from '../../src/domain/deployment.js';
 import { openRegistry } from '../../src/registry/open.js';
 import { KubernetesTarget } from '../../src/targets/kubernetes/kubernetes-target.js';
 import { objectName } from '../../src/targets/kubernetes/names.js';

@@ -9,7 +9,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
-import type { DeploymentRecord } from '../../src/deployments/types.js';
+import type { DeploymentRecord } from '../../src/domain/deployment.js';
 import { tempDir } from '../support/cli.js';
 import { startKubeEnv, trainExampleModel, type KubeEnv, type TrainedModel } from '../support/kube-target.js';
 import type { Obj } from '../support/fake-kube/types.js';

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateHar, harToRequests } from '../../examples/har/generate.js';
-import type { DeploymentRecord } from '../../src/deployments/types.js';
+import type { DeploymentRecord } from '../../src/domain/deployment.js';
 import { startModelServer, type ModelServer } from '../../src/serving/server.js';
 import { objectName } from '../../src/targets/kubernetes/names.js';
 import { REPO_ROOT, tempDir } from '../support/cli.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planDecommission, planDeploy, planGc } from '../../src/deployments/planner.js';
-import type { DeploymentRecord } from '../../src/deployments/types.js';
+import { planDecommission, planDeploy, planGc } from '../../src/domain/deployment-plan.js';
+import type { DeploymentRecord } from '../../src/domain/deployment.js';
 
 function rec(over: Partial<DeploymentRecord>): DeploymentRecord {
   return {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SqliteRegistry } from '../../src/registry/sqlite/sqlite-registry.js';
-import type { ArtifactRef } from '../../src/registry/registry.js';
+import type { ArtifactRef } from '../../src/domain/model.js';
 import type { MaasError } from '../../src/core/errors.js';
 import { modelDescription } from '../../bench/model-fixtures.js';
 import { tempDir } from '../support/cli.js';

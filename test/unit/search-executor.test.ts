@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { SqliteRegistry } from '../../src/registry/sqlite/sqlite-registry.js';
-import type { SearchRequest, SearchResult } from '../../src/registry/registry.js';
+import type { SearchRequest, SearchResult } from '../../src/domain/model.js';
 import { modelDescription, type ModelOptions } from '../../bench/model-fixtures.js';
 import { tempDir } from '../support/cli.js';
 

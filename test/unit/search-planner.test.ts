@@ -7,7 +7,7 @@ import { isLowerBetter } from '../../src/registry/search/metric-direction.js';
 import { SEARCH_FEATURE_TYPES, SEARCH_TASKS } from '../../src/registry/search/tasks.js';
 import { FEATURE_TYPES, TASK_KINDS } from '../../src/spec/schema.js';
 import { MaasError } from '../../src/core/errors.js';
-import type { SearchRequest } from '../../src/registry/registry.js';
+import type { SearchRequest } from '../../src/domain/model.js';
 
 function usage(request: SearchRequest): MaasError {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, isValidVersion, latestVersion, parseVersion, suggestVersion } from '../../src/spec/version.js';
+import { compareVersions, isValidVersion, latestVersion, parseVersion, suggestVersion } from '../../src/domain/version.js';
 
 describe('model versions', () => {
   it('accepts integers and semantic versions with prerelease and build', () => {

@@ -1,7 +1,7 @@
 // `maas delete NAME@VERSION`: removes one version; refused while something depends on it.
 import type { Command } from 'commander';
 import type { Run } from '../program.js';
-import { parseModelRef } from '../../core/model-ref.js';
+import { parseModelRef } from '../../domain/model-ref.js';
 
 export function define(program: Command, run: Run): void {
   program

@@ -6,10 +6,10 @@ import type { CommandResult } from '../output.js';
 import type { KubernetesTarget } from '../../targets/kubernetes/kubernetes-target.js';
 import { defaultConsumer } from '../consumer.js';
 import { MaasError } from '../../core/errors.js';
-import { parseModelRef, type ModelRef } from '../../core/model-ref.js';
+import { parseModelRef, type ModelRef } from '../../domain/model-ref.js';
 import { newId } from '../../core/clock.js';
 import { parseDuration } from '../../core/duration.js';
-import type { PlacementMode, TargetName } from '../../deployments/types.js';
+import type { PlacementMode, TargetName } from '../../domain/deployment.js';
 import { deploymentColumns } from '../deployment-view.js';
 
 interface DeployOptions {

@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import type { CommandResult } from '../output.js';
 import { parseDuration } from '../../core/duration.js';
 import { deploymentColumns, describeDeployment } from '../deployment-view.js';
-import type { DeploymentRecord } from '../../deployments/types.js';
+import type { DeploymentRecord } from '../../domain/deployment.js';
 
 async function listAll(ctx: Context, opts: { model?: string }): Promise<CommandResult> {
   const { deploymentDeps } = await import('../deployment-deps.js');

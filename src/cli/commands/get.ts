@@ -5,9 +5,9 @@ import type { Run } from '../program.js';
 import type { Context } from '../context.js';
 import type { Style } from '../output.js';
 import { MaasError } from '../../core/errors.js';
-import { parseModelRef } from '../../core/model-ref.js';
-import { formatBytes, formatMillis, cpuMillis, memoryBytes } from '../../spec/quantity.js';
-import type { ModelVersionRecord } from '../../registry/registry.js';
+import { parseModelRef } from '../../domain/model-ref.js';
+import { formatBytes, formatMillis, cpuMillis, memoryBytes } from '../../domain/quantity.js';
+import type { ModelVersionRecord } from '../../domain/model.js';
 
 async function fetchModel(ctx: Context, text: string): Promise<ModelVersionRecord> {
   const ref = parseModelRef(text);

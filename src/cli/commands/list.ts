@@ -1,7 +1,7 @@
 // `maas list`: every registered model with its latest version.
 import type { Command } from 'commander';
 import type { Run } from '../program.js';
-import type { ModelSummary } from '../../registry/registry.js';
+import type { ModelSummary } from '../../domain/model.js';
 
 export function define(program: Command, run: Run): void {
   program

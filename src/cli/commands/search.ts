@@ -4,9 +4,9 @@ import type { Command } from 'commander';
 import type { Run } from '../program.js';
 import type { Style } from '../output.js';
 import { MaasError } from '../../core/errors.js';
-import { cpuMillis, memoryBytes } from '../../spec/quantity.js';
+import { cpuMillis, memoryBytes } from '../../domain/quantity.js';
 import type { FeatureType, TaskKind } from '../../spec/schema.js';
-import type { SearchHit, SearchRequest, SearchResult } from '../../registry/registry.js';
+import type { SearchHit, SearchRequest, SearchResult } from '../../domain/model.js';
 
 interface SearchOptions {
   kind?: string;

@@ -31,7 +31,7 @@ interface ServeOptions {
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 
 async function bytes(text: string, flag: string): Promise<number> {
-  const { memoryBytes } = await import('../../spec/quantity.js');
+  const { memoryBytes } = await import('../../domain/quantity.js');
   const n = memoryBytes(text);
   if (n === undefined || n <= 0) throw new MaasError('USAGE', `${flag} expects a size in bytes (e.g. 16Mi, 1000000), got "${text}"`);
   return n;
@@ -53,7 +53,7 @@ async function resolveModel(ctx: Context, ref: string | undefined, opts: ServeOp
     return { description: loaded.description, artifactPath };
   }
   if (!ref) throw new MaasError('USAGE', 'name the model to serve: a registered name[@version] or --description FILE');
-  const { parseModelRef } = await import('../../core/model-ref.js');
+  const { parseModelRef } = await import('../../domain/model-ref.js');
   const { name, version } = parseModelRef(ref);
   const record = await (await ctx.registry()).getModel(name, version);
   if (!record) throw new MaasError('NOT_FOUND', `model ${ref} is not registered`, { hint: '`maas search` lists registered models' });

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Run } from '../program.js';
 import { EXIT } from '../../core/errors.js';
-import { formatProblem } from '../problems.js';
+import { formatProblem } from '../problem-view.js';
 
 interface ValidateOptions {
   artifactCheck?: boolean;

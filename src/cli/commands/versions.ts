@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Run } from '../program.js';
 import { MaasError } from '../../core/errors.js';
-import { parseModelRef } from '../../core/model-ref.js';
+import { parseModelRef } from '../../domain/model-ref.js';
 
 const short = (digest: string): string => (digest ? digest.replace(/^sha256:/, '').slice(0, 12) : '-');
 

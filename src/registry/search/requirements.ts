@@ -6,7 +6,7 @@
 // by a declared value within it; an undeclared gpu count is 0.
 import { MaasError } from '../../core/errors.js';
 import type { FeatureType } from '../../spec/schema.js';
-import { formatBytes, formatMillis } from '../../spec/quantity.js';
+import { formatBytes, formatMillis } from '../../domain/quantity.js';
 import type { SearchRequest } from '../registry.js';
 import { isLowerBetter } from './metric-direction.js';
 import { SEARCH_FEATURE_TYPES, SEARCH_TASKS } from './tasks.js';

@@ -11,7 +11,7 @@ import type {
   NewDeployment,
   PlacementMode,
   TargetName,
-} from '../../deployments/types.js';
+} from '../../domain/deployment.js';
 
 export const DEPLOYMENTS_MIGRATION_SQL = `
 CREATE TABLE deployments (

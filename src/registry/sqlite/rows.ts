@@ -1,8 +1,8 @@
 // Pure mapping of a description to the rows that store it: the model_versions row with its
 // denormalized search columns, and the feature, metric, label and free-text rows.
 import type { ModelDescription } from '../../spec/schema.js';
-import { cpuMillis, memoryBytes } from '../../spec/quantity.js';
-import type { ArtifactRef } from '../registry.js';
+import { cpuMillis, memoryBytes } from '../../domain/quantity.js';
+import type { ArtifactRef } from '../../domain/model.js';
 
 export interface VersionRow {
   name: string;
@@ -63,7 +63,7 @@ export function toRows(description: ModelDescription, artifact: ArtifactRef, spe
       artifact_digest: artifact.digest,
       artifact_size: artifact.size,
       artifact_uri: artifact.uri,
-      artifact_path: artifact.path ?? null,
+      artifact_path: null,
       registered_at: registeredAt,
       task: spec.task,
       algorithm: spec.algorithm,

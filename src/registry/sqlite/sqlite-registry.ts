@@ -3,20 +3,12 @@
 // registration, the "latest" flag) cannot interleave with another process's writes.
 import { MaasError } from '../../core/errors.js';
 import { SqliteDeploymentStore, deploymentsOf } from './deployments-table.js';
-import type { DeploymentStore } from '../../deployments/types.js';
-import { compareVersions } from '../../spec/version.js';
+import type { DeploymentStore } from '../../domain/deployment.js';
+import { compareVersions } from '../../domain/version.js';
 import type { ModelDescription } from '../../spec/schema.js';
 import { specDigest } from '../canonical.js';
-import type {
-  ArtifactRef,
-  ArtifactSource,
-  ModelSummary,
-  ModelVersionRecord,
-  RegisterOutcome,
-  Registry,
-  SearchRequest,
-  SearchResult,
-} from '../registry.js';
+import type { ArtifactRef, ModelSummary, ModelVersionRecord, RegisterOutcome, SearchRequest, SearchResult } from '../../domain/model.js';
+import type { ModelStore } from '../ports.js';
 import type { Statement } from 'better-sqlite3';
 import { openDatabase, type Db } from './database.js';
 import { migrate } from './migrations.js';
@@ -26,8 +18,6 @@ import { executeSearch } from '../search/executor.js';
 export interface SqliteRegistryOptions {
   /** The database file (MAAS_HOME/registry.db). */
   file: string;
-  /** The artifact store directory (MAAS_HOME/blobs/sha256). */
-  blobs: string;
   now?: () => Date;
   busyTimeoutMs?: number;
 }
@@ -41,11 +31,10 @@ interface StoredRow {
   artifact_digest: string;
   artifact_size: number;
   artifact_uri: string;
-  artifact_path: string | null;
   registered_at: string;
 }
 
-const RECORD = `SELECT mv.id, mv.name, mv.version, s.spec, mv.spec_digest, mv.artifact_digest, mv.artifact_size, mv.artifact_uri, mv.artifact_path, mv.registered_at
+const RECORD = `SELECT mv.id, mv.name, mv.version, s.spec, mv.spec_digest, mv.artifact_digest, mv.artifact_size, mv.artifact_uri, mv.registered_at
   FROM model_versions mv JOIN model_specs s ON s.version_id = mv.id`;
 
 const INSERT_VERSION = `INSERT INTO model_versions (name, version, spec_digest, artifact_digest, artifact_size, artifact_uri, artifact_path,
@@ -55,7 +44,6 @@ const INSERT_VERSION = `INSERT INTO model_versions (name, version, spec_digest, 
 
 function toRecord(row: StoredRow): ModelVersionRecord {
   const artifact: ArtifactRef = { digest: row.artifact_digest, size: row.artifact_size, uri: row.artifact_uri };
-  if (row.artifact_path !== null) artifact.path = row.artifact_path;
   return {
     name: row.name,
     version: row.version,
@@ -72,9 +60,8 @@ export interface ImportItem {
   registeredAt?: string;
 }
 
-export class SqliteRegistry implements Registry {
+export class SqliteRegistry implements ModelStore {
   readonly db: Db;
-  private readonly blobs: string;
   private readonly now: () => Date;
   private wrote = false;
   private readonly statements = new Map<string, Statement>();
@@ -84,7 +71,6 @@ export class SqliteRegistry implements Registry {
   protected constructor(db: Db, options: SqliteRegistryOptions) {
     this.db = db;
     this.deployments = new SqliteDeploymentStore(db);
-    this.blobs = options.blobs;
     this.now = options.now ?? (() => new Date());
   }
 
@@ -98,11 +84,6 @@ export class SqliteRegistry implements Registry {
       throw e;
     }
     return new this(db, options);
-  }
-
-  async storeArtifact(source: ArtifactSource): Promise<ArtifactRef> {
-    const { storeArtifact } = await import('../artifact-store.js');
-    return storeArtifact(this.blobs, source);
   }
 
   async registerModel(description: ModelDescription, artifact: ArtifactRef): Promise<RegisterOutcome> {

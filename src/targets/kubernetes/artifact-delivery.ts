@@ -1,8 +1,8 @@
 // How the model file reaches the pod: inside the ConfigMap when the registered blob is small
 // enough, otherwise downloaded by an init container from the description's http(s) URI.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { MaasError } from '../../core/errors.js';
-import type { ModelVersionRecord } from '../../registry/registry.js';
+import type { ModelVersionRecord } from '../../domain/model.js';
 import { CONFIGMAP_PAYLOAD_LIMIT, DESCRIPTION_KEY, artifactFitsConfigMap } from './objects.js';
 import type { ArtifactDelivery } from './types.js';
 
@@ -27,11 +27,16 @@ export function artifactFileName(uri: string, format = 'onnx'): string {
  * Pure choice. `blobBytes` is the size of the registered blob (undefined when the store has none);
  * `descriptionBytes` the size of the description that shares the ConfigMap.
  */
-export function planDelivery(model: Pick<ModelVersionRecord, 'name' | 'version' | 'artifact' | 'description'>, blobBytes: number | undefined, descriptionBytes: number): DeliveryPlan {
+export function planDelivery(
+  model: Pick<ModelVersionRecord, 'name' | 'version' | 'artifact' | 'description'>,
+  blobPath: string | undefined,
+  blobBytes: number | undefined,
+  descriptionBytes: number,
+): DeliveryPlan {
   const { uri } = model.artifact;
   const fileName = artifactFileName(uri, model.description.spec.artifact.format);
-  if (model.artifact.path && blobBytes !== undefined && artifactFitsConfigMap(blobBytes, descriptionBytes)) {
-    return { kind: 'configmap', fileName, path: model.artifact.path };
+  if (blobPath && blobBytes !== undefined && artifactFitsConfigMap(blobBytes, descriptionBytes)) {
+    return { kind: 'configmap', fileName, path: blobPath };
   }
   if (/^https?:\/\//i.test(uri)) return { kind: 'url', uri, fileName };
   const ref = `${model.name}@${model.version}`;
@@ -42,16 +47,6 @@ export function planDelivery(model: Pick<ModelVersionRecord, 'name' | 'version' 
   throw new MaasError('VALIDATION', why, {
     hint: 'host the model file at an https:// URL (object storage with a pre-signed URL works), set spec.artifact.uri (and spec.artifact.digest) to it and register a new version',
   });
-}
-
-/** Size of the registered blob, or undefined when it is not in the local store. */
-export async function blobSize(path: string | undefined): Promise<number | undefined> {
-  if (!path) return undefined;
-  try {
-    return (await stat(path)).size;
-  } catch {
-    return undefined;
-  }
 }
 
 export async function loadDelivery(plan: DeliveryPlan): Promise<ArtifactDelivery> {

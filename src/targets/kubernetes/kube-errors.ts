@@ -69,13 +69,13 @@ function apiError(code: number, status: KubeStatus | undefined, s: KubeScope, ca
   const said = msg ? `: ${msg}` : '';
   switch (code) {
     case 401:
-      return new MaasError('KUBERNETES', `the API server ${s.server} rejected the credentials of context "${s.context}" (401 Unauthorized) while trying to ${s.action}`, {
+      return new MaasError('UNAUTHORIZED', `the API server ${s.server} rejected the credentials of context "${s.context}" (401 Unauthorized) while trying to ${s.action}`, {
         hint: "refresh the token or client certificate in your kubeconfig (re-run your cloud's get-credentials command, or for the ServiceAccount `kubectl -n maas create token maas`), then retry",
         cause,
       });
     case 403: {
       const denied = parseForbidden(msg);
-      return new MaasError('KUBERNETES', `forbidden: cannot ${s.action}${said}`, {
+      return new MaasError('FORBIDDEN', `forbidden: cannot ${s.action}${said}`, {
         hint: denied
           ? `the account of context "${s.context}" needs "${denied.verb}" on ${denied.group ? `${denied.resource}.${denied.group}` : denied.resource}${denied.namespace ? ` in namespace ${denied.namespace}` : ''} ` +
             `(check with \`${canICommand(denied, s.context)}\`); manifests/rbac.yaml grants everything maas uses (see manifests/README.md), or ask a cluster admin`
@@ -101,7 +101,7 @@ function apiError(code: number, status: KubeStatus | undefined, s: KubeScope, ca
       });
     case 422: {
       const fields = [...new Set((status?.details?.causes ?? []).map((c) => c.field).filter((f): f is string => Boolean(f)))];
-      return new MaasError('KUBERNETES', `the API server rejected ${s.action} as invalid${said}`, {
+      return new MaasError('REJECTED', `the API server rejected ${s.action} as invalid${said}`, {
         hint: fields.length
           ? `fix ${fields.join(', ')}; names must be lowercase letters, digits and '-' (a DNS label), e.g. -n ml`
           : 'the message above names the invalid field',
@@ -117,7 +117,7 @@ function apiError(code: number, status: KubeStatus | undefined, s: KubeScope, ca
           cause,
         });
       }
-      return new MaasError('KUBERNETES', `the API server answered ${code}${reason} to ${s.action}${said}`, { cause });
+      return new MaasError('REJECTED', `the API server answered ${code}${reason} to ${s.action}${said}`, { cause });
   }
 }
 

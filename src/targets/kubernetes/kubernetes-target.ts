@@ -3,10 +3,14 @@
 // again converges. Readiness, failures and scale come from polling the API server; predictions
 // reach the pods through the API server's Service proxy, so no Ingress is needed.
 import { MaasError } from '../../core/errors.js';
-import type { DeploymentRecord, PlacementMode } from '../../deployments/types.js';
-import type { ModelVersionRecord } from '../../registry/registry.js';
-import type { HttpEndpoint, Observed, Progress, StartResult, Target } from '../target.js';
-import { blobSize, loadDelivery, planDelivery } from './artifact-delivery.js';
+import type { DeploymentRecord } from '../../domain/deployment.js';
+import type { ModelVersionRecord } from '../../domain/model.js';
+import type { DryRunMode, DryRunResult, HttpEndpoint, Observed, Placement, PlannedDeployment, Progress, StartResult, Target } from '../target.js';
+import type { Clock } from '../../core/clock.js';
+import { newId } from '../../core/clock.js';
+import { pollUntil } from '../../core/poll.js';
+import type { ArtifactStore } from '../../registry/ports.js';
+import { loadDelivery, planDelivery } from './artifact-delivery.js';
 import { connectKube, type Connect, type KubeConnection } from './connection.js';
 import { serviceProxyUrl } from './kube-api.js';
 import type { KubeSelection } from './kube-config.js';
@@ -28,22 +32,17 @@ export interface KubernetesTargetOptions {
   /** Image of the init container that downloads URL artifacts. */
   downloaderImage?: string;
   connect?: Connect;
+  clock: Clock;
+  artifacts: ArtifactStore;
   /** Polling bounds (ms); tests shorten them. */
   poll?: { initialMs?: number; maxMs?: number; destroyTimeoutMs?: number };
 }
 
-/** What a deployment will be, before (or without) a record: for dry runs. */
-export interface PlannedDeployment {
-  id: string;
-  mode: PlacementMode;
-  node?: string;
-  namespace?: string;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A dry run's plan with the ID that names its objects. */
+type NamedPlan = PlannedDeployment & { id: string };
 
 /** Failures of reading the cluster that `observe` reports as the deployment's state instead of throwing. */
-const UNOBSERVABLE = new Set(['UNAVAILABLE', 'TIMEOUT', 'KUBERNETES']);
+const UNOBSERVABLE = new Set(['UNAVAILABLE', 'TIMEOUT', 'UNAUTHORIZED', 'FORBIDDEN', 'REJECTED']);
 
 function missingReason(namespace: string, missing: string[]): string {
   return `objects missing in namespace ${namespace}: ${missing.join(', ')} (an interrupted deploy, or deleted outside maas); run the same deploy again to re-create them`;
@@ -92,6 +91,16 @@ export class KubernetesTarget implements Target {
     return { conn, namespace: d.namespace ?? runtime.namespace ?? conn.namespace, name: objectName(d.id), runtime };
   }
 
+  async placement(): Promise<Placement> {
+    return { namespace: await this.resolveNamespace(), cluster: await this.resolveCluster() };
+  }
+
+  async dryRun(plan: PlannedDeployment, model: ModelVersionRecord, how: DryRunMode, progress: Progress): Promise<DryRunResult> {
+    // Object names derive from this ID; it is never recorded.
+    const named = { ...plan, id: newId('d') };
+    return how === 'client' ? this.dryRunClient(named, model) : this.dryRunServer(named, model, progress);
+  }
+
   /** The namespace a new deployment goes to (flag, config, kubeconfig context, `default`). */
   async resolveNamespace(): Promise<string> {
     return (await this.connection(this.opts.selection)).namespace;
@@ -113,9 +122,12 @@ export class KubernetesTarget implements Target {
   }
 
   /** The objects of a deployment, in apply order. Reads the artifact blob; no cluster access. */
-  async render(plan: PlannedDeployment & { namespace: string }, model: ModelVersionRecord, image: string): Promise<{ objects: KubeObject[]; artifact: 'configmap' | 'url' }> {
+  async render(plan: NamedPlan & { namespace: string }, model: ModelVersionRecord, image: string): Promise<{ objects: KubeObject[]; artifact: 'configmap' | 'url' }> {
     const descriptionJson = JSON.stringify(model.description);
-    const delivery = planDelivery(model, await blobSize(model.artifact.path), Buffer.byteLength(descriptionJson));
+    const { artifacts } = this.opts;
+    const size = model.artifact.digest ? await artifacts.size(model.artifact.digest) : undefined;
+    const path = size !== undefined ? await artifacts.localPath(model.artifact.digest) : undefined;
+    const delivery = planDelivery(model, path, size, Buffer.byteLength(descriptionJson));
     const objects = buildModelObjects({
       deploymentId: plan.id,
       namespace: plan.namespace,
@@ -132,14 +144,14 @@ export class KubernetesTarget implements Target {
   }
 
   /** `--dry-run=client`: the objects as they would be applied. */
-  async dryRunClient(plan: PlannedDeployment, model: ModelVersionRecord): Promise<{ namespace: string; objects: KubeObject[] }> {
+  async dryRunClient(plan: NamedPlan, model: ModelVersionRecord): Promise<{ namespace: string; objects: KubeObject[] }> {
     const namespace = plan.namespace ?? (await this.offlineNamespace());
     const { objects } = await this.render({ ...plan, namespace }, model, pickImage(this.opts.images));
     return { namespace, objects };
   }
 
   /** `--dry-run=server`: the API server validates and answers (dryRun=All); nothing is stored. */
-  async dryRunServer(plan: PlannedDeployment, model: ModelVersionRecord, progress: Progress): Promise<{ namespace: string; server: string; objects: unknown[] }> {
+  async dryRunServer(plan: NamedPlan, model: ModelVersionRecord, progress: Progress): Promise<{ namespace: string; server: string; objects: unknown[] }> {
     const conn = await this.connection(this.opts.selection);
     const namespace = plan.namespace ?? conn.namespace;
     const { objects } = await this.render({ ...plan, namespace }, model, pickImage(this.opts.images));
@@ -202,9 +214,8 @@ export class KubernetesTarget implements Target {
 
   async waitReady(d: DeploymentRecord, deadline: number, progress: Progress): Promise<Observed> {
     const { conn, namespace, name } = await this.forRecord(d);
-    let delay = this.poll.initialMs;
     let said = '';
-    for (;;) {
+    const probe = async (): Promise<Observed & { failing?: boolean }> => {
       const view = await readRollout(conn.api, namespace, name, d.id, { siblings: false });
       const x = view.explanation;
       if (!x) return { state: 'failed', reason: missingReason(namespace, view.missing) };
@@ -213,15 +224,14 @@ export class KubernetesTarget implements Target {
       }
       if (x.state === 'failing' && x.fatal) return { state: 'failed', reason: explanationText(x), details: details(conn, namespace, view) };
       if (x.reason !== said) progress((said = x.reason));
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        // Unschedulable or a failing probe at the deadline is a failure with its cause; a rollout
-        // that is merely slow stays deploying (the caller reports a timeout).
-        return x.state === 'failing' ? { state: 'failed', reason: explanationText(x) } : { state: 'deploying', reason: x.reason };
-      }
-      await sleep(Math.min(delay, left));
-      delay = Math.min(delay * 2, this.poll.maxMs);
-    }
+      // Unschedulable or a failing probe at the deadline is a failure with its cause; a rollout
+      // that is merely slow stays deploying (the caller reports a timeout).
+      return x.state === 'failing' ? { state: 'deploying', reason: x.reason, failing: true, details: { why: explanationText(x) } } : { state: 'deploying', reason: x.reason };
+    };
+    const { value, timedOut } = await pollUntil(probe, (o) => o.state !== 'deploying', { clock: this.opts.clock, deadline, initialMs: this.poll.initialMs, maxMs: this.poll.maxMs });
+    if (timedOut && value.failing) return { state: 'failed', reason: String(value.details?.why ?? value.reason) };
+    const { failing: _failing, ...observed } = value;
+    return value.failing ? { state: 'deploying', ...(observed.reason !== undefined ? { reason: observed.reason } : {}) } : observed;
   }
 
   async observe(d: DeploymentRecord): Promise<Observed> {
@@ -275,7 +285,7 @@ export class KubernetesTarget implements Target {
       return text.endsWith('\n') || text === '' ? text : `${text}\n`;
     } catch (e) {
       // A container that has not started has no log yet; that is information, not a failure.
-      if (e instanceof MaasError && (e.code === 'KUBERNETES' || e.code === 'NOT_FOUND')) return `(no log: ${e.message})\n`;
+      if (e instanceof MaasError && (e.code === 'REJECTED' || e.code === 'FORBIDDEN' || e.code === 'NOT_FOUND')) return `(no log: ${e.message})\n`;
       throw e;
     }
   }
@@ -296,18 +306,17 @@ export class KubernetesTarget implements Target {
       if (isNotFound(e)) return; // the namespace is gone, and everything in it
       throw e;
     }
-    const deadline = Date.now() + this.poll.destroyTimeoutMs;
-    let delay = this.poll.initialMs;
-    for (;;) {
-      const left = await conn.api.remaining(namespace, selector);
-      if (left.length === 0) return;
-      if (Date.now() >= deadline) {
-        throw new MaasError('TIMEOUT', `objects of deployment ${d.id} are still being deleted in namespace ${namespace}: ${left.join(', ')}`, {
-          hint: `pods take up to their grace period to stop; run the same command again to finish (\`kubectl get all -n ${namespace} -l ${selector}\` shows them)`,
-        });
-      }
-      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
-      delay = Math.min(delay * 2, this.poll.maxMs);
+    const clock = this.opts.clock;
+    const { value: left, timedOut } = await pollUntil(() => conn.api.remaining(namespace, selector), (l) => l.length === 0, {
+      clock,
+      deadline: clock.now() + this.poll.destroyTimeoutMs,
+      initialMs: this.poll.initialMs,
+      maxMs: this.poll.maxMs,
+    });
+    if (timedOut) {
+      throw new MaasError('TIMEOUT', `objects of deployment ${d.id} are still being deleted in namespace ${namespace}: ${left.join(', ')}`, {
+        hint: `pods take up to their grace period to stop; run the same command again to finish (\`kubectl get all -n ${namespace} -l ${selector}\` shows them)`,
+      });
     }
   }
 

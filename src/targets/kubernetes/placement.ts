@@ -1,7 +1,7 @@
 // Strict placement pre-check: does the named node exist, is it Ready and schedulable, and does
 // it have room for the replicas after what already runs there? Pure; the caller reads the node
 // and its pods (fieldSelector spec.nodeName=<node>) and passes them in.
-import { cpuMillis, formatMillis, memoryBytes } from '../../spec/quantity.js';
+import { cpuMillis, formatMillis, memoryBytes } from '../../domain/quantity.js';
 import { GPU_RESOURCE, type ServingRequests } from './resources.js';
 
 type Quantities = Record<string, string | number | undefined> | undefined;

@@ -1,6 +1,6 @@
 // What one serving replica asks of a node, from `spec.resources.serving` of a description. Pure.
 import { MaasError } from '../../core/errors.js';
-import { cpuMillis, formatBytes, formatMillis, memoryBytes } from '../../spec/quantity.js';
+import { cpuMillis, formatBytes, formatMillis, memoryBytes } from '../../domain/quantity.js';
 import type { ModelDescription } from '../../spec/schema.js';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';

@@ -10,9 +10,9 @@ import { replicaBounds, servingRequests } from './resources.js';
 const CODES: Record<Exclude<PlacementCheck, { ok: true }>['code'], ErrorCode> = {
   NotFound: 'NOT_FOUND',
   NotReady: 'UNAVAILABLE',
-  Unschedulable: 'KUBERNETES',
-  Tainted: 'KUBERNETES',
-  Insufficient: 'KUBERNETES',
+  Unschedulable: 'REJECTED',
+  Tainted: 'REJECTED',
+  Insufficient: 'REJECTED',
 };
 
 function hintFor(code: keyof typeof CODES, node: string): string {

@@ -4,11 +4,14 @@ import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../spec/package-files.js';
-import type { Target, Observed, StartResult, Progress, HttpEndpoint } from '../target.js';
-import type { DeploymentRecord } from '../../deployments/types.js';
-import type { ModelVersionRecord } from '../../registry/registry.js';
+import type { Target, Observed, StartResult, Progress, HttpEndpoint, Placement } from '../target.js';
+import type { DeploymentRecord } from '../../domain/deployment.js';
+import type { ModelVersionRecord } from '../../domain/model.js';
 import type { MaasHome } from '../../core/home.js';
 import { MaasError } from '../../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import { pollUntil } from '../../core/poll.js';
+import type { ArtifactStore } from '../../registry/ports.js';
 import { isAlive, spawnDetached, stopProcess, tailFile } from './process.js';
 import { probe } from './http-probe.js';
 
@@ -19,6 +22,8 @@ export interface LocalTargetOptions {
   bin?: string;
   /** Directory that `file://` data references may read (the deploying user's working directory). */
   refRoot?: string;
+  clock: Clock;
+  artifacts: ArtifactStore;
 }
 
 interface LocalRuntime {
@@ -33,7 +38,6 @@ export interface EndpointFile {
 }
 
 const defaultBin = (): string => join(packageRoot(), 'bin', 'maas.js');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function deploymentDir(home: MaasHome, id: string): string {
   return join(home.deployments, id);
@@ -60,14 +64,17 @@ export class LocalTarget implements Target {
 
   async start(d: DeploymentRecord, model: ModelVersionRecord, progress: Progress): Promise<StartResult> {
     const f = this.files(d.id);
-    const artifact = model.artifact.path;
-    if (!artifact || !existsSync(artifact)) {
+    let artifact: string;
+    try {
+      artifact = await this.opts.artifacts.localPath(model.artifact.digest);
+    } catch (e) {
       throw new MaasError('FAILURE', `the artifact of ${model.name}@${model.version} is not in the local store`, {
         hint: 'the local target serves registered file artifacts; re-register the model from a description whose artifact is a file',
+        cause: e,
       });
     }
     const previous = (d.runtime as LocalRuntime).pid;
-    if (previous !== undefined) await stopProcess(previous, d.id, 5_000);
+    if (previous !== undefined) await stopProcess(previous, d.id, 5_000, this.opts.clock);
     await mkdir(f.dir, { recursive: true });
     const tmp = `${f.description}.tmp`;
     await writeFile(tmp, JSON.stringify(model.description, null, 2));
@@ -109,19 +116,22 @@ export class LocalTarget implements Target {
     return `model server process ${pid} is not running${tail ? `; last log lines:\n${tail}` : ''}`;
   }
 
+  async placement(): Promise<Placement> {
+    return {};
+  }
+
   async waitReady(d: DeploymentRecord, deadline: number, progress: Progress): Promise<Observed> {
     const pid = (d.runtime as LocalRuntime).pid;
     if (pid === undefined) return { state: 'failed', reason: 'no model server process was started' };
-    let delay = 25;
     progress('waiting for the model server to become ready');
-    while (Date.now() < deadline) {
+    const probeOnce = async (): Promise<Observed> => {
       if (!isAlive(pid, d.id)) return { state: 'failed', reason: await this.deathReason(d, pid) };
       const ep = await this.readEndpoint(d.id);
       if (ep && (await probe(`${ep.url}/v2/health/ready`)) === 200) return { state: 'ready', endpoint: ep.url, details: { pid, port: ep.port } };
-      await sleep(delay);
-      delay = Math.min(delay * 2, 50);
-    }
-    return { state: 'deploying', reason: 'not ready before the deadline', details: { pid } };
+      return { state: 'deploying', reason: 'not ready before the deadline', details: { pid } };
+    };
+    const { value } = await pollUntil(probeOnce, (o) => o.state !== 'deploying', { clock: this.opts.clock, deadline, initialMs: 25, maxMs: 50 });
+    return value;
   }
 
   async observe(d: DeploymentRecord): Promise<Observed> {
@@ -146,7 +156,7 @@ export class LocalTarget implements Target {
 
   async scaleToZero(d: DeploymentRecord): Promise<void> {
     const pid = (d.runtime as LocalRuntime).pid;
-    if (pid !== undefined) await stopProcess(pid, d.id);
+    if (pid !== undefined) await stopProcess(pid, d.id, undefined, this.opts.clock);
     await rm(this.files(d.id).endpoint, { force: true });
   }
 

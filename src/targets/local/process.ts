@@ -2,6 +2,8 @@
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { pollUntil } from '../../core/poll.js';
 
 export function spawnDetached(command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv, cwd: string): number {
   const fd = openSync(logFile, 'a');
@@ -38,27 +40,22 @@ export function isAlive(pid: number, marker?: string): boolean {
   return true;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** SIGTERM (graceful drain), then SIGKILL after the grace period. Resolves once it is gone. */
-export async function stopProcess(pid: number, marker: string | undefined, graceMs = 10_000): Promise<'stopped' | 'killed' | 'not-running'> {
+export async function stopProcess(pid: number, marker: string | undefined, graceMs = 10_000, clock: Clock = systemClock): Promise<'stopped' | 'killed' | 'not-running'> {
   if (!isAlive(pid, marker)) return 'not-running';
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
     return 'not-running';
   }
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid, marker)) return 'stopped';
-    await sleep(50);
-  }
+  const gone = await pollUntil(async () => !isAlive(pid, marker), (g) => g, { clock, deadline: clock.now() + graceMs, initialMs: 20, maxMs: 50 });
+  if (gone.value) return 'stopped';
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
     return 'stopped';
   }
-  for (let i = 0; i < 100 && isAlive(pid, marker); i++) await sleep(20);
+  await pollUntil(async () => !isAlive(pid, marker), (g) => g, { clock, deadline: clock.now() + 2_000, initialMs: 20, maxMs: 20 });
   return 'killed';
 }
 

@@ -1,6 +1,6 @@
 // A scheduler with the filters that matter to model pods (NodeUnschedulable, TaintToleration,
 // NodeAffinity, NodeResourcesFit) and the FitError message format of kube-scheduler.
-import { cpuMillis, memoryBytes } from '../../../src/spec/quantity.js';
+import { cpuMillis, memoryBytes } from '../../../src/domain/quantity.js';
 import { podRequests } from '../../../src/targets/kubernetes/placement.js';
 import type { Obj } from './types.js';
 

@@ -9,7 +9,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Node } from 'kubernetes-models/v1/Node';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { Service } from 'kubernetes-models/v1/Service';
-import { cpuMillis, memoryBytes, parseQuantity } from '../../../src/spec/quantity.js';
+import { cpuMillis, memoryBytes, parseQuantity } from '../../../src/domain/quantity.js';
 import type { ResourceDef } from './resources.js';
 import { selectorString, matchSelectorObject } from './selectors.js';
 import { errors, type FieldError } from './status.js';

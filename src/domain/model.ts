@@ -1,6 +1,5 @@
-// The Registry interface: what maas stores about models (and, later, deployments and
-// compositions). The embedded SQLite backend implements it; a remote backend can later.
-import type { DeploymentStore } from '../deployments/types.js';
+// Model version records and search messages: what every registry backend stores and returns.
+// No backend owns these; SQL and HTTP stay inside the backends.
 import type { ModelDescription, TaskKind, FeatureType } from '../spec/schema.js';
 
 export interface ArtifactRef {
@@ -8,8 +7,6 @@ export interface ArtifactRef {
   digest: string;
   /** Size in bytes; 0 when unknown (remote artifacts are not fetched at registration). */
   size: number;
-  /** Absolute path of the blob in the content-addressed store (local artifacts only). */
-  path?: string;
   /** The URI the description named (kept for remote artifacts and provenance). */
   uri: string;
 }
@@ -97,29 +94,4 @@ export interface ArtifactSource {
   path?: string;
   /** Expected `sha256:<hex>` from the description; a mismatch fails registration. */
   digest?: string;
-}
-
-export interface Registry {
-  /** Puts a local artifact into the store (content-addressed) or records a remote one by URI. */
-  storeArtifact(source: ArtifactSource): Promise<ArtifactRef>;
-  /**
-   * Stores an immutable version. Identical content again is a no-op (`created: false`); different
-   * content under an existing name@version throws CONFLICT.
-   */
-  registerModel(description: ModelDescription, artifact: ArtifactRef): Promise<RegisterOutcome>;
-  /** Several versions at once, all or nothing: a conflict in one registers none. */
-  registerModels(items: readonly { description: ModelDescription; artifact: ArtifactRef }[]): Promise<RegisterOutcome[]>;
-  getModel(name: string, version?: string): Promise<ModelVersionRecord | undefined>;
-  listModels(): Promise<ModelSummary[]>;
-  listVersions(name: string): Promise<ModelVersionRecord[]>;
-  /** Digests of every artifact a registered version uses (what the blob store must keep). */
-  artifactDigests(): Promise<Set<string>>;
-  /** What depends on a version (deployments, compositions), as human-readable references. */
-  dependents(name: string, version: string): Promise<string[]>;
-  /** Throws NOT_FOUND when missing and IN_USE when something depends on the version. */
-  deleteModel(name: string, version: string): Promise<void>;
-  searchModels(request: SearchRequest): Promise<SearchResult>;
-  /** Deployment records (the registry also tracks what is deployed where). */
-  readonly deployments: DeploymentStore;
-  close(): void;
 }

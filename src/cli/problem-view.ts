@@ -1,15 +1,6 @@
 // How a located problem (validation error) is printed for humans: `file:line:col  path  message`.
+import type { Problem } from '../domain/problem.js';
 import type { Style } from './output.js';
-
-export interface Problem {
-  file: string;
-  line: number;
-  column: number;
-  /** JSON-pointer-like field path, e.g. `spec.features[2].type`. */
-  path: string;
-  message: string;
-  hint?: string;
-}
 
 export function formatProblem(p: Problem, style: Style): string {
   const where = style.bold(`${p.file}:${p.line}:${p.column}`);

@@ -3,7 +3,8 @@
 export const DEPLOYMENT_STATES = ['queued', 'deploying', 'ready', 'failed', 'cached'] as const;
 export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
 
-export type TargetName = 'local' | 'kubernetes';
+/** A target plugin's name (see targets/plugins.ts). */
+export type TargetName = string;
 export type PlacementMode = 'open' | 'strict';
 
 export interface DeploymentEvent {

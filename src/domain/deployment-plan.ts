@@ -1,6 +1,6 @@
 // Pure decisions of the deployment lifecycle: reuse, restart or create on deploy; release, cache
 // or destroy on decommission; what `maas gc` may purge.
-import type { DeploymentRecord, NewDeployment } from './types.js';
+import type { DeploymentRecord, NewDeployment } from './deployment.js';
 
 export type DeployPlan =
   | { action: 'create' }

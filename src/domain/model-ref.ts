@@ -1,5 +1,5 @@
 // `name[@version]` references as typed on the command line.
-import { MaasError } from './errors.js';
+import { MaasError } from '../core/errors.js';
 
 export interface ModelRef {
   name: string;
