@@ -36,7 +36,7 @@ function ensureRegistry(ctx: BenchContext, dir: string): number | undefined {
   ctx.log(`building a registry of ${VERSIONS.toLocaleString('en')} versions in ${dir} ...`);
   const start = performance.now();
   const home = resolveHome({}, dir, dir);
-  const registry = SqliteRegistry.open({ file: home.registryDb, blobs: home.blobs });
+  const registry = SqliteRegistry.open({ file: home.registryDb });
   try {
     registry.importModels(generateModels(VERSIONS));
     registry.db.pragma('wal_checkpoint(TRUNCATE)');

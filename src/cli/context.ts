@@ -1,22 +1,12 @@
 // What every command handler receives: resolved global options, output style, MAAS_HOME, config,
-// and lazily opened side-effect providers (registry, clock, spinner).
+// the clock, and the application services, opened lazily on first use.
+import type { Clock } from '../core/clock.js';
+import type { MaasConfig } from '../core/config.js';
+import type { MaasHome } from '../core/home.js';
+import type { Services } from '../app/services.js';
+import type { GlobalOptions } from './globals.js';
 import type { Io } from './io.js';
 import type { OutputFormat, Style } from './output.js';
-import type { MaasHome } from '../core/home.js';
-import type { MaasConfig } from '../core/config.js';
-import type { Clock } from '../core/clock.js';
-import type { Registry } from '../domain/model.js';
-
-export interface GlobalOptions {
-  output: OutputFormat;
-  color: boolean;
-  quiet: boolean;
-  yes: boolean;
-  home?: string;
-  kubeconfig?: string;
-  context?: string;
-  namespace?: string;
-}
 
 export interface Spinner {
   update(text: string): void;
@@ -35,14 +25,18 @@ export interface Context {
   clock: Clock;
   /** True when prompts and spinners may be shown: a TTY, not CI, human output. */
   interactive: boolean;
-  /** Opens (once) the registry configured for this MAAS_HOME. */
-  registry(): Promise<Registry>;
+  /** The application services for this MAAS_HOME (stores, targets, queue), opened once. */
+  services(): Promise<Services>;
   /** A spinner on stderr when interactive; otherwise a silent one. */
   spinner(text: string): Promise<Spinner>;
   /** A progress line on stderr for humans (suppressed by -q and machine formats). */
   info(message: string): void;
+  /** Progress of a long operation: the spinner's text on a terminal, else an info line. */
+  progress(spinner: Spinner): (message: string) => void;
   /** Registers a cleanup that runs after the command, even on failure. */
   onClose(fn: () => void | Promise<void>): void;
   /** Resolves a path given on the command line against the caller's working directory. */
   resolvePath(p: string): string;
+  /** The consumer this invocation acts for: the flag, the config's `consumer`, or user@host. */
+  consumer(flag: string | undefined): string;
 }

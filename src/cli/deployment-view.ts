@@ -1,6 +1,6 @@
-// How deployments are shown: one table layout for `deploy`, `status` and `ps`.
-import type { Column, Style } from './output.js';
+// How deployments are shown: one table layout for `deploy`, `status`, `ps` and `gc`.
 import type { DeploymentRecord, DeploymentState } from '../domain/deployment.js';
+import type { Column, Style } from './output.js';
 
 export function colorState(state: DeploymentState, style: Style): string {
   switch (state) {
@@ -57,4 +57,9 @@ export function describeDeployment(d: DeploymentRecord, style: Style, now: numbe
   lines.push(style.bold('History:'));
   for (const e of d.history) lines.push(`  ${e.at}  ${colorState(e.state, style)}${e.reason ? `  ${firstLine(e.reason)}` : ''}`);
   return lines.join('\n');
+}
+
+/** Several Kubernetes objects as one `kind: List`, as kubectl prints them (and `kubectl apply -f -` takes). */
+export function objectList(objects: unknown[]): { apiVersion: 'v1'; kind: 'List'; items: unknown[] } {
+  return { apiVersion: 'v1', kind: 'List', items: objects };
 }

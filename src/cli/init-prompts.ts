@@ -5,6 +5,7 @@ import { MaasError } from '../core/errors.js';
 import { TASK_KINDS, type FeatureSpec, type TaskKind } from '../spec/schema.js';
 import { FEATURE_SYNTAX, isTaskKind, parseFeatureFlag, parseLabelFlag, parseListFlag, type ScaffoldAnswers } from '../spec/scaffold.js';
 import { isValidVersion } from '../domain/version.js';
+import { MODEL_NAME_HINT, MODEL_NAME_MAX, isModelName } from '../domain/names.js';
 import { didYouMean } from '../spec/suggest.js';
 import { escapeInvisible } from '../spec/parse.js';
 
@@ -28,10 +29,9 @@ export interface Prompter {
   select(message: string, choices: readonly string[], defaultValue?: string): Promise<string>;
 }
 
-const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DEFAULT_ALGORITHM: Partial<Record<TaskKind, string>> = { classification: 'RandomForest', regression: 'LinearRegression' };
 
-const validName = (v: string): true | string => (NAME_RE.test(v) && v.length <= 53 ? true : 'use lowercase letters, digits and dashes (at most 53), e.g. har-classifier');
+const validName = (v: string): true | string => (isModelName(v) ? true : `${MODEL_NAME_HINT}, at most ${MODEL_NAME_MAX} characters`);
 const validVersion = (v: string): true | string => (isValidVersion(v) ? true : 'use an integer (3) or a semantic version (1.2.0)');
 
 function validLabels(v: string): true | string {

@@ -24,3 +24,10 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk));
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** A file named on the command line (relative to the caller's directory), or stdin for `-`. */
+export async function readSource(io: Io, source: string): Promise<string> {
+  if (source === '-') return readAll(io.stdin);
+  const [{ readFile }, { resolve }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+  return readFile(resolve(io.cwd, source), 'utf8');
+}

@@ -4,21 +4,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../spec/package-files.js';
 import { processIo, type Io } from './io.js';
-import type { CommandResult } from './output.js';
+import type { MainDeps } from './program.js';
+
+export type { MainDeps };
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 
-export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+/** `deps` replaces the clock or parts of the services (tests); the defaults are the real ones. */
+export async function main(argv: string[], io: Io = processIo(), deps: MainDeps = {}): Promise<number> {
   // Fast path: `maas --version` loads nothing else, so CI steps and shells start instantly.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     io.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   const { runProgram } = await import('./program.js');
-  return runProgram(argv, io);
+  return runProgram(argv, io, deps);
 }
-
-export type { CommandResult };

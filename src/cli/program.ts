@@ -1,29 +1,36 @@
 // Builds the commander program, wires global options, runs the chosen command and renders it.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { Chalk } from 'chalk';
+import { hostname, userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import type { Io } from './io.js';
-import { OUTPUT_FORMATS, isMachineFormat, renderResult, type CommandResult, type OutputFormat } from './output.js';
-import type { Context, GlobalOptions, Spinner } from './context.js';
-import { MaasError, toMaasError, EXIT } from '../core/errors.js';
-import { resolveHome } from '../core/home.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { loadConfig, type MaasConfig } from '../core/config.js';
-import { systemClock } from '../core/clock.js';
-import { packageVersion } from './main.js';
-import type { Registry } from '../domain/model.js';
-import { COMMANDS } from './commands/index.js';
+import { EXIT, MaasError, toMaasError } from '../core/errors.js';
+import { resolveHome } from '../core/home.js';
+import type { ServiceOverrides } from '../app/composition-root.js';
+import type { Services } from '../app/services.js';
 import type { Problem } from '../domain/problem.js';
+import { COMMANDS } from './commands/index.js';
+import type { Context, Spinner } from './context.js';
+import { resolveGlobals, scanGlobalFlags, type GlobalFlags, type GlobalOptions } from './globals.js';
+import type { Io } from './io.js';
+import { packageVersion } from './main.js';
+import { OUTPUT_FORMATS, isMachineFormat, renderResult, type CommandResult } from './output.js';
 import { formatProblem } from './problem-view.js';
 
-export type Handler<A extends unknown[]> = (ctx: Context, ...args: A) => Promise<CommandResult>;
+export interface MainDeps {
+  clock?: Clock;
+  services?: ServiceOverrides;
+}
 
-/** Wraps a handler as a commander action; `A` is the positional arguments plus the options object. */
-export type Run = <A extends unknown[]>(handler: Handler<A>) => (...args: unknown[]) => Promise<void>;
+/** Wraps a handler as a commander action: `A` is the positional arguments plus the options object. */
+export type Run = <A extends unknown[]>(handler: (ctx: Context, ...args: A) => Promise<CommandResult>) => (...args: [...A, unknown]) => Promise<void>;
 
-type AnyHandler = (ctx: Context, ...args: unknown[]) => Promise<CommandResult>;
+/** The program as command modules see it (global options typed). */
+export type Program = ReturnType<typeof baseProgram>;
 
 export interface CommandModule {
-  define(program: Command, run: Run): void;
+  define(program: Program, run: Run): void;
 }
 
 interface Pending {
@@ -31,45 +38,31 @@ interface Pending {
   ctx?: Context;
 }
 
-function wantsColor(io: Io, globals: { color?: boolean; output?: string }): boolean {
-  if (globals.color === false) return false;
-  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
-  if (io.env.FORCE_COLOR && io.env.FORCE_COLOR !== '0') return true;
-  if (globals.output && isMachineFormat(globals.output as OutputFormat)) return false;
-  return io.stdout.isTTY === true;
-}
+type Closer = () => void | Promise<void>;
 
-function isOutputFormat(v: string | undefined): v is OutputFormat {
-  return v !== undefined && (OUTPUT_FORMATS as readonly string[]).includes(v);
+function defaultConsumer(io: Io): string {
+  let user = io.env.USER ?? io.env.LOGNAME ?? '';
+  if (!user) {
+    try {
+      user = userInfo().username;
+    } catch {
+      user = 'unknown';
+    }
+  }
+  return `${user}@${hostname()}`;
 }
 
 /** `repairing`: the config commands still run with a broken config value, so it can be fixed. */
-async function makeContext(io: Io, raw: Record<string, unknown>, closers: (() => void | Promise<void>)[], repairing = false): Promise<Context> {
-  const home = resolveHome(io.env, io.cwd, raw.home as string | undefined);
+async function makeContext(io: Io, deps: MainDeps, flags: GlobalFlags, closers: Closer[], repairing: boolean): Promise<Context> {
+  const home = resolveHome(io.env, io.cwd, flags.home);
   const config: MaasConfig = await loadConfig(home.configFile);
-  const fromConfig = repairing && !isOutputFormat(config.output) ? undefined : config.output;
-  const outputRaw = (raw.output as string | undefined) ?? io.env.MAAS_OUTPUT ?? fromConfig ?? 'table';
-  if (!isOutputFormat(outputRaw)) {
-    const where = raw.output !== undefined ? '-o' : io.env.MAAS_OUTPUT !== undefined ? 'MAAS_OUTPUT' : `"output" in ${home.configFile}`;
-    throw new MaasError('USAGE', `unknown output format "${outputRaw}" (from ${where})`, {
-      hint: `use one of: ${OUTPUT_FORMATS.join(', ')}${where.startsWith('"output"') ? '; fix it with `maas config set output table`' : ''}`,
-    });
-  }
-  const output = outputRaw;
-  const globals: GlobalOptions = {
-    output,
-    color: wantsColor(io, { color: raw.color as boolean | undefined, output }),
-    quiet: raw.quiet === true,
-    yes: raw.yes === true,
-    home: raw.home as string | undefined,
-    kubeconfig: (raw.kubeconfig as string | undefined) ?? config.kubernetes?.kubeconfig,
-    context: (raw.context as string | undefined) ?? config.kubernetes?.context,
-    namespace: (raw.namespace as string | undefined) ?? config.kubernetes?.namespace,
-  };
+  const globals: GlobalOptions = resolveGlobals(flags, io, config, { strict: true, configFile: home.configFile, repairing });
+  const { output } = globals;
   const style = new Chalk({ level: globals.color ? 1 : 0 });
   const ci = io.env.CI !== undefined && io.env.CI !== '' && io.env.CI !== 'false';
   const interactive = io.stderr.isTTY === true && io.stdin.isTTY === true && !ci && !isMachineFormat(output);
-  let registry: Promise<Registry> | undefined;
+  const clock = deps.clock ?? systemClock;
+  let services: Promise<Services> | undefined;
   const ctx: Context = {
     io,
     globals,
@@ -77,20 +70,32 @@ async function makeContext(io: Io, raw: Record<string, unknown>, closers: (() =>
     style,
     home,
     config,
-    clock: systemClock,
+    clock,
     interactive,
-    registry() {
-      registry ??= import('../registry/open.js').then(async ({ openRegistry }) => {
-        const r = await openRegistry(home);
-        closers.push(() => r.close());
-        return r;
+    services() {
+      services ??= import('../app/composition-root.js').then(async ({ buildServices }) => {
+        const s = await buildServices({
+          home,
+          config,
+          env: io.env,
+          cwd: io.cwd,
+          clock,
+          cluster: {
+            ...(globals.kubeconfig !== undefined ? { kubeconfig: globals.kubeconfig } : {}),
+            ...(globals.context !== undefined ? { context: globals.context } : {}),
+            ...(globals.namespace !== undefined ? { namespace: globals.namespace } : {}),
+          },
+          version: packageVersion(),
+          ...(deps.services ? { overrides: deps.services } : {}),
+          onJobFailure: (kind, e) => io.stderr.write(`${kind} job failed: ${e instanceof Error ? e.message : String(e)}\n`),
+        });
+        closers.push(() => s.close());
+        return s;
       });
-      return registry;
+      return services;
     },
     async spinner(text: string): Promise<Spinner> {
-      if (!interactive || globals.quiet) {
-        return { update() {}, succeed() {}, fail() {}, stop() {} };
-      }
+      if (!interactive || globals.quiet) return { update() {}, succeed() {}, fail() {}, stop() {} };
       const { default: ora } = await import('ora');
       const s = ora({ text, stream: io.stderr as NodeJS.WritableStream, color: 'cyan' }).start();
       closers.push(() => {
@@ -108,22 +113,27 @@ async function makeContext(io: Io, raw: Record<string, unknown>, closers: (() =>
     info(message: string) {
       if (!globals.quiet && !isMachineFormat(output)) io.stderr.write(`${message}\n`);
     },
+    progress(spinner: Spinner) {
+      return (m: string) => (interactive ? spinner.update(m) : ctx.info(m));
+    },
     onClose(fn) {
       closers.push(fn);
     },
     resolvePath(p: string) {
       return resolve(io.cwd, p);
     },
+    consumer(flag: string | undefined) {
+      return flag ?? config.consumer ?? defaultConsumer(io);
+    },
   };
   return ctx;
 }
 
-export function buildProgram(io: Io, pending: Pending, closers: (() => void | Promise<void>)[]): Command {
-  const program = new Command('maas');
-  program
+function baseProgram(io: Io) {
+  return new Command('maas')
     .description('Describe, register, find, deploy, serve and keep ML models healthy.')
     .version(packageVersion(), '-V, --version', 'print the version')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS as unknown as string[]))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS))
     .option('--no-color', 'disable colours (also NO_COLOR)')
     .option('-q, --quiet', 'print only results, no progress')
     .option('-y, --yes', 'answer yes to prompts; never prompt')
@@ -140,27 +150,31 @@ export function buildProgram(io: Io, pending: Pending, closers: (() => void | Pr
         // Rendered by our own error handler so every error looks the same.
       },
     });
+}
 
-  const run: Run = (typed) => async (...args: unknown[]) => {
-    const handler = typed as unknown as AnyHandler;
+export function buildProgram(io: Io, deps: MainDeps, pending: Pending, closers: Closer[]): Program {
+  const program = baseProgram(io);
+  const run: Run = (handler) => async (...args) => {
     const command = args[args.length - 1] as Command;
-    const ctx = await makeContext(io, command.optsWithGlobals(), closers, command.parent?.name() === 'config');
+    const flags = command.optsWithGlobals() as GlobalFlags;
+    const ctx = await makeContext(io, deps, flags, closers, command.parent?.name() === 'config');
     pending.ctx = ctx;
     // Commander passes (positionals..., options, command); handlers get (ctx, positionals..., options).
-    pending.result = await handler(ctx, ...args.slice(0, -1));
+    pending.result = await (handler as (ctx: Context, ...rest: unknown[]) => Promise<CommandResult>)(ctx, ...args.slice(0, -1));
   };
   for (const mod of COMMANDS) mod.define(program, run);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }
 
-function printError(io: Io, err: MaasError, raw: string[], colorOk: boolean): void {
-  const machine = raw.some((a, i) => (a === '-o' || a === '--output') && (raw[i + 1] === 'json' || raw[i + 1] === 'yaml')) || raw.includes('--output=json') || raw.includes('-ojson');
-  if (machine) {
+/** How an error is shown: JSON on stderr for machine formats, else message, problems and hint. */
+async function printError(io: Io, err: MaasError, argv: string[], ctx: Context | undefined): Promise<void> {
+  const globals = ctx?.globals ?? (await fallbackGlobals(io, argv));
+  if (isMachineFormat(globals.output)) {
     io.stderr.write(`${JSON.stringify({ error: err.toJSON() })}\n`);
     return;
   }
-  const style = new Chalk({ level: colorOk ? 1 : 0 });
+  const style = new Chalk({ level: globals.color ? 1 : 0 });
   io.stderr.write(`${style.red('error:')} ${err.message}\n`);
   const details = err.details as { problems?: unknown } | undefined;
   if (Array.isArray(details?.problems)) {
@@ -170,6 +184,18 @@ function printError(io: Io, err: MaasError, raw: string[], colorOk: boolean): vo
   if (io.env.MAAS_DEBUG && err.cause instanceof Error && err.cause.stack) io.stderr.write(`${style.dim(err.cause.stack)}\n`);
 }
 
+/** The globals when no command context exists (the parser or the config failed first). */
+async function fallbackGlobals(io: Io, argv: string[]): Promise<GlobalOptions> {
+  const flags = scanGlobalFlags(argv);
+  let config: MaasConfig = {};
+  try {
+    config = await loadConfig(resolveHome(io.env, io.cwd, flags.home).configFile);
+  } catch {
+    // A broken config is what is being reported; flags and environment still apply.
+  }
+  return resolveGlobals(flags, io, config, { strict: false });
+}
+
 function commanderToMaas(e: CommanderError): MaasError | 'done' {
   if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 'done';
   if (e.code === 'commander.executeSubCommandAsync') return 'done';
@@ -177,39 +203,49 @@ function commanderToMaas(e: CommanderError): MaasError | 'done' {
   return new MaasError('USAGE', message, { hint: 'see `maas --help` or `maas <command> --help`' });
 }
 
-export async function runProgram(argv: string[], io: Io): Promise<number> {
+/**
+ * `--dry-run` takes an optional value (client|server), which would otherwise swallow the next
+ * word: `maas deploy --dry-run har@1` means a client dry run of har@1.
+ */
+export function normaliseArgv(argv: string[]): string[] {
+  const deploy = argv.indexOf('deploy');
+  return argv.map((a, i) => (deploy >= 0 && i > deploy && a === '--dry-run' && !['client', 'server'].includes(argv[i + 1] ?? '') ? '--dry-run=client' : a));
+}
+
+export async function runProgram(argv: string[], io: Io, deps: MainDeps = {}): Promise<number> {
   const pending: Pending = {};
-  const closers: (() => void | Promise<void>)[] = [];
-  const colorOk = wantsColor(io, { color: !argv.includes('--no-color') });
+  const closers: Closer[] = [];
   try {
-    const program = buildProgram(io, pending, closers);
-    if (argv.length === 0) {
-      program.outputHelp();
-      return EXIT.USAGE;
+    try {
+      const program = buildProgram(io, deps, pending, closers);
+      if (argv.length === 0) {
+        program.outputHelp();
+        return EXIT.USAGE;
+      }
+      await program.parseAsync(normaliseArgv(argv), { from: 'user' });
+      const { ctx, result } = pending;
+      if (!ctx || !result) return EXIT.OK;
+      await renderResult(result, ctx.output, io.stdout, io.stderr, ctx.style);
+      return result.exitCode ?? EXIT.OK;
+    } finally {
+      // Queued work (an --async deploy's launch) finishes before the stores close.
+      for (const close of closers.splice(0).reverse()) {
+        try {
+          await close();
+        } catch {
+          // Cleanup must not mask the command's own outcome.
+        }
+      }
     }
-    await program.parseAsync(argv, { from: 'user' });
-    const ctx = pending.ctx;
-    const result = pending.result;
-    if (!ctx || !result) return EXIT.OK;
-    await renderResult(result, ctx.output, io.stdout, io.stderr, ctx.style);
-    return result.exitCode ?? EXIT.OK;
   } catch (e) {
     if (e instanceof CommanderError) {
       const m = commanderToMaas(e);
       if (m === 'done') return EXIT.OK;
-      printError(io, m, argv, colorOk);
+      await printError(io, m, argv, pending.ctx);
       return m.exitCode;
     }
     const err = toMaasError(e);
-    printError(io, err, argv, colorOk);
+    await printError(io, err, argv, pending.ctx);
     return err.exitCode;
-  } finally {
-    for (const close of closers.reverse()) {
-      try {
-        await close();
-      } catch {
-        // Cleanup must not mask the command's own outcome.
-      }
-    }
   }
 }

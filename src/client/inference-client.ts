@@ -1,35 +1,14 @@
 // An Open Inference Protocol client for a deployment's model server (axios), used by `maas
 // predict`, `maas feedback` and drift checks. Server errors (`{"error": ...}`) become MaasErrors.
 import type { AxiosInstance } from 'axios';
-import type { HttpEndpoint } from '../targets/target.js';
 import { fromHttpStatus, toMaasError } from '../core/errors.js';
-import type { OipRequest } from './rows.js';
+import type { HttpEndpoint } from '../protocol/endpoint.js';
+import { feedbackBody, type FeedbackItem, type FeedbackResponse } from '../protocol/feedback.js';
+import type { InferenceApi, InferenceConnector } from '../protocol/inference-api.js';
+import type { InferRequest, InferResponse, ModelMetadata } from '../protocol/oip.js';
+import type { StatsWire } from '../protocol/stats.js';
 
-export interface OipOutput {
-  name: string;
-  shape: number[];
-  datatype: string;
-  data: unknown[];
-  parameters?: Record<string, unknown>;
-}
-
-export interface OipResponse {
-  model_name: string;
-  model_version?: string;
-  id: string;
-  outputs: OipOutput[];
-  parameters?: Record<string, unknown>;
-}
-
-export type { FeedbackItem } from '../serving/log/store.js';
-import type { FeedbackItem } from '../serving/log/store.js';
-
-export interface FeedbackResponse {
-  accepted: number;
-  [key: string]: unknown;
-}
-
-export class InferenceClient {
+export class InferenceClient implements InferenceApi {
   private constructor(
     private readonly http: AxiosInstance,
     private readonly model: string,
@@ -50,6 +29,10 @@ export class InferenceClient {
     return new InferenceClient(http, model);
   }
 
+  private get base(): string {
+    return `/v2/models/${encodeURIComponent(this.model)}`;
+  }
+
   private async call<T>(method: 'get' | 'post', path: string, body?: unknown): Promise<T> {
     let res;
     try {
@@ -66,20 +49,22 @@ export class InferenceClient {
     return res.data as T;
   }
 
-  infer(request: OipRequest): Promise<OipResponse> {
-    return this.call<OipResponse>('post', `/v2/models/${encodeURIComponent(this.model)}/infer`, request);
+  infer(request: InferRequest): Promise<InferResponse> {
+    return this.call<InferResponse>('post', `${this.base}/infer`, request);
   }
 
   feedback(items: FeedbackItem[]): Promise<FeedbackResponse> {
-    const body = items.length === 1 ? items[0] : { feedback: items };
-    return this.call<FeedbackResponse>('post', `/v2/models/${encodeURIComponent(this.model)}/feedback`, body);
+    return this.call<FeedbackResponse>('post', `${this.base}/feedback`, feedbackBody(items));
   }
 
-  stats(): Promise<unknown> {
-    return this.call<unknown>('get', `/v2/models/${encodeURIComponent(this.model)}/stats`);
+  stats(): Promise<StatsWire> {
+    return this.call<StatsWire>('get', `${this.base}/stats`);
   }
 
-  metadata(): Promise<unknown> {
-    return this.call<unknown>('get', `/v2/models/${encodeURIComponent(this.model)}`);
+  metadata(): Promise<ModelMetadata> {
+    return this.call<ModelMetadata>('get', this.base);
   }
 }
+
+/** The connector the composition root injects into the application. */
+export const connectInference: InferenceConnector = (endpoint, model, timeoutMs) => InferenceClient.create(endpoint, model, timeoutMs);

@@ -1,5 +1,6 @@
 // `name[@version]` references as typed on the command line.
 import { MaasError } from '../core/errors.js';
+import { isModelName } from './names.js';
 
 export interface ModelRef {
   name: string;
@@ -10,7 +11,7 @@ export function parseModelRef(text: string, opts: { requireVersion?: boolean } =
   const at = text.lastIndexOf('@');
   const name = at === -1 ? text : text.slice(0, at);
   const version = at === -1 ? undefined : text.slice(at + 1);
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) || version === '') {
+  if (!isModelName(name) || version === '') {
     throw new MaasError('USAGE', `"${text}" is not a model reference`, { hint: 'write name or name@version, e.g. har-classifier@1' });
   }
   if (opts.requireVersion && version === undefined) {

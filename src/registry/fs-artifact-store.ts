@@ -5,7 +5,7 @@
 // the one the description declares, or empty when it declares none, and their size is 0 (unknown).
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -99,7 +99,9 @@ export class FsArtifactStore implements ArtifactStore {
     const path = localPath(source);
     if (path === undefined) return { digest: source.digest ?? '', size: 0, uri: source.uri };
     try {
-      const { digest, size } = await this.put(createReadStream(path), { ...(source.digest !== undefined ? { digest: source.digest } : {}), uri: source.uri });
+      // Opened first, so a missing file fails here rather than as a stream error nobody listens to.
+      const handle = await open(path, 'r');
+      const { digest, size } = await this.put(handle.createReadStream(), { ...(source.digest !== undefined ? { digest: source.digest } : {}), uri: source.uri });
       return { digest, size, uri: source.uri };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;

@@ -1,5 +1,5 @@
 // Request ids: unique without coordination (a random per-process prefix plus a counter), cheap
-// enough to mint one per request, and the derived per-row ids that feedback targets.
+// enough to mint one per request. Per-row ids follow src/protocol/row-id.ts.
 import { randomBytes } from 'node:crypto';
 
 export interface IdSource {
@@ -11,12 +11,4 @@ export function createIdSource(prefix = randomBytes(4).toString('hex')): IdSourc
   const head = `${Date.now().toString(36)}${prefix}-`;
   let n = 0;
   return { next: () => head + (n++).toString(36) };
-}
-
-/**
- * The log id of row `row` of a request: the request id itself for a one-row request, otherwise
- * `<id>:<row>` with rows counted from 0 (across the whole file for a data reference).
- */
-export function rowId(requestId: string, totalRows: number, row: number): string {
-  return totalRows === 1 ? requestId : `${requestId}:${row}`;
 }

@@ -25,7 +25,7 @@ export interface RequestLogOptions {
   features: readonly FeatureCodec[];
   modelVersion: string;
   retention?: RetentionOptions;
-  clock: Clock;
+  clock: Pick<Clock, 'now'>;
   /** Told about failed writes (the batches are dropped, serving goes on). */
   onError?: (e: unknown) => void;
   /**

@@ -1,55 +1,49 @@
-// Starts a model server in this process: HTTP on host:port, the runtime loading behind it
-// (ready only once loaded), and a graceful close (stop accepting, drain, flush the log).
-// `maas serve` wraps it with signals and an endpoint file; tests call it directly.
+// Starts a model server in this process: HTTP on host:port in front of an inference backend that
+// loads behind it (ready only once loaded), and a graceful close (stop accepting, drain, close the
+// backend). `maas serve` wraps it with signals and an endpoint file; tests call it directly.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ModelDescription } from '../spec/schema.js';
-import { systemClock, systemRandom, type Clock, type Random } from '../core/clock.js';
-import type { Runtime } from './runtime.js';
-import { compileModel } from './dataplane/model.js';
-import { RequestLog, DEFAULT_RETENTION_ROWS, type RetentionOptions } from './request-log.js';
-import { ServingStats } from './stats.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { InferenceBackend } from './backend.js';
 import { ServingMetrics } from './metrics.js';
-import { createIdSource } from './ids.js';
-import { ModelService } from './service.js';
+import { createIdSource, type IdSource } from './ids.js';
 import { createRequestHandler } from './http/handler.js';
-import { referencePolicy, type ReferencePolicy } from './reference/policy.js';
-import { createReferenceFetcher } from './reference/fetch-ref.js';
+import { createModelBackend, type ModelBackendOptions } from './model-backend.js';
 import { errorMessage, noEvents, type EventSink } from './event-log.js';
 import { ServingError } from './errors.js';
 
-export type RuntimeLoader = (description: ModelDescription, artifactPath: string, opts?: { threads?: number }) => Promise<Runtime>;
+export type { RuntimeLoader } from './model-backend.js';
 
-export interface ModelServerOptions {
-  description: ModelDescription;
-  artifactPath: string;
+/** How the HTTP side runs, whatever it serves. */
+export interface HttpServerOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** SQLite request log; `:memory:` (the default) keeps it only while the process runs. */
-  logDb?: string;
-  retention?: RetentionOptions;
   maxBodyBytes?: number;
-  threads?: number;
-  reference?: Partial<ReferencePolicy>;
-  stats?: { windowRows?: number; reservoirSize?: number; bins?: number };
   accessLog?: boolean;
   /** How long close() waits for in-flight requests before cutting connections. */
   drainTimeoutMs?: number;
-  /** Reported by GET /v2. */
-  serverVersion?: string;
-  /** Defaults to the runtimes module (ONNX). */
-  loadRuntime?: RuntimeLoader;
   events?: EventSink;
-  clock?: Clock;
-  random?: Random;
+  clock?: Pick<Clock, 'now'>;
 }
+
+/** Serves a backend built elsewhere; the server owns it from here on and closes it. */
+export interface BackendServerOptions extends HttpServerOptions {
+  backend: InferenceBackend;
+  /** Request metrics; by default a registry labelled with the model when the backend serves one. */
+  metrics?: ServingMetrics;
+}
+
+/** Serves one model from its description and artifact (the single-model backend, built here). */
+export interface ModelServerOptions extends HttpServerOptions, ModelBackendOptions {}
+
+export type StartServerOptions = BackendServerOptions | ModelServerOptions;
 
 export interface ModelServer {
   url: string;
   host: string;
   port: number;
-  /** Resolves once the runtime is loaded (the server reports ready); rejects if loading fails. */
+  /** Resolves once the backend is loaded (the server reports ready); rejects if loading fails. */
   ready: Promise<void>;
   /** Graceful stop; idempotent. */
   close(): Promise<void>;
@@ -58,44 +52,53 @@ export interface ModelServer {
 export const DEFAULT_MAX_BODY_BYTES = 16 * 2 ** 20;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
-const defaultLoader: RuntimeLoader = async (description, artifactPath, opts) => {
-  const { loadRuntime } = await import('./runtimes/index.js');
-  return loadRuntime(description, artifactPath, opts);
-};
-
 function urlHost(address: string): string {
   if (address === '0.0.0.0') return '127.0.0.1';
   if (address === '::') return '[::1]';
   return address.includes(':') ? `[${address}]` : address;
 }
 
-export async function startModelServer(opts: ModelServerOptions): Promise<ModelServer> {
+function defaultMetrics(backend: InferenceBackend): ServingMetrics {
+  const models = backend.models();
+  return new ServingMetrics(models.length === 1 ? { model: models[0]!.name, version: models[0]!.version } : {});
+}
+
+interface Wiring {
+  backend: InferenceBackend;
+  metrics: ServingMetrics;
+  ids: IdSource;
+  /** What the `ready` event says about what was loaded. */
+  readyFacts: () => Record<string, unknown>;
+}
+
+/**
+ * `{ backend, ... }` serves that backend; `{ description, artifactPath, ... }` builds the
+ * single-model backend (request log, stats, runtime loader) and serves it.
+ */
+export async function startModelServer(opts: StartServerOptions): Promise<ModelServer> {
+  if ('backend' in opts) {
+    const { backend } = opts;
+    return serve(opts, {
+      backend,
+      metrics: opts.metrics ?? defaultMetrics(backend),
+      ids: createIdSource(),
+      readyFacts: () => ({ models: backend.models().map((m) => `${m.name}@${m.version}`) }),
+    });
+  }
+  const { service, metrics, ids } = createModelBackend(opts);
+  return serve(opts, {
+    backend: service,
+    metrics,
+    ids,
+    readyFacts: () => ({ model: service.model.name, version: service.model.version, runtime: service.runtimeInfo?.name }),
+  });
+}
+
+async function serve(opts: HttpServerOptions, { backend, metrics, ids, readyFacts }: Wiring): Promise<ModelServer> {
   const events = opts.events ?? noEvents;
   const clock = opts.clock ?? systemClock;
-  const model = compileModel(opts.description);
-  const ids = createIdSource();
-  const metrics = new ServingMetrics({ model: model.name, version: model.version });
-  const log = new RequestLog({
-    path: opts.logDb ?? ':memory:',
-    features: model.features,
-    modelVersion: model.version,
-    retention: opts.retention ?? { maxRows: DEFAULT_RETENTION_ROWS },
-    clock,
-    onError: (e) => events({ level: 'error', event: 'log_write_failed', error: errorMessage(e) }),
-  });
-  const stats = new ServingStats(model, { ...opts.stats, random: opts.random ?? systemRandom, clock });
-  const service = new ModelService({
-    model,
-    log,
-    stats,
-    fetchReference: createReferenceFetcher(referencePolicy(opts.reference)),
-    ids,
-    clock,
-    serverVersion: opts.serverVersion ?? '0.0.0',
-    metrics,
-  });
   const handler = createRequestHandler({
-    service,
+    backend,
     metrics,
     ids,
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
@@ -119,19 +122,16 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       resolve();
     });
   }).catch(async (e: unknown) => {
-    await log.close();
+    await backend.close();
     throw e;
   });
   const address = server.address() as AddressInfo;
   const url = `http://${urlHost(address.address)}:${address.port}`;
 
-  let runtimeLoad: Promise<Runtime> | undefined;
   const ready = (async () => {
     const started = clock.now();
-    runtimeLoad = (opts.loadRuntime ?? defaultLoader)(opts.description, opts.artifactPath, opts.threads === undefined ? {} : { threads: opts.threads });
-    const runtime = await runtimeLoad;
-    service.setRuntime(runtime);
-    events({ level: 'info', event: 'ready', model: model.name, version: model.version, runtime: runtime.info.name, loadMs: clock.now() - started });
+    await backend.start();
+    events({ level: 'info', event: 'ready', ...readyFacts(), loadMs: clock.now() - started });
   })();
   // Callers that never await `ready` must not see an unhandled rejection.
   ready.catch(() => {});
@@ -152,9 +152,8 @@ export async function startModelServer(opts: ModelServerOptions): Promise<ModelS
       if (timedOut) events({ level: 'warn', event: 'drain_timeout', inFlight: handler.inFlight, timeoutMs: deadline });
       server.closeAllConnections();
       await stopped;
-      // A runtime still loading is released once it arrives.
-      await runtimeLoad?.catch(() => undefined);
-      await service.close();
+      // The backend releases a model still loading once it arrives.
+      await backend.close();
     })();
     return closing;
   };

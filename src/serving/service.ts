@@ -1,8 +1,10 @@
-// The model service without a transport: takes parsed request bodies, runs the runtime, logs,
-// keeps stats, and returns response bodies or throws ServingError. The HTTP layer (and tests)
-// call it; nothing here knows about sockets.
+// The model service without a transport: one model's runtime, request log and stats behind the
+// InferenceBackend interface. Takes parsed request bodies, returns response bodies or throws
+// ServingError; the HTTP layer (and tests) call it; nothing here knows about sockets.
 import type { Clock } from '../core/clock.js';
-import type { Prediction, Runtime } from './runtime.js';
+import type { ModelMetadata, ServerMetadata } from '../protocol/oip.js';
+import type { StatsWire } from '../protocol/stats.js';
+import type { Prediction, Runtime, RuntimeInfo } from './runtime.js';
 import { ServingError } from './errors.js';
 import type { IdSource } from './ids.js';
 import type { ServedModel } from './dataplane/model.js';
@@ -11,11 +13,14 @@ import { createResponseEncoder, labelsOf, type ResponseEncoder } from './datapla
 import { modelMetadata, serverMetadata } from './dataplane/metadata.js';
 import type { EncodedRows, ParsedInfer } from './dataplane/types.js';
 import type { RequestLog } from './request-log.js';
-import type { ServingStats, StatsSnapshot } from './stats.js';
-import { parseFeedback } from './feedback.js';
+import type { ServingStats } from './stats.js';
+import { parseModelFeedback } from './feedback.js';
 import type { ReferenceFetcher } from './reference/fetch-ref.js';
 import { parseReferenceData } from './reference/parse-ref.js';
 import type { ServingMetrics } from './metrics.js';
+import type { FeedbackOutcome, InferenceBackend, InferOutcome, ModelRef, ModelTarget } from './backend.js';
+
+export type { FeedbackOutcome, InferOutcome };
 
 /** Rows per runtime call for referenced data when the model declares no maxBatchSize. */
 export const DEFAULT_REFERENCE_BATCH = 1024;
@@ -26,42 +31,74 @@ export interface ModelServiceOptions {
   stats: ServingStats;
   fetchReference: ReferenceFetcher;
   ids: IdSource;
-  clock: Clock;
+  clock: Pick<Clock, 'now'>;
   serverVersion: string;
   metrics?: ServingMetrics;
+  /** Loads the runtime when start() is called; without it, give one with setRuntime(). */
+  loadRuntime?: () => Promise<Runtime>;
 }
 
-export interface InferOutcome {
-  id: string;
-  /** The response body, already serialized. */
-  body: string;
-}
-
-export interface FeedbackOutcome {
-  accepted: number;
-  ids: string[];
-}
-
-export class ModelService {
+export class ModelService implements InferenceBackend {
   readonly model: ServedModel;
   private runtime: Runtime | undefined;
   private readonly encoder: ResponseEncoder;
-  readonly modelMetadataJson: string;
-  readonly serverMetadataJson: string;
+  private readonly refs: readonly ModelRef[];
+  private readonly metadata: ModelMetadata;
+  private readonly server: ServerMetadata;
+  private loading: Promise<Runtime> | undefined;
+  private starting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly opts: ModelServiceOptions) {
     this.model = opts.model;
     this.encoder = createResponseEncoder(opts.model);
-    this.modelMetadataJson = JSON.stringify(modelMetadata(opts.model));
-    this.serverMetadataJson = JSON.stringify(serverMetadata(opts.serverVersion));
+    this.refs = Object.freeze([{ name: opts.model.name, version: opts.model.version }]);
+    this.metadata = modelMetadata(opts.model);
+    this.server = serverMetadata(opts.serverVersion);
   }
 
-  get ready(): boolean {
+  models(): readonly ModelRef[] {
+    return this.refs;
+  }
+
+  ready(): boolean {
     return this.runtime !== undefined;
+  }
+
+  modelReady(): boolean {
+    return this.runtime !== undefined;
+  }
+
+  /** The loaded runtime's name and tensors, once loaded. */
+  get runtimeInfo(): RuntimeInfo | undefined {
+    return this.runtime?.info;
+  }
+
+  serverMetadata(): ServerMetadata {
+    return this.server;
+  }
+
+  modelMetadata(): ModelMetadata {
+    return this.metadata;
   }
 
   setRuntime(runtime: Runtime): void {
     this.runtime = runtime;
+  }
+
+  /** Loads the runtime (once); a runtime arriving after close() is released, not served. */
+  start(): Promise<void> {
+    this.starting ??= (async () => {
+      const load = this.opts.loadRuntime;
+      if (!load) {
+        if (!this.runtime) throw new ServingError(503, `model ${this.model.name} has no runtime`);
+        return;
+      }
+      this.loading = load();
+      const runtime = await this.loading;
+      if (!this.closing) this.runtime = runtime;
+    })();
+    return this.starting;
   }
 
   /** Runs the runtime on the encoded rows (the same float32 matrix is logged afterwards). */
@@ -95,16 +132,15 @@ export class ModelService {
   }
 
   /**
-   * One infer request. The id is the body's, else `fallbackId` (e.g. an x-request-id header),
+   * One infer request. The id is the body's, else `requestId` (e.g. an x-request-id header),
    * else a new one. Inline rows run in one call; referenced rows in batches of maxBatchSize.
-   * `deliver`, when given, gets the answer before the rows are logged and counted, so the
-   * caller can send it first; both happen in the same tick, so a later feedback request always
-   * finds the rows.
+   * `deliver` gets the answer before the rows are logged and counted; both happen in the same
+   * tick, so a later feedback request always finds the rows.
    */
-  async infer(body: unknown, fallbackId?: string, deliver?: (outcome: InferOutcome) => void): Promise<InferOutcome> {
+  async infer(_model: ModelTarget, body: unknown, requestId?: string, deliver?: (outcome: InferOutcome) => void): Promise<InferOutcome> {
     if (!this.runtime) throw new ServingError(503, `model ${this.model.name} is not ready`);
     const parsed = parseInferRequest(this.model, body);
-    const id = parsed.id ?? fallbackId ?? this.opts.ids.next();
+    const id = parsed.id ?? requestId ?? this.opts.ids.next();
     if (parsed.inline) {
       const rows = parsed.inline;
       const p = await this.predict(rows);
@@ -146,8 +182,8 @@ export class ModelService {
   }
 
   /** Ground truth for logged rows; all or nothing (see RequestLog.applyFeedback). */
-  async feedback(body: unknown): Promise<FeedbackOutcome> {
-    const items = parseFeedback(this.model, body);
+  async feedback(_model: ModelTarget, body: unknown): Promise<FeedbackOutcome> {
+    const items = parseModelFeedback(this.model, body);
     const matches = await this.opts.log.applyFeedback(items);
     this.opts.stats.observeFeedback(matches);
     this.opts.metrics?.feedback(matches.length);
@@ -155,16 +191,20 @@ export class ModelService {
   }
 
   /** The live window; flushes the log first so stats and log agree. */
-  async stats(): Promise<StatsSnapshot & { log: { rows: number } }> {
+  async stats(): Promise<StatsWire> {
     const rows = await this.opts.log.count();
     return { ...this.opts.stats.snapshot(), log: { rows } };
   }
 
-  /** Flushes the log and releases the runtime. */
-  async close(): Promise<void> {
-    await this.opts.log.close();
-    const rt = this.runtime;
-    this.runtime = undefined;
-    await rt?.close();
+  /** Flushes the log and releases the runtime, also one still loading. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.opts.log.close();
+      const loaded = await this.loading?.catch(() => undefined);
+      const runtime = this.runtime ?? loaded;
+      this.runtime = undefined;
+      await runtime?.close();
+    })();
+    return this.closing;
   }
 }

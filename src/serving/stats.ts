@@ -4,9 +4,12 @@
 // quality from feedback. The window is a ring of chunks; the oldest chunk drops as a new one
 // starts, so the window holds between (chunks-1)/chunks and all of `windowRows` rows.
 import type { Clock, Random } from '../core/clock.js';
+import type { FeatureStats, NumericSummary, StatsSnapshot } from '../protocol/stats.js';
 import { decodeValue, type ServedModel } from './dataplane/model.js';
 import { Reservoir, mergeSamples } from './stats/reservoir.js';
-import { NumericAccumulator, geometryFor, summarize, type BinGeometry, type NumericSummary } from './stats/numeric.js';
+import { NumericAccumulator, geometryFor, summarize, type BinGeometry } from './stats/numeric.js';
+
+export type { StatsSnapshot };
 
 export interface StatsOptions {
   windowRows?: number;
@@ -16,7 +19,7 @@ export interface StatsOptions {
   /** Values used to fix histogram bins when a feature declares no range. */
   warmup?: number;
   random: Random;
-  clock: Clock;
+  clock: Pick<Clock, 'now'>;
 }
 
 /** What one inference call contributes (the fields match the request log's batch). */
@@ -33,26 +36,6 @@ export interface ObservedFeedback {
   value?: number;
   predictedLabel: string | null;
   predictedValue: number | null;
-}
-
-type CountSummary = { count: number; missing: number; counts: Record<string, number> };
-export type FeatureStats = { name: string; type: string } & (NumericSummary | CountSummary);
-
-export interface StatsSnapshot {
-  model_name: string;
-  model_version: string;
-  window: { capacity: number; rows: number; since: string | null; until: string };
-  total: { rows: number; feedback: number };
-  features: FeatureStats[];
-  predictions: { counts: Record<string, number>; mean_confidence: number | null } | NumericSummary;
-  feedback: {
-    labelled: number;
-    accuracy?: number | null;
-    confusion?: { labels: readonly string[]; matrix: number[][] };
-    mae?: number | null;
-    rmse?: number | null;
-  };
-  reservoir: { capacity: number; features: string[]; rows: unknown[][]; predictions: (string | number | null)[] };
 }
 
 const CONFUSION_MAX_CLASSES = 50;

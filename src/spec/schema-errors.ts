@@ -4,6 +4,7 @@ import type { ErrorObject } from 'ajv';
 import { API_VERSION } from './schema.js';
 import { quote, type FieldPath } from './parse.js';
 import { didYouMean } from './suggest.js';
+import { MODEL_NAME_HINT, MODEL_NAME_PATTERN } from '../domain/names.js';
 
 /** Where a problem points: at the value, at the key (unknown fields), or at the parent (missing fields). */
 export type Anchor = 'value' | 'key' | 'missing';
@@ -31,7 +32,7 @@ const TYPE_WORDS: Record<string, string> = {
 };
 
 const PATTERN_HINTS: Record<string, string> = {
-  '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$': 'use lowercase letters, digits and dashes, starting and ending with a letter or digit (e.g. har-classifier)',
+  [MODEL_NAME_PATTERN]: MODEL_NAME_HINT,
   '^[A-Za-z_][A-Za-z0-9_.-]*$': 'start with a letter or underscore, then letters, digits, `_`, `.` or `-`',
   '^sha256:[a-f0-9]{64}$': 'write `sha256:` followed by 64 lowercase hex digits (as printed by `sha256sum`)',
 };

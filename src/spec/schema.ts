@@ -1,6 +1,7 @@
 // The model description: one source of truth for the TypeScript types, the JSON Schema that
 // validation and editors use, and the field documentation that `maas explain` prints.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { MODEL_NAME_MAX, MODEL_NAME_PATTERN } from '../domain/names.js';
 
 export const API_VERSION = 'maas.dev/v1';
 
@@ -9,9 +10,9 @@ const Quantity = (description: string): TSchema =>
   Type.Union([Type.String({ minLength: 1, maxLength: 32 }), Type.Number({ minimum: 0 })], { description });
 
 const Name = Type.String({
-  pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+  pattern: MODEL_NAME_PATTERN,
   minLength: 1,
-  maxLength: 53,
+  maxLength: MODEL_NAME_MAX,
   description: 'Model name: lowercase letters, digits and dashes (a DNS-1123 label), at most 53 characters so that Kubernetes object names derived from it stay valid.',
 });
 

@@ -7,18 +7,13 @@ import type { MaasHome } from '../core/home.js';
 import type { DeploymentRecord, DeploymentState, PlacementMode } from '../domain/deployment.js';
 import type { ModelVersionRecord } from '../domain/model.js';
 import type { ArtifactStore } from '../registry/ports.js';
+import type { HttpEndpoint } from '../protocol/endpoint.js';
 
 export interface Progress {
   (message: string): void;
 }
 
-/** How to reach a deployment's model server over HTTP. */
-export interface HttpEndpoint {
-  baseUrl: string;
-  headers?: Record<string, string>;
-  /** Extra axios options (TLS agent for a cluster's API server proxy). */
-  httpsAgent?: unknown;
-}
+export type { HttpEndpoint };
 
 export interface StartResult {
   endpoint?: string;

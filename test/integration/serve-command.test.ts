@@ -9,8 +9,7 @@ import { generateHar, harToCsv } from '../../examples/har/generate.js';
 import { harDescription, trainHar } from '../../examples/har/train.js';
 import { DEFAULT_MLP_OPTIONS } from '../../examples/lib/mlp.js';
 import { resolveHome } from '../../src/core/home.js';
-import { openRegistry } from '../../src/registry/open.js';
-import { storeArtifact } from '../../src/registry/artifact-store.js';
+import { openStores } from '../../src/registry/open.js';
 import { BIN, runCli, tempDir } from '../support/cli.js';
 
 const dir = tempDir('maas-serve-cmd-');
@@ -27,11 +26,11 @@ beforeAll(async () => {
   descFile = join(dir.path, 'model.yaml');
   writeFileSync(descFile, stringify(description));
   const h = resolveHome({ MAAS_HOME: home }, dir.path);
-  const registry = await openRegistry(h);
+  const stores = await openStores(h);
   try {
-    await registry.registerModel(description, await storeArtifact(h.blobs, { uri: 'file://./model.onnx', path: join(dir.path, 'model.onnx') }));
+    await stores.models.registerModel(description, await stores.artifacts.store({ uri: 'file://./model.onnx', path: join(dir.path, 'model.onnx') }));
   } finally {
-    registry.close();
+    stores.close();
   }
 });
 

@@ -1,6 +1,6 @@
 // The registry commands in-process: output formats, exit codes and error messages.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelDescription, type ModelOptions } from '../../bench/model-fixtures.js';
 import { runCli, tempDir, type CliResult } from '../support/cli.js';
@@ -152,9 +152,9 @@ describe('maas list, versions, get, describe', () => {
       expect(r.stdout).toContain(s);
     }
     expect(r.stdout).toMatch(/Artifact:\n {2}URI: +file:\/\/\.\/model\.onnx\n {2}Format: +onnx\n {2}Digest: +sha256:[a-f0-9]{64}/);
-    const data = json(await cli('describe', 'har', '-o', 'json')) as { name: string; artifact: { path: string } };
+    const data = json(await cli('describe', 'har', '-o', 'json')) as { name: string; artifact: { digest: string; size: number } };
     expect(data.name).toBe('har');
-    expect(data.artifact.path).toContain(join('home', 'blobs', 'sha256'));
+    expect(existsSync(join(home, 'blobs', 'sha256', data.artifact.digest.replace('sha256:', '')))).toBe(true);
   });
 });
 

@@ -59,7 +59,7 @@ describe('migrate', () => {
   });
 
   it('applies only the new migrations to an existing file and keeps its data', async () => {
-    const registry = SqliteRegistry.open({ file, blobs: join(dir.path, 'blobs') });
+    const registry = SqliteRegistry.open({ file });
     await registry.registerModel(modelDescription({ name: 'kept', version: '1' }), { digest: '', size: 0, uri: 'https://x/m.onnx' });
     registry.close();
 

@@ -10,14 +10,14 @@ import { modelDescription } from '../../bench/model-fixtures.js';
 import { tempDir } from '../support/cli.js';
 import { rejection } from '../support/assert.js';
 
-const artifact = (n = 1): ArtifactRef => ({ digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: 10, uri: 'file:///models/m.onnx', path: `/blobs/${n}` });
+const artifact = (n = 1): ArtifactRef => ({ digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: 10, uri: 'file:///models/m.onnx' });
 
 let dir: { path: string; cleanup: () => void };
 let registry: SqliteRegistry;
 let clock = 0;
 
 function open(): SqliteRegistry {
-  return SqliteRegistry.open({ file: join(dir.path, 'registry.db'), blobs: join(dir.path, 'blobs'), now: () => new Date(Date.UTC(2025, 0, 1) + clock++ * 1000) });
+  return SqliteRegistry.open({ file: join(dir.path, 'registry.db'), clock: { now: () => Date.UTC(2025, 0, 1) + clock++ * 1000 } });
 }
 
 beforeEach(() => {
@@ -154,7 +154,7 @@ describe('deleteModel', () => {
       }
     }
     registry.close();
-    registry = InUse.open({ file: join(dir.path, 'registry.db'), blobs: join(dir.path, 'blobs') });
+    registry = InUse.open({ file: join(dir.path, 'registry.db') });
     await registry.registerModel(modelDescription({ name: 'm', version: '1' }), artifact());
     const e = await rejection(registry.deleteModel('m', '1'));
     expect(e.code).toBe('IN_USE');
@@ -182,26 +182,26 @@ describe('importModels', () => {
   });
 });
 
-describe('openRegistry', () => {
+describe('openStores', () => {
   it('creates MAAS_HOME when missing and opens the database there', async () => {
-    const { openRegistry } = await import('../../src/registry/open.js');
+    const { openStores } = await import('../../src/registry/open.js');
     const { resolveHome } = await import('../../src/core/home.js');
     const home = resolveHome({}, dir.path, join(dir.path, 'a', 'new', 'home'));
-    const r = await openRegistry(home);
-    await r.registerModel(modelDescription({ name: 'm', version: '1' }), artifact());
+    const r = await openStores(home);
+    await r.models.registerModel(modelDescription({ name: 'm', version: '1' }), artifact());
     r.close();
-    const again = SqliteRegistry.open({ file: home.registryDb, blobs: home.blobs });
+    const again = SqliteRegistry.open({ file: home.registryDb });
     expect((await again.getModel('m'))?.version).toBe('1');
     again.close();
   });
 
   it('takes another database file by file: URL and refuses remote locations for now', async () => {
-    const { openRegistry } = await import('../../src/registry/open.js');
+    const { openStores } = await import('../../src/registry/open.js');
     const { resolveHome } = await import('../../src/core/home.js');
     const home = resolveHome({}, dir.path, join(dir.path, 'home'));
-    const other = await openRegistry(home, { location: pathToFileURL(join(dir.path, 'elsewhere', 'r.db')).href });
+    const other = await openStores(home, { location: pathToFileURL(join(dir.path, 'elsewhere', 'r.db')).href });
     other.close();
-    const e = await rejection(openRegistry(home, { location: 'https://registry.example.com' }));
+    const e = await rejection(openStores(home, { location: 'https://registry.example.com' }));
     expect(e.code).toBe('USAGE');
   });
 });

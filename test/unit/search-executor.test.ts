@@ -27,7 +27,7 @@ let registry: SqliteRegistry;
 beforeAll(async () => {
   dir = tempDir('maas-search-');
   let clock = 0;
-  registry = SqliteRegistry.open({ file: join(dir.path, 'registry.db'), blobs: join(dir.path, 'blobs'), now: () => new Date(Date.UTC(2025, 0, 1) + clock++ * 1000) });
+  registry = SqliteRegistry.open({ file: join(dir.path, 'registry.db'), clock: { now: () => Date.UTC(2025, 0, 1) + clock++ * 1000 } });
   for (const m of SEED) await registry.registerModel(modelDescription(m), { digest: '', size: 0, uri: 'https://example.com/m.onnx' });
 });
 
@@ -126,7 +126,7 @@ describe('ranking and reasons', () => {
   it('orders equal scores newest first', async () => {
     const d = tempDir('maas-tie-');
     let clock = 0;
-    const fresh = SqliteRegistry.open({ file: join(d.path, 'r.db'), blobs: join(d.path, 'b'), now: () => new Date(Date.UTC(2025, 0, 1) + clock++ * 1000) });
+    const fresh = SqliteRegistry.open({ file: join(d.path, 'r.db'), clock: { now: () => Date.UTC(2025, 0, 1) + clock++ * 1000 } });
     try {
       for (const name of ['older', 'newer']) await fresh.registerModel(modelDescription({ name, version: '1' }), { digest: '', size: 0, uri: 'https://x' });
       const both = await fresh.searchModels({});

@@ -1,6 +1,6 @@
 // `maas completion bash|zsh|fish`: shell completion generated from the command tree itself.
-import type { Command } from 'commander';
-import type { Run } from '../program.js';
+import type { Command } from '@commander-js/extra-typings';
+import type { Program, Run } from '../program.js';
 import { MaasError } from '../../core/errors.js';
 
 interface Node {
@@ -9,7 +9,7 @@ interface Node {
   options: string[];
 }
 
-function walk(cmd: Command, path: string[], out: Node[]): void {
+function walk(cmd: Command<unknown[], Record<string, unknown>, Record<string, unknown>>, path: string[], out: Node[]): void {
   out.push({
     path,
     subcommands: cmd.commands.map((c) => c.name()),
@@ -61,14 +61,15 @@ function fish(nodes: Node[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function define(program: Command, run: Run): void {
+export function define(program: Program, run: Run): void {
   program
-    .command('completion <shell>')
+    .command('completion')
+    .argument('<shell>')
     .description('print a shell completion script (bash, zsh, fish)')
     .action(
-      run(async (_ctx, shell: string) => {
+      run(async (_ctx, shell) => {
         const nodes: Node[] = [];
-        walk(program, [], nodes);
+        walk(program as unknown as Parameters<typeof walk>[0], [], nodes);
         const gen = { bash, zsh, fish }[shell];
         if (!gen) throw new MaasError('USAGE', `unknown shell "${shell}"`, { hint: 'use bash, zsh or fish' });
         const script = gen(nodes);

@@ -1,6 +1,6 @@
 // `maas config view|get|set|path`: the config file in MAAS_HOME.
-import type { Command } from 'commander';
-import type { Run } from '../program.js';
+import type { Program, Run } from '../program.js';
+import { TARGET_NAMES } from '../../targets/plugins.js';
 import { CONFIG_KEYS, getConfigValue, type ConfigKey } from '../../core/config.js';
 import { MaasError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
@@ -15,7 +15,7 @@ function checkKey(key: string): ConfigKey {
 
 /** Refuses values that would break later commands, so a typo is caught when it is made. */
 function checkValue(key: ConfigKey, value: string): void {
-  const allowed: Partial<Record<ConfigKey, readonly string[]>> = { output: OUTPUT_FORMATS, target: ['local', 'kubernetes'] };
+  const allowed: Partial<Record<ConfigKey, readonly string[]>> = { output: OUTPUT_FORMATS, target: TARGET_NAMES };
   const choices = allowed[key];
   if (choices && !choices.includes(value)) {
     throw new MaasError('USAGE', `"${value}" is not a valid ${key}`, { hint: `use one of: ${choices.join(', ')}` });
@@ -24,7 +24,7 @@ function checkValue(key: ConfigKey, value: string): void {
   if (value.trim() === '') throw new MaasError('USAGE', `${key} cannot be empty`);
 }
 
-export function define(program: Command, run: Run): void {
+export function define(program: Program, run: Run): void {
   const config = program.command('config').description('show or change settings in $MAAS_HOME/config.yaml');
   config
     .command('view')
@@ -40,10 +40,11 @@ export function define(program: Command, run: Run): void {
     .description('print where maas keeps its files')
     .action(run(async (ctx) => ({ data: { home: ctx.home.root, config: ctx.home.configFile, registry: ctx.home.registryDb }, text: () => ctx.home.configFile })));
   config
-    .command('get <key>')
+    .command('get')
+    .argument('<key>')
     .description(`print one setting (${CONFIG_KEYS.join(', ')})`)
     .action(
-      run(async (ctx, key: string) => {
+      run(async (ctx, key) => {
         const k = checkKey(key);
         const value = getConfigValue(ctx.config, k);
         if (value === undefined) throw new MaasError('NOT_FOUND', `"${k}" is not set`, { hint: `set it with \`maas config set ${k} VALUE\`` });
@@ -51,10 +52,12 @@ export function define(program: Command, run: Run): void {
       }),
     );
   config
-    .command('set <key> <value>')
+    .command('set')
+    .argument('<key>')
+    .argument('<value>')
     .description('change one setting')
     .action(
-      run(async (ctx, key: string, value: string) => {
+      run(async (ctx, key, value) => {
         const k = checkKey(key);
         checkValue(k, value);
         const { writeConfigValue } = await import('../../core/config-write.js');

@@ -1,19 +1,15 @@
 // `maas explain <field>`: documentation of a model description field, like `kubectl explain`.
-import type { Command } from 'commander';
-import type { Run } from '../program.js';
+import type { Program, Run } from '../program.js';
 
-interface ExplainOptions {
-  recursive?: boolean;
-}
-
-export function define(program: Command, run: Run): void {
+export function define(program: Program, run: Run): void {
   program
-    .command('explain [field]')
+    .command('explain')
+    .argument('[field]')
     .description('document a field of the model description, e.g. `maas explain spec.features.type`')
     .option('-r, --recursive', 'show every field below, not only the direct children')
     .addHelpText('after', '\nExamples:\n  maas explain model\n  maas explain spec.resources.serving\n  maas explain spec --recursive')
     .action(
-      run(async (ctx, field: string | undefined, opts: ExplainOptions) => {
+      run(async (_ctx, field, opts) => {
         const { explainField, renderExplain } = await import('../../spec/explain.js');
         const recursive = opts.recursive === true;
         const doc = explainField(field ?? '', { recursive });

@@ -1,25 +1,29 @@
-// Every command group, in help order. Each module only declares flags; its work is loaded lazily.
+// Every command, in help order: one file each. A module only declares flags; its work loads lazily.
 import type { CommandModule } from '../program.js';
+import * as init from './init.js';
 import * as validate from './validate.js';
 import * as explain from './explain.js';
 import * as schema from './schema.js';
-import * as init from './init.js';
-import * as config from './config.js';
-import * as completion from './completion.js';
-import * as deploy from './deploy.js';
-import * as deployments from './deployments.js';
-import * as predict from './predict.js';
-import * as serve from './serve.js';
-import * as decommission from './decommission.js';
 import * as register from './register.js';
 import * as list from './list.js';
 import * as get from './get.js';
+import * as describe from './describe.js';
 import * as versions from './versions.js';
 import * as search from './search.js';
 import * as deleteCommand from './delete.js';
+import * as deploy from './deploy.js';
+import * as status from './status.js';
+import * as ps from './ps.js';
+import * as logs from './logs.js';
+import * as predict from './predict.js';
+import * as feedback from './feedback.js';
+import * as serve from './serve.js';
+import * as decommission from './decommission.js';
+import * as gc from './gc.js';
+import * as config from './config.js';
+import * as completion from './completion.js';
 
 export const COMMANDS: CommandModule[] = [
-  // maas:commands (one line per command group)
   init,
   validate,
   explain,
@@ -27,14 +31,19 @@ export const COMMANDS: CommandModule[] = [
   register,
   list,
   get,
+  describe,
   versions,
   search,
   deleteCommand,
   deploy,
-  deployments,
+  status,
+  ps,
+  logs,
   predict,
+  feedback,
   serve,
   decommission,
+  gc,
   config,
   completion,
 ];

@@ -2,14 +2,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Command } from 'commander';
-import type { Run } from '../program.js';
-import type { InitOptions } from '../init-prompts.js';
 import { MaasError } from '../../core/errors.js';
+import type { Program, Run } from '../program.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-export function define(program: Command, run: Run): void {
+export function define(program: Program, run: Run): void {
   program
     .command('init')
     .description('create a model description (asks on a terminal; use flags and --yes in scripts)')
@@ -25,7 +23,7 @@ export function define(program: Command, run: Run): void {
     .option('-f, --file <path>', 'where to write (default <name>.model.yaml)')
     .option('--force', 'overwrite an existing file')
     .action(
-      run(async (ctx, opts: InitOptions) => {
+      run(async (ctx, opts) => {
         const { modelSchemaFile, modelTemplateFile } = await import('../../spec/package-files.js');
         const { scaffoldModel, templateFor } = await import('../../spec/scaffold.js');
         const { validateModelText } = await import('../../spec/validate.js');

@@ -1,16 +1,16 @@
 // `maas list`: every registered model with its latest version.
-import type { Command } from 'commander';
-import type { Run } from '../program.js';
 import type { ModelSummary } from '../../domain/model.js';
+import type { Program, Run } from '../program.js';
 
-export function define(program: Command, run: Run): void {
+export function define(program: Program, run: Run): void {
   program
     .command('list')
     .alias('ls')
     .description('list registered models (latest version of each)')
     .action(
       run(async (ctx) => {
-        const models = await (await ctx.registry()).listModels();
+        const { listModels } = await import('../../app/models.js');
+        const models = await listModels(await ctx.services());
         return {
           data: models,
           names: models.map((m) => `${m.name}@${m.latest}`),

@@ -1,7 +1,6 @@
 // `maas search`: find registered models by what they can do, ranked, with the reasons each one
 // matched and (with --explain) the near misses and what excluded them.
-import type { Command } from 'commander';
-import type { Run } from '../program.js';
+import type { Program, Run } from '../program.js';
 import type { Style } from '../output.js';
 import { MaasError } from '../../core/errors.js';
 import { cpuMillis, memoryBytes } from '../../domain/quantity.js';
@@ -115,9 +114,10 @@ function nearMissText(result: SearchResult, style: Style): string {
   return [style.bold('Near misses (fail exactly one requirement):'), ...misses.map((m) => `  ${`${m.name}@${m.version}`.padEnd(width)}  ${style.red(m.failed.join('; '))}`)].join('\n');
 }
 
-export function define(program: Command, run: Run): void {
+export function define(program: Program, run: Run): void {
   program
-    .command('search [query...]')
+    .command('search')
+    .argument('[query...]')
     .description('find registered models by task, features, metrics, resources, labels and free text, best first')
     .option('--task <task>', 'task kind (classification, regression, ...)')
     .option('--kind <task>', 'same as --task')
@@ -134,9 +134,10 @@ export function define(program: Command, run: Run): void {
     .option('--limit <n>', 'most results to show (default 20)')
     .option('--explain', 'also show near misses and the requirement that excluded each')
     .action(
-      run(async (ctx, words: string[], opts: SearchOptions) => {
+      run(async (ctx, words, opts) => {
         const request = searchRequest(words, opts);
-        const result = await (await ctx.registry()).searchModels(request);
+        const { searchModels } = await import('../../app/models.js');
+        const result = await searchModels(await ctx.services(), request);
         const full = ctx.output === 'wide';
         const notes: string[] = [];
         if (result.total > result.hits.length) notes.push(`showing ${result.hits.length} of ${result.total} matches; raise --limit to see more`);

@@ -1,32 +1,8 @@
 // `maas serve [name[@version]] --description FILE`: runs a model server (Open Inference Protocol
 // v2 over REST) in the foreground until SIGTERM/SIGINT. The local deployment target starts it as
 // a detached process and learns the port from --endpoint-file.
-import type { Command } from 'commander';
-import type { Run } from '../program.js';
-import type { Context } from '../context.js';
 import { MaasError } from '../../core/errors.js';
-import type { ModelDescription } from '../../spec/schema.js';
-
-interface ServeOptions {
-  description?: string;
-  artifact?: string;
-  host: string;
-  port: string;
-  endpointFile?: string;
-  logDb?: string;
-  retention?: string;
-  retentionAge?: string;
-  maxBody?: string;
-  threads?: string;
-  allowRefScheme?: string[];
-  allowRefHost?: string[];
-  refRoot?: string;
-  maxRefBytes?: string;
-  statsWindow?: string;
-  reservoir?: string;
-  drainTimeout: string;
-  accessLog?: boolean;
-}
+import type { Program, Run } from '../program.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -35,31 +11,6 @@ async function bytes(text: string, flag: string): Promise<number> {
   const n = memoryBytes(text);
   if (n === undefined || n <= 0) throw new MaasError('USAGE', `${flag} expects a size in bytes (e.g. 16Mi, 1000000), got "${text}"`);
   return n;
-}
-
-async function resolveModel(ctx: Context, ref: string | undefined, opts: ServeOptions): Promise<{ description: ModelDescription; artifactPath: string }> {
-  if (ref && opts.description) throw new MaasError('USAGE', 'give either a registered model (name[@version]) or --description FILE, not both');
-  if (opts.description) {
-    const { loadModelFiles } = await import('../../spec/load.js');
-    const models = await loadModelFiles([opts.description], { cwd: ctx.io.cwd, checkArtifact: opts.artifact === undefined });
-    if (models.length !== 1) throw new MaasError('USAGE', `${opts.description} holds ${models.length} model descriptions; serve one per file`);
-    const loaded = models[0]!;
-    const artifactPath = opts.artifact ? ctx.resolvePath(opts.artifact) : loaded.artifactPath;
-    if (!artifactPath) {
-      throw new MaasError('USAGE', `the artifact of ${opts.description} is not a local file (${loaded.description.spec.artifact.uri})`, {
-        hint: 'download it and pass --artifact PATH, or register the model and serve it by name',
-      });
-    }
-    return { description: loaded.description, artifactPath };
-  }
-  if (!ref) throw new MaasError('USAGE', 'name the model to serve: a registered name[@version] or --description FILE');
-  const { parseModelRef } = await import('../../domain/model-ref.js');
-  const { name, version } = parseModelRef(ref);
-  const record = await (await ctx.registry()).getModel(name, version);
-  if (!record) throw new MaasError('NOT_FOUND', `model ${ref} is not registered`, { hint: '`maas search` lists registered models' });
-  const artifactPath = opts.artifact ? ctx.resolvePath(opts.artifact) : record.artifact.path;
-  if (!artifactPath) throw new MaasError('USAGE', `the artifact of ${record.name}@${record.version} is not in the local store (${record.artifact.uri})`, { hint: 'pass --artifact PATH' });
-  return { description: record.description, artifactPath };
 }
 
 function waitForSignal(onSignal: (signal: string) => void): { stopped: Promise<void>; dispose: () => void } {
@@ -80,9 +31,10 @@ function waitForSignal(onSignal: (signal: string) => void): { stopped: Promise<v
   return { stopped, dispose };
 }
 
-export function define(program: Command, run: Run): void {
+export function define(program: Program, run: Run): void {
   program
-    .command('serve [model]')
+    .command('serve')
+    .argument('[model]')
     .description('run a model server (Open Inference Protocol v2 over HTTP) until SIGTERM/SIGINT')
     .option('--description <file>', 'model description (YAML or JSON) instead of a registered name[@version]')
     .option('--artifact <path>', 'model file (default: the description\'s file:// artifact, or the registry\'s copy)')
@@ -103,12 +55,18 @@ export function define(program: Command, run: Run): void {
     .option('--drain-timeout <duration>', 'how long shutdown waits for in-flight requests', '10s')
     .option('--access-log', 'log every request as a JSON line on stderr')
     .action(
-      run(async (ctx, ref: string | undefined, opts: ServeOptions) => {
+      run(async (ctx, ref, opts) => {
         const { parsePositiveInt } = await import('../../core/numbers.js');
         const { parseDuration } = await import('../../core/duration.js');
         const port = Number(opts.port);
         if (!/^\d+$/.test(opts.port) || port > 65535) throw new MaasError('USAGE', `--port expects 0..65535, got "${opts.port}"`);
-        const { description, artifactPath } = await resolveModel(ctx, ref, opts);
+        const { resolveServedModel } = await import('../../app/serve-model.js');
+        const { description, artifactPath } = await resolveServedModel(() => ctx.services(), {
+          ...(ref !== undefined ? { ref } : {}),
+          ...(opts.description !== undefined ? { descriptionFile: opts.description } : {}),
+          ...(opts.artifact !== undefined ? { artifactPath: ctx.resolvePath(opts.artifact) } : {}),
+          cwd: ctx.io.cwd,
+        });
         const [{ startModelServer }, { jsonLines, errorMessage }, { writeEndpointFile }, { packageVersion }] = await Promise.all([
           import('../../serving/server.js'),
           import('../../serving/event-log.js'),
@@ -169,7 +127,7 @@ export function define(program: Command, run: Run): void {
               host: server.host,
               model: description.metadata.name,
               version: description.metadata.version,
-              startedAt: new Date().toISOString(),
+              startedAt: new Date(ctx.clock.now()).toISOString(),
             });
           }
           await Promise.race([server.ready, signals.stopped]);

@@ -1,24 +1,20 @@
 // `maas validate FILE...`: schema and semantic checks of model descriptions; writes nothing.
-import type { Command } from 'commander';
-import type { Run } from '../program.js';
 import { EXIT } from '../../core/errors.js';
+import type { Program, Run } from '../program.js';
 import { formatProblem } from '../problem-view.js';
 
-interface ValidateOptions {
-  artifactCheck?: boolean;
-}
-
-export function define(program: Command, run: Run): void {
+export function define(program: Program, run: Run): void {
   program
-    .command('validate <files...>')
+    .command('validate')
+    .argument('<files...>')
     .description('check model descriptions (every problem, located); `-` reads stdin')
     .option('--no-artifact-check', 'do not require file: artifacts to exist')
     .action(
-      run(async (ctx, files: string[], opts: ValidateOptions) => {
+      run(async (ctx, files, opts) => {
         const { checkModelFiles, readStream } = await import('../../spec/load.js');
         const { models, problems } = await checkModelFiles(files, {
           cwd: ctx.io.cwd,
-          checkArtifact: opts.artifactCheck !== false,
+          checkArtifact: opts.artifactCheck,
           readStdin: (max) => readStream(ctx.io.stdin, max),
         });
         const valid = problems.length === 0;

@@ -1,22 +1,16 @@
 // `maas versions NAME`: every version of one model, highest first.
-import type { Command } from 'commander';
-import type { Run } from '../program.js';
-import { MaasError } from '../../core/errors.js';
-import { parseModelRef } from '../../domain/model-ref.js';
+import type { Program, Run } from '../program.js';
+import { shortDigest } from '../model-view.js';
 
-const short = (digest: string): string => (digest ? digest.replace(/^sha256:/, '').slice(0, 12) : '-');
-
-export function define(program: Command, run: Run): void {
+export function define(program: Program, run: Run): void {
   program
-    .command('versions <name>')
+    .command('versions')
+    .argument('<name>')
     .description('list the versions of a model, highest first')
     .action(
-      run(async (ctx, name: string) => {
-        const ref = parseModelRef(name);
-        const versions = await (await ctx.registry()).listVersions(ref.name);
-        if (versions.length === 0) {
-          throw new MaasError('NOT_FOUND', `model ${ref.name} is not registered`, { hint: 'list registered models with `maas list`, or find one with `maas search`' });
-        }
+      run(async (ctx, name) => {
+        const [{ parseModelRef }, { listVersions }] = await Promise.all([import('../../domain/model-ref.js'), import('../../app/models.js')]);
+        const versions = await listVersions(await ctx.services(), parseModelRef(name).name);
         const latest = versions[0]?.version;
         const rows = versions.map((v) => ({
           name: v.name,
@@ -37,8 +31,8 @@ export function define(program: Command, run: Run): void {
             columns: [
               { header: 'version', value: (v: Row) => (v.latest ? `${v.version} (latest)` : v.version) },
               { header: 'algorithm', value: (v: Row) => v.algorithm },
-              { header: 'digest', value: (v: Row) => short(v.specDigest) },
-              { header: 'artifact', value: (v: Row) => short(v.artifact.digest) },
+              { header: 'digest', value: (v: Row) => shortDigest(v.specDigest) },
+              { header: 'artifact', value: (v: Row) => shortDigest(v.artifact.digest) },
               { header: 'registered', value: (v: Row) => v.registeredAt },
               { header: 'artifact uri', value: (v: Row) => v.artifact.uri, wide: true },
             ],

@@ -1,7 +1,7 @@
 // Runs a search plan on the registry database and turns rows into hits with reasons and near
 // misses with the requirement that excluded them.
 import type { Db } from '../sqlite/database.js';
-import type { NearMiss, SearchHit, SearchRequest, SearchResult } from '../registry.js';
+import type { NearMiss, SearchHit, SearchRequest, SearchResult } from '../../domain/model.js';
 import type { TaskKind } from '../../spec/schema.js';
 import { NEAR_MISS_LIMIT, planSearch, type SearchPlan, type SqlQuery } from './planner.js';
 import { judge, type Facts, type Requirement } from './requirements.js';

@@ -20,7 +20,7 @@
 //
 // Near misses (explain): for each requirement i, the versions in scope that satisfy every other
 // requirement but not i: the others intersected as above, then i tested on those few rows.
-import type { SearchRequest } from '../registry.js';
+import type { SearchRequest } from '../../domain/model.js';
 import { requirementsOf, type Requirement } from './requirements.js';
 
 export type SqlValue = string | number;

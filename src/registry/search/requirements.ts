@@ -7,7 +7,7 @@
 import { MaasError } from '../../core/errors.js';
 import type { FeatureType } from '../../spec/schema.js';
 import { formatBytes, formatMillis } from '../../domain/quantity.js';
-import type { SearchRequest } from '../registry.js';
+import type { SearchRequest } from '../../domain/model.js';
 import { isLowerBetter } from './metric-direction.js';
 import { SEARCH_FEATURE_TYPES, SEARCH_TASKS } from './tasks.js';
 

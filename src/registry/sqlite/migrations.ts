@@ -6,6 +6,7 @@ import { MaasError } from '../../core/errors.js';
 import type { Db } from './database.js';
 import { MODEL_VERSIONS_V1 } from './schema-v1.js';
 import { DEPLOYMENTS_MIGRATION_SQL } from './deployments-table.js';
+import { isoNow, systemClock, type Clock } from '../../core/clock.js';
 
 export interface Migration {
   version: number;
@@ -33,7 +34,7 @@ export function schemaVersion(db: Db): number {
 }
 
 /** Applies the missing migrations in order; returns the versions this call applied. */
-export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, now: () => Date = () => new Date()): number[] {
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, clock: Pick<Clock, 'now'> = systemClock): number[] {
   const target = migrations.reduce((v, m, i) => {
     if (m.version <= v || (i > 0 && m.version !== (migrations[i - 1] as Migration).version + 1)) {
       throw new MaasError('INTERNAL', `migration ${m.version} is out of order`);
@@ -54,7 +55,7 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, n
         db.exec(LEDGER);
         if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return false;
         m.up(db);
-        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now().toISOString());
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, isoNow(clock));
         return true;
       })
       .immediate();

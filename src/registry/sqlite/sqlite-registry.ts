@@ -2,6 +2,7 @@
 // Every write is a BEGIN IMMEDIATE transaction, so check-then-insert sequences (idempotent
 // registration, the "latest" flag) cannot interleave with another process's writes.
 import { MaasError } from '../../core/errors.js';
+import { isoNow, systemClock, type Clock } from '../../core/clock.js';
 import { SqliteDeploymentStore, deploymentsOf } from './deployments-table.js';
 import type { DeploymentStore } from '../../domain/deployment.js';
 import { compareVersions } from '../../domain/version.js';
@@ -18,7 +19,7 @@ import { executeSearch } from '../search/executor.js';
 export interface SqliteRegistryOptions {
   /** The database file (MAAS_HOME/registry.db). */
   file: string;
-  now?: () => Date;
+  clock?: Pick<Clock, 'now'>;
   busyTimeoutMs?: number;
 }
 
@@ -62,7 +63,7 @@ export interface ImportItem {
 
 export class SqliteRegistry implements ModelStore {
   readonly db: Db;
-  private readonly now: () => Date;
+  private readonly clock: Pick<Clock, 'now'>;
   private wrote = false;
   private readonly statements = new Map<string, Statement>();
 
@@ -71,14 +72,14 @@ export class SqliteRegistry implements ModelStore {
   protected constructor(db: Db, options: SqliteRegistryOptions) {
     this.db = db;
     this.deployments = new SqliteDeploymentStore(db);
-    this.now = options.now ?? (() => new Date());
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Opens (creating and migrating when needed) the database file. */
   static open(options: SqliteRegistryOptions): SqliteRegistry {
     const db = openDatabase(options.file, options.busyTimeoutMs);
     try {
-      migrate(db, undefined, options.now);
+      migrate(db, undefined, options.clock);
     } catch (e) {
       db.close();
       throw e;
@@ -112,7 +113,7 @@ export class SqliteRegistry implements ModelStore {
         details: { name, version, registered: existing.spec_digest, given: digest },
       });
     }
-    const id = this.insert(toRows(description, artifact, digest, this.now().toISOString()));
+    const id = this.insert(toRows(description, artifact, digest, isoNow(this.clock)));
     this.refreshLatest(name);
     return { record: this.byId(id), created: true };
   }
@@ -130,7 +131,7 @@ export class SqliteRegistry implements ModelStore {
       this.db
         .transaction(() => {
           for (const item of items) {
-            const at = item.registeredAt ?? this.now().toISOString();
+            const at = item.registeredAt ?? isoNow(this.clock);
             this.insert(toRows(item.description, item.artifact, specDigest(item.description), at));
             names.add(item.description.metadata.name);
           }

@@ -4,10 +4,9 @@ import { ServingError, badRequest, listSome } from '../errors.js';
 import type { FeatureCodec, ServedModel } from './model.js';
 import { KNOWN_DATATYPES, intBounds, kindOf, type ValueKind } from './datatypes.js';
 import { ValueError, datatypeProblem, encodeValue } from './encode-value.js';
-import type { DataFormat, EncodedRows, ParsedInfer } from './types.js';
-
-export const MAX_ID_LENGTH = 256;
-const FORMATS: readonly DataFormat[] = ['csv', 'json', 'ndjson'];
+import type { EncodedRows, ParsedInfer } from './types.js';
+import { MAX_ID_LENGTH } from '../../protocol/oip.js';
+import { isDataFormat } from '../../protocol/formats.js';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -207,8 +206,9 @@ function parseReference(model: ServedModel, parameters: Record<string, unknown> 
   if (typeof uri !== 'string' || uri === '') throw badRequest('data_ref must be a URI string');
   if (!model.reference) throw badRequest(`model ${model.name} does not accept inference by reference (inference.inputModes)`);
   const format = parameters?.format ?? body.format;
-  if (format !== undefined && !FORMATS.includes(format as DataFormat)) throw badRequest(`unknown data format ${JSON.stringify(format)} (use csv, json or ndjson)`);
-  return format === undefined ? { uri } : { uri, format: format as DataFormat };
+  if (format === undefined) return { uri };
+  if (!isDataFormat(format)) throw badRequest(`unknown data format ${JSON.stringify(format)} (use csv, json or ndjson)`);
+  return { uri, format };
 }
 
 /** The whole request: id, outputs, and inline rows or a reference. */

@@ -1,6 +1,6 @@
 // Model and server metadata responses (GET /v2/models/{name}, GET /v2).
 import type { ServedModel } from './model.js';
-import type { ModelMetadata, ServerMetadata, TensorMetadata } from './types.js';
+import type { ModelMetadata, ServerMetadata, TensorMetadata } from '../../protocol/oip.js';
 
 export const EXTENSIONS = ['feedback', 'stats', 'data_ref', 'metrics'];
 

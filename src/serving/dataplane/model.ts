@@ -1,8 +1,7 @@
 // A model description compiled once into what the request path needs: per-feature codecs, the
 // output tensors, limits. Built at startup so that no request re-reads the description.
 import type { FeatureSpec, FeatureType, ModelDescription } from '../../spec/schema.js';
-
-export type FeatureDatatype = 'FP32' | 'INT64' | 'BYTES' | 'BOOL';
+import { FEATURE_DATATYPE, type FeatureDatatype } from '../../protocol/oip.js';
 
 export interface FeatureCodec {
   readonly name: string;
@@ -40,8 +39,6 @@ export interface ServedModel {
   readonly ignoredColumns: ReadonlySet<string>;
 }
 
-const DATATYPE_BY_TYPE: Record<FeatureType, FeatureDatatype> = { number: 'FP32', integer: 'INT64', category: 'BYTES', boolean: 'BOOL' };
-
 function compileFeature(f: FeatureSpec, index: number): FeatureCodec {
   const values = f.type === 'category' ? (f.values ?? []) : [];
   const codes = new Map<string, number>();
@@ -55,7 +52,7 @@ function compileFeature(f: FeatureSpec, index: number): FeatureCodec {
     max: f.range?.max ?? Infinity,
     values,
     codes,
-    datatype: DATATYPE_BY_TYPE[f.type],
+    datatype: FEATURE_DATATYPE[f.type],
   };
 }
 

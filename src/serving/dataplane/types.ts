@@ -1,48 +1,12 @@
-// Open Inference Protocol (KServe v2) REST messages, as far as this server reads and writes them.
-
-export interface RequestInput {
-  name: string;
-  shape: number[];
-  datatype: string;
-  data: unknown[];
-  parameters?: Record<string, unknown>;
-}
-
-export interface InferRequest {
-  id?: string;
-  parameters?: Record<string, unknown>;
-  inputs?: RequestInput[];
-  outputs?: { name: string; parameters?: Record<string, unknown> }[];
-}
-
-export interface TensorMetadata {
-  name: string;
-  datatype: string;
-  shape: number[];
-  parameters?: Record<string, unknown>;
-}
-
-export interface ModelMetadata {
-  name: string;
-  versions: string[];
-  platform: string;
-  inputs: TensorMetadata[];
-  outputs: TensorMetadata[];
-}
-
-export interface ServerMetadata {
-  name: string;
-  version: string;
-  extensions: string[];
-}
+// What the request path passes between parsing and running: server-internal, not wire types
+// (those are in src/protocol/oip.ts).
+import type { DataFormat } from '../../protocol/formats.js';
 
 /** Rows validated and encoded in feature order: `values[row * F + feature]`, NaN = missing. */
 export interface EncodedRows {
   rows: number;
   values: Float32Array;
 }
-
-export type DataFormat = 'csv' | 'json' | 'ndjson';
 
 export interface DataReference {
   uri: string;

@@ -1,13 +1,14 @@
-// The HTTP face of the model service: routes, bodies, the request id on every answer, errors as
-// {"error": ...} with the right status, metrics and the optional access log. Any bad request
-// gets an answer and leaves the server serving.
+// The HTTP face of an inference backend: routes, bodies, the request id on every answer, errors
+// as {"error": ...} with the right status, metrics and the optional access log. Model names and
+// versions are checked against what the backend serves, so it may serve any number of models.
+// Any bad request gets an answer and leaves the server serving.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { ServingError } from '../errors.js';
+import { MAX_ID_LENGTH } from '../../protocol/oip.js';
+import { ServingError, listSome, servingErrorOf } from '../errors.js';
 import type { IdSource } from '../ids.js';
 import type { ServingMetrics } from '../metrics.js';
-import type { ModelService } from '../service.js';
-import { MAX_ID_LENGTH } from '../dataplane/infer-request.js';
+import type { InferenceBackend, ModelTarget } from '../backend.js';
 import { BodyAborted, readBody } from './body.js';
 import { matchRoute, type RouteName } from './router.js';
 
@@ -23,7 +24,7 @@ export interface AccessEntry {
 }
 
 export interface HandlerOptions {
-  service: ModelService;
+  backend: InferenceBackend;
   metrics: ServingMetrics;
   ids: IdSource;
   maxBodyBytes: number;
@@ -64,8 +65,7 @@ function parseJson(text: string): unknown {
 }
 
 export function createRequestHandler(opts: HandlerOptions): RequestHandler {
-  const { service, metrics, ids, maxBodyBytes } = opts;
-  const model = service.model;
+  const { backend, metrics, ids, maxBodyBytes } = opts;
   let inFlight = 0;
   let draining = false;
   let waiters: (() => void)[] = [];
@@ -102,11 +102,12 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
     }
     let status = 500;
     let message: string;
-    if (e instanceof ServingError) {
-      status = e.status;
-      message = e.message;
+    const known = servingErrorOf(e);
+    if (known) {
+      status = known.status;
+      message = known.message;
       // Server-side failures (runtime errors, unreachable data hosts) belong in the server log.
-      if (status >= 500 && status !== 503) opts.onError?.(e, route);
+      if (status >= 500 && status !== 503) opts.onError?.(known, route);
     } else {
       message = `internal error: ${(e as Error)?.message ?? String(e)}`;
       opts.onError?.(e, route);
@@ -114,12 +115,29 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
     send(req, res, route, started, status, JSON.stringify({ error: message, id }), id);
   }
 
-  function checkModel(name: string | undefined, version: string | undefined): void {
-    if (name !== model.name) throw new ServingError(404, `unknown model "${name}"; this server serves "${model.name}"`);
-    if (version !== undefined && version !== model.version) throw new ServingError(404, `unknown version "${version}" of model ${model.name}; this server serves version ${model.version}`);
+  /** The served model a path names; 404 for names and versions the backend does not serve. */
+  function resolve(name: string | undefined, version: string | undefined): ModelTarget {
+    const served = backend.models();
+    let only: string | undefined;
+    let count = 0;
+    for (const m of served) {
+      if (m.name !== name) continue;
+      if (version !== undefined && m.version === version) return { name, version };
+      only = m.version;
+      count++;
+    }
+    if (count === 0) {
+      const names = [...new Set(served.map((m) => `"${m.name}"`))];
+      throw new ServingError(404, `unknown model "${name}"; this server serves ${names.length > 0 ? listSome(names) : 'no models'}`);
+    }
+    if (version !== undefined) {
+      const versions = served.filter((m) => m.name === name).map((m) => m.version);
+      throw new ServingError(404, `unknown version "${version}" of model ${name}; this server serves version${versions.length > 1 ? 's' : ''} ${listSome(versions)}`);
+    }
+    return { name: name!, version: count === 1 ? only : undefined };
   }
 
-  function post(req: IncomingMessage, res: ServerResponse, route: RouteName, started: number, hid: string | undefined): void {
+  function post(req: IncomingMessage, res: ServerResponse, route: RouteName, target: ModelTarget, started: number, hid: string | undefined): void {
     readBody(req, maxBodyBytes, (error, text) => {
       let id = hid ?? '';
       try {
@@ -130,8 +148,8 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
         id = requestId;
         const answered =
           route === 'infer'
-            ? service.infer(body, requestId, (out) => send(req, res, route, started, 200, out.body, out.id))
-            : service.feedback(body).then((out) => send(req, res, route, started, 200, JSON.stringify({ id: requestId, ...out }), requestId));
+            ? backend.infer(target, body, requestId, (out) => send(req, res, route, started, 200, out.body, out.id))
+            : backend.feedback(target, body).then((out) => send(req, res, route, started, 200, JSON.stringify({ id: requestId, ...out }), requestId));
         answered.catch((e: unknown) => fail(req, res, route, started, e, requestId));
       } catch (e) {
         fail(req, res, route, started, e, id || ids.next());
@@ -158,8 +176,7 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
     const route = match.route;
     try {
       if (route === 'infer' || route === 'feedback') {
-        checkModel(match.model, match.version);
-        post(req, res, route, started, hid);
+        post(req, res, route, resolve(match.model, match.version), started, hid);
         return;
       }
       const id = hid ?? ids.next();
@@ -168,24 +185,23 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
           send(req, res, route, started, 200, '{"live":true}', id);
           return;
         case 'health_ready':
-          if (service.ready && !draining) send(req, res, route, started, 200, '{"ready":true}', id);
-          else send(req, res, route, started, 503, JSON.stringify({ error: draining ? 'shutting down' : 'the model is not loaded yet', ready: false, id }), id);
+          if (backend.ready() && !draining) send(req, res, route, started, 200, '{"ready":true}', id);
+          else send(req, res, route, started, 503, JSON.stringify({ error: draining ? 'shutting down' : backend.models().length === 1 ? 'the model is not loaded yet' : 'not every model is loaded yet', ready: false, id }), id);
           return;
         case 'server_metadata':
-          send(req, res, route, started, 200, service.serverMetadataJson, id);
+          send(req, res, route, started, 200, JSON.stringify(backend.serverMetadata()), id);
           return;
         case 'model_metadata':
-          checkModel(match.model, match.version);
-          send(req, res, route, started, 200, service.modelMetadataJson, id);
+          send(req, res, route, started, 200, JSON.stringify(backend.modelMetadata(resolve(match.model, match.version))), id);
           return;
-        case 'model_ready':
-          checkModel(match.model, match.version);
-          if (service.ready && !draining) send(req, res, route, started, 200, JSON.stringify({ name: model.name, version: model.version, ready: true }), id);
-          else send(req, res, route, started, 503, JSON.stringify({ error: `model ${model.name} is not ready`, name: model.name, ready: false, id }), id);
+        case 'model_ready': {
+          const target = resolve(match.model, match.version);
+          if (backend.modelReady(target) && !draining) send(req, res, route, started, 200, JSON.stringify({ name: target.name, version: target.version, ready: true }), id);
+          else send(req, res, route, started, 503, JSON.stringify({ error: `model ${target.name} is not ready`, name: target.name, ready: false, id }), id);
           return;
+        }
         case 'stats':
-          checkModel(match.model, match.version);
-          service.stats().then(
+          backend.stats(resolve(match.model, match.version)).then(
             (stats) => send(req, res, route, started, 200, JSON.stringify(stats), id),
             (e: unknown) => fail(req, res, route, started, e, id),
           );

@@ -7,6 +7,8 @@
 // costs one small insert and no number formatting; the `predictions` view expands batches into
 // one row per predicted row with its feedback, and log-reader.ts decodes the float32 columns.
 import Database from 'better-sqlite3';
+import type { FeedbackItem } from '../../protocol/feedback.js';
+import { parseRowId } from '../../protocol/row-id.js';
 import { ServingError, listSome } from '../errors.js';
 
 export interface RetentionOptions {
@@ -29,17 +31,13 @@ export interface StoredBatch {
   predictions?: Float32Array;
 }
 
-export interface FeedbackItem {
-  id: string;
-  label?: string;
-  value?: number;
-}
+export type { FeedbackItem };
 
 /** A logged prediction joined with its new ground truth. */
-export interface FeedbackMatch extends FeedbackItem {
+export type FeedbackMatch = FeedbackItem & {
   predictedLabel: string | null;
   predictedValue: number | null;
-}
+};
 
 /** A feature as the log keeps it (so readers can decode inputs without the description). */
 export interface StoredFeature {
@@ -60,6 +58,7 @@ export interface LogStoreOptions {
 const AGE_PRUNE_INTERVAL_MS = 1000;
 const INSERT_GROUP = 16;
 
+// The view's `id` follows the row id rule of src/protocol/row-id.ts.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS batches (
   seq INTEGER PRIMARY KEY,
@@ -111,8 +110,6 @@ interface Located {
   value: Buffer | null;
   labelled: number;
 }
-
-const ROW_SUFFIX = /^(.*):(\d+)$/;
 
 export class LogStore {
   private readonly db: Database.Database;
@@ -305,10 +302,10 @@ export class LogStore {
   private locate(id: string): Located | undefined {
     const single = this.findSingle.get(0, 0, 0, 0, id) as Located | undefined;
     if (single) return single;
-    const m = ROW_SUFFIX.exec(id);
-    if (!m) return undefined;
-    const row = Number(m[2]);
-    return this.findRow.get(row, row, row, row, m[1], row, row) as Located | undefined;
+    const at = parseRowId(id);
+    if (!at) return undefined;
+    const { requestId, row } = at;
+    return this.findRow.get(row, row, row, row, requestId, row, row) as Located | undefined;
   }
 
   /**
@@ -333,7 +330,7 @@ export class LogStore {
         throw new ServingError(409, `prediction${labelled.length > 1 ? 's' : ''} ${listSome(labelled.map((i) => JSON.stringify(i)))} already ha${labelled.length > 1 ? 've' : 's'} feedback; no feedback was recorded`);
       }
       return found.map(([item, at]) => {
-        this.addFeedback.run(at.seq, at.row, item.id, item.label ?? null, item.value ?? null, now);
+        this.addFeedback.run(at.seq, at.row, item.id, 'label' in item ? item.label : null, 'value' in item ? item.value : null, now);
         return { ...item, predictedLabel: at.label, predictedValue: at.value && at.value.length === 4 ? at.value.readFloatLE(0) : null };
       });
     })();

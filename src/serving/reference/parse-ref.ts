@@ -1,28 +1,26 @@
 // Turns fetched reference data (CSV with a header, JSON, NDJSON) into validated rows.
+import { MaasError } from '../../core/errors.js';
+import { parseCsv } from '../../protocol/csv.js';
+import { formatFromContentType, formatFromName, sniffFormat, type DataFormat } from '../../protocol/formats.js';
 import { badRequest } from '../errors.js';
 import type { ServedModel } from '../dataplane/model.js';
-import type { DataFormat, EncodedRows } from '../dataplane/types.js';
+import type { EncodedRows } from '../dataplane/types.js';
 import { encodeCsvRows, encodeRecords } from '../dataplane/records.js';
 import { encodeInputs } from '../dataplane/infer-request.js';
 import { ValueError, encodeValue } from '../dataplane/encode-value.js';
-import { parseCsv } from './csv.js';
 import type { FetchedData } from './fetch-ref.js';
 
 /** The format: as requested, else by content type, else by extension, else by the first character. */
 export function detectFormat(data: FetchedData, requested: DataFormat | undefined): DataFormat {
-  if (requested) return requested;
-  const type = (data.contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type === 'text/csv') return 'csv';
-  if (type === 'application/x-ndjson' || type === 'application/jsonl' || type === 'application/jsonlines') return 'ndjson';
-  if (type === 'application/json') return 'json';
-  const path = data.path.toLowerCase();
-  if (path.endsWith('.csv')) return 'csv';
-  if (path.endsWith('.ndjson') || path.endsWith('.jsonl')) return 'ndjson';
-  if (path.endsWith('.json')) return 'json';
-  const first = data.text.trimStart()[0];
-  if (first === '[') return 'json';
-  if (first === '{') return /\}\s*\n\s*\{/.test(data.text) ? 'ndjson' : 'json';
-  return 'csv';
+  return requested ?? formatFromContentType(data.contentType) ?? formatFromName(data.path) ?? sniffFormat(data.text);
+}
+
+function readCsv(text: string): { header: string[]; rows: string[][] } {
+  try {
+    return parseCsv(text, 'data_ref CSV');
+  } catch (e) {
+    throw e instanceof MaasError ? badRequest(e.message) : e;
+  }
 }
 
 /** Rows given as arrays in feature order. */
@@ -66,10 +64,8 @@ export function parseReferenceData(model: ServedModel, data: FetchedData, reques
   const format = detectFormat(data, requested);
   let encoded: EncodedRows;
   if (format === 'csv') {
-    const records = parseCsv(data.text);
-    const header = records.shift();
-    if (!header) throw badRequest('data_ref CSV is empty (a header row is required)');
-    encoded = encodeCsvRows(model, header.map((h) => h.trim()), records, 1);
+    const { header, rows } = readCsv(data.text);
+    encoded = encodeCsvRows(model, header, rows, 1);
   } else if (format === 'json') {
     const doc = parseJson(data.text, 'data_ref JSON');
     if (Array.isArray(doc)) encoded = encodeJsonRows(model, doc);

@@ -1,6 +1,7 @@
 // Running moments and a fixed-bin histogram of one numeric quantity. Bins are shared by every
 // window chunk so that chunks add up; when no range is declared, the bins are fixed from the
 // first observed values (the warm-up) and later outliers land in underflow/overflow.
+import type { NumericSummary } from '../../protocol/stats.js';
 
 export interface BinGeometry {
   lo: number;
@@ -60,16 +61,6 @@ export function geometryFor(declaredMin: number, declaredMax: number, observedMi
   }
   if (!(hi > lo)) hi = lo + 1;
   return { lo, hi, bins };
-}
-
-export interface NumericSummary {
-  count: number;
-  missing: number;
-  min: number | null;
-  max: number | null;
-  mean: number | null;
-  std: number | null;
-  histogram: { edges: number[]; counts: number[]; underflow: number; overflow: number };
 }
 
 /** Adds up chunk accumulators; `g` is the fixed or a provisional geometry. */

@@ -11,17 +11,23 @@ import {
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import type { HttpEndpoint } from '../target.js';
+import type { Clock } from '../../core/clock.js';
 import { MaasError } from '../../core/errors.js';
+import { pollUntil } from '../../core/poll.js';
+import type { HttpEndpoint } from '../target.js';
 import { kubeError, type KubeScope } from './kube-errors.js';
 import { serviceProxyUrl, type ApplyOptions, type KubeApi, type PodLogOptions } from './kube-api.js';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Longest wait for one API answer: a hung API server must not hang the command. */
 export const API_CALL_TIMEOUT_MS = 30_000;
 
-/** Rejects with TIMEOUT when `p` has not settled within `ms` (the request itself is abandoned). */
+/** How long 429 answers (API priority and fairness) are retried: 4 attempts, 0.5, 1 and 2 s apart. */
+const THROTTLED_RETRY = { initialMs: 500, maxMs: 2_000, forMs: 3_500 };
+
+/**
+ * Rejects with TIMEOUT when `p` has not settled within `ms` (the request itself is abandoned).
+ * A real timer on purpose: it bounds waiting on the network, which no injected clock can shorten.
+ */
 export function withDeadline<T>(p: Promise<T>, ms: number, what: string, server: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -54,6 +60,7 @@ export class ClientNodeApi implements KubeApi {
   constructor(
     private readonly kc: KubeConfig,
     private readonly contextName: string,
+    private readonly clock: Clock,
   ) {
     this.server = (kc.getCurrentCluster()?.server ?? '').replace(/\/+$/, '');
     this.core = kc.makeApiClient(CoreV1Api);
@@ -67,57 +74,46 @@ export class ClientNodeApi implements KubeApi {
   }
 
   /**
-   * One API call with errors translated. 429 (API priority and fairness) is retried a few times:
-   * the server asks for exactly that. Everything maas sends is idempotent, but other failures
-   * surface at once so that the user sees them.
+   * One API call with errors translated; `answers` maps HTTP statuses that are answers rather
+   * than failures to the value they mean (404 on a read: not there). 429 (API priority and
+   * fairness) is retried for a few seconds: the server asks for exactly that. Everything maas
+   * sends is idempotent, but other failures surface at once so that the user sees them.
    */
-  private async call<T>(action: string, f: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
+  private async call<T, A = never>(action: string, f: () => Promise<T>, answers: Partial<Record<number, A>> = {}): Promise<T | A> {
+    const attempt = async (): Promise<{ ok: true; value: T | A } | { ok: false; error: unknown }> => {
       try {
-        return await withDeadline(f(), API_CALL_TIMEOUT_MS, action, this.server);
+        return { ok: true, value: await withDeadline(f(), API_CALL_TIMEOUT_MS, action, this.server) };
       } catch (e) {
-        if (e instanceof MaasError) throw e;
-        if (statusOf(e) === 429 && attempt < 4) {
-          await sleep(250 * 2 ** attempt);
-          continue;
-        }
-        throw kubeError(e, this.scope(action));
+        const status = statusOf(e);
+        if (!(e instanceof MaasError) && status !== undefined && status in answers) return { ok: true, value: answers[status] as A };
+        return { ok: false, error: e };
       }
-    }
+    };
+    const { initialMs, maxMs, forMs } = THROTTLED_RETRY;
+    const { value: r } = await pollUntil(attempt, (r) => r.ok || statusOf(r.error) !== 429 || r.error instanceof MaasError, {
+      clock: this.clock,
+      deadline: this.clock.now() + forMs,
+      initialMs,
+      maxMs,
+    });
+    if (r.ok) return r.value;
+    throw kubeError(r.error, this.scope(action));
   }
 
   /** A read where 404 means "not there" rather than a failure. */
-  private async read<T>(action: string, f: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await withDeadline(f(), API_CALL_TIMEOUT_MS, action, this.server);
-    } catch (e) {
-      if (e instanceof MaasError) throw e;
-      if (statusOf(e) === 404) return undefined;
-      if (statusOf(e) === 429) return this.call(action, f);
-      throw kubeError(e, this.scope(action));
-    }
+  private read<T>(action: string, f: () => Promise<T>): Promise<T | undefined> {
+    return this.call(action, f, { 404: undefined });
   }
 
   async namespaceExists(name: string): Promise<boolean | undefined> {
-    try {
-      await this.core.readNamespace({ name });
-      return true;
-    } catch (e) {
-      if (statusOf(e) === 404) return false;
-      // An account limited to its namespace may not read Namespace objects; the apply will tell.
-      if (statusOf(e) === 403) return undefined;
-      throw kubeError(e, this.scope(`read namespace ${name}`));
-    }
+    // An account limited to its namespace may not read Namespace objects (403): the apply will tell.
+    const found = await this.call(`read namespace ${name}`, () => this.core.readNamespace({ name }), { 404: false, 403: undefined });
+    return found === false || found === undefined ? found : true;
   }
 
   async createNamespace(name: string): Promise<void> {
-    try {
-      await this.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
-    } catch (e) {
-      // Created concurrently by someone else: what we wanted.
-      if (statusOf(e) === 409) return;
-      throw kubeError(e, this.scope(`create namespace ${name}`));
-    }
+    // 409: created concurrently by someone else, which is what we wanted.
+    await this.call(`create namespace ${name}`, () => this.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }), { 409: undefined });
   }
 
   readNode(name: string) {

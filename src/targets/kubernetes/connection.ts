@@ -1,5 +1,6 @@
 // A connection to one cluster: the API facade plus what the deployment record remembers about
 // where it came from. The real one reads the kubeconfig and talks through client-node.
+import type { Clock } from '../../core/clock.js';
 import { ClientNodeApi } from './client-node-api.js';
 import type { KubeApi } from './kube-api.js';
 import { loadKubeConfig, type KubeSelection } from './kube-config.js';
@@ -16,10 +17,11 @@ export interface KubeConnection {
 
 export type Connect = (sel: KubeSelection) => Promise<KubeConnection>;
 
-export const connectKube: Connect = async (sel) => {
+/** Connects through the kubeconfig; `clock` paces the retries of throttled calls. */
+export const connectKube = (clock: Clock): Connect => async (sel) => {
   const loaded = loadKubeConfig(sel);
   return {
-    api: new ClientNodeApi(loaded.kc, loaded.contextName),
+    api: new ClientNodeApi(loaded.kc, loaded.contextName, clock),
     contextName: loaded.contextName,
     ...(loaded.kubeconfig ? { kubeconfig: loaded.kubeconfig } : {}),
     namespace: loaded.namespace,

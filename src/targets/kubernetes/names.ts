@@ -8,13 +8,14 @@ export const LABEL = {
   managedBy: 'app.kubernetes.io/managed-by',
   model: 'maas.dev/model',
   modelVersion: 'maas.dev/version',
-  deploymentId: 'maas.dev/deployment-id',
 } as const;
 
 export const ANNOTATION = {
   specDigest: 'maas.dev/spec-digest',
   artifactDigest: 'maas.dev/artifact-digest',
   modelRef: 'maas.dev/model-ref',
+  /** The maas deployment the objects were applied for; real deploys only, so that dry runs stay reproducible. */
+  deploymentId: 'maas.dev/deployment-id',
 } as const;
 
 export const APP_NAME = 'maas-model';
@@ -48,7 +49,7 @@ export function isValidObjectName(name: string): boolean {
   return name.length <= MAX_NAME && DNS1035_LABEL.test(name);
 }
 
-/** FNV-1a 32-bit as 8 hex digits: a short stable suffix that keeps truncated names unique. */
+/** FNV-1a 32-bit as 8 hex digits: a short stable suffix that keeps cut or cleaned names unique. */
 export function shortHash(s: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
@@ -69,33 +70,57 @@ export function toLabelValue(s: string): string {
   return v.replace(/[^A-Za-z0-9]+$/, '');
 }
 
+const clean = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+
+/** Parts that clean() keeps exactly: a name cannot be mistaken for another one. */
+const EXACT_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+/** `3` or `1.2.0`: their dots become dashes, and no other version renders the same. */
+const EXACT_VERSION = /^[0-9]+(\.[0-9]+)*$/;
+
 /**
- * The name of every object of a deployment (ConfigMap, Deployment, Service, HPA share it; kinds
- * differ). Derived from the deployment id only, so that status and decommission need nothing
- * else; `maas-` makes the owner obvious in `kubectl get all`. A valid DNS-1035 label of at most 63
- * characters; ids that need cleaning or cutting get a hash suffix so that two ids never collide.
+ * The name every object of a deployment slot shares (ConfigMap, Deployment, Service, HPA; kinds
+ * differ): `<model>-v<version>`, plus `-<node>` for strict placement so that the slots of one
+ * namespace never collide, e.g. `har-classifier-v3` or `har-classifier-v1-2-0-gpu-1`. The same
+ * model version and placement always give the same name, so dry runs are reproducible and a
+ * deploy adopts what an interrupted one left. A valid DNS-1035 label of at most 63 characters;
+ * a hash of the exact identity is appended only when the readable form had to be cut or lost
+ * something (`1.0.0-rc.1` and `1.0.0-rc-1` are different versions but read the same).
  */
-export function objectName(deploymentId: string): string {
-  const clean = deploymentId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '');
-  const plain = `maas-${clean}`;
-  if (clean === deploymentId && clean.length > 0 && plain.length <= MAX_NAME) return plain;
+export function objectName(model: string, version: string, node?: string): string {
+  const parts = [clean(model), `v${clean(version)}`, ...(node !== undefined ? [clean(node)] : [])];
+  let readable = parts.filter((p) => p !== '').join('-');
+  const exact = EXACT_NAME.test(model) && EXACT_VERSION.test(version) && (node === undefined || EXACT_NAME.test(node));
+  // A DNS-1035 label starts with a letter; model names may start with a digit.
+  if (!/^[a-z]/.test(readable)) readable = `m-${readable}`;
+  if (exact && readable.length <= MAX_NAME) return readable;
+  const suffix = shortHash(`${model}@${version}${node !== undefined ? `@${node}` : ''}`);
+  return `${readable.slice(0, MAX_NAME - 1 - suffix.length).replace(/-+$/, '')}-${suffix}`;
+}
+
+/**
+ * How the previous version of maas named objects: after the deployment ID (`maas-d-1a2b3c4d5e`).
+ * Only used to recognise such records, whose objects carry the ID as their instance label.
+ */
+export function legacyObjectName(deploymentId: string): string {
+  const c = deploymentId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '');
+  const plain = `maas-${c}`;
+  if (c === deploymentId && c.length > 0 && plain.length <= MAX_NAME) return plain;
   const suffix = shortHash(deploymentId);
-  const room = MAX_NAME - 'maas-'.length - 1 - suffix.length;
-  const head = clean.slice(0, room).replace(/-+$/, '');
+  const head = c.slice(0, MAX_NAME - 'maas-'.length - 1 - suffix.length).replace(/-+$/, '');
   return head ? `maas-${head}-${suffix}` : `maas-${suffix}`;
 }
 
 /** Labels the Deployment selects its pods by; immutable once created, so only identity goes here. */
-export function selectorLabels(deploymentId: string): Record<string, string> {
+export function selectorLabels(instance: string): Record<string, string> {
   return {
     [LABEL.name]: APP_NAME,
-    [LABEL.instance]: toLabelValue(deploymentId),
+    [LABEL.instance]: instance,
   };
 }
 
-/** Label selector (query form) matching every object maas created for a deployment. */
-export function selectorFor(deploymentId: string): string {
-  return `${LABEL.managedBy}=${MANAGED_BY},${LABEL.deploymentId}=${toLabelValue(deploymentId)}`;
+/** Label selector (query form) matching every object maas created for one instance. */
+export function selectorFor(instance: string): string {
+  return `${LABEL.managedBy}=${MANAGED_BY},${LABEL.instance}=${instance}`;
 }
 
 /** Label selector matching every model deployment maas manages in a namespace. */

@@ -63,6 +63,12 @@ function checkFileName(fileName: string): void {
   }
 }
 
+/** The shared object name and the instance label of the objects of `input`. */
+export function identityOf(input: ModelObjectsInput): { name: string; instance: string } {
+  const name = input.name ?? objectName(input.modelRef.name, input.modelRef.version, input.mode === 'strict' ? input.node : undefined);
+  return { name, instance: input.instance ?? name };
+}
+
 function labelsFor(input: ModelObjectsInput): Record<string, string> {
   // User labels first so that maas labels always win; invalid ones are skipped, not fatal.
   const user = Object.entries(input.description.metadata.labels ?? {}).filter(
@@ -70,13 +76,12 @@ function labelsFor(input: ModelObjectsInput): Record<string, string> {
   );
   return {
     ...Object.fromEntries(user),
-    ...selectorLabels(input.deploymentId),
+    ...selectorLabels(identityOf(input).instance),
     [LABEL.managedBy]: MANAGED_BY,
     [LABEL.component]: 'model-server',
     [LABEL.version]: toLabelValue(input.modelRef.version),
     [LABEL.model]: toLabelValue(input.modelRef.name),
     [LABEL.modelVersion]: toLabelValue(input.modelRef.version),
-    [LABEL.deploymentId]: toLabelValue(input.deploymentId),
   };
 }
 
@@ -89,7 +94,9 @@ function annotationsFor(input: ModelObjectsInput): Record<string, string> {
 }
 
 function meta(input: ModelObjectsInput): NamedMeta {
-  return { name: objectName(input.deploymentId), namespace: input.namespace, labels: labelsFor(input), annotations: annotationsFor(input) };
+  // The deployment ID stays out of the pod template: it must not roll pods or vary dry runs.
+  const annotations = { ...annotationsFor(input), ...(input.deploymentId ? { [ANNOTATION.deploymentId]: input.deploymentId } : {}) };
+  return { name: identityOf(input).name, namespace: input.namespace, labels: labelsFor(input), annotations };
 }
 
 export function buildConfigMap(input: ModelObjectsInput): ConfigMapObject {
@@ -201,7 +208,6 @@ function serverContainer(input: ModelObjectsInput): V1Container {
       { name: 'HOME', value: '/tmp' },
       { name: 'NO_COLOR', value: '1' },
       { name: 'NODE_ENV', value: 'production' },
-      { name: 'MAAS_DEPLOYMENT_ID', value: input.deploymentId },
     ],
     ports: [{ name: PORT_NAME, containerPort: port, protocol: 'TCP' }],
     resources: containerResources(servingRequests(input.description)),
@@ -217,7 +223,7 @@ function serverContainer(input: ModelObjectsInput): V1Container {
 
 function volumes(input: ModelObjectsInput): V1Volume[] {
   const v: V1Volume[] = [
-    { name: 'model', configMap: { name: objectName(input.deploymentId), defaultMode: 0o444 } },
+    { name: 'model', configMap: { name: identityOf(input).name, defaultMode: 0o444 } },
     // The request log; bounded by the server, capped here so that it can never fill the node.
     { name: 'data', emptyDir: { sizeLimit: '1Gi' } },
     { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
@@ -241,7 +247,7 @@ export function buildDeployment(input: ModelObjectsInput): DeploymentObject {
       // With an HPA the replica count belongs to it: an apply that set it would fight the HPA
       // on every re-deploy. The API defaults a new Deployment to 1 and the HPA raises it to min.
       ...(bounds.autoscale ? {} : { replicas: bounds.initial }),
-      selector: { matchLabels: selectorLabels(input.deploymentId) },
+      selector: { matchLabels: selectorLabels(identityOf(input).instance) },
       revisionHistoryLimit: 3,
       progressDeadlineSeconds: 600,
       // Never fewer ready replicas than wanted during an update: a new version only takes
@@ -290,7 +296,7 @@ export function buildService(input: ModelObjectsInput): ServiceObject {
     metadata: meta(input),
     spec: {
       type: 'ClusterIP',
-      selector: selectorLabels(input.deploymentId),
+      selector: selectorLabels(identityOf(input).instance),
       ports: [{ name: PORT_NAME, port: SERVICE_PORT, targetPort: PORT_NAME, protocol: 'TCP' }],
     },
   };
@@ -299,7 +305,7 @@ export function buildService(input: ModelObjectsInput): ServiceObject {
 export function buildHpa(input: ModelObjectsInput): HpaObject | undefined {
   const bounds = replicaBounds(input.description);
   if (!bounds.autoscale) return undefined;
-  const name = objectName(input.deploymentId);
+  const { name } = identityOf(input);
   return {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
@@ -349,8 +355,8 @@ export function buildModelObjects(input: ModelObjectsInput): KubeObject[] {
  * To serve again: a `maas` apply with force takes the count back when replicas are fixed; with
  * an HPA apply releaseScale (see there).
  */
-export function scaleToZero(deploymentId: string, namespace: string): { apiVersion: 'apps/v1'; kind: 'Deployment'; metadata: { name: string; namespace: string }; spec: { replicas: 0 } } {
-  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: objectName(deploymentId), namespace }, spec: { replicas: 0 } };
+export function scaleToZero(name: string, namespace: string): { apiVersion: 'apps/v1'; kind: 'Deployment'; metadata: { name: string; namespace: string }; spec: { replicas: 0 } } {
+  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace }, spec: { replicas: 0 } };
 }
 
 /**
@@ -360,12 +366,6 @@ export function scaleToZero(deploymentId: string, namespace: string): { apiVersi
  * does not apply replicas then, so the count would stay 0; released, it falls back to the API
  * default of 1 and the HPA raises it to minReplicas.
  */
-export function releaseScale(deploymentId: string, namespace: string): { apiVersion: 'apps/v1'; kind: 'Deployment'; metadata: { name: string; namespace: string } } {
-  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: objectName(deploymentId), namespace } };
-}
-
-/** Merge-patch body for the `deployments/{name}/scale` subresource. */
-export function scalePatch(replicas: number): { spec: { replicas: number } } {
-  if (!Number.isInteger(replicas) || replicas < 0) throw new MaasError('USAGE', `replicas must be a whole number >= 0, got ${replicas}`);
-  return { spec: { replicas } };
+export function releaseScale(name: string, namespace: string): { apiVersion: 'apps/v1'; kind: 'Deployment'; metadata: { name: string; namespace: string } } {
+  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace } };
 }

@@ -21,7 +21,8 @@ const created = (p: V1Pod): number => {
   return t ? new Date(t).getTime() : 0;
 };
 
-export async function readRollout(api: KubeApi, namespace: string, name: string, deploymentId: string, o: { siblings: boolean }): Promise<RolloutView> {
+/** `instance`: the instance label of the objects (see selectorFor). */
+export async function readRollout(api: KubeApi, namespace: string, name: string, instance: string, o: { siblings: boolean }): Promise<RolloutView> {
   const deployment = await api.readDeployment(namespace, name);
   const missing: string[] = [];
   if (!deployment) missing.push(`Deployment ${name}`);
@@ -43,7 +44,7 @@ export async function readRollout(api: KubeApi, namespace: string, name: string,
     delete waiting.pod;
     return { missing, deployment, explanation: waiting, pods: [] };
   }
-  const pods = await api.listPods(namespace, selectorFor(deploymentId));
+  const pods = await api.listPods(namespace, selectorFor(instance));
   const newest = [...pods].filter((p) => !p.metadata?.deletionTimestamp).sort((a, b) => created(b) - created(a)).slice(0, EVENT_PODS);
   const events: CoreV1Event[] = (await Promise.all(newest.map((p) => api.listEvents(namespace, p.metadata?.name ?? '')))).flat();
   return { missing, deployment, explanation: explainRollout({ deployment, pods, events }), pods };

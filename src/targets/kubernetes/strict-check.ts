@@ -3,7 +3,7 @@
 import { MaasError, type ErrorCode } from '../../core/errors.js';
 import type { ModelDescription } from '../../spec/schema.js';
 import type { KubeApi } from './kube-api.js';
-import { LABEL, toLabelValue } from './names.js';
+import { LABEL, MANAGED_BY } from './names.js';
 import { checkNodeFits, type PlacementCheck } from './placement.js';
 import { replicaBounds, servingRequests } from './resources.js';
 
@@ -30,12 +30,15 @@ function hintFor(code: keyof typeof CODES, node: string): string {
   }
 }
 
-export async function checkStrictPlacement(api: KubeApi, node: string, description: ModelDescription, deploymentId: string): Promise<void> {
+/** `own`: where the deployment's objects are and their instance label (see selectorFor). */
+export async function checkStrictPlacement(api: KubeApi, node: string, description: ModelDescription, own: { namespace: string; instance: string }): Promise<void> {
   const found = await api.readNode(node);
   // Only read the pods of a node that exists; a missing node needs no second request.
   const pods = found ? await api.listPodsOnNode(node) : [];
   // The deployment's own pods (a redeploy) will be replaced, so they do not count against it.
-  const others = pods.filter((p) => p.metadata?.labels?.[LABEL.deploymentId] !== toLabelValue(deploymentId));
+  const mine = (p: (typeof pods)[number]) =>
+    p.metadata?.namespace === own.namespace && p.metadata.labels?.[LABEL.managedBy] === MANAGED_BY && p.metadata.labels[LABEL.instance] === own.instance;
+  const others = pods.filter((p) => !mine(p));
   const check = checkNodeFits(found, others, { ...servingRequests(description), replicas: replicaBounds(description).initial, nodeName: node });
   if (check.ok) return;
   throw new MaasError(CODES[check.code], `strict placement refused: ${check.reason}; nothing was created`, { hint: hintFor(check.code, node) });

@@ -47,8 +47,12 @@ export interface ModelRef {
 }
 
 export interface ModelObjectsInput {
-  /** e.g. `d-1a2b3c4d5e`; names and labels derive from it. */
-  deploymentId: string;
+  /** Name of every object; default objectName() of the model version (and node when strict). */
+  name?: string;
+  /** The `app.kubernetes.io/instance` label the selectors use; default the name. */
+  instance?: string;
+  /** The maas deployment, as an annotation; absent in dry runs so that their output is reproducible. */
+  deploymentId?: string;
   namespace: string;
   description: ModelDescription;
   modelRef: ModelRef;

@@ -1,0 +1,86 @@
+// The two-step end of a deployment: release (cache at zero consumers), then destroy; and the
+// garbage collection of expired caches and of artifacts no registered version uses.
+import { isoNow } from '../core/clock.js';
+import { MaasError } from '../core/errors.js';
+import { planDecommission, planGc } from '../domain/deployment-plan.js';
+import type { DeploymentRecord } from '../domain/deployment.js';
+import { requireDeployment } from './lookup.js';
+import type { Services } from './services.js';
+
+export interface DecommissionRequest {
+  id: string;
+  consumer: string;
+  purge: boolean;
+  force: boolean;
+}
+
+export type DecommissionOutcome = 'released' | 'cached' | 'purged' | 'unchanged';
+
+export interface DecommissionResult {
+  id: string;
+  outcome: DecommissionOutcome;
+  remainingConsumers: string[];
+  deployment?: DeploymentRecord;
+}
+
+export async function decommission(s: Services, req: DecommissionRequest): Promise<DecommissionResult> {
+  const { id, consumer } = req;
+  const d = await requireDeployment(s, id);
+  const plan = planDecommission(d, consumer, req);
+  switch (plan.action) {
+    case 'refuse':
+      if (plan.reason === 'in-use') {
+        throw new MaasError('IN_USE', `deployment ${id} is still used by ${plan.remaining.join(', ')}`, {
+          hint: 'each consumer decommissions it in turn; --force --purge destroys it anyway',
+        });
+      }
+      throw new MaasError('USAGE', `${consumer} is not a consumer of deployment ${id} (consumers: ${plan.remaining.join(', ')})`, {
+        hint: 'pass --consumer NAME of one of them, or --force',
+      });
+    case 'release': {
+      const updated = await s.deployments.removeConsumer(id, consumer);
+      return { id, outcome: 'released', remainingConsumers: updated.consumers, deployment: updated };
+    }
+    case 'cache': {
+      let updated = d.consumers.includes(consumer) ? await s.deployments.removeConsumer(id, consumer) : d;
+      if (updated.state === 'cached') return { id, outcome: 'unchanged', remainingConsumers: [], deployment: updated };
+      await (await s.targets.get(d.target)).scaleToZero(updated);
+      updated = await s.deployments.setDeploymentState(id, 'cached', isoNow(s.clock), {
+        reason: 'no consumer left; scaled to zero',
+        endpoint: null,
+        expiresAt: new Date(s.clock.now() + s.settings.cacheTtlMs).toISOString(),
+      });
+      return { id, outcome: 'cached', remainingConsumers: [], deployment: updated };
+    }
+    case 'destroy':
+      await (await s.targets.get(d.target)).destroy(d);
+      await s.deployments.deleteDeployment(id);
+      return { id, outcome: 'purged', remainingConsumers: plan.remaining };
+  }
+}
+
+export interface GcRequest {
+  /** Every cached deployment, expired or not. */
+  all: boolean;
+  dryRun: boolean;
+}
+
+export interface GcResult {
+  dryRun: boolean;
+  /** Deployments destroyed (or that would be). */
+  deployments: DeploymentRecord[];
+  /** Artifact digests removed (or that would be). */
+  artifacts: string[];
+}
+
+export async function collectGarbage(s: Services, req: GcRequest): Promise<GcResult> {
+  const doomed = planGc(await s.deployments.listDeployments(), s.clock.now(), req.all);
+  if (!req.dryRun) {
+    for (const d of doomed) {
+      await (await s.targets.get(d.target)).destroy(d);
+      await s.deployments.deleteDeployment(d.id);
+    }
+  }
+  const artifacts = await s.artifacts.prune(await s.models.artifactDigests(), { now: s.clock.now(), dryRun: req.dryRun });
+  return { dryRun: req.dryRun, deployments: doomed, artifacts };
+}

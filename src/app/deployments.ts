@@ -1,0 +1,39 @@
+// Logs and dry runs: the rest of what faces ask about deployments.
+import { MaasError } from '../core/errors.js';
+import type { PlacementMode } from '../domain/deployment.js';
+import type { ModelVersionRecord } from '../domain/model.js';
+import type { DryRunMode, DryRunResult, Progress, TargetOptions } from '../targets/target.js';
+import { checkTargetRequest } from './deploy.js';
+import { requireDeployment, requireModel } from './lookup.js';
+import type { Services } from './services.js';
+
+export async function deploymentLogs(s: Services, id: string, opts: { tail?: number }): Promise<string> {
+  const d = await requireDeployment(s, id);
+  return (await s.targets.get(d.target)).logs(d, opts);
+}
+
+export interface DryRunRequest {
+  model: string;
+  version?: string;
+  target: string;
+  targetOptions?: TargetOptions;
+  mode: PlacementMode;
+  node?: string;
+  namespace?: string;
+  how: DryRunMode;
+}
+
+/** The objects a deploy would create; nothing is recorded (client: nothing is sent either). */
+export async function dryRunDeploy(s: Services, req: DryRunRequest, progress: Progress): Promise<DryRunResult & { model: ModelVersionRecord }> {
+  checkTargetRequest(s.targets.plugins, { ...req, dryRun: true });
+  const model = await requireModel(s, req.model, req.version);
+  const target = await s.targets.get(req.target, req.targetOptions);
+  if (!target.dryRun) throw new MaasError('USAGE', `the ${req.target} target has no dry run`);
+  const result = await target.dryRun(
+    { mode: req.mode, ...(req.node !== undefined ? { node: req.node } : {}), ...(req.namespace !== undefined ? { namespace: req.namespace } : {}) },
+    model,
+    req.how,
+    progress,
+  );
+  return { ...result, model };
+}

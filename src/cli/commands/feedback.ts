@@ -1,0 +1,39 @@
+// `maas feedback ID --id REQ --label L | --value V | --file F`: ground truth for logged predictions.
+import { MaasError } from '../../core/errors.js';
+import type { FeedbackItem } from '../../protocol/feedback.js';
+import type { Program, Run } from '../program.js';
+import { readSource } from '../io.js';
+
+export function define(program: Program, run: Run): void {
+  program
+    .command('feedback')
+    .argument('<id>')
+    .description('send ground truth for logged predictions (one, or a file of them)')
+    .option('--id <request-id>', 'the prediction id the feedback is for')
+    .option('--label <label>', 'the true class (classification)')
+    .option('--value <number>', 'the true value (regression)')
+    .option('-f, --file <file>', 'many at once: JSON array / NDJSON / CSV with columns id and label or value; - reads stdin')
+    .option('--timeout <duration>', 'request timeout', '60s')
+    .action(
+      run(async (ctx, id, opts) => {
+        const [{ parseDuration }, { sendFeedback }, { parseFeedbackRows }, { formatFromName }] = await Promise.all([
+          import('../../core/duration.js'),
+          import('../../app/predict.js'),
+          import('../../protocol/feedback.js'),
+          import('../../protocol/formats.js'),
+        ]);
+        let items: FeedbackItem[];
+        if (opts.file !== undefined) {
+          if (opts.id !== undefined || opts.label !== undefined || opts.value !== undefined) throw new MaasError('USAGE', '--file cannot be combined with --id/--label/--value');
+          items = parseFeedbackRows(await readSource(ctx.io, opts.file), formatFromName(opts.file));
+        } else {
+          if (opts.id === undefined) throw new MaasError('USAGE', 'give --id REQUEST_ID with --label or --value, or --file FILE', { hint: '`maas predict` prints the ids' });
+          if ((opts.label === undefined) === (opts.value === undefined)) throw new MaasError('USAGE', 'give exactly one of --label and --value');
+          const { parseFiniteNumber } = await import('../../core/numbers.js');
+          items = [opts.label !== undefined ? { id: opts.id, label: opts.label } : { id: opts.id, value: parseFiniteNumber(opts.value ?? '', '--value') }];
+        }
+        const response = await sendFeedback(await ctx.services(), { deployment: id, items, timeoutMs: parseDuration(opts.timeout, '--timeout') });
+        return { data: response, text: () => `feedback accepted for ${items.length} prediction(s)`, names: items.map((i) => i.id) };
+      }),
+    );
+}

@@ -1,0 +1,35 @@
+// `maas status [ID] [--wait]`: a deployment (or all of them) as its target observes it now.
+// Read-only: observing never appends history or changes the stored state.
+import { parseDuration } from '../../core/duration.js';
+import { describeDeployment } from '../deployment-view.js';
+import type { Program, Run } from '../program.js';
+import { listAllDeployments } from './ps.js';
+
+export function define(program: Program, run: Run): void {
+  program
+    .command('status')
+    .argument('[id]')
+    .description('show a deployment (or all of them) as it really is now')
+    .option('--wait', 'wait until the deployment is ready or failed')
+    .option('--timeout <duration>', 'how long --wait waits', '120s')
+    .action(
+      run(async (ctx, id, opts) => {
+        if (!id) return listAllDeployments(ctx, {});
+        const [{ observeDeployment, watchDeployment }, { requireDeployment }] = await Promise.all([import('../../app/observe.js'), import('../../app/lookup.js')]);
+        const services = await ctx.services();
+        let d = (await observeDeployment(services, await requireDeployment(services, id))).deployment;
+        if (opts.wait && (d.state === 'queued' || d.state === 'deploying')) {
+          const spinner = await ctx.spinner(`waiting for ${id}`);
+          try {
+            d = await watchDeployment(services, d, parseDuration(opts.timeout, '--timeout'), ctx.progress(spinner));
+            spinner.succeed(`${id} ${d.state}`);
+          } catch (e) {
+            spinner.fail();
+            throw e;
+          }
+        }
+        const now = ctx.clock.now();
+        return { data: d, text: (style) => describeDeployment(d, style, now), names: [d.id], exitCode: d.state === 'failed' ? 1 : 0 };
+      }),
+    );
+}

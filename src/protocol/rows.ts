@@ -1,0 +1,123 @@
+// Prediction input text (JSON rows, a JSON matrix, a whole OIP request, NDJSON, CSV) to rows,
+// and rows to an Open Inference Protocol request in column mode: one input per feature, every
+// cell converted by its feature's type.
+import type { FeatureSpec } from '../spec/schema.js';
+import { MaasError } from '../core/errors.js';
+import { parseCsv } from './csv.js';
+import { sniffFormat, type DataFormat } from './formats.js';
+import { FEATURE_DATATYPE, type InferRequest, type RequestInput } from './oip.js';
+
+/** A row keyed by feature name, or `{ __vector: [...] }` with values in feature order. */
+export type Row = Record<string, unknown>;
+
+export interface ParsedInput {
+  rows?: Row[];
+  /** A request given whole (an object with `inputs`), passed through unchanged. */
+  request?: InferRequest;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function jsonRow(value: unknown, i: number): Row {
+  if (Array.isArray(value)) return { __vector: value };
+  if (isObject(value)) return value;
+  throw new MaasError('USAGE', `row ${i + 1} of the input is ${JSON.stringify(value)}, not an object keyed by feature name or an array in feature order`);
+}
+
+function parseNdjson(text: string): Row[] {
+  const rows: Row[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      throw new MaasError('USAGE', `the input data is not valid NDJSON: line ${i + 1}: ${(e as Error).message}`, { cause: e, hint: 'one JSON object (or array) per line' });
+    }
+    rows.push(jsonRow(value, rows.length));
+  }
+  return rows;
+}
+
+function csvRows(text: string): Row[] {
+  const { header, rows } = parseCsv(text, 'the input CSV');
+  return rows.map((cells) => {
+    const row: Row = {};
+    for (let j = 0; j < header.length; j++) row[header[j]!] = cells[j]!.trim();
+    return row;
+  });
+}
+
+/**
+ * Parses prediction input; `format` defaults to sniffing the content. Returns rows (CSV cells
+ * as strings, JSON values as given), or a ready OIP request passed through.
+ */
+export function parseInputText(text: string, format?: DataFormat): ParsedInput {
+  // trim() also drops a byte order mark.
+  const trimmed = text.trim();
+  if (trimmed === '') throw new MaasError('USAGE', 'the input data is empty', { hint: 'pass rows as JSON, NDJSON or CSV' });
+  const fmt = format ?? sniffFormat(trimmed);
+  if (fmt === 'csv') return { rows: csvRows(text) };
+  if (fmt === 'ndjson') return { rows: parseNdjson(text.replace(/^\uFEFF/, '')) };
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch (e) {
+    throw new MaasError('USAGE', `the input data is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (Array.isArray(value)) return { rows: value.map(jsonRow) };
+  if (isObject(value) && 'inputs' in value) return { request: value as InferRequest };
+  if (isObject(value)) return { rows: [value] };
+  throw new MaasError('USAGE', 'the input data must be rows (array of objects), a matrix, an OIP request, NDJSON or CSV');
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'an array' : isObject(v) ? 'an object' : String(v);
+}
+
+/** One cell as its feature's datatype expects it; null = missing (the server checks optional). */
+function cellValue(f: FeatureSpec, v: unknown, row: number): unknown {
+  if (v === null || v === undefined || (typeof v === 'string' && v.trim() === '')) return null;
+  const bad = (what: string): MaasError => new MaasError('VALIDATION', `row ${row + 1} feature "${f.name}": ${show(v)} is not ${what}`);
+  switch (f.type) {
+    case 'number':
+    case 'integer': {
+      const x = typeof v === 'number' ? v : typeof v === 'string' ? Number(v.trim()) : NaN;
+      if (!Number.isFinite(x)) throw bad('a number');
+      if (f.type === 'integer' && !Number.isInteger(x)) throw bad('an integer');
+      return x;
+    }
+    case 'category':
+      // Category values are compared as strings: "007" is not 7.
+      if (typeof v === 'string') return v;
+      if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+      throw bad('a category value');
+    case 'boolean': {
+      if (typeof v === 'boolean') return v;
+      const t = typeof v === 'string' ? v.trim().toLowerCase() : typeof v === 'number' ? String(v) : '';
+      if (t === 'true' || t === '1') return true;
+      if (t === 'false' || t === '0') return false;
+      throw bad('a boolean (true/false or 1/0)');
+    }
+  }
+}
+
+/** Rows (keyed by feature name, or `__vector` arrays in feature order) to column inputs. */
+export function rowsToRequest(rows: readonly Row[], features: readonly FeatureSpec[]): InferRequest {
+  if (rows.length === 0) throw new MaasError('USAGE', 'no rows to predict');
+  const inputs = features.map((f, j): RequestInput => {
+    const data = rows.map((r, i) => {
+      const v = Array.isArray(r.__vector) ? (r.__vector as unknown[])[j] : r[f.name];
+      if (v === undefined && !f.optional) {
+        throw new MaasError('USAGE', `row ${i + 1} has no value for feature "${f.name}"`, { hint: `every row needs: ${features.map((x) => x.name).join(', ')}` });
+      }
+      return cellValue(f, v, i);
+    });
+    return { name: f.name, shape: [rows.length], datatype: FEATURE_DATATYPE[f.type], data };
+  });
+  return { inputs };
+}

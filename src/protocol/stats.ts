@@ -1,0 +1,55 @@
+// What `GET /v2/models/{name}/stats` answers: the live window of a served model (feature
+// histograms and counts, predictions, quality from feedback, a row sample) and the log size.
+
+export interface NumericSummary {
+  count: number;
+  missing: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  std: number | null;
+  /** `counts[i]` holds values in [edges[i], edges[i+1]); out-of-range values are counted apart. */
+  histogram: { edges: number[]; counts: number[]; underflow: number; overflow: number };
+}
+
+/** Category and boolean features: how often each value came. */
+export interface CountSummary {
+  count: number;
+  missing: number;
+  counts: Record<string, number>;
+}
+
+export type FeatureStats = { name: string; type: string } & (NumericSummary | CountSummary);
+
+/** Classification: counts per label and the mean top probability. */
+export interface LabelStats {
+  counts: Record<string, number>;
+  mean_confidence: number | null;
+}
+
+export interface FeedbackStats {
+  labelled: number;
+  accuracy?: number | null;
+  /** `matrix[true][predicted]`, rows and columns in `labels` order. */
+  confusion?: { labels: readonly string[]; matrix: number[][] };
+  mae?: number | null;
+  rmse?: number | null;
+}
+
+export interface StatsSnapshot {
+  model_name: string;
+  model_version: string;
+  window: { capacity: number; rows: number; since: string | null; until: string };
+  total: { rows: number; feedback: number };
+  features: FeatureStats[];
+  /** Classification: label counts; regression: a numeric summary of the predicted values. */
+  predictions: LabelStats | NumericSummary;
+  feedback: FeedbackStats;
+  /** A uniform sample of the window: rows as clients send them, each with its prediction. */
+  reservoir: { capacity: number; features: string[]; rows: unknown[][]; predictions: (string | number | null)[] };
+}
+
+/** The stats answer: the window and the number of rows the request log keeps. */
+export interface StatsWire extends StatsSnapshot {
+  log: { rows: number };
+}

@@ -1,0 +1,52 @@
+// What the HTTP layer serves: an inference backend answering for one or more models. The
+// single-model ModelService is one; a router over several implements the same interface. The
+// handler checks model names and versions against `models()` before calling anything else.
+import type { ModelMetadata, ServerMetadata } from '../protocol/oip.js';
+import type { StatsWire } from '../protocol/stats.js';
+
+/** One served model version; a name may be listed once per version it serves. */
+export interface ModelRef {
+  readonly name: string;
+  readonly version: string;
+}
+
+/** The model a request names, after the handler checked it is served. */
+export interface ModelTarget {
+  readonly name: string;
+  /** The version asked for, or the only one served under the name; undefined = the backend picks. */
+  readonly version: string | undefined;
+}
+
+export interface InferOutcome {
+  id: string;
+  /** The response body, already serialized. */
+  body: string;
+}
+
+export interface FeedbackOutcome {
+  accepted: number;
+  ids: string[];
+}
+
+export interface InferenceBackend {
+  /** Every model version served; requests for anything else are answered 404. */
+  models(): readonly ModelRef[];
+  /** Begins loading (called once the server listens); resolves when it can serve, rejects if it cannot. */
+  start(): Promise<void>;
+  /** Whether it takes requests at all (GET /v2/health/ready). */
+  ready(): boolean;
+  modelReady(model: ModelTarget): boolean;
+  serverMetadata(): ServerMetadata;
+  modelMetadata(model: ModelTarget): ModelMetadata;
+  /**
+   * One infer request body under request id `requestId` (the body's id wins when it has one).
+   * `deliver`, when given, gets the answer as soon as it exists, before logging and counting, so
+   * the caller can send it first; a later feedback request still finds the rows.
+   */
+  infer(model: ModelTarget, body: unknown, requestId: string, deliver?: (outcome: InferOutcome) => void): Promise<InferOutcome>;
+  /** Ground truth for logged predictions; all or nothing. */
+  feedback(model: ModelTarget, body: unknown): Promise<FeedbackOutcome>;
+  stats(model: ModelTarget): Promise<StatsWire>;
+  /** Flushes and releases everything, also a model still loading; idempotent. */
+  close(): Promise<void>;
+}
