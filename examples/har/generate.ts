@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatCsv } from '../lib/csv.js';
+import { formatCsv } from '../../src/protocol/csv.js';
 import { integerOption, isMain, numberOption, runMain, UsageError } from '../lib/program.js';
 import { logNormal, normal, pickWeighted, rngFor, uniform, type Random } from '../lib/random.js';
 

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import type { ModelDescription } from '../../src/spec/schema.js';
-import { parseCsv } from '../lib/csv.js';
+import { parseCsv } from '../../src/protocol/csv.js';
 import { classificationMetrics, type ClassificationMetrics } from '../lib/metrics.js';
 import { DEFAULT_MLP_OPTIONS, mlpForward, trainMlp, type MlpModel, type MlpTrainOptions } from '../lib/mlp.js';
 import { mlpClassifierOnnx } from '../lib/onnx-writer.js';

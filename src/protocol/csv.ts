@@ -38,7 +38,7 @@ export function parseCsv(text: string, what = 'CSV'): CsvTable {
       relax_quotes: true,
       record_delimiter: '\n',
       info: true,
-    }) as ParsedRecord[];
+    }) as unknown as ParsedRecord[];
   } catch (e) {
     throw new MaasError('VALIDATION', `${what}: ${(e as Error).message}`, { cause: e, hint: 'quote fields that contain commas, quotes or line breaks ("a ""quoted"" word")' });
   }
@@ -56,7 +56,7 @@ export function parseCsv(text: string, what = 'CSV'): CsvTable {
     if (record.length !== header.length) {
       // info.lines is where the record ends; a record spans one line per newline in its fields.
       const line = info.lines - countNewlines(record);
-      throw new MaasError('VALIDATION', `${what} line ${line} has ${record.length} cells, the header has ${header.length}`, {
+      throw new MaasError('VALIDATION', `${what} line ${line} has ${record.length} cell${record.length === 1 ? '' : 's'}, the header has ${header.length}`, {
         hint: 'every line needs one cell per header column; quote cells that contain commas',
       });
     }

@@ -34,7 +34,8 @@ export class ServingMetrics {
   private rowsCount = 0;
   private feedbackCount = 0;
 
-  constructor(labels: { model: string; version: string }, defaults = true) {
+  /** `labels` go on every series (model and version for a single-model server). */
+  constructor(labels: Record<string, string>, defaults = true) {
     this.registry.setDefaultLabels(labels);
     if (defaults) collectDefaultMetrics({ register: this.registry });
     const registers = [this.registry];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { spawn } from 'node:child_process';
-import { main } from '../../src/cli/main.js';
+import { main, type MainDeps } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/io.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -22,6 +22,8 @@ export interface CliOptions {
   stdin?: string;
   cwd?: string;
   tty?: boolean;
+  /** Clock and service overrides for main() (in-process runs only). */
+  deps?: MainDeps;
 }
 
 function capture(isTTY: boolean): { stream: { write(s: string): boolean; isTTY: boolean }; text: () => string } {
@@ -40,7 +42,7 @@ export async function runCli(argv: string[], opts: CliOptions = {}): Promise<Cli
     env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: '1', ...(opts.home ? { MAAS_HOME: opts.home } : {}), ...opts.env },
     cwd: opts.cwd ?? process.cwd(),
   };
-  const code = await main(argv, io);
+  const code = await main(argv, io, opts.deps);
   return { code, stdout: out.text(), stderr: err.text() };
 }
 

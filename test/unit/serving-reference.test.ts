@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ModelDescription } from '../../src/spec/schema.js';
 import { compileModel } from '../../src/serving/dataplane/model.js';
-import { parseCsv } from '../../src/serving/reference/csv.js';
 import { detectFormat, parseReferenceData } from '../../src/serving/reference/parse-ref.js';
 import { createReferenceFetcher } from '../../src/serving/reference/fetch-ref.js';
 import { hostAllowed, referencePolicy } from '../../src/serving/reference/policy.js';
@@ -52,21 +51,6 @@ function fails(fn: () => unknown): ServingError {
   throw new Error('expected a ServingError');
 }
 
-describe('CSV', () => {
-  it('reads quoted fields, doubled quotes, CRLF, a BOM and skips blank lines', () => {
-    expect(parseCsv('\ufeffa,b\r\n"1,5","say ""hi"""\n\n3,\n')).toEqual([
-      ['a', 'b'],
-      ['1,5', 'say "hi"'],
-      ['3', ''],
-    ]);
-    expect(parseCsv('a\n"multi\nline"\n')).toEqual([['a'], ['multi\nline']]);
-  });
-
-  it('reports an unterminated quote with its line', () => {
-    expect(fails(() => parseCsv('a\n"oops\n')).message).toContain('line 2');
-  });
-});
-
 describe('reference data', () => {
   const data = (text: string, path = '/d', contentType?: string) => ({ text, path, ...(contentType ? { contentType } : {}) });
 
@@ -84,6 +68,9 @@ describe('reference data', () => {
     const rows = parseReferenceData(model, data('color,target,flag,x\nred,a,true,1\ngreen,b,0,2.5\n', '/d.csv'), undefined);
     expect(rows.rows).toBe(2);
     expect(Array.from(rows.values)).toEqual([1, 0, 1, 2.5, 1, 0]);
+    // The shared reader: BOM, CRLF, a quoted target with a comma and a line break.
+    const quoted = parseReferenceData(model, data('\ufeffx,color,flag,target\r\n1,green,false,"a,\r\nb"\r\n', '/d.csv'), undefined);
+    expect(Array.from(quoted.values)).toEqual([1, 1, 0]);
   });
 
   it('names the row and column of a bad CSV cell, and unknown or missing columns', () => {
@@ -92,7 +79,8 @@ describe('reference data', () => {
     );
     expect(fails(() => parseReferenceData(model, data('x,color,flag,extra\n1,red,true,9\n', '/d.csv'), undefined)).message).toContain('unknown column "extra"');
     expect(fails(() => parseReferenceData(model, data('x,flag\n1,true\n', '/d.csv'), undefined)).message).toContain('missing column "color"');
-    expect(fails(() => parseReferenceData(model, data('x,color,flag\n1,red\n', '/d.csv'), undefined)).message).toContain('2 cells, the header has 3');
+    expect(fails(() => parseReferenceData(model, data('x,color,flag\n1,red\n', '/d.csv'), undefined)).message).toBe('data_ref CSV line 2 has 2 cells, the header has 3');
+    expect(fails(() => parseReferenceData(model, data('x,color,flag\n"1\n', '/d.csv'), undefined)).message).toContain('data_ref CSV: Quote Not Closed');
   });
 
   it('parses JSON rows as objects or arrays, an OIP body with inputs, and NDJSON', () => {

@@ -5,7 +5,7 @@ import { compileModel } from '../../src/serving/dataplane/model.js';
 import { ServingStats } from '../../src/serving/stats.js';
 import { Reservoir, mergeSamples } from '../../src/serving/stats/reservoir.js';
 
-const clock: Clock = { now: () => 1_700_000_000_000 };
+const clock: Pick<Clock, 'now'> = { now: () => 1_700_000_000_000 };
 
 function model(task: 'classification' | 'regression' = 'classification') {
   const d: ModelDescription = {

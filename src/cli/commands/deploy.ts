@@ -28,7 +28,7 @@ export function define(program: Program, run: Run): void {
     .command('deploy')
     .argument('<model>')
     .description('deploy a registered model (name or name@version; latest when no version)')
-    .addOption(new Option('-t, --target <target>', 'where to run it').choices(TARGET_NAMES))
+    .option('-t, --target <target>', `where to run it: ${TARGET_NAMES.join(', ')} (default: config target, then ${DEFAULT_TARGET})`)
     .addOption(new Option('--mode <mode>', 'placement: open (scheduler decides) or strict (pinned to --node)').choices(['open', 'strict'] as const).default('open' as const))
     .option('--node <name>', 'node to pin the deployment to (strict mode)')
     .option('--consumer <name>', 'who uses this deployment (default user@host)')

@@ -2,13 +2,12 @@
 // replica bounds) an HPA, server-side applied with field manager `maas` so that running a deploy
 // again converges. Readiness, failures and scale come from polling the API server; predictions
 // reach the pods through the API server's Service proxy, so no Ingress is needed.
-import { MaasError } from '../../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import { MaasError, toMaasError } from '../../core/errors.js';
+import { pollUntil } from '../../core/poll.js';
 import type { DeploymentRecord } from '../../domain/deployment.js';
 import type { ModelVersionRecord } from '../../domain/model.js';
 import type { DryRunMode, DryRunResult, HttpEndpoint, Observed, Placement, PlannedDeployment, Progress, StartResult, Target } from '../target.js';
-import type { Clock } from '../../core/clock.js';
-import { newId } from '../../core/clock.js';
-import { pollUntil } from '../../core/poll.js';
 import type { ArtifactStore } from '../../registry/ports.js';
 import { loadDelivery, planDelivery } from './artifact-delivery.js';
 import { connectKube, type Connect, type KubeConnection } from './connection.js';
@@ -17,7 +16,7 @@ import type { KubeSelection } from './kube-config.js';
 import { isNotFound } from './kube-errors.js';
 import { readRuntime, type KubeRuntime } from './kube-runtime.js';
 import { pickImage, type ImageChoice } from './image.js';
-import { DECOMMISSION_FIELD_MANAGER, FIELD_MANAGER, objectName, selectorFor } from './names.js';
+import { DECOMMISSION_FIELD_MANAGER, FIELD_MANAGER, legacyObjectName, objectName, selectorFor, toLabelValue } from './names.js';
 import { PORT_NAME, SERVER_CONTAINER, buildModelObjects, releaseScale, scaleToZero } from './objects.js';
 import { explanationText, readRollout, type RolloutView } from './rollout-read.js';
 import { checkStrictPlacement } from './strict-check.js';
@@ -38,11 +37,32 @@ export interface KubernetesTargetOptions {
   poll?: { initialMs?: number; maxMs?: number; destroyTimeoutMs?: number };
 }
 
-/** A dry run's plan with the ID that names its objects. */
-type NamedPlan = PlannedDeployment & { id: string };
+/** The name the objects of a deployment share, and their instance label (what selectors match). */
+interface Identity {
+  name: string;
+  instance: string;
+}
 
-/** Failures of reading the cluster that `observe` reports as the deployment's state instead of throwing. */
-const UNOBSERVABLE = new Set(['UNAVAILABLE', 'TIMEOUT', 'UNAUTHORIZED', 'FORBIDDEN', 'REJECTED']);
+/** A deployment about to be rendered: where, and under which name; the ID only on real deploys. */
+type RenderPlan = PlannedDeployment & Identity & { namespace: string; deploymentId?: string };
+
+function slotIdentity(model: string, version: string, plan: Pick<PlannedDeployment, 'mode' | 'node'>): Identity {
+  const name = objectName(model, version, plan.mode === 'strict' ? plan.node : undefined);
+  return { name, instance: name };
+}
+
+/**
+ * The record's objects as they were named: the runtime remembers the name. Records of the
+ * previous naming (after the deployment ID) keep their instance label, the ID, because a
+ * Deployment's selector cannot change.
+ */
+function recordIdentity(d: DeploymentRecord, runtime: KubeRuntime): Identity {
+  if (!runtime.name) return slotIdentity(d.model, d.version, d);
+  return { name: runtime.name, instance: runtime.name === legacyObjectName(d.id) ? toLabelValue(d.id) : runtime.name };
+}
+
+/** Whether a start of the deployment got as far as applying its objects. */
+const applied = (runtime: KubeRuntime): boolean => (runtime.objects?.length ?? 0) > 0;
 
 function missingReason(namespace: string, missing: string[]): string {
   return `objects missing in namespace ${namespace}: ${missing.join(', ')} (an interrupted deploy, or deleted outside maas); run the same deploy again to re-create them`;
@@ -65,7 +85,7 @@ export class KubernetesTarget implements Target {
   private readonly poll: { initialMs: number; maxMs: number; destroyTimeoutMs: number };
 
   constructor(private readonly opts: KubernetesTargetOptions) {
-    this.connect = opts.connect ?? connectKube;
+    this.connect = opts.connect ?? connectKube(opts.clock);
     this.poll = { initialMs: 100, maxMs: 2_000, destroyTimeoutMs: 120_000, ...opts.poll };
   }
 
@@ -82,13 +102,13 @@ export class KubernetesTarget implements Target {
   }
 
   /** The cluster a record's objects live in: what its runtime remembers, else this invocation's selection. */
-  private async forRecord(d: DeploymentRecord): Promise<{ conn: KubeConnection; namespace: string; name: string; runtime: KubeRuntime }> {
+  private async forRecord(d: DeploymentRecord): Promise<Identity & { conn: KubeConnection; namespace: string; runtime: KubeRuntime }> {
     const runtime = readRuntime(d.runtime);
     const sel: KubeSelection = { ...this.opts.selection };
     if (runtime.kubeconfig) sel.kubeconfig = runtime.kubeconfig;
     if (runtime.context) sel.context = runtime.context;
     const conn = await this.connection(sel);
-    return { conn, namespace: d.namespace ?? runtime.namespace ?? conn.namespace, name: objectName(d.id), runtime };
+    return { conn, namespace: d.namespace ?? runtime.namespace ?? conn.namespace, runtime, ...recordIdentity(d, runtime) };
   }
 
   async placement(): Promise<Placement> {
@@ -96,9 +116,7 @@ export class KubernetesTarget implements Target {
   }
 
   async dryRun(plan: PlannedDeployment, model: ModelVersionRecord, how: DryRunMode, progress: Progress): Promise<DryRunResult> {
-    // Object names derive from this ID; it is never recorded.
-    const named = { ...plan, id: newId('d') };
-    return how === 'client' ? this.dryRunClient(named, model) : this.dryRunServer(named, model, progress);
+    return how === 'client' ? this.dryRunClient(plan, model) : this.dryRunServer(plan, model, progress);
   }
 
   /** The namespace a new deployment goes to (flag, config, kubeconfig context, `default`). */
@@ -122,14 +140,16 @@ export class KubernetesTarget implements Target {
   }
 
   /** The objects of a deployment, in apply order. Reads the artifact blob; no cluster access. */
-  async render(plan: NamedPlan & { namespace: string }, model: ModelVersionRecord, image: string): Promise<{ objects: KubeObject[]; artifact: 'configmap' | 'url' }> {
+  async render(plan: RenderPlan, model: ModelVersionRecord, image: string): Promise<{ objects: KubeObject[]; artifact: 'configmap' | 'url' }> {
     const descriptionJson = JSON.stringify(model.description);
     const { artifacts } = this.opts;
     const size = model.artifact.digest ? await artifacts.size(model.artifact.digest) : undefined;
     const path = size !== undefined ? await artifacts.localPath(model.artifact.digest) : undefined;
     const delivery = planDelivery(model, path, size, Buffer.byteLength(descriptionJson));
     const objects = buildModelObjects({
-      deploymentId: plan.id,
+      name: plan.name,
+      instance: plan.instance,
+      ...(plan.deploymentId ? { deploymentId: plan.deploymentId } : {}),
       namespace: plan.namespace,
       description: model.description,
       modelRef: { name: model.name, version: model.version, specDigest: model.specDigest, artifactDigest: model.artifact.digest },
@@ -144,19 +164,20 @@ export class KubernetesTarget implements Target {
   }
 
   /** `--dry-run=client`: the objects as they would be applied. */
-  async dryRunClient(plan: NamedPlan, model: ModelVersionRecord): Promise<{ namespace: string; objects: KubeObject[] }> {
+  async dryRunClient(plan: PlannedDeployment, model: ModelVersionRecord): Promise<{ namespace: string; objects: KubeObject[] }> {
     const namespace = plan.namespace ?? (await this.offlineNamespace());
-    const { objects } = await this.render({ ...plan, namespace }, model, pickImage(this.opts.images));
+    const { objects } = await this.render({ ...plan, ...slotIdentity(model.name, model.version, plan), namespace }, model, pickImage(this.opts.images));
     return { namespace, objects };
   }
 
   /** `--dry-run=server`: the API server validates and answers (dryRun=All); nothing is stored. */
-  async dryRunServer(plan: NamedPlan, model: ModelVersionRecord, progress: Progress): Promise<{ namespace: string; server: string; objects: unknown[] }> {
+  async dryRunServer(plan: PlannedDeployment, model: ModelVersionRecord, progress: Progress): Promise<{ namespace: string; server: string; objects: unknown[] }> {
     const conn = await this.connection(this.opts.selection);
     const namespace = plan.namespace ?? conn.namespace;
-    const { objects } = await this.render({ ...plan, namespace }, model, pickImage(this.opts.images));
+    const identity = slotIdentity(model.name, model.version, plan);
+    const { objects } = await this.render({ ...plan, ...identity, namespace }, model, pickImage(this.opts.images));
     const exists = await conn.api.namespaceExists(namespace);
-    if (plan.mode === 'strict' && plan.node) await checkStrictPlacement(conn.api, plan.node, model.description, plan.id);
+    if (plan.mode === 'strict' && plan.node) await checkStrictPlacement(conn.api, plan.node, model.description, { namespace, instance: identity.instance });
     if (exists === false) {
       throw new MaasError('NOT_FOUND', `namespace "${namespace}" does not exist, so the API server cannot validate objects in it`, {
         hint: `a real deploy creates it; \`kubectl create namespace ${namespace}\` first, or use --dry-run=client to see the objects without the cluster`,
@@ -171,17 +192,18 @@ export class KubernetesTarget implements Target {
   }
 
   async start(d: DeploymentRecord, model: ModelVersionRecord, progress: Progress): Promise<StartResult> {
-    const { conn, namespace, name, runtime } = await this.forRecord(d);
+    const { conn, namespace, name, instance, runtime } = await this.forRecord(d);
     const api = conn.api;
     const image = pickImage({ ...this.opts.images, ...(runtime.image ? { previous: runtime.image } : {}) });
     // Everything that can fail without the cluster fails before the first request.
-    const { objects, artifact } = await this.render({ id: d.id, mode: d.mode, ...(d.node ? { node: d.node } : {}), namespace }, model, image);
+    const plan: RenderPlan = { mode: d.mode, ...(d.node ? { node: d.node } : {}), namespace, name, instance, deploymentId: d.id };
+    const { objects, artifact } = await this.render(plan, model, image);
     progress(`deploying to ${conn.server} (context ${conn.contextName}, namespace ${namespace})`);
     const exists = await api.namespaceExists(namespace);
     if (d.mode === 'strict') {
       if (!d.node) throw new MaasError('USAGE', 'strict placement needs a node', { hint: 'pass --node NAME (see `kubectl get nodes`)' });
       progress(`checking node ${d.node}`);
-      await checkStrictPlacement(api, d.node, model.description, d.id);
+      await checkStrictPlacement(api, d.node, model.description, { namespace, instance });
     }
     if (exists === false) {
       if (this.opts.createNamespace === false) {
@@ -198,7 +220,7 @@ export class KubernetesTarget implements Target {
     }
     // After a scale to zero the decommission manager owns spec.replicas; releasing it lets the
     // applied replica count (or the HPA) take over again. A no-op otherwise.
-    await api.apply(releaseScale(d.id, namespace), { fieldManager: DECOMMISSION_FIELD_MANAGER });
+    await api.apply(releaseScale(name, namespace), { fieldManager: DECOMMISSION_FIELD_MANAGER });
     const kept: KubeRuntime = {
       context: conn.contextName,
       ...(conn.kubeconfig ? { kubeconfig: conn.kubeconfig } : {}),
@@ -213,10 +235,13 @@ export class KubernetesTarget implements Target {
   }
 
   async waitReady(d: DeploymentRecord, deadline: number, progress: Progress): Promise<Observed> {
-    const { conn, namespace, name } = await this.forRecord(d);
+    const { conn, namespace, name, instance } = await this.forRecord(d);
     let said = '';
-    const probe = async (): Promise<Observed & { failing?: boolean }> => {
-      const view = await readRollout(conn.api, namespace, name, d.id, { siblings: false });
+    /** Why the last look found the rollout failing, when waiting might still clear it. */
+    let failing: string | undefined;
+    const probe = async (): Promise<Observed> => {
+      failing = undefined;
+      const view = await readRollout(conn.api, namespace, name, instance, { siblings: false });
       const x = view.explanation;
       if (!x) return { state: 'failed', reason: missingReason(namespace, view.missing) };
       if (x.category === 'Ready') {
@@ -224,27 +249,27 @@ export class KubernetesTarget implements Target {
       }
       if (x.state === 'failing' && x.fatal) return { state: 'failed', reason: explanationText(x), details: details(conn, namespace, view) };
       if (x.reason !== said) progress((said = x.reason));
-      // Unschedulable or a failing probe at the deadline is a failure with its cause; a rollout
-      // that is merely slow stays deploying (the caller reports a timeout).
-      return x.state === 'failing' ? { state: 'deploying', reason: x.reason, failing: true, details: { why: explanationText(x) } } : { state: 'deploying', reason: x.reason };
+      if (x.state === 'failing') failing = explanationText(x);
+      return { state: 'deploying', reason: x.reason };
     };
     const { value, timedOut } = await pollUntil(probe, (o) => o.state !== 'deploying', { clock: this.opts.clock, deadline, initialMs: this.poll.initialMs, maxMs: this.poll.maxMs });
-    if (timedOut && value.failing) return { state: 'failed', reason: String(value.details?.why ?? value.reason) };
-    const { failing: _failing, ...observed } = value;
-    return value.failing ? { state: 'deploying', ...(observed.reason !== undefined ? { reason: observed.reason } : {}) } : observed;
+    // Unschedulable or a failing probe at the deadline is a failure with its cause; a rollout
+    // that is merely slow stays deploying (the caller reports a timeout).
+    return timedOut && failing !== undefined ? { state: 'failed', reason: failing } : value;
   }
 
   async observe(d: DeploymentRecord): Promise<Observed> {
+    // A start that failed before applying anything left nothing to look at: the record says it all.
+    if (!applied(readRuntime(d.runtime))) return { state: d.state, ...(d.reason !== undefined ? { reason: d.reason } : {}) };
     let at: Awaited<ReturnType<KubernetesTarget['forRecord']>>;
     let view: RolloutView;
     try {
       at = await this.forRecord(d);
-      view = await readRollout(at.conn.api, at.namespace, at.name, d.id, { siblings: true });
+      view = await readRollout(at.conn.api, at.namespace, at.name, at.instance, { siblings: true });
     } catch (e) {
-      // An unreachable or refusing cluster cannot confirm anything: say so as the state, so that
-      // `maas ps` still lists every deployment and a redeploy tries again.
-      if (e instanceof MaasError && UNOBSERVABLE.has(e.code)) return { state: 'failed', reason: `cannot check the cluster: ${e.message}` };
-      throw e;
+      // A missing kubeconfig, an unreachable or refusing cluster cannot confirm anything: say so
+      // as the state, so that `maas ps` still lists every deployment and a redeploy tries again.
+      return { state: 'failed', reason: `cannot check the cluster: ${toMaasError(e).message}` };
     }
     const { conn, namespace, name } = at;
     if (view.missing.length > 0 || !view.explanation) return { state: 'failed', reason: missingReason(namespace, view.missing) };
@@ -259,9 +284,9 @@ export class KubernetesTarget implements Target {
   }
 
   async logs(d: DeploymentRecord, options: { tail?: number }): Promise<string> {
-    const { conn, namespace } = await this.forRecord(d);
+    const { conn, namespace, instance } = await this.forRecord(d);
     const created = (t: unknown) => (t ? new Date(t as string).getTime() : 0);
-    const pods = (await conn.api.listPods(namespace, selectorFor(d.id))).sort((a, b) => created(a.metadata?.creationTimestamp) - created(b.metadata?.creationTimestamp));
+    const pods = (await conn.api.listPods(namespace, selectorFor(instance))).sort((a, b) => created(a.metadata?.creationTimestamp) - created(b.metadata?.creationTimestamp));
     const parts: string[] = [];
     for (const p of pods) {
       const pod = p.metadata?.name ?? '';
@@ -291,15 +316,19 @@ export class KubernetesTarget implements Target {
   }
 
   async scaleToZero(d: DeploymentRecord): Promise<void> {
+    // Nothing was applied: nothing to scale, and no cluster (or kubeconfig) needed to say so.
+    if (!applied(readRuntime(d.runtime))) return;
     const { conn, namespace, name } = await this.forRecord(d);
     // Applying to a missing Deployment would try to create a half object; nothing to scale then.
     if (!(await conn.api.readDeployment(namespace, name))) return;
-    await conn.api.apply(scaleToZero(d.id, namespace), { fieldManager: DECOMMISSION_FIELD_MANAGER });
+    await conn.api.apply(scaleToZero(name, namespace), { fieldManager: DECOMMISSION_FIELD_MANAGER });
   }
 
   async destroy(d: DeploymentRecord): Promise<void> {
-    const { conn, namespace, name } = await this.forRecord(d);
-    const selector = selectorFor(d.id);
+    // Nothing was applied: a failed first start is always purgeable, with or without the cluster.
+    if (!applied(readRuntime(d.runtime))) return;
+    const { conn, namespace, name, instance } = await this.forRecord(d);
+    const selector = selectorFor(instance);
     try {
       await conn.api.deleteObjects(namespace, selector, [name]);
     } catch (e) {

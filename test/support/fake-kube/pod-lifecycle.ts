@@ -2,39 +2,35 @@
 // (or Unschedulable with a FailedScheduling event), pull images and start containers, or fail the
 // way a real kubelet does (ErrImagePull then ImagePullBackOff, CrashLoopBackOff, a failing
 // readiness probe) with the same waiting reasons, conditions and events. advance() is one stage.
+// What a container does is decided by its image, as in a real cluster: see imageFate.
 import { randomBytes } from 'node:crypto';
 import { byPlural, type ResourceDef } from './resources.js';
 import { schedule } from './scheduler.js';
 import type { Store } from './store.js';
 import { clone, deepEqual, timestamp, type Obj } from './types.js';
 
-export interface CrashSpec {
-  exitCode: number;
-  reason?: string;
-  /** What the container printed before it died (`kubectl logs --previous`). */
-  logs?: string;
+export type ImageFate = 'pull-fails' | 'crashes' | 'never-ready' | 'runs';
+
+/**
+ * What running an image does here, standing in for the registry and the code inside it: a
+ * reference containing `does-not-exist` is in no registry; tag `crashes` exits at start (see
+ * CRASH); tag `never-ready` runs but fails its readiness probe (see NOT_READY); anything else runs.
+ */
+export function imageFate(image: string): ImageFate {
+  if (image.includes('does-not-exist')) return 'pull-fails';
+  if (image.endsWith(':crashes')) return 'crashes';
+  if (image.endsWith(':never-ready')) return 'never-ready';
+  return 'runs';
 }
 
-export interface Behaviour {
-  /** Images no registry has: pulls fail with ErrImagePull, then ImagePullBackOff. */
-  badImage: (image: string) => boolean;
-  /** Containers that exit after start: CrashLoopBackOff (init containers: Init:CrashLoopBackOff). */
-  crash: (pod: Obj, container: Obj) => CrashSpec | undefined;
-  /** Containers whose readiness probe fails; returns the probe failure text. */
-  notReady: (pod: Obj, container: Obj) => string | undefined;
-  /** Log text of a running container. */
-  logs: (pod: Obj, container: Obj) => string;
-  /** Progress deadline in ms instead of spec.progressDeadlineSeconds (tests use a short one). */
-  progressDeadlineMs?: number;
-}
+/** How a `crashes` image dies, and what it printed first (`kubectl logs --previous`). */
+export const CRASH = { exitCode: 3, reason: 'Error', logs: 'error: cannot load model: invalid ONNX\n' };
+/** The readiness probe failure of a `never-ready` image. */
+export const NOT_READY = 'HTTP probe failed with statuscode: 503';
 
-export const defaultBehaviour = (): Behaviour => ({
-  badImage: (image) => /does-not-exist|(^|\/)no-such-image|:missing$/.test(image),
-  crash: () => undefined,
-  notReady: () => undefined,
-  logs: (pod, c) =>
-    `${timestamp()} maas serve: container ${String(c.name)} of pod ${String(pod.metadata.name)} started\n${timestamp()} listening on http://0.0.0.0:8080\n`,
-});
+function runningLog(pod: Obj, c: Obj): string {
+  return `${timestamp()} maas serve: container ${String(c.name)} of pod ${String(pod.metadata.name)} started\n${timestamp()} listening on http://0.0.0.0:8080\n`;
+}
 
 type Stage = 'pending' | 'scheduled' | 'starting' | 'pull-failed' | 'pull-backoff' | 'crashed' | 'crash-backoff' | 'unready' | 'running';
 
@@ -44,7 +40,7 @@ export interface PodSim {
   stage: Stage;
   ticks: number;
   /** Container whose failure the pod shows (init containers included). */
-  failing?: { name: string; init: boolean; crash?: CrashSpec };
+  failing?: { name: string; init: boolean; crashed: boolean };
   previousLogs: Map<string, string>;
 }
 
@@ -83,10 +79,7 @@ export class PodLifecycle {
   private ipCounter = 10;
   private readonly pods = byPlural('pods');
 
-  constructor(
-    private readonly store: Store,
-    readonly behaviour: Behaviour,
-  ) {}
+  constructor(private readonly store: Store) {}
 
   /** Starts simulating a pod the Deployment controller just created. */
   track(pod: Obj, deploymentUid: string, hash: string): void {
@@ -147,8 +140,7 @@ export class PodLifecycle {
   }
 
   private kubeletEvent(pod: Obj, c: Obj, init: boolean, reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): void {
-    const idx = ((init ? pod.spec.initContainers : pod.spec.containers) as Obj[]).findIndex((x) => x.name === c.name);
-    this.store.event(pod, { reason, message, type, component: 'kubelet', host: pod.spec.nodeName, fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${String(c.name)}}`, ...(idx < 0 ? {} : {}) });
+    this.store.event(pod, { reason, message, type, component: 'kubelet', host: pod.spec.nodeName, fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${String(c.name)}}` });
   }
 
   private baseStatus(pod: Obj, phase: string, ready: boolean, initialized: boolean, notReady: string[]): Obj {
@@ -191,7 +183,6 @@ export class PodLifecycle {
 
   private step(pod: Obj, sim: PodSim): void {
     sim.ticks++;
-    const b = this.behaviour;
     const inits = (pod.spec.initContainers ?? []) as Obj[];
     const mains = (pod.spec.containers ?? []) as Obj[];
     const names = mains.map((c) => String(c.name));
@@ -202,7 +193,7 @@ export class PodLifecycle {
         return;
       case 'scheduled': {
         p.status = this.baseStatus(pod, 'Pending', false, inits.length === 0, names);
-        if (inits.length > 0) p.status.initContainerStatuses = inits.map((c, i) => this.containerStatus(c, { waiting: { reason: i === 0 ? 'PodInitializing' : 'PodInitializing' } }));
+        if (inits.length > 0) p.status.initContainerStatuses = inits.map((c) => this.containerStatus(c, { waiting: { reason: 'PodInitializing' } }));
         p.status.containerStatuses = mains.map((c) => this.containerStatus(c, { waiting: { reason: inits.length > 0 ? 'PodInitializing' : 'ContainerCreating' } }));
         this.write(this.pods, p);
         sim.stage = 'starting';
@@ -212,18 +203,18 @@ export class PodLifecycle {
         const initStatuses: Obj[] = [];
         for (const c of inits) {
           this.kubeletEvent(pod, c, true, 'Pulling', `Pulling image "${String(c.image)}"`);
-          if (b.badImage(String(c.image))) return this.pullFailed(p, sim, c, true);
-          const crash = b.crash(pod, c);
-          if (crash) return this.crashed(p, sim, c, true, crash);
+          const fate = imageFate(String(c.image));
+          if (fate === 'pull-fails') return this.pullFailed(p, sim, c, true);
+          if (fate === 'crashes') return this.crashed(p, sim, c, true);
           this.started(pod, c, true);
           const now = timestamp();
           initStatuses.push(this.containerStatus(c, { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } }, { pulled: true }));
         }
         for (const c of mains) {
           this.kubeletEvent(pod, c, false, 'Pulling', `Pulling image "${String(c.image)}"`);
-          if (b.badImage(String(c.image))) return this.pullFailed(p, sim, c, false, initStatuses);
-          const crash = b.crash(pod, c);
-          if (crash) return this.crashed(p, sim, c, false, crash, initStatuses);
+          const fate = imageFate(String(c.image));
+          if (fate === 'pull-fails') return this.pullFailed(p, sim, c, false, initStatuses);
+          if (fate === 'crashes') return this.crashed(p, sim, c, false, initStatuses);
           this.started(pod, c, false);
         }
         sim.stage = 'running';
@@ -252,8 +243,7 @@ export class PodLifecycle {
 
   private runOrUnready(p: Obj, sim: PodSim, initStatuses: Obj[]): void {
     const mains = (p.spec.containers ?? []) as Obj[];
-    const probe = mains.map((c) => ({ c, msg: this.behaviour.notReady(p, c) }));
-    const unready = probe.filter((x) => x.msg !== undefined);
+    const unready = mains.filter((c) => imageFate(String(c.image)) === 'never-ready').map((c) => ({ c, msg: NOT_READY }));
     const prevStatuses = (p.status?.containerStatuses ?? []) as Obj[];
     const status = this.baseStatus(p, 'Running', unready.length === 0, true, unready.map((x) => String(x.c.name)));
     if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
@@ -282,16 +272,16 @@ export class PodLifecycle {
     this.kubeletEvent(p, c, init, 'Failed', `Failed to pull image "${String(c.image)}": ${msg}`, 'Warning');
     this.kubeletEvent(p, c, init, 'Failed', 'Error: ErrImagePull', 'Warning');
     this.setFailing(p, c, init, { waiting: { reason: 'ErrImagePull', message: msg } }, initStatuses);
-    sim.failing = { name: String(c.name), init };
+    sim.failing = { name: String(c.name), init, crashed: false };
     sim.stage = 'pull-failed';
   }
 
-  private crashed(p: Obj, sim: PodSim, c: Obj, init: boolean, crash: CrashSpec, initStatuses: Obj[] = []): void {
+  private crashed(p: Obj, sim: PodSim, c: Obj, init: boolean, initStatuses: Obj[] = []): void {
     this.started(p, c, init);
     const now = timestamp();
-    this.setFailing(p, c, init, { terminated: { exitCode: crash.exitCode, reason: crash.reason ?? 'Error', startedAt: now, finishedAt: now } }, initStatuses);
-    sim.failing = { name: String(c.name), init, crash };
-    sim.previousLogs.set(String(c.name), crash.logs ?? `${now} maas serve: fatal error, exiting with code ${crash.exitCode}\n`);
+    this.setFailing(p, c, init, { terminated: { exitCode: CRASH.exitCode, reason: CRASH.reason, startedAt: now, finishedAt: now } }, initStatuses);
+    sim.failing = { name: String(c.name), init, crashed: true };
+    sim.previousLogs.set(String(c.name), CRASH.logs);
     sim.stage = 'crashed';
   }
 
@@ -304,12 +294,12 @@ export class PodLifecycle {
     const statuses = (f.init ? p.status.initContainerStatuses : p.status.containerStatuses) as Obj[];
     const s = statuses.find((x) => x.name === f.name)!;
     const podRef = `${String(p.metadata.name)}_${String(p.metadata.namespace)}(${String(p.metadata.uid)})`;
-    if (f.crash) {
+    if (f.crashed) {
       const now = timestamp();
       const restarts = Number(s.restartCount ?? 0) + 1;
       const delay = Math.min(300, 10 * 2 ** (restarts - 1));
       s.restartCount = restarts;
-      s.lastState = { terminated: { exitCode: f.crash.exitCode, reason: f.crash.reason ?? 'Error', startedAt: now, finishedAt: now, containerID: `containerd://${randomBytes(32).toString('hex')}` } };
+      s.lastState = { terminated: { exitCode: CRASH.exitCode, reason: CRASH.reason, startedAt: now, finishedAt: now, containerID: `containerd://${randomBytes(32).toString('hex')}` } };
       s.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delay}s restarting failed container=${f.name} pod=${podRef}` } };
       s.ready = false;
       s.started = false;
@@ -349,6 +339,6 @@ export class PodLifecycle {
     const c = [...((pod.spec.containers ?? []) as Obj[]), ...((pod.spec.initContainers ?? []) as Obj[])].find((x) => x.name === container);
     if (!c) return undefined;
     if (previous) return sim?.previousLogs.get(container);
-    return this.behaviour.logs(pod, c);
+    return runningLog(pod, c);
   }
 }

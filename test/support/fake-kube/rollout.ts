@@ -3,16 +3,16 @@
 // ones are ready, scales them, garbage-collects them with their Deployment and keeps Deployment
 // status (replicas, conditions) current; an HPA controller keeps replicas inside its bounds. The
 // pods themselves are scheduled and run by PodLifecycle. One tick runs every controller once.
+// The progress deadline is measured on the injected clock, so tests can pass it without waiting.
 import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../../src/core/clock.js';
 import { podSpec } from './defaults.js';
 import { recordUpdate } from './managed-fields.js';
-import { isPodReady, PodLifecycle, type Behaviour, type PodSim } from './pod-lifecycle.js';
+import { isPodReady, PodLifecycle, type PodSim } from './pod-lifecycle.js';
 import { byPlural, type ResourceDef } from './resources.js';
-import { matchSelectorObject } from './selectors.js';
+import { matchLabels } from './selectors.js';
 import type { Store } from './store.js';
 import { clone, deepEqual, timestamp, type Obj } from './types.js';
-
-export { defaultBehaviour, type Behaviour, type CrashSpec } from './pod-lifecycle.js';
 
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -26,7 +26,7 @@ function fnv32(s: string): number {
 }
 
 /** pod-template-hash: rand.SafeEncodeString over the decimal FNV hash, as the controller does. */
-export function templateHash(template: unknown): string {
+function templateHash(template: unknown): string {
   return [...String(fnv32(JSON.stringify(template)))].map((c) => SAFE[c.charCodeAt(0) % SAFE.length]).join('');
 }
 
@@ -59,9 +59,9 @@ export class Controllers {
 
   constructor(
     private readonly store: Store,
-    readonly behaviour: Behaviour,
+    private readonly clock: Clock,
   ) {
-    this.lifecycle = new PodLifecycle(store, behaviour);
+    this.lifecycle = new PodLifecycle(store);
   }
 
   private write(def: ResourceDef, obj: Obj): Obj {
@@ -177,11 +177,11 @@ export class Controllers {
     const rs = `${String(d.metadata.name)}-${hash}`;
     const sig = `${String(d.metadata.generation)}/${updated}/${ready}/${mine.length}`;
     const prog = this.progress.get(String(d.metadata.uid));
-    const nowMs = Date.now();
+    const nowMs = this.clock.now();
     if (!prog || prog.sig !== sig) this.progress.set(String(d.metadata.uid), { at: nowMs, sig });
     const since = prog && prog.sig === sig ? prog.at : nowMs;
     const complete = updated === desired && ready >= desired && mine.length === desired;
-    const deadline = this.behaviour.progressDeadlineMs ?? Number(d.spec?.progressDeadlineSeconds ?? 600) * 1000;
+    const deadline = Number(d.spec?.progressDeadlineSeconds ?? 600) * 1000;
     const maxUnavailable = this.maxUnavailable(d, desired);
     const available = ready >= desired - maxUnavailable;
     const oldConds = (d.status?.conditions ?? []) as Obj[];
@@ -273,7 +273,7 @@ export class Controllers {
     return this.store
       .list(this.pods, service.metadata.namespace)
       .map((e) => e.obj)
-      .filter((p) => matchSelectorObject({ matchLabels: sel }, p.metadata.labels) && isPodReady(p));
+      .filter((p) => matchLabels(sel, p.metadata.labels) && isPodReady(p));
   }
 
   logs(pod: Obj, container: string, previous: boolean): string | undefined {

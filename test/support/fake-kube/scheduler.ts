@@ -1,5 +1,5 @@
 // A scheduler with the filters that matter to model pods (NodeUnschedulable, TaintToleration,
-// NodeAffinity, NodeResourcesFit) and the FitError message format of kube-scheduler.
+// NodeAffinity by node name, NodeResourcesFit) and the FitError message format of kube-scheduler.
 import { cpuMillis, memoryBytes } from '../../../src/domain/quantity.js';
 import { podRequests } from '../../../src/targets/kubernetes/placement.js';
 import type { Obj } from './types.js';
@@ -18,44 +18,15 @@ function tolerates(pod: Obj, taint: Obj): boolean {
   });
 }
 
-function matchTerm(term: Obj, node: Obj): boolean {
-  const labels = (node.metadata?.labels ?? {}) as Record<string, string>;
-  const exprOk = ((term.matchExpressions ?? []) as Obj[]).every((e) => {
-    const has = e.key in labels;
-    const v = labels[e.key];
-    const vals = (e.values ?? []) as string[];
-    switch (e.operator) {
-      case 'In':
-        return has && vals.includes(v!);
-      case 'NotIn':
-        return !has || !vals.includes(v!);
-      case 'Exists':
-        return has;
-      case 'DoesNotExist':
-        return !has;
-      case 'Gt':
-        return has && Number(v) > Number(vals[0]);
-      case 'Lt':
-        return has && Number(v) < Number(vals[0]);
-      default:
-        return false;
-    }
-  });
-  const fieldOk = ((term.matchFields ?? []) as Obj[]).every((f) => {
-    const vals = (f.values ?? []) as string[];
-    const name = String(node.metadata?.name);
-    return f.key === 'metadata.name' && (f.operator === 'In' ? vals.includes(name) : f.operator === 'NotIn' ? !vals.includes(name) : false);
-  });
-  return exprOk && fieldOk;
-}
-
+/** Required node affinity by node name (`matchFields` on `metadata.name`), what strict placement uses. */
 function matchesAffinity(pod: Obj, node: Obj): boolean {
-  const labels = (node.metadata?.labels ?? {}) as Record<string, string>;
-  for (const [k, v] of Object.entries((pod.spec?.nodeSelector ?? {}) as Record<string, string>)) if (labels[k] !== v) return false;
-  const terms = (pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? undefined) as Obj[] | undefined;
-  // Terms are ORed; an empty list matches nothing, as in the API.
-  if (terms) return terms.some((t) => matchTerm(t, node));
-  return true;
+  const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms as Obj[] | undefined;
+  if (!terms) return true;
+  const name = String(node.metadata?.name);
+  // Terms are ORed, their fields ANDed; an empty list matches nothing, as in the API.
+  return terms.some((t) =>
+    ((t.matchFields ?? []) as Obj[]).every((f) => f.key === 'metadata.name' && ((f.values ?? []) as string[]).includes(name) === (f.operator === 'In')),
+  );
 }
 
 /** Why a node cannot take the pod; empty when it can. */

@@ -1,119 +1,55 @@
-// Label and field selectors with the syntax and error messages of the real API.
+// Label and field selectors with the syntax and error messages of the real API, as far as maas
+// uses them: equality requirements only.
 import { errors } from './status.js';
 import type { Obj } from './types.js';
 
-type LabelReq =
-  | { op: 'exists' | '!'; key: string }
-  | { op: '=' | '!='; key: string; value: string }
-  | { op: 'in' | 'notin'; key: string; values: string[] };
-
-/** Splits on commas that are not inside `( )`. */
-function splitTop(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '(') depth++;
-    if (ch === ')') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out.map((x) => x.trim()).filter((x) => x.length > 0);
+interface Requirement {
+  key: string;
+  neg: boolean;
+  value: string;
 }
 
-export function parseLabelSelector(s: string | null | undefined): LabelReq[] {
+/** `a=b,c!=d` (also `==`); set-based requirements are not served. */
+export function parseLabelSelector(s: string | null | undefined): Requirement[] {
   if (!s) return [];
-  return splitTop(s).map((part) => {
-    let m = /^([A-Za-z0-9./_-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(part);
-    if (m) return { op: m[2] as 'in' | 'notin', key: m[1]!, values: m[3]!.split(',').map((v) => v.trim()) };
-    m = /^([A-Za-z0-9./_-]+)\s*(==|=|!=)\s*([A-Za-z0-9._-]*)$/.exec(part);
-    if (m) return { op: m[2] === '!=' ? '!=' : '=', key: m[1]!, value: m[3]! };
-    m = /^!\s*([A-Za-z0-9./_-]+)$/.exec(part);
-    if (m) return { op: '!', key: m[1]! };
-    m = /^([A-Za-z0-9./_-]+)$/.exec(part);
-    if (m) return { op: 'exists', key: m[1]! };
-    throw errors.badRequest(`unable to parse requirement: found '${part}', expected: identifier`);
+  return s.split(',').map((part) => {
+    const m = /^\s*([A-Za-z0-9./_-]+)\s*(==|=|!=)\s*([A-Za-z0-9._-]*)\s*$/.exec(part);
+    if (!m) throw errors.badRequest(`unable to parse requirement: found '${part.trim()}', expected: identifier`);
+    return { key: m[1]!, neg: m[2] === '!=', value: m[3]! };
   });
 }
 
-export function matchLabels(reqs: LabelReq[], labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
-  return reqs.every((r) => {
-    const has = Object.prototype.hasOwnProperty.call(l, r.key);
-    switch (r.op) {
-      case 'exists':
-        return has;
-      case '!':
-        return !has;
-      case '=':
-        return has && l[r.key] === r.value;
-      case '!=':
-        return !has || l[r.key] !== r.value;
-      case 'in':
-        return has && r.values.includes(l[r.key]!);
-      case 'notin':
-        return !has || !r.values.includes(l[r.key]!);
-    }
-  });
+export function matchLabelSelector(reqs: Requirement[], labels: Record<string, string> | undefined): boolean {
+  return reqs.every((r) => (labels?.[r.key] === r.value) !== r.neg);
 }
 
-/** A `matchLabels`/`matchExpressions` LabelSelector object (Deployment spec.selector). */
-export function matchSelectorObject(sel: Obj | undefined, labels: Record<string, string> | undefined): boolean {
-  if (!sel) return false;
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries((sel.matchLabels ?? {}) as Record<string, string>)) if (l[k] !== v) return false;
-  for (const e of (sel.matchExpressions ?? []) as Obj[]) {
-    const has = Object.prototype.hasOwnProperty.call(l, e.key);
-    const vals = (e.values ?? []) as string[];
-    if (e.operator === 'In' && !(has && vals.includes(l[e.key]!))) return false;
-    if (e.operator === 'NotIn' && has && vals.includes(l[e.key]!)) return false;
-    if (e.operator === 'Exists' && !has) return false;
-    if (e.operator === 'DoesNotExist' && has) return false;
-  }
-  return true;
-}
-
-export function selectorString(sel: Obj | undefined): string {
-  return Object.entries((sel?.matchLabels ?? {}) as Record<string, string>)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
+/** Every pair of `sel` present in `labels` (a Service selector, a Deployment's matchLabels). */
+export function matchLabels(sel: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+  return Object.entries(sel ?? {}).every(([k, v]) => labels?.[k] === v);
 }
 
 const FIELDS: Record<string, string[]> = {
-  pods: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
-  events: [
-    'involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion',
-    'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type',
-  ],
-  nodes: ['spec.unschedulable'],
-  namespaces: ['status.phase'],
+  pods: ['spec.nodeName', 'status.phase'],
+  events: ['involvedObject.kind', 'involvedObject.name', 'involvedObject.uid', 'reason', 'type'],
 };
 
-type FieldReq = { field: string; neg: boolean; value: string };
-
-export function parseFieldSelector(plural: string, s: string | null | undefined): FieldReq[] {
+export function parseFieldSelector(plural: string, s: string | null | undefined): Requirement[] {
   if (!s) return [];
   const allowed = ['metadata.name', 'metadata.namespace', ...(FIELDS[plural] ?? [])];
   return s.split(',').map((part) => {
     const m = /^([A-Za-z.]+)\s*(==|=|!=)\s*(.*)$/.exec(part.trim());
     if (!m) throw errors.badRequest(`invalid selector: '${s}'; can't understand '${part}'`);
-    if (!allowed.includes(m[1]!)) {
-      throw errors.badRequest(`field label not supported: ${m[1]}`);
-    }
-    return { field: m[1]!, neg: m[2] === '!=', value: m[3]! };
+    if (!allowed.includes(m[1]!)) throw errors.badRequest(`field label not supported: ${m[1]}`);
+    return { key: m[1]!, neg: m[2] === '!=', value: m[3]! };
   });
 }
 
 function fieldValue(o: Obj, field: string): string {
-  if (field === 'source') return String(o.source?.component ?? '');
   let v: unknown = o;
   for (const p of field.split('.')) v = (v as Obj | undefined)?.[p];
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
 }
 
-export function matchFields(reqs: FieldReq[], o: Obj): boolean {
-  return reqs.every((r) => (fieldValue(o, r.field) === r.value) !== r.neg);
+export function matchFields(reqs: Requirement[], o: Obj): boolean {
+  return reqs.every((r) => (fieldValue(o, r.key) === r.value) !== r.neg);
 }

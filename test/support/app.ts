@@ -1,0 +1,73 @@
+// Services for use-case tests: in-memory stores, two scriptable targets (a `local` with open
+// placement only, a `cluster` with strict placement, a flag and dry runs), a fake inference
+// connector, a manual clock. No module mocking: everything is passed in.
+import { buildServices, type OpenedServices } from '../../src/app/composition-root.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { resolveHome } from '../../src/core/home.js';
+import type { InferenceApi, InferenceConnector } from '../../src/protocol/inference-api.js';
+import type { ModelDescription } from '../../src/spec/schema.js';
+import { modelDescription } from '../../bench/model-fixtures.js';
+import { FakeTarget, fakePlugin } from './fake-target.js';
+import { memoryStores, type MemoryStores } from './memory-stores.js';
+
+export interface AppHarness {
+  services: OpenedServices;
+  stores: MemoryStores;
+  clock: ManualClock;
+  local: FakeTarget;
+  cluster: FakeTarget;
+  /** Requests the fake inference API received, by endpoint. */
+  inferred: { endpoint: string; body: unknown }[];
+  register(description?: ModelDescription): Promise<void>;
+}
+
+export async function appHarness(o: { inference?: Partial<InferenceApi> } = {}): Promise<AppHarness> {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const stores = memoryStores(() => clock.now());
+  const local = new FakeTarget('local', clock);
+  const cluster = new FakeTarget('cluster', clock);
+  const inferred: AppHarness['inferred'] = [];
+  const inference: InferenceConnector = async (endpoint) => ({
+    infer: async (body) => {
+      inferred.push({ endpoint: endpoint.baseUrl, body });
+      return { id: 'r1', model_name: 'm', outputs: [{ name: 'label', shape: [1], datatype: 'BYTES', data: ['walking'] }] };
+    },
+    feedback: async (items) => ({ id: 'f1', accepted: items.length, ids: items.map((i) => i.id) }),
+    stats: async () => {
+      throw new Error('not scripted');
+    },
+    metadata: async () => ({ name: 'm', versions: ['1'], platform: 'onnx', inputs: [], outputs: [] }),
+    ...o.inference,
+  });
+  let n = 0;
+  const services = await buildServices({
+    home: resolveHome({}, '/', '/nonexistent/maas-home'),
+    config: {},
+    env: {},
+    cwd: '/',
+    clock,
+    cluster: {},
+    version: '0.0.0-test',
+    overrides: {
+      stores,
+      plugins: [
+        fakePlugin(local),
+        fakePlugin(cluster, { modes: ['open', 'strict'], flags: [{ flags: '--image <ref>', key: 'image', description: 'image' }], dryRun: true }),
+      ],
+      inference,
+      newId: (prefix) => `${prefix}-${String(++n).padStart(4, '0')}`,
+    },
+  });
+  return {
+    services,
+    stores,
+    clock,
+    local,
+    cluster,
+    inferred,
+    async register(description = modelDescription({ name: 'har', version: '1' })) {
+      const artifact = await stores.artifacts.put((await import('node:stream')).Readable.from([Buffer.from(`${description.metadata.name}@${description.metadata.version}`)]));
+      await stores.models.registerModel(description, { ...artifact, uri: description.spec.artifact.uri });
+    },
+  };
+}

@@ -1,0 +1,231 @@
+// In-memory implementations of the storage ports, for use-case tests where SQLite is not the
+// point. They keep the contracts the use cases rely on: immutable versions, the unique
+// deployment slot (CONFLICT on a second insert), history of transitions only.
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { MaasError } from '../../src/core/errors.js';
+import type { DeploymentEvent, DeploymentRecord, DeploymentState, DeploymentStore, NewDeployment } from '../../src/domain/deployment.js';
+import type { ArtifactRef, ArtifactSource, ModelSummary, ModelVersionRecord, RegisterOutcome, SearchRequest, SearchResult } from '../../src/domain/model.js';
+import { compareVersions } from '../../src/domain/version.js';
+import { specDigest } from '../../src/registry/canonical.js';
+import type { ArtifactStore, ModelStore, Stores } from '../../src/registry/ports.js';
+import type { ModelDescription } from '../../src/spec/schema.js';
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+export class MemoryModelStore implements ModelStore {
+  readonly versions = new Map<string, ModelVersionRecord>();
+  /** Deployments that block deletion, by `name@version`. */
+  blocking: (name: string, version: string) => string[] = () => [];
+
+  async registerModel(description: ModelDescription, artifact: ArtifactRef): Promise<RegisterOutcome> {
+    return (await this.registerModels([{ description, artifact }]))[0]!;
+  }
+
+  async registerModels(items: readonly { description: ModelDescription; artifact: ArtifactRef }[]): Promise<RegisterOutcome[]> {
+    const staged = new Map(this.versions);
+    const out = items.map(({ description, artifact }): RegisterOutcome => {
+      const key = `${description.metadata.name}@${description.metadata.version}`;
+      const digest = specDigest(description);
+      const existing = staged.get(key);
+      if (existing) {
+        if (existing.specDigest === digest && existing.artifact.digest === artifact.digest) return { record: clone(existing), created: false };
+        throw new MaasError('CONFLICT', `${key} is already registered with different content`);
+      }
+      const record: ModelVersionRecord = { name: description.metadata.name, version: description.metadata.version, specDigest: digest, artifact, registeredAt: new Date(0).toISOString(), description };
+      staged.set(key, record);
+      return { record: clone(record), created: true };
+    });
+    this.versions.clear();
+    for (const [k, v] of staged) this.versions.set(k, v);
+    return out;
+  }
+
+  private of(name: string): ModelVersionRecord[] {
+    return [...this.versions.values()].filter((v) => v.name === name).sort((a, b) => compareVersions(b.version, a.version));
+  }
+
+  async getModel(name: string, version?: string): Promise<ModelVersionRecord | undefined> {
+    const v = version === undefined ? this.of(name)[0] : this.versions.get(`${name}@${version}`);
+    return v && clone(v);
+  }
+
+  async listModels(): Promise<ModelSummary[]> {
+    const names = [...new Set([...this.versions.values()].map((v) => v.name))].sort();
+    return names.map((name) => {
+      const all = this.of(name);
+      const latest = all[0]!;
+      return { name, latest: latest.version, versions: all.length, task: latest.description.spec.task, algorithm: latest.description.spec.algorithm, registeredAt: latest.registeredAt };
+    });
+  }
+
+  async listVersions(name: string): Promise<ModelVersionRecord[]> {
+    return this.of(name).map(clone);
+  }
+
+  async artifactDigests(): Promise<Set<string>> {
+    return new Set([...this.versions.values()].map((v) => v.artifact.digest).filter(Boolean));
+  }
+
+  async dependents(name: string, version: string): Promise<string[]> {
+    return this.blocking(name, version);
+  }
+
+  async deleteModel(name: string, version: string): Promise<void> {
+    if (!this.versions.has(`${name}@${version}`)) throw new MaasError('NOT_FOUND', `model ${name}@${version} is not registered`);
+    const users = this.blocking(name, version);
+    if (users.length > 0) throw new MaasError('IN_USE', `${name}@${version} is in use by ${users.join(', ')}`);
+    this.versions.delete(`${name}@${version}`);
+  }
+
+  /** Task and free-text filters only: ranking is tested on the SQLite backend. */
+  async searchModels(request: SearchRequest): Promise<SearchResult> {
+    const hits = [...this.versions.values()]
+      .filter((v) => request.task === undefined || v.description.spec.task === request.task)
+      .filter((v) => request.text === undefined || JSON.stringify(v.description).includes(request.text))
+      .map((v) => ({ name: v.name, version: v.version, task: v.description.spec.task, algorithm: v.description.spec.algorithm, score: 1, registeredAt: v.registeredAt, reasons: [] }));
+    return { hits, total: hits.length, scanned: this.versions.size };
+  }
+}
+
+export class MemoryArtifactStore implements ArtifactStore {
+  readonly blobs = new Map<string, { bytes: Buffer; at: number }>();
+  constructor(private readonly now: () => number = () => 0) {}
+
+  async put(bytes: Readable, expected: { digest?: string } = {}): Promise<{ digest: string; size: number }> {
+    const chunks: Buffer[] = [];
+    for await (const c of bytes) chunks.push(Buffer.from(c as Buffer));
+    const all = Buffer.concat(chunks);
+    const digest = `sha256:${createHash('sha256').update(all).digest('hex')}`;
+    if (expected.digest !== undefined && expected.digest !== digest) throw new MaasError('VALIDATION', `digest ${digest} does not match ${expected.digest}`);
+    if (!this.blobs.has(digest)) this.blobs.set(digest, { bytes: all, at: this.now() });
+    return { digest, size: all.length };
+  }
+
+  /** Local paths are read from the real filesystem (tests write small files); remote ones are recorded. */
+  async store(source: ArtifactSource): Promise<ArtifactRef> {
+    if (!source.path) return { digest: source.digest ?? '', size: 0, uri: source.uri };
+    const { createReadStream } = await import('node:fs');
+    const { digest, size } = await this.put(createReadStream(source.path), source.digest !== undefined ? { digest: source.digest } : {});
+    return { digest, size, uri: source.uri };
+  }
+
+  async has(digest: string): Promise<boolean> {
+    return this.blobs.has(digest);
+  }
+
+  async size(digest: string): Promise<number | undefined> {
+    return this.blobs.get(digest)?.bytes.length;
+  }
+
+  async open(digest: string): Promise<Readable> {
+    const blob = this.blobs.get(digest);
+    if (!blob) throw new MaasError('NOT_FOUND', `artifact ${digest} is not in the store`);
+    const { Readable: R } = await import('node:stream');
+    return R.from([blob.bytes]);
+  }
+
+  async localPath(digest: string): Promise<string> {
+    if (!this.blobs.has(digest)) throw new MaasError('NOT_FOUND', `artifact ${digest} is not in the store`);
+    return `/memory/${digest}`;
+  }
+
+  async prune(referenced: ReadonlySet<string>, opts: { now: number; graceMs?: number; dryRun?: boolean }): Promise<string[]> {
+    const grace = opts.graceMs ?? 3_600_000;
+    const doomed = [...this.blobs].filter(([d, b]) => !referenced.has(d) && opts.now - b.at >= grace).map(([d]) => d);
+    if (!opts.dryRun) for (const d of doomed) this.blobs.delete(d);
+    return doomed;
+  }
+}
+
+export class MemoryDeploymentStore implements DeploymentStore {
+  readonly records = new Map<string, DeploymentRecord>();
+  /** Writes, counted (read-only use cases must leave it alone). */
+  writes = 0;
+
+  private must(id: string): DeploymentRecord {
+    const d = this.records.get(id);
+    if (!d) throw new MaasError('NOT_FOUND', `no deployment "${id}"`);
+    return d;
+  }
+
+  async createDeployment(n: NewDeployment, at: string): Promise<DeploymentRecord> {
+    this.writes++;
+    const slot = (d: Pick<DeploymentRecord, 'model' | 'version' | 'target' | 'mode' | 'node' | 'namespace' | 'cluster'>) =>
+      JSON.stringify([d.model, d.version, d.target, d.mode, d.node ?? '', d.namespace ?? '', d.cluster ?? '']);
+    if ([...this.records.values()].some((d) => slot(d) === slot(n))) throw new MaasError('CONFLICT', `a deployment of ${n.model}@${n.version} on ${n.target} already exists`);
+    const { consumer, ...identity } = n;
+    const d: DeploymentRecord = { ...identity, state: 'queued', runtime: {}, consumers: [consumer], createdAt: at, updatedAt: at, history: [{ at, state: 'queued' }] };
+    this.records.set(n.id, d);
+    return clone(d);
+  }
+
+  async getDeployment(id: string): Promise<DeploymentRecord | undefined> {
+    const d = this.records.get(id);
+    return d && clone(d);
+  }
+
+  async listDeployments(filter: { model?: string; version?: string; target?: string } = {}): Promise<DeploymentRecord[]> {
+    return [...this.records.values()]
+      .filter((d) => (filter.model === undefined || d.model === filter.model) && (filter.version === undefined || d.version === filter.version) && (filter.target === undefined || d.target === filter.target))
+      .map(clone);
+  }
+
+  async setDeploymentState(
+    id: string,
+    state: DeploymentState,
+    at: string,
+    patch: { reason?: string | null; endpoint?: string | null; runtime?: Record<string, unknown>; expiresAt?: string | null } = {},
+  ): Promise<DeploymentRecord> {
+    this.writes++;
+    const d = this.must(id);
+    const before = { state: d.state, reason: d.reason };
+    d.state = state;
+    d.updatedAt = at;
+    const set = <K extends 'reason' | 'endpoint' | 'expiresAt'>(k: K, v: string | null | undefined): void => {
+      if (v === null) delete d[k];
+      else if (v !== undefined) d[k] = v;
+    };
+    set('reason', patch.reason);
+    set('endpoint', patch.endpoint);
+    set('expiresAt', patch.expiresAt);
+    if (patch.runtime !== undefined) d.runtime = patch.runtime;
+    if (before.state !== state || (state === 'failed' && d.reason !== before.reason)) {
+      const e: DeploymentEvent = { at, state, ...(d.reason !== undefined ? { reason: d.reason } : {}) };
+      d.history.push(e);
+    }
+    return clone(d);
+  }
+
+  async addConsumer(id: string, consumer: string): Promise<DeploymentRecord> {
+    this.writes++;
+    const d = this.must(id);
+    if (!d.consumers.includes(consumer)) d.consumers.push(consumer);
+    return clone(d);
+  }
+
+  async removeConsumer(id: string, consumer: string): Promise<DeploymentRecord> {
+    this.writes++;
+    const d = this.must(id);
+    d.consumers = d.consumers.filter((c) => c !== consumer);
+    return clone(d);
+  }
+
+  async deleteDeployment(id: string): Promise<void> {
+    this.writes++;
+    this.records.delete(id);
+  }
+}
+
+export interface MemoryStores extends Stores {
+  models: MemoryModelStore;
+  artifacts: MemoryArtifactStore;
+  deployments: MemoryDeploymentStore;
+}
+
+export function memoryStores(now: () => number = () => 0): MemoryStores {
+  const deployments = new MemoryDeploymentStore();
+  const models = new MemoryModelStore();
+  models.blocking = (name, version) => [...deployments.records.values()].filter((d) => d.model === name && d.version === version).map((d) => `deployment ${d.id}`);
+  return { models, artifacts: new MemoryArtifactStore(now), deployments, close: () => {} };
+}

@@ -1,0 +1,122 @@
+// main(argv, io, deps) in-process with in-memory stores, scriptable targets and a manual clock:
+// the CLI face over the use cases, the one resolution of the output format (errors included),
+// and cache expiry that needs a clock the test controls.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ManualClock } from '../../src/core/clock.js';
+import { modelDescription } from '../../bench/model-fixtures.js';
+import { FakeTarget, fakePlugin } from '../support/fake-target.js';
+import { memoryStores, type MemoryStores } from '../support/memory-stores.js';
+import { runCli, tempDir, type CliResult } from '../support/cli.js';
+
+let dir: { path: string; cleanup: () => void };
+let clock: ManualClock;
+let stores: MemoryStores;
+let local: FakeTarget;
+let cluster: FakeTarget;
+
+function cli(argv: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(argv, {
+    home: dir.path,
+    env: { USER: 'tester', ...env },
+    deps: {
+      clock,
+      services: {
+        stores,
+        plugins: [fakePlugin(local), fakePlugin(cluster, { modes: ['open', 'strict'], dryRun: true, flags: [{ flags: '--image <ref>', key: 'image', description: 'image' }] })],
+      },
+    },
+  });
+}
+
+beforeEach(async () => {
+  dir = tempDir('maas-main-');
+  clock = new ManualClock(Date.UTC(2026, 5, 1));
+  stores = memoryStores(() => clock.now());
+  local = new FakeTarget('local', clock);
+  cluster = new FakeTarget('cluster', clock);
+  await stores.models.registerModel(modelDescription({ name: 'har', version: '1' }), { digest: `sha256:${'a'.repeat(64)}`, size: 1, uri: 'file://./m.onnx' });
+});
+afterEach(() => dir.cleanup());
+
+describe('main() with injected services and clock', () => {
+  it('deploys, decommissions and lets gc purge only after the cache period on the manual clock', async () => {
+    const d = JSON.parse((await cli(['deploy', 'har@1', '-o', 'json'])).stdout) as { id: string; state: string; outcome: string };
+    expect(d).toMatchObject({ state: 'ready', outcome: 'created' });
+    expect(JSON.parse((await cli(['decommission', d.id, '-o', 'json'])).stdout)).toMatchObject({ outcome: 'cached' });
+    expect(JSON.parse((await cli(['gc', '-o', 'json'])).stdout)).toMatchObject({ destroyed: [] });
+    clock.advance(24 * 3600 * 1000);
+    expect(JSON.parse((await cli(['gc', '--dry-run', '-o', 'json'])).stdout)).toMatchObject({ dryRun: true, destroyed: [d.id] });
+    expect(JSON.parse((await cli(['gc', '-o', 'json'])).stdout)).toMatchObject({ destroyed: [d.id] });
+    expect(local.calls).toContain(`destroy ${d.id}`);
+  });
+
+  it('honours local.cacheTtl from the config file', async () => {
+    expect((await cli(['config', 'set', 'local.cacheTtl', '1h'])).code).toBe(0);
+    const d = JSON.parse((await cli(['deploy', 'har', '-o', 'json'])).stdout) as { id: string };
+    await cli(['decommission', d.id]);
+    clock.advance(3600 * 1000);
+    expect(JSON.parse((await cli(['gc', '-o', 'json'])).stdout)).toMatchObject({ destroyed: [d.id] });
+  });
+
+  it('status and ps only read: no history is appended however often they look', async () => {
+    const d = JSON.parse((await cli(['deploy', 'har@1', '-o', 'json'])).stdout) as { id: string };
+    local.running.set(d.id, { state: 'failed', reason: 'gone' });
+    const writes = stores.deployments.writes;
+    for (let i = 0; i < 3; i++) {
+      expect((await cli(['ps'])).code).toBe(0);
+      expect((await cli(['status', d.id])).code).toBe(1);
+    }
+    expect(stores.deployments.writes).toBe(writes);
+  });
+
+  it('prints a dry run as a kind: List, and --dry-run does not swallow the model argument', async () => {
+    const r = await cli(['deploy', '--dry-run', 'har@1', '--target', 'cluster', '-o', 'yaml']);
+    expect(r.code).toBe(0);
+    expect(parse(r.stdout)).toEqual({ apiVersion: 'v1', kind: 'List', items: [{ kind: 'Deployment', metadata: { name: 'har-v1' } }] });
+    const server = await cli(['deploy', 'har@1', '--target', 'cluster', '--dry-run', 'server', '-o', 'json']);
+    expect(JSON.parse(server.stdout)).toMatchObject({ kind: 'List' });
+    expect(stores.deployments.records.size).toBe(0);
+    const local = await cli(['deploy', 'har@1', '--dry-run']);
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain('--dry-run applies to --target cluster');
+  });
+
+  it('derives --target choices and target flags from the plugins', async () => {
+    const bad = await cli(['deploy', 'har', '--target', 'mars']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown target "mars"');
+    expect(bad.stderr).toContain('use one of: local, cluster');
+    const flag = await cli(['deploy', 'har', '--image', 'x:1']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('--image applies to --target');
+  });
+});
+
+describe('one output resolution for results and errors', () => {
+  const errorJson = (r: CliResult) => (JSON.parse(r.stderr) as { error: { code: string; message: string } }).error;
+
+  it.each([
+    [['get', 'nope'], { MAAS_OUTPUT: 'json' }],
+    [['get', 'nope', '--output=yaml'], {}],
+    [['get', 'nope', '-ojson'], {}],
+    [['-o', 'json', 'get', 'nope'], {}],
+  ])('%j with %j prints the error as JSON on stderr', async (argv, env) => {
+    const r = await cli(argv, env);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe('');
+    expect(errorJson(r)).toMatchObject({ code: 'NOT_FOUND', message: 'model nope is not registered' });
+  });
+
+  it('uses the config file output for errors the parser raises, too', async () => {
+    await cli(['config', 'set', 'output', 'json']);
+    const r = await cli(['deploy', 'har', '--no-such-flag']);
+    expect(r.code).toBe(2);
+    expect(errorJson(r).code).toBe('USAGE');
+  });
+
+  it('prints words for human formats', async () => {
+    const r = await cli(['get', 'nope']);
+    expect(r.stderr).toMatch(/^error: model nope is not registered\nhint: /);
+  });
+});
