@@ -1,21 +1,44 @@
-// Type-aware lint over every TypeScript source in the repository.
+// Type-aware lint over every source in the repository, plus the architecture's dependency rules:
+// faces (cli) on top, then the application layer, then ports and pure cores; backends only
+// reached through the composition root.
 import js from '@eslint/js';
+import unicorn from 'eslint-plugin-unicorn';
 import tseslint from 'typescript-eslint';
 
+/** Import sources a module may not use, as regular expressions over the import string. */
+const forbid = (rules) => ({
+  'no-restricted-imports': ['error', { patterns: rules.map(([regex, message, allowTypeImports = false]) => ({ regex, message, allowTypeImports })) }],
+});
+
+const IO_MODULES = '^(node:)?(fs|fs/promises|http|https|http2|net|child_process|worker_threads|dgram)$|^(axios|better-sqlite3|@kubernetes/client-node|onnxruntime-node)$';
+// Types of an I/O library (e.g. the Kubernetes object shapes) are fine; its code is not.
+const pure = [IO_MODULES, 'pure modules do no I/O: take a port (an interface) as a parameter instead', true];
+const notCli = ['(^|/)cli/', 'only the CLI imports the CLI; move what is shared into app/, domain/ or protocol/'];
+const notApp = ['(^|/)app/', 'the application layer sits above this module; pass what it needs in as a parameter'];
+
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bin/**', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'schema/**', 'bench/out/**', 'examples/out/**', 'test-results/**'] },
+  { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
+    plugins: { unicorn },
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['bin/*.js', 'eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/require-await': 'off',
+      'unicorn/prefer-node-protocol': 'error',
+      'unicorn/filename-case': ['error', { case: 'kebabCase' }],
     },
+  },
+  {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly' } },
   },
   {
     files: ['test/**/*.ts'],
@@ -26,5 +49,29 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
+  },
+  // The dependency direction. cli -> app -> (ports, domain, protocol, spec, core); backends
+  // (registry/sqlite, targets/*, client, queue/in-process) only through app/composition-root.ts.
+  { files: ['src/app/**/*.ts'], ignores: ['src/app/composition-root.ts'], rules: forbid([notCli, ['(^|/)(registry/(sqlite|fs-artifact-store|open)|targets/(local|kubernetes|plugins)|client|queue/in-process|serving)(/|\\.js$)', 'use cases depend on ports; the composition root picks the backends'], [IO_MODULES, 'use cases reach I/O through ports', true]]) },
+  { files: ['src/app/composition-root.ts'], rules: forbid([notCli]) },
+  { files: ['src/domain/**/*.ts', 'src/protocol/**/*.ts'], rules: forbid([notCli, notApp, ['(^|/)(registry|targets|serving|client|queue)/', 'domain and protocol are shared by everyone and depend on nothing above them'], pure]) },
+  { files: ['src/spec/**/*.ts', 'src/core/**/*.ts'], rules: forbid([notCli, notApp, ['(^|/)(registry|targets|serving|client|queue)/', 'descriptions and core helpers depend on nothing above them']]) },
+  { files: ['src/registry/**/*.ts', 'src/queue/**/*.ts'], rules: forbid([notCli, notApp, ['(^|/)(targets|serving|client)/', 'stores and queues know nothing of targets or serving']]) },
+  { files: ['src/targets/**/*.ts', 'src/client/**/*.ts'], rules: forbid([notCli, notApp, ['(^|/)serving/', 'targets start model servers as processes or pods; they do not import the server']]) },
+  { files: ['src/serving/**/*.ts'], rules: forbid([notCli, notApp, ['(^|/)(registry|targets|client|queue)/', 'the model server is self-contained: it gets a description and an artifact']]) },
+  // Pure cores: statistics, planners, object builders, bandits later. No I/O at all.
+  {
+    files: [
+      'src/domain/**/*.ts',
+      'src/protocol/**/*.ts',
+      'src/core/poll.ts',
+      'src/registry/search/planner.ts',
+      'src/registry/search/requirements.ts',
+      'src/registry/canonical.ts',
+      'src/targets/kubernetes/{objects,names,placement,resources,rollout-explain,image,kube-runtime}.ts',
+      'src/serving/stats/**/*.ts',
+      'src/serving/dataplane/**/*.ts',
+    ],
+    rules: forbid([pure, notCli, notApp]),
   },
 );

@@ -1,5 +1,7 @@
 // The process boundary of the CLI: streams, environment and working directory, passed in so that
 // tests run main() in-process with captured output.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 
 export interface OutStream {
   write(chunk: string): unknown;
@@ -28,6 +30,5 @@ export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 /** A file named on the command line (relative to the caller's directory), or stdin for `-`. */
 export async function readSource(io: Io, source: string): Promise<string> {
   if (source === '-') return readAll(io.stdin);
-  const [{ readFile }, { resolve }] = await Promise.all([import('node:fs/promises'), import('node:path')]);
   return readFile(resolve(io.cwd, source), 'utf8');
 }

@@ -70,7 +70,7 @@ export function parseInputText(text: string, format?: DataFormat): ParsedInput {
     throw new MaasError('USAGE', `the input data is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   if (Array.isArray(value)) return { rows: value.map(jsonRow) };
-  if (isObject(value) && 'inputs' in value) return { request: value as InferRequest };
+  if (isObject(value) && 'inputs' in value) return { request: value };
   if (isObject(value)) return { rows: [value] };
   throw new MaasError('USAGE', 'the input data must be rows (array of objects), a matrix, an OIP request, NDJSON or CSV');
 }

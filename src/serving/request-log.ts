@@ -47,9 +47,9 @@ export interface LogBatch {
   totalRows: number;
   /** The float32 matrix the runtime got, `[rows, features]`; handed over to the log. */
   values: Float32Array;
-  labels?: readonly string[];
-  probabilities?: readonly (readonly number[])[];
-  predictions?: readonly number[];
+  labels?: readonly string[] | undefined;
+  probabilities?: readonly (readonly number[])[] | undefined;
+  predictions?: readonly number[] | undefined;
 }
 
 export const DEFAULT_RETENTION_ROWS = 100_000;

@@ -2,11 +2,11 @@
 
 export interface Prediction {
   /** Classification: predicted label per row (from the description's outputs.labels). */
-  labels?: string[];
+  labels?: string[] | undefined;
   /** Classification: class probabilities per row, `[N][C]`, columns in outputs.labels order. */
-  probabilities?: number[][];
+  probabilities?: number[][] | undefined;
   /** Regression: predicted value per row. */
-  values?: number[];
+  values?: number[] | undefined;
 }
 
 export interface RuntimeInfo {

@@ -26,9 +26,9 @@ export interface StatsOptions {
 export interface ObservedBatch {
   rows: number;
   values: Float32Array;
-  labels?: readonly string[];
-  probabilities?: readonly (readonly number[])[];
-  predictions?: readonly number[];
+  labels?: readonly string[] | undefined;
+  probabilities?: readonly (readonly number[])[] | undefined;
+  predictions?: readonly number[] | undefined;
 }
 
 export interface ObservedFeedback {

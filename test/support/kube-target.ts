@@ -1,10 +1,8 @@
-// Harness for the kubernetes target tests: the API server substitute behind a recording front
-// proxy (every body maas sends is kept for schema checks; chosen requests can be answered with a
-// given Status), a kubeconfig file pointing at it, a fresh MAAS_HOME with the example HAR model
-// registered through the CLI, and official-schema validation of what was sent.
+// Harness for the kubernetes target tests: the API server substitute (it records every request,
+// bodies included), a kubeconfig file pointing at it, a fresh MAAS_HOME with the example HAR model
+// registered through the stores, a clock that moves the substitute along instead of waiting, and
+// official-schema validation of what maas sent.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
@@ -13,9 +11,16 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
 import { stringify } from 'yaml';
 import { writeHarModel } from '../../examples/har/quick-model.js';
+import { ManualClock, type Clock } from '../../src/core/clock.js';
+import { resolveHome } from '../../src/core/home.js';
+import type { ModelVersionRecord } from '../../src/domain/model.js';
+import { FsArtifactStore } from '../../src/registry/fs-artifact-store.js';
+import { openStores } from '../../src/registry/open.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
+import { KubernetesTarget, type KubernetesTargetOptions } from '../../src/targets/kubernetes/kubernetes-target.js';
+import { LABEL } from '../../src/targets/kubernetes/names.js';
 import { runCli, tempDir, type CliResult } from './cli.js';
-import { DEFAULT_TOKEN, startFakeKube, type FakeKube, type FakeKubeOptions } from './fake-kube/index.js';
+import { DEFAULT_TOKEN, startFakeKube, type FakeKube, type FakeKubeOptions, type RequestRecord } from './fake-kube/index.js';
 import type { Obj } from './fake-kube/types.js';
 
 export interface TrainedModel {
@@ -30,72 +35,6 @@ export function trainExampleModel(dir: string): TrainedModel {
   mkdirSync(dir, { recursive: true });
   const written = writeHarModel(dir);
   return { dir, file: written.descriptionFile, onnx: readFileSync(join(dir, 'model.onnx')), description: written.description };
-}
-
-export interface Sent {
-  method: string;
-  path: string;
-  query: string;
-  contentType: string;
-  body: string;
-}
-
-export interface FrontProxy {
-  url: string;
-  /** Every request with a body (POST, PUT, PATCH) and every DELETE that went through. */
-  sent: Sent[];
-  /** Answers matching requests with a Status instead of forwarding them. */
-  answer(match: { method?: string; path: RegExp; times?: number }, reply: { code: number; body: Obj }): void;
-  close(): Promise<void>;
-}
-
-/** A transparent HTTP proxy in front of the substitute that records request bodies. */
-export async function startFrontProxy(target: string): Promise<FrontProxy> {
-  const sent: Sent[] = [];
-  const answers: Array<{ method?: string; path: RegExp; left: number; reply: { code: number; body: Obj } }> = [];
-  const upstream = new URL(target);
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const url = new URL(req.url ?? '/', 'http://front');
-      const method = req.method ?? 'GET';
-      if (method !== 'GET') {
-        sent.push({ method, path: url.pathname, query: url.search, contentType: String(req.headers['content-type'] ?? ''), body: body.toString() });
-      }
-      const hit = answers.find((a) => a.left > 0 && (!a.method || a.method === method) && a.path.test(url.pathname));
-      if (hit) {
-        hit.left--;
-        const text = JSON.stringify(hit.reply.body);
-        res.writeHead(hit.reply.code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-        res.end(text);
-        return;
-      }
-      const headers: IncomingHttpHeaders = { ...req.headers, host: upstream.host };
-      const out = request({ host: upstream.hostname, port: upstream.port, method, path: req.url, headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      out.on('error', () => res.destroy());
-      out.end(body);
-    });
-  });
-  const sockets = new Set<Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    sent,
-    answer: (match, reply) => answers.push({ ...match, left: match.times ?? 1, reply }),
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
 }
 
 export interface KubeconfigSpec {
@@ -117,41 +56,82 @@ export function kubeconfigYaml(k: KubeconfigSpec): string {
   });
 }
 
+/**
+ * Manual time that moves the cluster along: every sleep runs one round of the substitute's
+ * controllers and lets pending I/O run, so a wait ends as soon as the cluster got there, and a
+ * deadline passes without real waiting.
+ */
+export function clusterClock(fake: Pick<FakeKube, 'tick'>, time: ManualClock): Clock {
+  return {
+    now: () => time.now(),
+    sleep: async (ms) => {
+      fake.tick();
+      await new Promise((r) => setImmediate(r));
+      await time.sleep(ms);
+    },
+  };
+}
+
 export interface KubeEnv {
   fake: FakeKube;
-  front: FrontProxy;
+  /** What maas waits with (see clusterClock); `time` is the manual time underneath. */
+  clock: Clock;
+  time: ManualClock;
   dir: string;
   home: string;
   /** The kubeconfig every command uses (through KUBECONFIG). */
   kubeconfig: string;
-  /** Runs maas in-process with this home and kubeconfig. */
+  /** Runs maas in-process with this home, kubeconfig and clock. */
   maas(args: string[], env?: Record<string, string | undefined>): Promise<CliResult>;
   /** Runs maas and parses its `-o json` output; fails the test with the stderr otherwise. */
   json<T = Obj>(args: string[], env?: Record<string, string | undefined>): Promise<T>;
   /** Writes another kubeconfig into the temp dir. */
   writeKubeconfig(name: string, k: Partial<KubeconfigSpec>): string;
-  /** Objects of every kind carrying the deployment-id label of `id`. */
-  labelled(id: string): string[];
+  /** Registers a version in this home: the artifact is the file, or the description's remote URI. */
+  register(description: ModelDescription, artifactFile?: string): Promise<ModelVersionRecord>;
+  model(name: string, version: string): Promise<ModelVersionRecord>;
+  /** The kubernetes target on this home's artifacts, this kubeconfig and this clock. */
+  target(o?: Partial<KubernetesTargetOptions>): KubernetesTarget;
+  /** `kind/namespace/name` of everything carrying the instance label `instance`, pods included. */
+  labelled(instance: string): string[];
+  /** Requests that changed or tried to change something (all but GET). */
+  writes(): RequestRecord[];
   close(): Promise<void>;
 }
 
+export const TEST_IMAGE = 'ghcr.io/maas-dev/maas-server:0.1.0';
+
 export async function startKubeEnv(model: TrainedModel, o: FakeKubeOptions & { contextNamespace?: string } = {}): Promise<KubeEnv> {
   const tmp = tempDir('maas-kube-target-');
-  const fake = await startFakeKube(o);
-  const front = await startFrontProxy(fake.url);
+  const time = new ManualClock();
+  const { contextNamespace, ...fakeOptions } = o;
+  const fake = await startFakeKube({ autoTick: false, clock: time, ...fakeOptions });
+  const clock = clusterClock(fake, time);
   const home = join(tmp.path, 'home');
+  const maasHome = resolveHome({}, tmp.path, home);
   const writeKubeconfig = (name: string, k: Partial<KubeconfigSpec>) => {
     const file = join(tmp.path, name);
-    writeFileSync(file, kubeconfigYaml({ server: front.url, ...(o.contextNamespace ? { namespace: o.contextNamespace } : {}), ...k }));
+    writeFileSync(file, kubeconfigYaml({ server: fake.url, ...(contextNamespace ? { namespace: contextNamespace } : {}), ...k }));
     return file;
   };
   const kubeconfig = writeKubeconfig('kubeconfig.yaml', {});
-  const maas = (args: string[], env: Record<string, string | undefined> = {}) => runCli(args, { home, cwd: tmp.path, env: { KUBECONFIG: kubeconfig, ...env } });
-  const reg = await maas(['register', model.file]);
-  if (reg.code !== 0) throw new Error(`register failed: ${reg.stderr}`);
+  const maas = (args: string[], env: Record<string, string | undefined> = {}) =>
+    runCli(args, { home, cwd: tmp.path, env: { KUBECONFIG: kubeconfig, ...env }, deps: { clock } });
+  const register = async (description: ModelDescription, artifactFile?: string) => {
+    const stores = await openStores(maasHome);
+    try {
+      const { uri, digest } = description.spec.artifact;
+      const artifact = await stores.artifacts.store({ uri, ...(artifactFile ? { path: artifactFile } : {}), ...(digest ? { digest } : {}) });
+      return (await stores.models.registerModel(description, artifact)).record;
+    } finally {
+      stores.close();
+    }
+  };
+  await register(model.description, join(model.dir, 'model.onnx'));
   return {
     fake,
-    front,
+    clock,
+    time,
     dir: tmp.path,
     home,
     kubeconfig,
@@ -162,17 +142,34 @@ export async function startKubeEnv(model: TrainedModel, o: FakeKubeOptions & { c
       return JSON.parse(r.stdout) as T;
     },
     writeKubeconfig,
-    labelled: (id: string) => {
-      const out: string[] = [];
-      for (const plural of ['deployments', 'services', 'configmaps', 'horizontalpodautoscalers', 'pods']) {
-        for (const x of fake.state.list(plural)) {
-          if (x.metadata?.labels?.['maas.dev/deployment-id'] === id) out.push(`${plural}/${x.metadata.namespace}/${x.metadata.name}`);
-        }
+    register,
+    model: async (name, version) => {
+      const stores = await openStores(maasHome);
+      try {
+        const found = await stores.models.getModel(name, version);
+        if (!found) throw new Error(`${name}@${version} is not registered`);
+        return found;
+      } finally {
+        stores.close();
       }
-      return out;
     },
+    target: (over = {}) =>
+      new KubernetesTarget({
+        selection: { env: { KUBECONFIG: kubeconfig }, cwd: tmp.path },
+        images: { fallback: TEST_IMAGE },
+        clock,
+        artifacts: new FsArtifactStore(maasHome.blobs),
+        ...over,
+      }),
+    labelled: (instance) =>
+      ['deployments', 'services', 'configmaps', 'horizontalpodautoscalers', 'pods'].flatMap((plural) =>
+        fake.state
+          .list(plural)
+          .filter((x) => x.metadata?.labels?.[LABEL.instance] === instance)
+          .map((x) => `${plural}/${String(x.metadata.namespace)}/${String(x.metadata.name)}`),
+      ),
+    writes: () => fake.requests.filter((r) => r.method !== 'GET'),
     close: async () => {
-      await front.close();
       await fake.close();
       tmp.cleanup();
     },
@@ -193,10 +190,10 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
  * checked as the object they produce, merged onto the full Deployment maas applied before.
  * Returns the kinds checked, in order.
  */
-export function validateSent(sent: readonly Sent[]): string[] {
+export function validateSent(requests: readonly RequestRecord[]): string[] {
   const checked: string[] = [];
   const full = new Map<string, Obj>();
-  for (const s of sent) {
+  for (const s of requests) {
     if (!(s.method === 'PATCH' || s.method === 'POST') || !s.body || s.path.includes('/proxy/')) continue;
     const obj = JSON.parse(s.body) as Obj;
     const kind = String(obj.kind);

@@ -14,6 +14,7 @@ import {
   isValidLabelKey,
   isValidLabelValue,
   isValidObjectName,
+  legacyObjectName,
   objectName,
   selectorFor,
   selectorLabels,
@@ -25,7 +26,6 @@ import {
   buildModelObjectSet,
   CONFIGMAP_PAYLOAD_LIMIT,
   releaseScale,
-  scalePatch,
   scaleToZero,
 } from '../../src/targets/kubernetes/objects.js';
 import { checkNodeFits, podRequests, type NodeLike, type PodLike } from '../../src/targets/kubernetes/placement.js';
@@ -84,13 +84,13 @@ describe('buildModelObjects', () => {
           expect(isValidLabelKey(k), k).toBe(true);
           expect(isValidLabelValue(v), `${k}=${v}`).toBe(true);
         }
+        expect(o.metadata.name).toBe(input.mode === 'strict' ? `har-classifier-v3-${input.node!}` : 'har-classifier-v3');
         expect(o.metadata.labels).toMatchObject({
           'app.kubernetes.io/name': 'maas-model',
           'app.kubernetes.io/managed-by': 'maas',
-          'app.kubernetes.io/instance': 'd-1a2b3c4d5e',
+          'app.kubernetes.io/instance': o.metadata.name,
           'maas.dev/model': 'har-classifier',
           'maas.dev/version': '3',
-          'maas.dev/deployment-id': 'd-1a2b3c4d5e',
         });
         expect(o.metadata.annotations?.['maas.dev/spec-digest']).toMatch(/^sha256:[a-f0-9]{64}$/);
         expect(o.metadata.annotations?.['maas.dev/artifact-digest']).toMatch(/^sha256:[a-f0-9]{64}$/);
@@ -148,7 +148,7 @@ describe('buildModelObjects', () => {
     expect(c.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     expect(c.resources).toEqual({ requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
     // The selector picks out the template's pods and nothing version-specific (it is immutable).
-    expect(spec.selector.matchLabels).toEqual(selectorLabels('d-1a2b3c4d5e'));
+    expect(spec.selector.matchLabels).toEqual(selectorLabels('har-classifier-v3'));
     for (const [k, v] of Object.entries(spec.selector.matchLabels!)) expect(spec.template.metadata!.labels![k]).toBe(v);
     expect(service.spec!.selector).toEqual(spec.selector.matchLabels);
     expect(service.spec!.type).toBe('ClusterIP');
@@ -263,6 +263,26 @@ describe('buildModelObjects', () => {
     expect(JSON.stringify(input)).toBe(before);
   });
 
+  it('a deployment ID is an annotation of the objects only: no label, selector, env or pod template varies with it', () => {
+    const plain = buildModelObjects(exampleInput());
+    const real = buildModelObjects(exampleInput({ deploymentId: 'd-1a2b3c4d5e' }));
+    expect(JSON.stringify(plain)).not.toContain('d-1a2b3c4d5e');
+    for (const [i, o] of real.entries()) {
+      expect(o.metadata.annotations?.['maas.dev/deployment-id']).toBe('d-1a2b3c4d5e');
+      const { annotations, ...meta } = o.metadata;
+      const { 'maas.dev/deployment-id': _id, ...rest } = annotations!;
+      expect({ ...o, metadata: { ...meta, annotations: rest } }).toEqual(plain[i]);
+    }
+  });
+
+  it('objects of a record of the previous naming keep their name and instance label', () => {
+    const { deployment, service } = buildModelObjectSet(exampleInput({ name: 'maas-d-1a2b3c4d5e', instance: 'd-1a2b3c4d5e', deploymentId: 'd-1a2b3c4d5e' }));
+    expect(deployment.metadata.name).toBe('maas-d-1a2b3c4d5e');
+    expect(deployment.spec!.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'maas-model', 'app.kubernetes.io/instance': 'd-1a2b3c4d5e' });
+    expect(service.spec!.selector).toEqual(deployment.spec!.selector.matchLabels);
+    expect(deployment.spec!.template.spec!.volumes![0]!.configMap!.name).toBe('maas-d-1a2b3c4d5e');
+  });
+
   it('templates/kubernetes/*.yaml are exactly the builder output for the example', () => {
     const set = buildModelObjectSet(exampleInput());
     const files: Record<string, unknown> = { 'configmap.yaml': set.configMap, 'deployment.yaml': set.deployment, 'service.yaml': set.service, 'hpa.yaml': set.hpa };
@@ -274,13 +294,33 @@ describe('buildModelObjects', () => {
 });
 
 describe('names and selectors', () => {
-  it('derives object names from the deployment id, valid and at most 63 characters', () => {
-    expect(objectName('d-1a2b3c4d5e')).toBe('maas-d-1a2b3c4d5e');
-    for (const id of ['D_1A2B', '---', 'x'.repeat(100), 'd-1a2b3c4d5e-'.repeat(9), '3rd.party/id']) {
-      const n = objectName(id);
-      expect(isValidObjectName(n), `${id} -> ${n}`).toBe(true);
-    }
-    expect(objectName('x'.repeat(100))).not.toBe(objectName(`${'x'.repeat(99)}y`));
+  it('names objects after the model version, and the node in strict mode: readable, stable, valid', () => {
+    expect(objectName('har-classifier', '3')).toBe('har-classifier-v3');
+    expect(objectName('har-classifier', '3', 'n2')).toBe('har-classifier-v3-n2');
+    expect(objectName('har-classifier', '1.2.0')).toBe('har-classifier-v1-2-0');
+    expect(objectName('har-classifier', '1.2.0', 'gpu-node-1')).toBe(objectName('har-classifier', '1.2.0', 'gpu-node-1'));
+    const cases: Array<[string, string, string?]> = [
+      ['har-classifier', '1.0.0-rc.1'],
+      ['har-classifier', '1.0.0-rc-1'],
+      ['har-classifier', '1.0.0+build.5'],
+      ['har-classifier', '1.0.0-RC.1'],
+      ['3d-pose', '1'],
+      ['m-3d-pose', '1'],
+      ['har-classifier', '3', 'ip-10-0-1-23.ec2.internal'],
+      ['har-classifier', '3', 'ip-10-0-1-23-ec2-internal'],
+      ['x'.repeat(53), '12345678901234567890.1.0'],
+      ['x'.repeat(53), '12345678901234567890.2.0'],
+      ['har-classifier', '3', 'n'.repeat(253)],
+    ];
+    const names = cases.map(([m, v, n]) => objectName(m, v, n));
+    for (const [i, n] of names.entries()) expect(isValidObjectName(n), `${cases[i]!.join('@')} -> ${n}`).toBe(true);
+    // Only what had to be cut or cleaned carries a hash; different slots never share a name.
+    expect(new Set(names).size).toBe(names.length);
+    expect(objectName('har-classifier', '1.0.0-rc.1')).toMatch(/^har-classifier-v1-0-0-rc-1-[0-9a-f]{8}$/);
+    expect(objectName('3d-pose', '1')).toMatch(/^m-3d-pose-v1-[0-9a-f]{8}$/);
+    expect(objectName('x'.repeat(53), '12345678901234567890.1.0')).toMatch(/^x{53}-[0-9a-f]{8}$/);
+    // The previous naming, still recognised on old records.
+    expect(legacyObjectName('d-1a2b3c4d5e')).toBe('maas-d-1a2b3c4d5e');
   });
 
   it('sanitises label values', () => {
@@ -290,18 +330,19 @@ describe('names and selectors', () => {
     for (const v of ['1.2.0-rc.1', '+++', 'é', `${'a'.repeat(62)}.b`]) expect(isValidLabelValue(toLabelValue(v)), v).toBe(true);
   });
 
-  it('selectorFor matches the labels every object carries; scale-to-zero and scale bodies', () => {
-    expect(selectorFor('d-1a2b3c4d5e')).toBe('app.kubernetes.io/managed-by=maas,maas.dev/deployment-id=d-1a2b3c4d5e');
+  it('selectorFor matches the labels every object carries; scale-to-zero and release bodies', () => {
+    expect(selectorFor('har-classifier-v3')).toBe('app.kubernetes.io/managed-by=maas,app.kubernetes.io/instance=har-classifier-v3');
+    for (const o of buildModelObjects(exampleInput())) {
+      expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'maas', 'app.kubernetes.io/instance': 'har-classifier-v3' });
+    }
     expect(ALL_DEPLOYMENTS_SELECTOR).toBe('app.kubernetes.io/managed-by=maas,app.kubernetes.io/name=maas-model');
-    expect(scaleToZero('d-1a2b3c4d5e', 'maas')).toEqual({
+    expect(scaleToZero('har-classifier-v3', 'maas')).toEqual({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name: 'maas-d-1a2b3c4d5e', namespace: 'maas' },
+      metadata: { name: 'har-classifier-v3', namespace: 'maas' },
       spec: { replicas: 0 },
     });
-    expect(releaseScale('d-1a2b3c4d5e', 'maas')).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'maas-d-1a2b3c4d5e', namespace: 'maas' } });
-    expect(scalePatch(3)).toEqual({ spec: { replicas: 3 } });
-    expect(() => scalePatch(-1)).toThrow(MaasError);
+    expect(releaseScale('har-classifier-v3', 'maas')).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'har-classifier-v3', namespace: 'maas' } });
   });
 });
 

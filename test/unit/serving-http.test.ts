@@ -8,6 +8,10 @@ import Database from 'better-sqlite3';
 import type { ModelDescription } from '../../src/spec/schema.js';
 import type { Prediction, Runtime } from '../../src/serving/runtime.js';
 import { startModelServer, type ModelServer, type ModelServerOptions } from '../../src/serving/server.js';
+import type { InferenceBackend, ModelRef, ModelTarget } from '../../src/serving/backend.js';
+import { ServingError } from '../../src/serving/errors.js';
+import { MaasError } from '../../src/core/errors.js';
+import type { StatsWire } from '../../src/protocol/stats.js';
 import { tempDir } from '../support/cli.js';
 
 const description: ModelDescription = {
@@ -203,7 +207,19 @@ describe('model server over HTTP', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.json.error).toContain('"zzz"');
     expect((await call(server, '/v2/models/toy/feedback', { id: 'one', label: 'low' })).status).toBe(409);
-    expect((await call(server, '/v2/models/toy/feedback', { id: 'one', label: 'medium' })).status).toBe(400);
+    const medium = await call(server, '/v2/models/toy/feedback', { id: 'one', label: 'medium' });
+    expect(medium.status).toBe(400);
+    expect(medium.json.error).toBe('feedback: label "medium" is not one of the model\'s labels (low, high)');
+    // The protocol's validator refuses first, with its own words; the model check comes on top.
+    const both = await call(server, '/v2/models/toy/feedback', { feedback: [{ id: 'two:0', label: 'low', value: 1 }] });
+    expect(both.status).toBe(400);
+    expect(both.json.error).toBe('feedback[0]: give "label" or "value", not both');
+    const value = await call(server, '/v2/models/toy/feedback', { id: 'one', value: 1 });
+    expect(value.status).toBe(400);
+    expect(value.json.error).toBe('feedback: "label" is required (a string; this is a classification model)');
+    const twice = await call(server, '/v2/models/toy/feedback', { feedback: [{ id: 'two:0', label: 'low' }, { id: 'two:0', label: 'high' }] });
+    expect(twice.status).toBe(400);
+    expect(twice.json.error).toContain('appears more than once');
     const stats = await call(server, '/v2/models/toy/stats');
     expect(stats.json.feedback).toMatchObject({ labelled: 3, accuracy: 2 / 3 });
     expect(stats.json.window.rows).toBe(3);
@@ -294,5 +310,144 @@ describe('model server over HTTP', () => {
     const ids = db.prepare('SELECT id FROM predictions ORDER BY id').all();
     db.close();
     expect(ids).toEqual([{ id: 'a' }, { id: 'b' }]);
+  });
+});
+
+/** An in-memory backend: each model answers with its own name; "b" is not loaded at first. */
+function fakeBackend(): InferenceBackend & { closed: number; loaded: Set<string>; calls: string[] } {
+  const refs: ModelRef[] = [
+    { name: 'a', version: '1' },
+    { name: 'b', version: '1' },
+    { name: 'b', version: '2' },
+  ];
+  const loaded = new Set(['a']);
+  const calls: string[] = [];
+  const stats = (m: ModelTarget): StatsWire => ({
+    model_name: m.name,
+    model_version: m.version ?? '',
+    window: { capacity: 10, rows: 0, since: null, until: new Date(0).toISOString() },
+    total: { rows: 0, feedback: 0 },
+    features: [],
+    predictions: { counts: {}, mean_confidence: null },
+    feedback: { labelled: 0 },
+    reservoir: { capacity: 0, features: [], rows: [], predictions: [] },
+    log: { rows: 0 },
+  });
+  const backend = {
+    closed: 0,
+    loaded,
+    calls,
+    models: () => refs,
+    start: async () => {},
+    ready: () => loaded.size === 2,
+    modelReady: (m: ModelTarget) => loaded.has(m.name),
+    serverMetadata: () => ({ name: 'fake', version: '0', extensions: [] }),
+    modelMetadata: (m: ModelTarget) => ({ name: m.name, versions: refs.filter((r) => r.name === m.name).map((r) => r.version), platform: 'fake', inputs: [], outputs: [] }),
+    async infer(m: ModelTarget, body: unknown, requestId: string, deliver?: (o: { id: string; body: string }) => void) {
+      calls.push(`infer ${m.name}@${m.version ?? '*'}`);
+      if ((body as { fail?: string }).fail === 'usage') throw new MaasError('USAGE', 'rows are missing; send some');
+      if ((body as { fail?: string }).fail === 'busy') throw new ServingError(503, `model ${m.name} is busy`);
+      const out = { id: requestId, body: JSON.stringify({ model_name: m.name, model_version: m.version, id: requestId, outputs: [] }) };
+      deliver?.(out);
+      return out;
+    },
+    async feedback(m: ModelTarget) {
+      calls.push(`feedback ${m.name}`);
+      return { accepted: 1, ids: [m.name] };
+    },
+    stats: async (m: ModelTarget) => stats(m),
+    async close() {
+      backend.closed++;
+    },
+  };
+  return backend;
+}
+
+describe('model server lifecycle', () => {
+  it('reports ready with the model, runtime and load time on the given clock', async () => {
+    const events: Record<string, unknown>[] = [];
+    let t = 1000;
+    const server = await start({
+      clock: { now: () => t },
+      events: (e) => events.push(e),
+      loadRuntime: async () => {
+        t += 250;
+        return thresholdRuntime();
+      },
+    });
+    await server.ready;
+    expect(events).toContainEqual({ level: 'info', event: 'ready', model: 'toy', version: '2', runtime: 'test-threshold', loadMs: 250 });
+  });
+
+  it('releases a runtime that finishes loading after close', async () => {
+    let release!: (r: Runtime) => void;
+    let closed = 0;
+    const server = await start({ loadRuntime: () => new Promise<Runtime>((r) => (release = r)) });
+    const closing = server.close();
+    release({ ...thresholdRuntime(), close: async () => void closed++ });
+    await closing;
+    await server.ready;
+    expect(closed).toBe(1);
+  });
+});
+
+describe('model server over any backend', () => {
+  it('routes each served model to the backend and 404s models and versions it does not serve', async () => {
+    const backend = fakeBackend();
+    const server = await startModelServer({ backend, port: 0 });
+    await server.ready;
+    expect((await call(server, '/v2')).json).toEqual({ name: 'fake', version: '0', extensions: [] });
+    expect((await call(server, '/v2/models/a')).json).toMatchObject({ name: 'a', versions: ['1'] });
+    expect((await call(server, '/v2/models/b')).json).toMatchObject({ name: 'b', versions: ['1', '2'] });
+
+    const a = await call(server, '/v2/models/a/infer', { id: 'r1' });
+    expect(a.status).toBe(200);
+    expect(a.json).toEqual({ model_name: 'a', model_version: '1', id: 'r1', outputs: [] });
+    const b = await call(server, '/v2/models/b/versions/2/infer', {}, { 'x-request-id': 'r2' });
+    expect(b.json).toEqual({ model_name: 'b', model_version: '2', id: 'r2', outputs: [] });
+    // Two versions under one name and none asked for: the backend picks.
+    await call(server, '/v2/models/b/infer', {});
+    expect(backend.calls).toEqual(['infer a@1', 'infer b@2', 'infer b@*']);
+
+    expect((await call(server, '/v2/models/b/feedback', { id: 'x', label: 'y' })).json).toMatchObject({ accepted: 1, ids: ['b'] });
+    expect((await call(server, '/v2/models/a/versions/1/stats')).json).toMatchObject({ model_name: 'a', model_version: '1', log: { rows: 0 } });
+
+    const c = await call(server, '/v2/models/c/infer', {});
+    expect(c.status).toBe(404);
+    expect(c.json.error).toBe('unknown model "c"; this server serves "a", "b"');
+    expect((await call(server, '/v2/models/c')).status).toBe(404);
+    expect((await call(server, '/v2/models/c/stats')).status).toBe(404);
+    const v = await call(server, '/v2/models/b/versions/3/ready');
+    expect(v.status).toBe(404);
+    expect(v.json.error).toBe('unknown version "3" of model b; this server serves versions 1, 2');
+    expect(backend.calls).toHaveLength(4);
+
+    await server.close();
+    expect(backend.closed).toBe(1);
+  });
+
+  it('reports readiness per model and for the whole backend', async () => {
+    const backend = fakeBackend();
+    const server = await startModelServer({ backend, port: 0 });
+    servers.push(server);
+    expect((await call(server, '/v2/models/a/ready')).json).toEqual({ name: 'a', version: '1', ready: true });
+    const b = await call(server, '/v2/models/b/ready');
+    expect(b.status).toBe(503);
+    expect(b.json.error).toBe('model b is not ready');
+    expect((await call(server, '/v2/health/ready')).json.error).toBe('not every model is loaded yet');
+    backend.loaded.add('b');
+    expect((await call(server, '/v2/health/ready')).status).toBe(200);
+    expect((await call(server, '/v2/models/b/versions/2/ready')).json).toEqual({ name: 'b', version: '2', ready: true });
+  });
+
+  it('answers protocol usage errors with 400 and backend errors with their status', async () => {
+    const server = await startModelServer({ backend: fakeBackend(), port: 0 });
+    servers.push(server);
+    const usage = await call(server, '/v2/models/a/infer', { fail: 'usage' });
+    expect(usage.status).toBe(400);
+    expect(usage.json.error).toBe('rows are missing; send some');
+    const busy = await call(server, '/v2/models/a/infer', { fail: 'busy' });
+    expect(busy.status).toBe(503);
+    expect(busy.json.error).toBe('model a is busy');
   });
 });

@@ -69,7 +69,7 @@ export function define(program: Program, run: Run): void {
     .action(
       run(async (_ctx, shell) => {
         const nodes: Node[] = [];
-        walk(program as unknown as Parameters<typeof walk>[0], [], nodes);
+        walk(program, [], nodes);
         const gen = { bash, zsh, fish }[shell];
         if (!gen) throw new MaasError('USAGE', `unknown shell "${shell}"`, { hint: 'use bash, zsh or fish' });
         const script = gen(nodes);

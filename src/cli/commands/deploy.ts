@@ -42,7 +42,7 @@ export function define(program: Program, run: Run): void {
     run(async (ctx, modelText, opts) => {
       const ref = parseModelRef(modelText);
       const target = opts.target ?? ctx.config.target ?? DEFAULT_TARGET;
-      const given = targetOptions(opts as Record<string, unknown>);
+      const given = targetOptions(opts);
       const timeoutMs = parseDuration(opts.timeout, '--timeout');
       const base = {
         model: ref.name,

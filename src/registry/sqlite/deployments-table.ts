@@ -89,7 +89,7 @@ export class SqliteDeploymentStore implements DeploymentStore {
       id: row.id,
       model: row.model,
       version: row.version,
-      target: row.target as TargetName,
+      target: row.target,
       mode: row.mode as PlacementMode,
       state: row.state as DeploymentState,
       runtime: JSON.parse(row.runtime) as Record<string, unknown>,

@@ -29,7 +29,7 @@ export interface HandlerOptions {
   ids: IdSource;
   maxBodyBytes: number;
   /** Called once per answered request when access logging is on. */
-  accessLog?: (entry: AccessEntry) => void;
+  accessLog?: ((entry: AccessEntry) => void) | undefined;
   /** Unexpected failures (answered with 500). */
   onError?: (e: unknown, route: string) => void;
 }

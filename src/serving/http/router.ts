@@ -13,7 +13,7 @@ export type RouteName =
   | 'metrics';
 
 export type Match =
-  | { kind: 'route'; route: RouteName; model?: string; version?: string }
+  | { kind: 'route'; route: RouteName; model?: string | undefined; version?: string | undefined }
   | { kind: 'not_found' }
   | { kind: 'method_not_allowed'; allow: string; route: RouteName };
 
@@ -39,7 +39,7 @@ function decode(segment: string): string | undefined {
   }
 }
 
-function identify(path: string): { route: RouteName; model?: string; version?: string } | undefined {
+function identify(path: string): { route: RouteName; model?: string | undefined; version?: string | undefined } | undefined {
   switch (path) {
     case '/v2/health/live':
       return { route: 'health_live' };

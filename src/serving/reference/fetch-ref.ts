@@ -13,7 +13,7 @@ import { hostAllowed, type ReferencePolicy } from './policy.js';
 export interface FetchedData {
   text: string;
   /** Content type of an HTTP answer, when given. */
-  contentType?: string;
+  contentType?: string | undefined;
   /** Path part of the URI, for telling the format by extension. */
   path: string;
 }

@@ -283,7 +283,7 @@ export async function createOnnxRuntime(opts: OnnxRuntimeOptions): Promise<Runti
     decode(warm, 1);
   } catch (e) {
     await session.release();
-    if (e instanceof MaasError && e.code === 'FAILURE') throw new MaasError('VALIDATION', e.message, { hint: e.hint, cause: e });
+    if (e instanceof MaasError && e.code === 'FAILURE') throw new MaasError('VALIDATION', e.message, { ...(e.hint === undefined ? {} : { hint: e.hint }), cause: e });
     throw e;
   }
 

@@ -31,11 +31,10 @@ export function exampleDescription(over: { replicas?: { min: number; max: number
 export const EXAMPLE_SPEC_DIGEST = `sha256:${'5'.repeat(64)}`;
 export const EXAMPLE_ARTIFACT_DIGEST = `sha256:${'a1b2c3d4'.repeat(8)}`;
 
-/** The input the documents in templates/kubernetes/ were built from. */
+/** The input the documents in templates/kubernetes/ were built from (as a dry run: no deployment ID). */
 export function exampleInput(over: Partial<ModelObjectsInput> = {}): ModelObjectsInput {
   const description = over.description ?? exampleDescription();
   return {
-    deploymentId: 'd-1a2b3c4d5e',
     namespace: 'maas',
     description,
     modelRef: { name: 'har-classifier', version: '3', specDigest: EXAMPLE_SPEC_DIGEST, artifactDigest: EXAMPLE_ARTIFACT_DIGEST },

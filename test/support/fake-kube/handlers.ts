@@ -1,12 +1,13 @@
-// CRUD, patch and server-side apply on the store, with the API's checks and responses.
+// CRUD and server-side apply on the store, with the API's checks and responses, for the verbs
+// maas uses: get, list, create, apply (PATCH with application/apply-patch+yaml), delete and
+// deletecollection. Writes can be dry runs (dryRun=All).
 import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { serverSideApply } from './apply.js';
 import { applyDefaults } from './defaults.js';
 import { recordUpdate, tracked, type ManagerEntry } from './managed-fields.js';
-import { jsonPatch, mergePatch, strategicMerge } from './patch.js';
 import { groupVersion, type ResourceDef } from './resources.js';
-import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { matchFields, matchLabelSelector, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { errors, invalidPatchOptions, successStatus } from './status.js';
 import type { Store } from './store.js';
 import { clone, isObj, timestamp, type Obj } from './types.js';
@@ -32,15 +33,9 @@ export interface Reply {
   contentType?: string;
 }
 
-export const PATCH_TYPES = {
-  json: 'application/json-patch+json',
-  merge: 'application/merge-patch+json',
-  strategic: 'application/strategic-merge-patch+json',
-  apply: 'application/apply-patch+yaml',
-} as const;
+export const APPLY_PATCH = 'application/apply-patch+yaml';
 
-function part(def: ResourceDef, sub: string | undefined): 'main' | 'status' | 'all' {
-  if (sub === 'status') return 'status';
+function part(def: ResourceDef): 'main' | 'all' {
   return def.statusSubresource ? 'main' : 'all';
 }
 
@@ -50,33 +45,22 @@ function dryRun(q: URLSearchParams): boolean {
   return v.length > 0;
 }
 
-function manager(c: Call): string {
-  return c.query.get('fieldManager') || c.agent || 'unknown';
-}
-
-function parseJsonOrYaml(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return parseYaml(text);
-  }
-}
-
-export function parseBody(c: Call): Obj {
+function parseBody(c: Call): Obj {
   const text = c.body.toString('utf8');
   try {
-    const yamlBody = c.contentType === PATCH_TYPES.apply || c.contentType === 'application/yaml';
     // Apply bodies are YAML, of which JSON is a subset; JSON.parse first is much faster on big ones.
-    const v: unknown = yamlBody ? parseJsonOrYaml(text) : JSON.parse(text);
-    if (!isObj(v) && !Array.isArray(v)) throw new Error('not an object');
-    return v as Obj;
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (e) {
+      if (c.contentType !== APPLY_PATCH) throw e;
+      v = parseYaml(text);
+    }
+    if (!isObj(v)) throw new Error('not an object');
+    return v;
   } catch (e) {
     throw errors.badRequest(`the server rejected our request due to an error in our request: ${(e as Error).message}`);
   }
-}
-
-function listKind(def: ResourceDef): string {
-  return `${def.kind}List`;
 }
 
 function stripTypeMeta(o: Obj): Obj {
@@ -117,9 +101,7 @@ function checkIdentity(c: Call, o: Obj): void {
 }
 
 function requireNamespace(store: Store, c: Call): void {
-  if (c.def.namespaced && c.def.plural !== 'namespaces' && !store.namespaceExists(c.ns!)) {
-    throw errors.notFound({ plural: 'namespaces', group: '' }, c.ns!);
-  }
+  if (c.def.namespaced && !store.namespaceExists(c.ns!)) throw errors.notFound({ plural: 'namespaces', group: '' }, c.ns!);
 }
 
 /** Defaults, schema and field validation, then the write (or a dry run). */
@@ -131,31 +113,20 @@ function finish(store: Store, c: Call, next: Obj, managers: ManagerEntry[], old:
   return { obj: r.obj, created: r.created };
 }
 
-export function list(store: Store, c: Call): Reply {
-  if (c.query.get('watch') === 'true' || c.query.get('watch') === '1') {
-    throw errors.methodNotAllowed('watch is not served by this API server substitute; poll with list');
-  }
+function selected(store: Store, c: Call): Obj[] {
   const labels = parseLabelSelector(c.query.get('labelSelector'));
   const fields = parseFieldSelector(c.def.plural, c.query.get('fieldSelector'));
-  let items = store
+  return store
     .list(c.def, c.ns)
     .map((e) => e.obj)
-    .filter((o) => matchLabels(labels, o.metadata?.labels) && matchFields(fields, o));
-  const limit = Number(c.query.get('limit') ?? 0);
-  const start = Number(Buffer.from(c.query.get('continue') ?? '', 'base64').toString() || 0);
-  let next: string | undefined;
-  if (limit > 0) {
-    if (start + limit < items.length) next = Buffer.from(String(start + limit)).toString('base64');
-    items = items.slice(start, start + limit);
-  }
+    .filter((o) => matchLabelSelector(labels, o.metadata?.labels) && matchFields(fields, o));
+}
+
+export function list(store: Store, c: Call): Reply {
+  if (c.query.get('watch') === 'true') throw errors.methodNotAllowed('watch is not served by this API server substitute; poll with list');
   return {
     code: 200,
-    body: {
-      kind: listKind(c.def),
-      apiVersion: groupVersion(c.def),
-      metadata: { resourceVersion: store.resourceVersion, ...(next ? { continue: next } : {}) },
-      items: items.map(stripTypeMeta),
-    },
+    body: { kind: `${c.def.kind}List`, apiVersion: groupVersion(c.def), metadata: { resourceVersion: store.resourceVersion }, items: selected(store, c).map(stripTypeMeta) },
   };
 }
 
@@ -171,7 +142,6 @@ export function create(store: Store, c: Call): Reply {
   checkIdentity(c, o);
   requireNamespace(store, c);
   const meta = (o.metadata ??= {}) as Obj;
-  if (!meta.name && meta.generateName) meta.name = `${String(meta.generateName)}${randomBytes(3).toString('hex').slice(0, 5)}`;
   if (!meta.name) throw errors.invalid(c.def, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
   if (c.def.namespaced) meta.namespace = c.ns;
   if (meta.resourceVersion) throw errors.badRequest('resourceVersion should not be set on objects to be created');
@@ -180,77 +150,19 @@ export function create(store: Store, c: Call): Reply {
   if (c.def.statusSubresource) delete o.status;
   allocateClusterIP(store, c.def, o);
   applyDefaults(c.def, o);
-  const managers = recordUpdate([], {}, tracked(o, part(c.def, undefined)), { manager: manager(c), apiVersion: groupVersion(c.def), now: timestamp() });
-  const r = finish(store, c, o, managers, undefined);
-  return { code: 201, body: r.obj };
+  const manager = c.query.get('fieldManager') || c.agent || 'unknown';
+  const managers = recordUpdate([], {}, tracked(o, part(c.def)), { manager, apiVersion: groupVersion(c.def), now: timestamp() });
+  return { code: 201, body: finish(store, c, o, managers, undefined).obj };
 }
 
-/** PUT: full replacement with optimistic concurrency when resourceVersion is given. */
-export function update(store: Store, c: Call): Reply {
-  const o = parseBody(c);
-  checkTypeMeta(c.def, o);
-  checkIdentity(c, o);
-  const e = store.get(c.def, c.ns, c.name!);
-  if (!e) throw errors.notFound(c.def, c.name!);
-  const rv = o.metadata?.resourceVersion as string | undefined;
-  if (rv && rv !== e.obj.metadata.resourceVersion) throw errors.conflict(c.def, c.name!);
-  let next: Obj;
-  if (c.sub === 'status') next = { ...clone(e.obj), status: o.status };
-  else {
-    next = { ...o, metadata: { ...clone(o.metadata ?? {}), name: c.name, ...(c.def.namespaced ? { namespace: c.ns } : {}) } };
-    if (c.def.statusSubresource) next.status = clone(e.obj.status);
-    if (c.def.plural === 'services') {
-      next.spec ??= {};
-      next.spec.clusterIP ??= e.obj.spec?.clusterIP;
-      next.spec.clusterIPs ??= e.obj.spec?.clusterIPs;
-    }
-  }
-  applyDefaults(c.def, next);
-  const p = part(c.def, c.sub);
-  const managers = recordUpdate(e.managers, tracked(e.obj, p), tracked(next, p), {
-    manager: manager(c),
-    apiVersion: groupVersion(c.def),
-    ...(c.sub ? { subresource: c.sub } : {}),
-    now: timestamp(),
-  });
-  return { code: 200, body: finish(store, c, next, managers, e.obj).obj };
-}
-
-export function patch(store: Store, c: Call): Reply {
-  const type = c.contentType;
-  const isApply = type === PATCH_TYPES.apply;
-  if (!Object.values(PATCH_TYPES).includes(type as never)) throw errors.unsupportedMediaType(type);
-  if (!isApply && c.query.has('force')) throw invalidPatchOptions('force', 'FieldValueForbidden', 'Forbidden: may not be specified for non-apply patch');
-  if (isApply) return apply(store, c);
-  const e = store.get(c.def, c.ns, c.name!);
-  if (!e) throw errors.notFound(c.def, c.name!);
-  const body = parseBody(c);
-  const patched = (type === PATCH_TYPES.json ? jsonPatch(e.obj, body) : type === PATCH_TYPES.merge ? mergePatch(e.obj, body) : strategicMerge(e.obj, body)) as Obj;
-  if (!isObj(patched)) throw errors.badRequest('patch did not produce an object');
-  const rv = patched.metadata?.resourceVersion as string | undefined;
-  if (rv && rv !== e.obj.metadata.resourceVersion) throw errors.conflict(c.def, c.name!);
-  checkTypeMeta(c.def, patched);
-  checkIdentity(c, patched);
-  let next: Obj = patched;
-  if (c.sub === 'status') next = { ...clone(e.obj), status: patched.status };
-  else if (c.def.statusSubresource) next.status = clone(e.obj.status);
-  applyDefaults(c.def, next);
-  const p = part(c.def, c.sub);
-  const managers = recordUpdate(e.managers, tracked(e.obj, p), tracked(next, p), {
-    manager: manager(c),
-    apiVersion: groupVersion(c.def),
-    ...(c.sub ? { subresource: c.sub } : {}),
-    now: timestamp(),
-  });
-  return { code: 200, body: finish(store, c, next, managers, e.obj).obj };
-}
-
-function apply(store: Store, c: Call): Reply {
+/** Server-side apply; the other patch types are not served (maas never sends them). */
+export function apply(store: Store, c: Call): Reply {
+  if (c.contentType !== APPLY_PATCH) throw errors.unsupportedMediaType(c.contentType);
   const fieldManager = c.query.get('fieldManager');
   if (!fieldManager) throw invalidPatchOptions('fieldManager', 'FieldValueRequired', 'Required value: is required for apply patch');
   const force = c.query.get('force') === 'true';
   const applied = parseBody(c);
-  if (!applied.apiVersion || !applied.kind) throw errors.badRequest('error decoding YAML: Object \'Kind\' is missing in the applied configuration');
+  if (!applied.apiVersion || !applied.kind) throw errors.badRequest("error decoding YAML: Object 'Kind' is missing in the applied configuration");
   checkTypeMeta(c.def, applied);
   checkIdentity(c, applied);
   if (applied.metadata?.managedFields !== undefined) throw errors.badRequest('metadata.managedFields must be nil');
@@ -262,7 +174,7 @@ function apply(store: Store, c: Call): Reply {
   }
   const rv = applied.metadata?.resourceVersion as string | undefined;
   if (rv && e && rv !== e.obj.metadata.resourceVersion) throw errors.conflict(c.def, c.name!);
-  const p = part(c.def, c.sub);
+  const p = part(c.def);
   const { merged, entries } = serverSideApply({
     live: e?.obj,
     entries: e?.managers ?? [],
@@ -271,7 +183,6 @@ function apply(store: Store, c: Call): Reply {
     force,
     apiVersion: groupVersion(c.def),
     part: p,
-    ...(c.sub ? { subresource: c.sub } : {}),
     now: timestamp(),
   });
   merged.metadata = { ...(merged.metadata ?? {}), name: c.name, ...(c.def.namespaced ? { namespace: c.ns } : {}) };
@@ -289,29 +200,20 @@ function apply(store: Store, c: Call): Reply {
   return { code: r.created ? 201 : 200, body: r.obj };
 }
 
-export function remove(store: Store, c: Call, cascade: (ns: string) => void): Reply {
+export function remove(store: Store, c: Call): Reply {
   const e = store.get(c.def, c.ns, c.name!);
   if (!e) throw errors.notFound(c.def, c.name!);
-  if (!dryRun(c.query)) {
-    // The namespace controller empties a deleted namespace; here it happens at once.
-    if (c.def.plural === 'namespaces') cascade(c.name!);
-    store.remove(c.def, c.ns, c.name!);
-  }
+  store.remove(c.def, c.ns, c.name!);
   // Pods and Services answer with the object, the other kinds with a Status (as in the OpenAPI spec).
   if (c.def.plural === 'pods' || c.def.plural === 'services') return { code: 200, body: e.obj };
   return { code: 200, body: successStatus(c.def, c.name!, String(e.obj.metadata.uid)) };
 }
 
 export function removeCollection(store: Store, c: Call): Reply {
-  const labels = parseLabelSelector(c.query.get('labelSelector'));
-  const fields = parseFieldSelector(c.def.plural, c.query.get('fieldSelector'));
-  const victims = store
-    .list(c.def, c.ns)
-    .map((e) => e.obj)
-    .filter((o) => matchLabels(labels, o.metadata?.labels) && matchFields(fields, o));
-  if (!dryRun(c.query)) for (const v of victims) store.remove(c.def, v.metadata.namespace, v.metadata.name);
+  const victims = selected(store, c);
+  for (const v of victims) store.remove(c.def, v.metadata.namespace, v.metadata.name);
   return {
     code: 200,
-    body: { kind: listKind(c.def), apiVersion: groupVersion(c.def), metadata: { resourceVersion: store.resourceVersion }, items: victims.map(stripTypeMeta) },
+    body: { kind: `${c.def.kind}List`, apiVersion: groupVersion(c.def), metadata: { resourceVersion: store.resourceVersion }, items: victims.map(stripTypeMeta) },
   };
 }

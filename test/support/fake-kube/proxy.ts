@@ -8,7 +8,7 @@ import type { Obj } from './types.js';
 const HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'authorization']);
 
 /** `http:svc:8080` / `svc:http` / `svc` -> parts. */
-export function parseServiceRef(ref: string): { scheme?: string; name: string; port?: string } {
+export function parseServiceRef(ref: string): { scheme?: string | undefined; name: string; port?: string | undefined } {
   const parts = ref.split(':');
   if (parts.length === 3) return { scheme: parts[0], name: parts[1]!, port: parts[2] };
   if (parts.length === 2) return { name: parts[0]!, port: parts[1] };

@@ -1,5 +1,5 @@
-// Authorization: explicit denials for tests, and an RBAC evaluator over Role/ClusterRole/
-// binding documents (for instance manifests/rbac.yaml), with the real Forbidden message.
+// Authorization: an RBAC evaluator over Role/ClusterRole/binding documents (for instance
+// manifests/rbac.yaml), with the real Forbidden message.
 import { parseAllDocuments } from 'yaml';
 import type { Obj } from './types.js';
 
@@ -12,17 +12,6 @@ export interface Attributes {
   subresource?: string;
   namespace?: string;
   name?: string;
-}
-
-export interface Denial {
-  verb?: string | string[];
-  /** `deployments` or with a subresource, `pods/log`. */
-  resource: string;
-  group?: string;
-  namespace?: string;
-  name?: string;
-  /** Deny this many matching requests, then allow again (default: until removed). */
-  times?: number;
 }
 
 interface PolicyRule {
@@ -50,18 +39,6 @@ function ruleAllows(r: PolicyRule, a: Attributes): boolean {
 export function allowedByPolicy(p: Policy, a: Attributes): boolean {
   if (p.cluster.some((r) => ruleAllows(r, a))) return true;
   return a.namespace !== undefined && (p.namespaced[a.namespace] ?? []).some((r) => ruleAllows(r, a));
-}
-
-export function denialMatches(d: Denial, a: Attributes): boolean {
-  const res = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-  const verbs = d.verb === undefined ? undefined : Array.isArray(d.verb) ? d.verb : [d.verb];
-  return (
-    d.resource === res &&
-    (verbs === undefined || verbs.includes(a.verb)) &&
-    (d.group === undefined || d.group === a.group) &&
-    (d.namespace === undefined || d.namespace === a.namespace) &&
-    (d.name === undefined || d.name === a.name)
-  );
 }
 
 /** The authorizer's reason, as in `... is forbidden: <reason>`. */

@@ -26,7 +26,7 @@ export function qualified(def: Pick<ResourceDef, 'plural' | 'group'>): string {
 }
 
 /** `Deployment.apps`, or `ConfigMap` for the core group. */
-export function qualifiedKind(def: Pick<ResourceDef, 'kind' | 'group'>): string {
+function qualifiedKind(def: Pick<ResourceDef, 'kind' | 'group'>): string {
   return def.group ? `${def.kind}.${def.group}` : def.kind;
 }
 
@@ -40,7 +40,7 @@ export const errors = {
   notFoundPath: () => fail(404, 'NotFound', 'the server could not find the requested resource', {}),
   alreadyExists: (def: ResourceDef, name: string) =>
     fail(409, 'AlreadyExists', `${qualified(def)} "${name}" already exists`, { name, group: def.group, kind: def.plural }),
-  conflict: (def: ResourceDef, name: string) =>
+  conflict: (def: Pick<ResourceDef, 'plural' | 'group'>, name: string) =>
     fail(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(def)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, {
       name,
       group: def.group,
@@ -65,13 +65,9 @@ export const errors = {
   unauthorized: () => fail(401, 'Unauthorized', 'Unauthorized'),
   badRequest: (message: string) => fail(400, 'BadRequest', message),
   methodNotAllowed: (method: string) => fail(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${method})`, {}),
+  /** Only server-side apply is served among the patch types. */
   unsupportedMediaType: (type: string) =>
-    fail(
-      415,
-      'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${type})`,
-    ),
-  tooLarge: (limit: number) => fail(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`),
+    fail(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml (got ${type})`),
   serviceUnavailable: (message: string) => fail(503, 'ServiceUnavailable', message),
   internal: (message: string) => fail(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }),
   tooManyRequests: () => fail(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: 1 }),

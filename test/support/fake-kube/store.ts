@@ -30,8 +30,6 @@ function specPart(o: Obj): Obj {
 export class Store {
   private rv = 1000;
   private readonly maps = new Map<string, Map<string, Entry>>();
-  /** Called after every committed change (controllers react to it). */
-  onChange: (def: ResourceDef, obj: Obj, deleted: boolean) => void = () => {};
 
   private map(def: ResourceDef): Map<string, Entry> {
     let m = this.maps.get(def.plural);
@@ -100,7 +98,6 @@ export class Store {
     }
     next.metadata.resourceVersion = String(++this.rv);
     this.map(def).set(this.key(ns, name), { obj: next, managers });
-    this.onChange(def, next, false);
     return { obj: clone(next), changed: true, created: !old };
   }
 
@@ -110,7 +107,6 @@ export class Store {
     if (!e) return undefined;
     this.map(def).delete(k);
     this.rv++;
-    this.onChange(def, e.obj, true);
     return e.obj;
   }
 

@@ -4,26 +4,21 @@
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { Event } from 'kubernetes-models/v1/Event';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
-import { Node } from 'kubernetes-models/v1/Node';
-import { Pod } from 'kubernetes-models/v1/Pod';
 import { Service } from 'kubernetes-models/v1/Service';
 import { cpuMillis, memoryBytes, parseQuantity } from '../../../src/domain/quantity.js';
 import type { ResourceDef } from './resources.js';
-import { selectorString, matchSelectorObject } from './selectors.js';
+import { matchLabels } from './selectors.js';
 import { errors, type FieldError } from './status.js';
 import { deepEqual, type Obj } from './types.js';
 
 type ModelClass = new (data: Obj) => { validate(): void };
+// The kinds written through the API (nodes, pods and events only come from the controllers).
 // Each generated class takes its own data interface; stored JSON is checked at run time anyway.
 const MODELS: Record<string, ModelClass> = {
   namespaces: Namespace,
-  nodes: Node,
-  pods: Pod,
   services: Service,
   configmaps: ConfigMap,
-  events: Event as unknown as ModelClass,
   deployments: Deployment,
   horizontalpodautoscalers: HorizontalPodAutoscaler,
 };
@@ -165,8 +160,8 @@ function deployment(e: Errs, o: Obj, old: Obj | undefined): void {
   const s = (o.spec ?? {}) as Obj;
   if (typeof s.replicas === 'number' && s.replicas < 0) e.invalid('spec.replicas', s.replicas, 'must be greater than or equal to 0');
   if (!s.selector) e.required('spec.selector');
-  else if (!s.selector.matchLabels && !s.selector.matchExpressions) e.invalid('spec.selector', s.selector, 'empty selector is invalid for deployment');
-  else if (!matchSelectorObject(s.selector, s.template?.metadata?.labels)) {
+  else if (Object.keys(s.selector.matchLabels ?? {}).length === 0) e.invalid('spec.selector', s.selector, 'empty selector is invalid for deployment');
+  else if (!matchLabels(s.selector.matchLabels, s.template?.metadata?.labels)) {
     e.invalid('spec.template.metadata.labels', s.template?.metadata?.labels ?? {}, '`selector` does not match template `labels`');
   }
   labels(e, 'spec.template.metadata.labels', s.template?.metadata?.labels);
@@ -175,7 +170,8 @@ function deployment(e: Errs, o: Obj, old: Obj | undefined): void {
     e.notSupported('spec.template.spec.restartPolicy', s.template.spec.restartPolicy, ['Always']);
   }
   if (old && !deepEqual(old.spec?.selector, s.selector)) {
-    e.invalid('spec.selector', `v1.LabelSelector{MatchLabels:map[string]string{${selectorString(s.selector)}}}`, 'field is immutable');
+    const pairs = Object.entries((s.selector?.matchLabels ?? {}) as Record<string, string>).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`);
+    e.invalid('spec.selector', `v1.LabelSelector{MatchLabels:map[string]string{${pairs.join(', ')}}}`, 'field is immutable');
   }
 }
 
@@ -227,9 +223,6 @@ export function validate(def: ResourceDef, o: Obj, old?: Obj): void {
   switch (def.plural) {
     case 'deployments':
       deployment(e, o, old);
-      break;
-    case 'pods':
-      podSpec(e, 'spec', o.spec as Obj | undefined);
       break;
     case 'services':
       service(e, o, old);
