@@ -230,7 +230,12 @@ export async function main(argv: string[]): Promise<void> {
   if (values.requests) {
     // A different seed stream than the CSV, so request rows are unseen windows.
     const data = generateHar({ ...base, seed: (base.seed + 0x5bd1e995) >>> 0, rows: integerOption('request-rows', values['request-rows'], 100, 1, 1_000_000) });
-    write(values.requests, `[\n${harToRequests(data).map((r) => JSON.stringify(r)).join(',\n')}\n]\n`);
+    write(
+      values.requests,
+      `[\n${harToRequests(data)
+        .map((r) => JSON.stringify(r))
+        .join(',\n')}\n]\n`,
+    );
     process.stdout.write(`wrote ${data.rows.length} request rows to ${values.requests}\n`);
     if (values['request-labels']) {
       write(values['request-labels'], `${JSON.stringify(data.labels)}\n`);

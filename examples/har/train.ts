@@ -149,7 +149,10 @@ export function trainingCommand(o: MlpTrainOptions & { testFraction: number }): 
   ];
 }
 
-export function harDescription(result: HarTrainResult, o: { name: string; version: string; options: MlpTrainOptions & { testFraction: number } }): ModelDescription {
+export function harDescription(
+  result: HarTrainResult,
+  o: { name: string; version: string; options: MlpTrainOptions & { testFraction: number } },
+): ModelDescription {
   return describeHar({
     name: o.name,
     version: o.version,

@@ -67,7 +67,17 @@ const zerosLike = (p: Params): Params => ({
 });
 
 /** Hidden activations and logits of one standardized row, written into the given buffers. */
-function forwardRow(p: Params, z: Float64Array, zOff: number, f: number, h: number, c: number, pre: Float64Array, act: Float64Array, logits: Float64Array): void {
+function forwardRow(
+  p: Params,
+  z: Float64Array,
+  zOff: number,
+  f: number,
+  h: number,
+  c: number,
+  pre: Float64Array,
+  act: Float64Array,
+  logits: Float64Array,
+): void {
   for (let j = 0; j < h; j++) pre[j] = p.b1[j] ?? 0;
   for (let i = 0; i < f; i++) {
     const zi = z[zOff + i] ?? 0;

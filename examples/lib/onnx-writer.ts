@@ -43,7 +43,10 @@ function checkStandardizer(features: number, mean: readonly number[], std: reado
 }
 
 /** Standardization nodes: `input` -> `standardized`. */
-function standardizeNodes(mean: readonly number[], std: readonly number[]): { nodes: onnxProto.onnx.INodeProto[]; initializers: onnxProto.onnx.ITensorProto[] } {
+function standardizeNodes(
+  mean: readonly number[],
+  std: readonly number[],
+): { nodes: onnxProto.onnx.INodeProto[]; initializers: onnxProto.onnx.ITensorProto[] } {
   return {
     nodes: [node('Sub', ['input', 'feature_mean'], ['centered']), node('Div', ['centered', 'feature_std'], ['standardized'])],
     initializers: [floatTensor('feature_mean', [mean.length], mean), floatTensor('feature_std', [std.length], std)],

@@ -40,7 +40,10 @@ export function parseCsv(text: string, what = 'CSV'): CsvTable {
       info: true,
     }) as unknown as ParsedRecord[];
   } catch (e) {
-    throw new MaasError('VALIDATION', `${what}: ${(e as Error).message}`, { cause: e, hint: 'quote fields that contain commas, quotes or line breaks ("a ""quoted"" word")' });
+    throw new MaasError('VALIDATION', `${what}: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'quote fields that contain commas, quotes or line breaks ("a ""quoted"" word")',
+    });
   }
   // A line of only spaces is as blank as an empty one.
   const records = parsed.filter((p) => !(p.record.length === 1 && p.record[0]!.trim() === ''));

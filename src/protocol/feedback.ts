@@ -39,7 +39,8 @@ export function feedbackItem(raw: unknown, where: string): FeedbackItem {
     return { id, label };
   }
   if (value !== undefined) {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`${where}: "value" must be a finite number (the true value), not ${JSON.stringify(value)}`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw invalid(`${where}: "value" must be a finite number (the true value), not ${JSON.stringify(value)}`);
     return { id, value };
   }
   throw invalid(`${where}: "label" (classification) or "value" (regression) is required`);

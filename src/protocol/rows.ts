@@ -36,7 +36,10 @@ function parseNdjson(text: string): Row[] {
     try {
       value = JSON.parse(line);
     } catch (e) {
-      throw new MaasError('USAGE', `the input data is not valid NDJSON: line ${i + 1}: ${(e as Error).message}`, { cause: e, hint: 'one JSON object (or array) per line' });
+      throw new MaasError('USAGE', `the input data is not valid NDJSON: line ${i + 1}: ${(e as Error).message}`, {
+        cause: e,
+        hint: 'one JSON object (or array) per line',
+      });
     }
     rows.push(jsonRow(value, rows.length));
   }
@@ -113,7 +116,9 @@ export function rowsToRequest(rows: readonly Row[], features: readonly FeatureSp
     const data = rows.map((r, i) => {
       const v = Array.isArray(r.__vector) ? (r.__vector as unknown[])[j] : r[f.name];
       if (v === undefined && !f.optional) {
-        throw new MaasError('USAGE', `row ${i + 1} has no value for feature "${f.name}"`, { hint: `every row needs: ${features.map((x) => x.name).join(', ')}` });
+        throw new MaasError('USAGE', `row ${i + 1} has no value for feature "${f.name}"`, {
+          hint: `every row needs: ${features.map((x) => x.name).join(', ')}`,
+        });
       }
       return cellValue(f, v, i);
     });

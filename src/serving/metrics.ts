@@ -44,8 +44,20 @@ export class ServingMetrics {
         this.reset();
         for (const t of map.values()) this.inc({ route: t.route, status: t.status }, t.n);
       };
-    new Counter({ name: 'maas_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers, collect: tallies(this.requests) });
-    new Counter({ name: 'maas_errors_total', help: 'Requests answered with an error, by route and status', labelNames: ['route', 'status'], registers, collect: tallies(this.errors) });
+    new Counter({
+      name: 'maas_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['route', 'status'],
+      registers,
+      collect: tallies(this.requests),
+    });
+    new Counter({
+      name: 'maas_errors_total',
+      help: 'Requests answered with an error, by route and status',
+      labelNames: ['route', 'status'],
+      registers,
+      collect: tallies(this.errors),
+    });
     const read = (f: () => number) =>
       function (this: Counter | Gauge): void {
         this.reset();

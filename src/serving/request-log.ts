@@ -89,7 +89,10 @@ interface Backend {
 }
 
 function localBackend(store: LogStore, path: string | undefined, onError: (e: unknown) => void): Backend {
-  const checkpointer = path === undefined ? undefined : startCheckpointer(path, CHECKPOINT_INTERVAL_MS, (message) => onError(new Error(`request log checkpoint failed: ${message}`)));
+  const checkpointer =
+    path === undefined
+      ? undefined
+      : startCheckpointer(path, CHECKPOINT_INTERVAL_MS, (message) => onError(new Error(`request log checkpoint failed: ${message}`)));
   return {
     write(batches, now) {
       try {

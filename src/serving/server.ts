@@ -104,14 +104,22 @@ async function serve(opts: HttpServerOptions, { backend, metrics, ids, readyFact
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     accessLog: opts.accessLog ? (entry) => events({ level: 'info', event: 'request', ...entry }) : undefined,
     onError: (e, route) =>
-      events({ level: 'error', event: e instanceof ServingError ? 'request_failed' : 'internal_error', route, ...(e instanceof ServingError ? { status: e.status } : {}), error: errorMessage(e) }),
+      events({
+        level: 'error',
+        event: e instanceof ServingError ? 'request_failed' : 'internal_error',
+        route,
+        ...(e instanceof ServingError ? { status: e.status } : {}),
+        error: errorMessage(e),
+      }),
   });
   const server = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000, requestTimeout: 300_000 }, handler);
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Malformed HTTP: answer 400 if the socket can still take it; never crash.
     if (socket.writable && err.code !== 'ECONNRESET') {
       const body = JSON.stringify({ error: `bad HTTP request: ${err.code ?? err.message}` });
-      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
     } else socket.destroy();
   });
 

@@ -102,7 +102,9 @@ export class ServingStats {
     this.reservoirSize = Math.max(0, opts.reservoirSize ?? 1000);
     this.bins = Math.max(1, opts.bins ?? 20);
     this.warmup = Math.max(1, opts.warmup ?? 100);
-    this.geometry = model.features.map((f) => (Number.isFinite(f.min) && Number.isFinite(f.max) ? geometryFor(f.min, f.max, f.min, f.max, this.bins) : undefined));
+    this.geometry = model.features.map((f) =>
+      Number.isFinite(f.min) && Number.isFinite(f.max) ? geometryFor(f.min, f.max, f.min, f.max, this.bins) : undefined,
+    );
     this.geometry.push(undefined);
     this.warmed = this.geometry.map(() => 0);
     this.labelIndex = new Map(model.labels.map((l, i) => [l, i]));
@@ -147,7 +149,7 @@ export class ServingStats {
 
   /** Adds the rows of one inference call, chunk by chunk, feature by feature (column loops). */
   observe(batch: ObservedBatch): void {
-    for (let r = 0; r < batch.rows; ) {
+    for (let r = 0; r < batch.rows;) {
       const c = this.current();
       const n = Math.min(batch.rows - r, this.chunkRows - c.rows);
       this.observeRows(c, batch, r, r + n);

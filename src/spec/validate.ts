@@ -8,6 +8,7 @@ import { modelJsonSchema } from './json-schema.js';
 import { formatPath, parseYaml, quote, type FieldPath, type ParsedDocument, type SourcePosition } from './parse.js';
 import { convertErrors, describeValue, type Anchor, type Report } from './schema-errors.js';
 import { semanticChecks } from './semantic.js';
+import { MODEL_KIND, documentKind } from './kinds.js';
 
 /** Problems kept per document; a pathological file should not print megabytes. */
 export const MAX_PROBLEMS_PER_DOCUMENT = 100;
@@ -88,10 +89,15 @@ export function validateDocument(doc: ParsedDocument, opts: ValidateOptions): Va
     report([], `expected a mapping with apiVersion, kind, metadata and spec, got ${describeValue(data)}`, 'see `maas explain model`, or create a description with `maas init`');
     return { index: doc.index, problems, identityAt };
   }
-  if (data.kind !== undefined && data.kind !== 'Model') {
-    // Checking a composition (or anything else) field by field against the model schema is noise.
+  if (data.kind !== undefined && data.kind !== MODEL_KIND) {
+    // Checking another kind field by field against the model schema is noise.
     const kind = data.kind;
-    report(['kind'], `kind ${typeof kind === 'string' ? quote(kind) : describeValue(kind)} is not a model description`, kind === 'Composition' ? 'compositions are applied with `maas compose apply`; keep them out of model files' : 'set kind: Model');
+    const known = documentKind(kind);
+    report(
+      ['kind'],
+      `kind ${typeof kind === 'string' ? quote(kind) : describeValue(kind)} is not a model description`,
+      known ? `a ${known.kind} is used with ${known.appliedWith}; keep it out of model files` : `set kind: ${MODEL_KIND}`,
+    );
     return { index: doc.index, problems, identityAt };
   }
   normalizeVersion(data, doc, report);

@@ -1,6 +1,7 @@
 // Every class of Kubernetes failure seen through `maas deploy --target kubernetes`: the message
 // names the cluster and what was being done, the hint says what to do, the exit code is the
 // documented one. Also kubeconfig problems, and the two dry-run modes.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -49,16 +50,18 @@ describe('API errors become MaasErrors with hints and exit codes', () => {
     const kubeconfig = e.writeKubeconfig('stale.yaml', { token: 'expired-token' });
     const r = await e.maas(deploy, { KUBECONFIG: kubeconfig });
     expect(r.code).toBe(8);
-    expect(r.stderr).toContain(`error: the API server ${e.front.url} rejected the credentials of context "fake" (401 Unauthorized)`);
+    expect(r.stderr).toContain(`error: the API server ${e.fake.url} rejected the credentials of context "fake" (401 Unauthorized)`);
     expect(r.stderr).toMatch(/hint: refresh the token or client certificate in your kubeconfig/);
   });
 
   it('403: the missing verb and resource, and how to check and grant them -> exit 8', async () => {
     const e = await env();
-    e.fake.deny({ verb: 'patch', resource: 'deployments', group: 'apps' });
+    e.fake.answer({ method: 'PATCH', path: /\/deployments\//, status: 403 });
     const r = await e.maas(deploy);
     expect(r.code).toBe(8);
-    expect(r.stderr).toMatch(/error: forbidden: cannot apply Deployment ml\/maas-d-[0-9a-f]+: deployments\.apps "maas-d-[0-9a-f]+" is forbidden: User "system:serviceaccount:maas:maas" cannot patch resource "deployments" in API group "apps" in the namespace "ml"/);
+    expect(r.stderr).toContain(
+      'error: forbidden: cannot apply Deployment ml/har-classifier-v1: deployments.apps "har-classifier-v1" is forbidden: User "system:serviceaccount:maas:maas" cannot patch resource "deployments" in API group "apps" in the namespace "ml"',
+    );
     expect(r.stderr).toContain('needs "patch" on deployments.apps in namespace ml');
     expect(r.stderr).toContain('kubectl auth can-i patch deployments.apps -n ml --context fake');
     expect(r.stderr).toContain('manifests/rbac.yaml');
@@ -67,33 +70,19 @@ describe('API errors become MaasErrors with hints and exit codes', () => {
   it('404: a namespace that cannot be read or created -> exit 4 with how to create it', async () => {
     const e = await env([]);
     // An account limited to one namespace cannot read Namespace objects: maas applies anyway.
-    e.fake.deny({ verb: 'get', resource: 'namespaces' });
+    e.fake.answer({ method: 'GET', path: '/api/v1/namespaces/ml', status: 403 });
     const r = await e.maas(deploy);
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/error: not found while trying to apply ConfigMap ml\/maas-d-[0-9a-f]+: namespaces "ml" not found/);
+    expect(r.stderr).toContain('error: not found while trying to apply ConfigMap ml/har-classifier-v1: namespaces "ml" not found');
     expect(r.stderr).toContain('kubectl create namespace ml');
   });
 
   it('409: a conflicting write -> exit 5, run it again', async () => {
     const e = await env();
-    e.front.answer(
-      { method: 'PATCH', path: /\/configmaps\/maas-/ },
-      {
-        code: 409,
-        body: {
-          kind: 'Status',
-          apiVersion: 'v1',
-          metadata: {},
-          status: 'Failure',
-          message: 'Operation cannot be fulfilled on configmaps "x": the object has been modified; please apply your changes to the latest version and try again',
-          reason: 'Conflict',
-          code: 409,
-        },
-      },
-    );
+    e.fake.answer({ method: 'PATCH', path: /\/configmaps\//, status: 409 });
     const r = await e.maas(deploy);
     expect(r.code).toBe(5);
-    expect(r.stderr).toMatch(/error: conflict while trying to apply ConfigMap ml\/maas-d-[0-9a-f]+: Operation cannot be fulfilled/);
+    expect(r.stderr).toContain('error: conflict while trying to apply ConfigMap ml/har-classifier-v1: Operation cannot be fulfilled on configmaps "har-classifier-v1"');
     expect(r.stderr).toContain('hint: another client changed the same object at the same time; run the command again');
     // Running it again converges.
     const again = await e.json<DeploymentRecord>(deploy);
@@ -110,15 +99,15 @@ describe('API errors become MaasErrors with hints and exit codes', () => {
 
   it('5xx: the API server failing -> exit 6, retry', async () => {
     const e = await env();
-    e.fake.injectFault({ path: /^\/api\/v1\/namespaces\/ml\/services\/maas-/, method: 'PATCH', status: 503 });
+    e.fake.answer({ path: '/api/v1/namespaces/ml/services/har-classifier-v1', method: 'PATCH', status: 503 });
     const r = await e.maas(deploy);
     expect(r.code).toBe(6);
-    expect(r.stderr).toMatch(/error: the API server .* failed to apply Service ml\/maas-d-[0-9a-f]+ \(503 ServiceUnavailable\): the server is currently unable to handle the request/);
+    expect(r.stderr).toMatch(/error: the API server .* failed to apply Service ml\/har-classifier-v1 \(503 ServiceUnavailable\): the server is currently unable to handle the request/);
   });
 
   it('a dropped connection -> exit 6', async () => {
     const e = await env();
-    e.fake.injectFault({ path: /^\/apis\/apps\/v1\/namespaces\/ml\/deployments\/maas-/, method: 'PATCH', close: true });
+    e.fake.answer({ path: '/apis/apps/v1/namespaces/ml/deployments/har-classifier-v1', method: 'PATCH', drop: true });
     const r = await e.maas(deploy);
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(/the connection to the Kubernetes API server .* dropped while trying to apply Deployment/);
@@ -129,17 +118,18 @@ describe('API errors become MaasErrors with hints and exit codes', () => {
     const d = await e.json<DeploymentRecord>(deploy);
     const down = `http://127.0.0.1:${await closedPort()}`;
     const kubeconfig = e.writeKubeconfig('down.yaml', { server: down });
-    expect((await e.maas(['register', model.file], { MAAS_HOME: join(e.dir, 'other-home') })).code).toBe(0);
-    const refused = await e.maas(deploy, { KUBECONFIG: kubeconfig, MAAS_HOME: join(e.dir, 'other-home') });
+    const refused = await e.maas(deploy, { KUBECONFIG: kubeconfig });
     expect(refused.code).toBe(6);
     expect(refused.stderr).toContain(`error: cannot reach the Kubernetes API server ${down} (context "fake"): connection refused`);
     expect(refused.stderr).toContain('kubectl --context fake cluster-info');
 
-    // The cluster of an existing deployment goes away: ps still lists it, as failed with why.
-    await e.front.close();
+    // The cluster of an existing deployment goes away: ps still lists it, as failed with why, and
+    // the deployment that never got to the cluster with its recorded failure.
+    await e.fake.close();
     const ps = await e.json<DeploymentRecord[]>(['ps']);
-    expect(ps.map((x) => [x.id, x.state])).toEqual([[d.id, 'failed']]);
-    expect(ps[0]!.reason).toMatch(/^cannot check the cluster: cannot reach the Kubernetes API server/);
+    const byId = new Map(ps.map((x) => [x.id, x]));
+    expect(byId.get(d.id)).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^cannot check the cluster: cannot reach the Kubernetes API server/) });
+    expect(ps.filter((x) => x.id !== d.id)).toEqual([expect.objectContaining({ state: 'failed', reason: expect.stringContaining('connection refused') })]);
   });
 });
 
@@ -160,13 +150,12 @@ describe('kubeconfig problems', () => {
     expect(context.stderr).toContain(`context "prod" is not in kubeconfig ${e.kubeconfig}`);
     expect(context.stderr).toContain('known contexts: fake');
 
-    const { writeFileSync } = await import('node:fs');
     const plain = join(e.dir, 'plain.yaml');
-    writeFileSync(plain, (await import('node:fs')).readFileSync(e.kubeconfig, 'utf8').replace('insecure-skip-tls-verify: true', 'insecure-skip-tls-verify: false'));
+    writeFileSync(plain, readFileSync(e.kubeconfig, 'utf8').replace('insecure-skip-tls-verify: true', 'insecure-skip-tls-verify: false'));
     const http = await e.maas(['--kubeconfig', plain, ...deploy]);
     expect(http.code).toBe(2);
     expect(http.stderr).toContain('has a plain http:// server');
-    expect(e.front.sent).toEqual([]);
+    expect(e.fake.requests).toEqual([]);
     expect(await e.json<DeploymentRecord[]>(['ps'])).toEqual([]);
   });
 
@@ -205,13 +194,19 @@ describe('--dry-run', () => {
     }
     expect(Buffer.from(objects[0]!.binaryData['model.onnx'], 'base64').equals(model.onnx)).toBe(true);
     expect(objects[1]!.spec.template.spec.affinity.nodeAffinity).toBeDefined();
-    expect(r.stderr).toMatch(/dry run \(client\): 4 objects .* deployment ID d-[0-9a-f]+ only names the objects; nothing was recorded or sent to a cluster/);
+    expect(objects.every((o) => o.metadata.name === 'har-classifier-v1-n1')).toBe(true);
+    expect(r.stdout).not.toContain('deployment-id');
+    expect(r.stderr).toMatch(/dry run \(client\): 4 objects/);
     expect(e.fake.requests).toEqual([]);
     expect(await e.json<DeploymentRecord[]>(['ps'])).toEqual([]);
+    // Reproducible: the same command prints the same bytes, so the output can be committed and diffed.
+    const again = await e.maas([...deploy, '--mode', 'strict', '--node', 'n1', '--dry-run']);
+    expect(again.stdout).toBe(r.stdout);
 
-    // -o json prints the object list only; no kubeconfig is needed at all.
-    const json = await e.json<Obj[]>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '--dry-run=client'], { KUBECONFIG: join(e.dir, 'nope.yaml') });
-    expect(json.map((o): unknown[] => [o.kind, o.metadata.namespace])).toEqual([
+    // -o json prints the objects as a List; no kubeconfig is needed at all.
+    const json = await e.json<{ kind: string; items: Obj[] }>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '--dry-run=client'], { KUBECONFIG: join(e.dir, 'nope.yaml') });
+    expect(json.kind).toBe('List');
+    expect(json.items.map((o): unknown[] => [o.kind, o.metadata.namespace])).toEqual([
       ['ConfigMap', 'default'],
       ['Deployment', 'default'],
       ['Service', 'default'],
@@ -222,11 +217,9 @@ describe('--dry-run', () => {
 
   it('client: an https artifact is downloaded by an init container; --image picks the server image', async () => {
     const e = await env();
-    const { readFileSync, writeFileSync } = await import('node:fs');
-    const remote = join(e.dir, 'remote.yaml');
-    writeFileSync(remote, readFileSync(model.file, 'utf8').replace('file://./model.onnx', 'https://models.example.com/har/3/model.onnx').replace(/version: "1"/, 'version: "3"'));
-    expect((await e.maas(['register', remote])).code).toBe(0);
-    const objects = await e.json<Obj[]>(['deploy', 'har-classifier@3', '--target', 'kubernetes', '-n', NS, '--image', 'registry.example/maas:1', '--dry-run']);
+    const { description } = model;
+    await e.register({ ...description, metadata: { ...description.metadata, version: '3' }, spec: { ...description.spec, artifact: { ...description.spec.artifact, uri: 'https://models.example.com/har/3/model.onnx' } } });
+    const { items: objects } = await e.json<{ items: Obj[] }>(['deploy', 'har-classifier@3', '--target', 'kubernetes', '-n', NS, '--image', 'registry.example/maas:1', '--dry-run']);
     expect(objects[0]!.binaryData).toBeUndefined();
     const pod = objects[1]!.spec.template.spec;
     expect(pod.initContainers[0].env).toEqual(expect.arrayContaining([{ name: 'MAAS_ARTIFACT_URI', value: 'https://models.example.com/har/3/model.onnx' }]));
@@ -243,7 +236,7 @@ describe('--dry-run', () => {
     // What came back is the API server's answer: defaulted, with a uid, never stored.
     expect(objects[1]!.metadata.uid).toBeTruthy();
     expect(objects[1]!.spec.template.spec.containers[0].terminationMessagePath).toBe('/dev/termination-log');
-    expect(r.stderr).toMatch(/dry run \(server\): .* validated 4 objects in namespace ml; .* nothing was stored or recorded/);
+    expect(r.stderr).toMatch(/dry run \(server\): .* validated 4 objects in namespace ml; nothing was stored or recorded/);
     const writes = e.fake.requests.filter((x) => x.method !== 'GET');
     expect(writes.length).toBe(4);
     for (const w of writes) expect(w.query).toContain('dryRun=All');
@@ -263,6 +256,6 @@ describe('--dry-run', () => {
     const e = await env();
     const r = await e.maas(['deploy', 'har-classifier@1', '--target', 'local', '--dry-run']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('apply to --target kubernetes');
+    expect(r.stderr).toContain('--dry-run applies to --target kubernetes');
   });
 });

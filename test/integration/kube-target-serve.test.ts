@@ -7,7 +7,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateHar, harToRequests } from '../../examples/har/generate.js';
 import type { DeploymentRecord } from '../../src/domain/deployment.js';
 import { startModelServer, type ModelServer } from '../../src/serving/server.js';
-import { objectName } from '../../src/targets/kubernetes/names.js';
 import { REPO_ROOT, tempDir } from '../support/cli.js';
 import { policyFromRbacYaml } from '../support/fake-kube/index.js';
 import { startKubeEnv, trainExampleModel, validateSent, type KubeEnv, type TrainedModel } from '../support/kube-target.js';
@@ -47,7 +46,8 @@ describe('predict and feedback through the API server proxy', () => {
     const server = await startModelServer({ description: model.description, artifactPath: join(model.dir, 'model.onnx'), host: '127.0.0.1', port: 0 });
     servers.push(server);
     await server.ready;
-    e.fake.registerBackend(NS, objectName(d.id), server.url);
+    const name = 'har-classifier-v1';
+    e.fake.registerBackend(NS, name, server.url);
 
     const rows = harToRequests(generateHar({ rows: 3, seed: 5 }));
     writeFileSync(join(e.dir, 'rows.json'), JSON.stringify(rows));
@@ -65,11 +65,11 @@ describe('predict and feedback through the API server proxy', () => {
     expect(fb.accepted).toBe(1);
 
     // Both went through the API server's proxy subresource of the deployment's Service.
-    const proxied = e.front.sent.filter((s) => s.path.includes('/proxy/'));
+    const proxied = e.writes().filter((s) => s.path.includes('/proxy/'));
     expect(proxied.map((s) => `${s.method} ${s.path}`)).toEqual([
-      `POST /api/v1/namespaces/${NS}/services/${objectName(d.id)}:http/proxy/v2/models/har-classifier/infer`,
-      `POST /api/v1/namespaces/${NS}/services/${objectName(d.id)}:http/proxy/v2/models/har-classifier/infer`,
-      `POST /api/v1/namespaces/${NS}/services/${objectName(d.id)}:http/proxy/v2/models/har-classifier/feedback`,
+      `POST /api/v1/namespaces/${NS}/services/${name}:http/proxy/v2/models/har-classifier/infer`,
+      `POST /api/v1/namespaces/${NS}/services/${name}:http/proxy/v2/models/har-classifier/infer`,
+      `POST /api/v1/namespaces/${NS}/services/${name}:http/proxy/v2/models/har-classifier/feedback`,
     ]);
     const users = e.fake.requests.filter((r) => r.resource === 'services/proxy').map((r) => r.user);
     expect(new Set(users)).toEqual(new Set(['system:serviceaccount:maas:maas']));
@@ -78,7 +78,7 @@ describe('predict and feedback through the API server proxy', () => {
   it('a model server that is not up yet answers 503 through the proxy: unavailable, exit 6', async () => {
     const e = await env();
     const d = await e.json<Deployed>(deployArgs('app'));
-    e.fake.registerBackend(NS, objectName(d.id), 'http://127.0.0.1:9');
+    e.fake.registerBackend(NS, 'har-classifier-v1', 'http://127.0.0.1:9');
     writeFileSync(join(e.dir, 'rows.json'), JSON.stringify(harToRequests(generateHar({ rows: 1, seed: 5 }))));
     const r = await e.maas(['predict', d.id, '--data', 'rows.json']);
     expect(r.code).toBe(6);
@@ -91,7 +91,7 @@ describe('decommission and gc', () => {
     const d = await e.json<Deployed>(deployArgs('alice'));
     const bob = await e.json<Deployed>(deployArgs('bob'));
     expect(bob).toMatchObject({ id: d.id, outcome: 'reused', consumers: ['alice', 'bob'] });
-    const name = objectName(d.id);
+    const name = 'har-classifier-v1';
     const replicas = () => e.fake.state.get('deployments', NS, name)?.spec.replicas as number | undefined;
 
     const released = await e.json<{ outcome: string; remainingConsumers: string[] }>(['decommission', d.id, '--consumer', 'alice']);
@@ -105,10 +105,12 @@ describe('decommission and gc', () => {
     expect(e.fake.state.managers('deployments', NS, name).map((m) => m.manager)).toEqual(expect.arrayContaining(['maas', 'maas-decommission']));
     // The pod template maas applied is intact; only the count changed.
     expect(e.fake.state.get('deployments', NS, name)!.spec.template.spec.containers[0].image).toBe('ghcr.io/maas-dev/maas-server:0.1.0');
-    await e.fake.waitFor(() => e.fake.state.list('pods', NS).length === 0, { what: 'pods gone' });
+    e.fake.settle();
+    expect(e.fake.state.list('pods', NS)).toEqual([]);
     expect(await e.json<DeploymentRecord>(['status', d.id])).toMatchObject({ state: 'cached', consumers: [] });
     const logs = await e.maas(['logs', d.id]);
     expect(logs).toMatchObject({ code: 0, stdout: '' });
+    writeFileSync(join(e.dir, 'rows.json'), JSON.stringify(harToRequests(generateHar({ rows: 1, seed: 5 }))));
     const refused = await e.maas(['predict', d.id, '--data', 'rows.json']);
     expect(refused.code).toBe(6);
     expect(refused.stderr).toContain('is cached, not ready');
@@ -122,10 +124,10 @@ describe('decommission and gc', () => {
     expect((await e.json<{ outcome: string }>(['decommission', d.id, '--consumer', 'carol'])).outcome).toBe('cached');
     const purged = await e.json<{ outcome: string }>(['decommission', d.id, '--purge']);
     expect(purged.outcome).toBe('purged');
-    expect(e.labelled(d.id)).toEqual([]);
+    expect(e.labelled(name)).toEqual([]);
     expect(e.fake.state.list('services', NS)).toEqual([]);
     expect(await e.json<DeploymentRecord[]>(['ps'])).toEqual([]);
-    expect(validateSent(e.front.sent).filter((k) => k === 'Deployment').length).toBeGreaterThanOrEqual(5);
+    expect(validateSent(e.fake.requests).filter((k) => k === 'Deployment').length).toBeGreaterThanOrEqual(5);
   });
 
   it('purge is refused while another consumer uses it; gc --all destroys cached deployments', async () => {
@@ -139,10 +141,10 @@ describe('decommission and gc', () => {
     await e.json(['decommission', d.id, '--consumer', 'bob']);
     const dry = await e.json<{ dryRun: boolean; destroyed: string[] }>(['gc', '--all', '--dry-run']);
     expect(dry).toEqual({ dryRun: true, destroyed: [d.id], artifacts: [] });
-    expect(e.labelled(d.id).length).toBeGreaterThan(0);
+    expect(e.labelled('har-classifier-v1').length).toBeGreaterThan(0);
     const gc = await e.json<{ destroyed: string[] }>(['gc', '--all']);
     expect(gc.destroyed).toEqual([d.id]);
-    expect(e.labelled(d.id)).toEqual([]);
+    expect(e.labelled('har-classifier-v1')).toEqual([]);
   });
 });
 
@@ -157,12 +159,12 @@ describe('with exactly the permissions of manifests/rbac.yaml', () => {
     const server = await startModelServer({ description: model.description, artifactPath: join(model.dir, 'model.onnx'), host: '127.0.0.1', port: 0 });
     servers.push(server);
     await server.ready;
-    e.fake.registerBackend('maas', objectName(d.id), server.url);
+    e.fake.registerBackend('maas', 'har-classifier-v1-n1', server.url);
     writeFileSync(join(e.dir, 'rows.json'), JSON.stringify(harToRequests(generateHar({ rows: 1, seed: 5 }))));
     expect((await e.maas(['predict', d.id, '--data', 'rows.json'])).code).toBe(0);
     expect((await e.json<{ outcome: string }>(['decommission', d.id])).outcome).toBe('cached');
     expect((await e.json<{ outcome: string }>(['decommission', d.id, '--purge'])).outcome).toBe('purged');
-    expect(e.labelled(d.id)).toEqual([]);
+    expect(e.labelled('har-classifier-v1-n1')).toEqual([]);
     expect(e.fake.requests.filter((r) => r.status === 403)).toEqual([]);
     // Outside its namespace the same account is refused, with the missing permission named.
     const elsewhere = await e.maas(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', 'team-b']);

@@ -42,11 +42,24 @@ describe('request log on its writer thread', () => {
     const path = join(dir.path, 'log.db');
     const log = new RequestLog({ path, features: model.features, modelVersion: '5', clock: { now: () => 1000 }, thread: 'worker' });
     for (let i = 0; i < 100; i++) {
-      log.append({ requestId: `r${i}`, ts: 1000 + i, rows: 2, firstRow: 0, totalRows: 2, values: new Float32Array([i, 1, i + 0.5, 0]), predictions: [i * 2, i * 2 + 1] });
+      log.append({
+        requestId: `r${i}`,
+        ts: 1000 + i,
+        rows: 2,
+        firstRow: 0,
+        totalRows: 2,
+        values: new Float32Array([i, 1, i + 0.5, 0]),
+        predictions: [i * 2, i * 2 + 1],
+      });
     }
     expect(await log.count()).toBe(200);
     expect(await log.applyFeedback([{ id: 'r7:1', value: 20 }])).toEqual([{ id: 'r7:1', value: 20, predictedLabel: null, predictedValue: 15 }]);
-    const unknown = await log.applyFeedback([{ id: 'r7:0', value: 1 }, { id: 'r700:0', value: 1 }]).catch((e: unknown) => e);
+    const unknown = await log
+      .applyFeedback([
+        { id: 'r7:0', value: 1 },
+        { id: 'r700:0', value: 1 },
+      ])
+      .catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(ServingError);
     expect((unknown as InstanceType<typeof ServingError>).status).toBe(404);
     const repeat = await log.applyFeedback([{ id: 'r7:1', value: 1 }]).catch((e: unknown) => e);

@@ -45,7 +45,23 @@ async function serve(name: string, description: ModelDescription, artifact: stri
   const endpointFile = join(dir, `${name}.endpoint.json`);
   const child = spawn(
     process.execPath,
-    [BIN, 'serve', '--description', descFile, '--artifact', artifact, '--host', '127.0.0.1', '--port', '0', '--endpoint-file', endpointFile, '--log-db', join(dir, `${name}.db`), ...extra],
+    [
+      BIN,
+      'serve',
+      '--description',
+      descFile,
+      '--artifact',
+      artifact,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--endpoint-file',
+      endpointFile,
+      '--log-db',
+      join(dir, `${name}.db`),
+      ...extra,
+    ],
     { cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, MAAS_HOME: join(dir, 'home'), CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let err = '';
@@ -140,12 +156,20 @@ beforeAll(async () => {
   };
   writeFileSync(join(dir, 'energy.onnx'), linearRegressionOnnx({ mean: [0, 0, 0], std: [1, 1, 1], weights: [2, 10, -5], bias: 1 }));
 
-  writeFileSync(join(dir, 'rows.csv'), ['activity,' + trained.features.join(','), ...harRows.slice(0, 300).map((r, i) => `${harLabels[i]},${r.join(',')}`)].join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'rows.csv'),
+    ['activity,' + trained.features.join(','), ...harRows.slice(0, 300).map((r, i) => `${harLabels[i]},${r.join(',')}`)].join('\n') + '\n',
+  );
   writeFileSync(join(dir, 'big.csv'), trained.features.join(',') + '\n' + `${harRows[0]!.join(',')}\n`.repeat(2000));
   refServer = http.createServer((req, res) => {
     if (req.url === '/rows.ndjson') {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-      res.end(harRows.slice(0, 10).map((r) => JSON.stringify(Object.fromEntries(trained.features.map((f, j) => [f, r[j]])))).join('\n'));
+      res.end(
+        harRows
+          .slice(0, 10)
+          .map((r) => JSON.stringify(Object.fromEntries(trained.features.map((f, j) => [f, r[j]]))))
+          .join('\n'),
+      );
     } else {
       res.writeHead(404);
       res.end();
@@ -155,7 +179,18 @@ beforeAll(async () => {
   refBase = `http://127.0.0.1:${(refServer.address() as AddressInfo).port}`;
 
   [main, regression] = await Promise.all([
-    serve('har', har, join(dir, 'har.onnx'), ['--max-body', '64Ki', '--max-ref-bytes', '64Ki', '--allow-ref-host', '127.0.0.1', '--ref-root', dir, '--stats-window', '100000']),
+    serve('har', har, join(dir, 'har.onnx'), [
+      '--max-body',
+      '64Ki',
+      '--max-ref-bytes',
+      '64Ki',
+      '--allow-ref-host',
+      '127.0.0.1',
+      '--ref-root',
+      dir,
+      '--stats-window',
+      '100000',
+    ]),
     serve('energy', reg, join(dir, 'energy.onnx')),
   ]);
 });
@@ -218,7 +253,9 @@ describe('maas serve: the Open Inference Protocol endpoints', () => {
     expect(res.status).toBe(200);
     // 2*temp + 10*code - 5*holiday + 1
     expect(res.json.outputs).toEqual([{ name: 'value', datatype: 'FP32', shape: [2], data: [26, 61] }]);
-    const unknown = await post(regression, '/v2/models/energy/infer', { inputs: [{ name: 'input', shape: [1, 3], datatype: 'BYTES', data: [1, 'west', true] }] });
+    const unknown = await post(regression, '/v2/models/energy/infer', {
+      inputs: [{ name: 'input', shape: [1, 3], datatype: 'BYTES', data: [1, 'west', true] }],
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.json.error).toContain('unknown category "west"');
     const fb = await post(regression, '/v2/models/energy/feedback', { id: res.json.id + ':0', value: 30 });
@@ -242,7 +279,17 @@ describe('maas serve: the Open Inference Protocol endpoints', () => {
       ['data vs shape', { inputs: [{ name: 'input', shape: [2, 14], datatype: 'FP32', data: harRows[0] }] }, 400, 'needs 28 values'],
       ['wrong datatype', { inputs: [{ name: 'input', shape: [1, 14], datatype: 'FP32', data: harRows[0]!.map(String) }] }, 400, 'expected a number'],
       ['unknown datatype', { inputs: [{ name: 'input', shape: [1, 14], datatype: 'STRING', data: harRows[0] }] }, 400, 'unknown datatype'],
-      ['unknown input', { inputs: [{ name: 'acc_x_mean', shape: [1], datatype: 'FP32', data: [0] }, { name: 'speed', shape: [1], datatype: 'FP32', data: [0] }] }, 400, 'unknown input "speed"'],
+      [
+        'unknown input',
+        {
+          inputs: [
+            { name: 'acc_x_mean', shape: [1], datatype: 'FP32', data: [0] },
+            { name: 'speed', shape: [1], datatype: 'FP32', data: [0] },
+          ],
+        },
+        400,
+        'unknown input "speed"',
+      ],
       ['missing input', { inputs: [{ name: 'acc_x_mean', shape: [1], datatype: 'FP32', data: [0] }] }, 400, 'missing inputs for features "acc_y_mean"'],
       ['out of range', tensor([wide]), 400, 'above the maximum'],
       ['batch too big', tensor(harRows.slice(0, 257)), 413, 'maxBatchSize 256'],
@@ -265,7 +312,12 @@ describe('maas serve: the Open Inference Protocol endpoints', () => {
     const res = await post(main, INFER, tensor(harRows.slice(0, 4), 'fb'));
     const single = await post(main, FEEDBACK, { id: 'fb:0', label: harLabels[0] });
     expect(single.json).toMatchObject({ accepted: 1 });
-    const partial = await post(main, FEEDBACK, { feedback: [{ id: 'fb:1', label: harLabels[1] }, { id: 'fb:nope', label: 'walking' }] });
+    const partial = await post(main, FEEDBACK, {
+      feedback: [
+        { id: 'fb:1', label: harLabels[1] },
+        { id: 'fb:nope', label: 'walking' },
+      ],
+    });
     expect(partial.status).toBe(404);
     expect(partial.json.error).toContain('"fb:nope"');
     const batch = await post(main, FEEDBACK, { feedback: [1, 2, 3].map((i) => ({ id: `fb:${i}`, label: harLabels[i] })) });
@@ -359,11 +411,15 @@ describe('maas serve: shutdown', () => {
       const b = body.replace('in-flight', `in-flight-${i}`);
       let finish!: () => void;
       const answer = new Promise<Answer>((resolve, reject) => {
-        const req = http.request(`${s.url}${INFER}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b) } }, (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text), text, headers: res.headers }));
-        });
+        const req = http.request(
+          `${s.url}${INFER}`,
+          { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(b) } },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text), text, headers: res.headers }));
+          },
+        );
         req.on('error', reject);
         req.write(b.slice(0, half));
         finish = () => req.end(b.slice(half));
@@ -396,7 +452,11 @@ describe('maas serve: shutdown', () => {
     const logged = (db.prepare("SELECT count(*) AS n FROM predictions WHERE id LIKE 'in-flight-%'").get() as { n: number }).n;
     db.close();
     expect(logged).toBe(200);
-    const events = s.stderr().trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+    const events = s
+      .stderr()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string });
     expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['listening', 'ready', 'shutdown', 'stopped']));
   });
 });

@@ -129,7 +129,18 @@ describe('HAR training', () => {
 describe('HAR programs', () => {
   it('generate and train write data, requests, model and a description that validates', async () => {
     const out = join(dir, 'har');
-    await generateMain(['--out', join(dir, 'data', 'train.csv'), '--rows', '800', '--seed', '3', '--requests', join(out, 'requests.json'), '--request-rows', '5']);
+    await generateMain([
+      '--out',
+      join(dir, 'data', 'train.csv'),
+      '--rows',
+      '800',
+      '--seed',
+      '3',
+      '--requests',
+      join(out, 'requests.json'),
+      '--request-rows',
+      '5',
+    ]);
     await trainMain(['--data', join(dir, 'data', 'train.csv'), '--out', out, '--version', '2', '--epochs', '5']);
 
     const requests = JSON.parse(readFileSync(join(out, 'requests.json'), 'utf8')) as Record<string, number>[];

@@ -16,7 +16,14 @@ function fails(fn: () => unknown): MaasError {
 describe('feedback bodies', () => {
   it('takes one item or a batch', () => {
     expect(parseFeedbackBody({ id: 'a', label: 'walking' })).toEqual([{ id: 'a', label: 'walking' }]);
-    expect(parseFeedbackBody({ feedback: [{ id: 'a:0', value: 1.5 }, { id: 'a:1', value: -2 }] })).toEqual([
+    expect(
+      parseFeedbackBody({
+        feedback: [
+          { id: 'a:0', value: 1.5 },
+          { id: 'a:1', value: -2 },
+        ],
+      }),
+    ).toEqual([
       { id: 'a:0', value: 1.5 },
       { id: 'a:1', value: -2 },
     ]);
@@ -27,20 +34,45 @@ describe('feedback bodies', () => {
     expect(fails(() => parseFeedbackBody({ feedback: [] })).message).toContain('non-empty array');
     const many = Array.from({ length: MAX_FEEDBACK_BATCH + 1 }, (_, i) => ({ id: `r:${i}`, value: 1 }));
     expect(fails(() => parseFeedbackBody({ feedback: many })).message).toContain(`at most ${MAX_FEEDBACK_BATCH}`);
-    const twice = fails(() => parseFeedbackBody({ feedback: [{ id: 'a', label: 'x' }, { id: 'a', label: 'y' }] }));
+    const twice = fails(() =>
+      parseFeedbackBody({
+        feedback: [
+          { id: 'a', label: 'x' },
+          { id: 'a', label: 'y' },
+        ],
+      }),
+    );
     expect(twice.code).toBe('VALIDATION');
     expect(twice.message).toBe('id "a" appears more than once in the batch; send one feedback per prediction');
   });
 
-  it('runs the caller\'s check on every item with its place', () => {
+  it("runs the caller's check on every item with its place", () => {
     const seen: string[] = [];
-    parseFeedbackBody({ feedback: [{ id: 'a', label: 'x' }, { id: 'b', value: 2 }] }, (item, where) => seen.push(`${where}=${item.id}`));
+    parseFeedbackBody(
+      {
+        feedback: [
+          { id: 'a', label: 'x' },
+          { id: 'b', value: 2 },
+        ],
+      },
+      (item, where) => seen.push(`${where}=${item.id}`),
+    );
     expect(seen).toEqual(['feedback[0]=a', 'feedback[1]=b']);
   });
 
   it('is what the client sends: one item bare, several as a batch', () => {
     expect(feedbackBody([{ id: 'a', label: 'x' }])).toEqual({ id: 'a', label: 'x' });
-    expect(feedbackBody([{ id: 'a', label: 'x' }, { id: 'b', label: 'y' }])).toEqual({ feedback: [{ id: 'a', label: 'x' }, { id: 'b', label: 'y' }] });
+    expect(
+      feedbackBody([
+        { id: 'a', label: 'x' },
+        { id: 'b', label: 'y' },
+      ]),
+    ).toEqual({
+      feedback: [
+        { id: 'a', label: 'x' },
+        { id: 'b', label: 'y' },
+      ],
+    });
   });
 });
 
@@ -89,8 +121,18 @@ describe('one item validator for bodies and files', () => {
   const cases: { body: unknown; csv?: string; json: string; says: string }[] = [
     { body: { id: 'a' }, csv: 'id,label\na,\n', json: '[{"id":"a"}]', says: '"label" (classification) or "value" (regression) is required' },
     { body: { label: 'x' }, csv: 'id,label\n,x\n', json: '[{"label":"x"}]', says: '"id" is required (the prediction id from the infer response)' },
-    { body: { id: 'a', label: 'x', value: 1 }, csv: 'id,label,value\na,x,1\n', json: '[{"id":"a","label":"x","value":1}]', says: 'give "label" or "value", not both' },
-    { body: { id: 'a', value: 'abc' }, csv: 'id,value\na,abc\n', json: '[{"id":"a","value":"abc"}]', says: '"value" must be a finite number (the true value), not "abc"' },
+    {
+      body: { id: 'a', label: 'x', value: 1 },
+      csv: 'id,label,value\na,x,1\n',
+      json: '[{"id":"a","label":"x","value":1}]',
+      says: 'give "label" or "value", not both',
+    },
+    {
+      body: { id: 'a', value: 'abc' },
+      csv: 'id,value\na,abc\n',
+      json: '[{"id":"a","value":"abc"}]',
+      says: '"value" must be a finite number (the true value), not "abc"',
+    },
     { body: { id: 'a', label: ['x'] }, json: '[{"id":"a","label":["x"]}]', says: '"label" must be a non-empty string (the true class)' },
     { body: { id: 'x'.repeat(300), label: 'x' }, json: JSON.stringify([{ id: 'x'.repeat(300), label: 'x' }]), says: '"id" is longer than 256 characters' },
   ];
@@ -105,7 +147,11 @@ describe('one item validator for bodies and files', () => {
   });
 
   it('names a non-object item', () => {
-    expect(fails(() => feedbackItem(3, 'feedback[0]')).message).toBe('feedback[0] must be an object with "id" and "label" (classification) or "value" (regression)');
-    expect(fails(() => parseFeedbackRows('[3]')).message).toBe('feedback row 1 must be an object with "id" and "label" (classification) or "value" (regression)');
+    expect(fails(() => feedbackItem(3, 'feedback[0]')).message).toBe(
+      'feedback[0] must be an object with "id" and "label" (classification) or "value" (regression)',
+    );
+    expect(fails(() => parseFeedbackRows('[3]')).message).toBe(
+      'feedback row 1 must be an object with "id" and "label" (classification) or "value" (regression)',
+    );
   });
 });

@@ -44,7 +44,14 @@ const tensor = (data: unknown[], shape = [1, 4], datatype = 'BYTES', name = 'inp
 
 describe('infer request: tensor mode', () => {
   it('encodes a flat FP32 matrix of a numeric model in feature order', () => {
-    const m = compileModel(description({ features: [{ name: 'a', type: 'number' }, { name: 'b', type: 'number' }] }));
+    const m = compileModel(
+      description({
+        features: [
+          { name: 'a', type: 'number' },
+          { name: 'b', type: 'number' },
+        ],
+      }),
+    );
     const p = parseInferRequest(m, { id: 'r1', inputs: [{ name: 'input', shape: [2, 2], datatype: 'FP32', data: [1, 2, 3, 4] }] });
     expect(p.id).toBe('r1');
     expect(p.inline!.rows).toBe(2);
@@ -52,7 +59,16 @@ describe('infer request: tensor mode', () => {
   });
 
   it('accepts nested data and mixed BYTES tensors (category values, booleans)', () => {
-    const p = parseInferRequest(model, tensor([[1.5, 3, 'blue', true], [0, -2, 'red', false]], [2, 4]));
+    const p = parseInferRequest(
+      model,
+      tensor(
+        [
+          [1.5, 3, 'blue', true],
+          [0, -2, 'red', false],
+        ],
+        [2, 4],
+      ),
+    );
     expect(Array.from(p.inline!.values)).toEqual([1.5, 3, 2, 1, 0, -2, 0, 0]);
   });
 
@@ -70,20 +86,38 @@ describe('infer request: tensor mode', () => {
 
   it('rejects data whose length does not match the shape', () => {
     expect(status(() => parseInferRequest(model, tensor([1, 2, 3], [1, 4], 'FP32'))).message).toMatch(/needs 4 values, data has 3/);
-    expect(status(() => parseInferRequest(model, tensor([[1, 2, 3, 4], [1, 2]], [2, 4], 'FP32'))).message).toMatch(/row 1/);
+    expect(
+      status(() =>
+        parseInferRequest(
+          model,
+          tensor(
+            [
+              [1, 2, 3, 4],
+              [1, 2],
+            ],
+            [2, 4],
+            'FP32',
+          ),
+        ),
+      ).message,
+    ).toMatch(/row 1/);
   });
 
   it('names row and feature for out-of-range, non-integer, unknown category and wrong type values', () => {
     expect(status(() => parseInferRequest(model, tensor([11, 1, 'red', true]))).message).toBe('input "input" row 0 feature "x": 11 is above the maximum 10');
     expect(status(() => parseInferRequest(model, tensor([1, 1.5, 'red', true]))).message).toContain('feature "n": expected an integer');
-    expect(status(() => parseInferRequest(model, tensor([1, 1, 'purple', true]))).message).toContain('unknown category "purple" (allowed: "red", "green", "blue")');
+    expect(status(() => parseInferRequest(model, tensor([1, 1, 'purple', true]))).message).toContain(
+      'unknown category "purple" (allowed: "red", "green", "blue")',
+    );
     expect(status(() => parseInferRequest(model, tensor([1, 1, 5, true], [1, 4], 'INT64'))).message).toContain('category code 5 is out of range 0..2');
     expect(status(() => parseInferRequest(model, tensor(['1', 1, 'red', true], [1, 4], 'FP32'))).message).toContain('expected a number, got "1"');
     expect(status(() => parseInferRequest(model, tensor([1, 1, 0, 2], [1, 4], 'FP32'))).message).toContain('expected a boolean');
   });
 
   it('refuses a BOOL tensor for non-boolean features and unknown datatypes', () => {
-    expect(status(() => parseInferRequest(model, tensor([true, true, true, true], [1, 4], 'BOOL'))).message).toContain('datatype BOOL does not fit number feature "x"');
+    expect(status(() => parseInferRequest(model, tensor([true, true, true, true], [1, 4], 'BOOL'))).message).toContain(
+      'datatype BOOL does not fit number feature "x"',
+    );
     expect(status(() => parseInferRequest(model, tensor([1, 1, 1, 1], [1, 4], 'FLOAT'))).message).toContain('unknown datatype "FLOAT"');
   });
 
@@ -140,18 +174,37 @@ describe('infer request: column mode', () => {
   });
 
   it('lets optional features be missing or null (NaN)', () => {
-    const m = compileModel(description({ features: [{ name: 'a', type: 'number' }, { name: 'b', type: 'number', optional: true }] }));
+    const m = compileModel(
+      description({
+        features: [
+          { name: 'a', type: 'number' },
+          { name: 'b', type: 'number', optional: true },
+        ],
+      }),
+    );
     const p = parseInferRequest(m, { inputs: [{ name: 'a', shape: [2], datatype: 'FP64', data: [1, 2] }] });
     expect(Array.from(p.inline!.values)).toEqual([1, NaN, 2, NaN]);
     const q = parseInferRequest(m, { inputs: [{ name: 'input', shape: [1, 2], datatype: 'FP32', data: [1, null] }] });
     expect(Array.from(q.inline!.values)).toEqual([1, NaN]);
-    expect(status(() => parseInferRequest(m, { inputs: [{ name: 'input', shape: [1, 2], datatype: 'FP32', data: [null, 1] }] })).message).toContain('missing value');
+    expect(status(() => parseInferRequest(m, { inputs: [{ name: 'input', shape: [1, 2], datatype: 'FP32', data: [null, 1] }] })).message).toContain(
+      'missing value',
+    );
   });
 });
 
 describe('infer request: envelope', () => {
   it('answers 413 past maxBatchSize and 400 for no rows', () => {
-    expect(status(() => parseInferRequest(model, tensor(new Array(5).fill(0).map((_, i) => [1, 1, 'red', i % 2 === 0]), [5, 4]))).status).toBe(413);
+    expect(
+      status(() =>
+        parseInferRequest(
+          model,
+          tensor(
+            new Array(5).fill(0).map((_, i) => [1, 1, 'red', i % 2 === 0]),
+            [5, 4],
+          ),
+        ),
+      ).status,
+    ).toBe(413);
     expect(status(() => parseInferRequest(model, tensor([], [0, 4]))).message).toBe('the request has no rows');
   });
 
@@ -168,8 +221,12 @@ describe('infer request: envelope', () => {
   it('checks requested outputs', () => {
     const ok = parseInferRequest(model, { ...tensor([1, 1, 'red', true]), outputs: [{ name: 'label' }] });
     expect(ok.outputs).toEqual(['label']);
-    expect(status(() => parseInferRequest(model, { ...tensor([1, 1, 'red', true]), outputs: [{ name: 'value' }] })).message).toContain('unknown output "value"');
-    expect(status(() => parseInferRequest(model, { ...tensor([1, 1, 'red', true]), outputs: [{ name: 'label', parameters: { binary_data: true } }] })).status).toBe(400);
+    expect(status(() => parseInferRequest(model, { ...tensor([1, 1, 'red', true]), outputs: [{ name: 'value' }] })).message).toContain(
+      'unknown output "value"',
+    );
+    expect(
+      status(() => parseInferRequest(model, { ...tensor([1, 1, 'red', true]), outputs: [{ name: 'label', parameters: { binary_data: true } }] })).status,
+    ).toBe(400);
   });
 
   it('reads a data reference from parameters (or the top level) and checks the input mode', () => {
@@ -178,14 +235,28 @@ describe('infer request: envelope', () => {
     expect(status(() => parseInferRequest(model, { parameters: { data_ref: 'x', format: 'xml' } })).message).toContain('unknown data format');
     expect(status(() => parseInferRequest(model, { ...tensor([1, 1, 'red', true]), parameters: { data_ref: 'file:///d.csv' } })).message).toContain('not both');
     const inlineOnly = compileModel(description({ inference: { inputModes: ['inline'] } }));
-    expect(status(() => parseInferRequest(inlineOnly, { parameters: { data_ref: 'file:///d.csv' } })).message).toContain('does not accept inference by reference');
+    expect(status(() => parseInferRequest(inlineOnly, { parameters: { data_ref: 'file:///d.csv' } })).message).toContain(
+      'does not accept inference by reference',
+    );
   });
 });
 
 describe('responses and metadata', () => {
   it('encodes label and probabilities with the class labels, honouring the requested subset', () => {
     const enc = createResponseEncoder(model);
-    const body = JSON.parse(enc.encode('r-1', 2, { probabilities: [[0.9, 0.1], [0.2, 0.8]] }, undefined));
+    const body = JSON.parse(
+      enc.encode(
+        'r-1',
+        2,
+        {
+          probabilities: [
+            [0.9, 0.1],
+            [0.2, 0.8],
+          ],
+        },
+        undefined,
+      ),
+    );
     expect(body).toEqual({
       model_name: 'toy',
       model_version: '2',

@@ -133,7 +133,13 @@ describe('model server over HTTP', () => {
       id: 'mine',
       outputs: [
         { name: 'label', datatype: 'BYTES', shape: [1], data: ['high'] },
-        { name: 'probabilities', datatype: 'FP32', shape: [1, 2], parameters: { labels: ['low', 'high'] }, data: [expect.closeTo(0.2, 5), expect.closeTo(0.8, 5)] },
+        {
+          name: 'probabilities',
+          datatype: 'FP32',
+          shape: [1, 2],
+          parameters: { labels: ['low', 'high'] },
+          data: [expect.closeTo(0.2, 5), expect.closeTo(0.8, 5)],
+        },
       ],
     });
     expect((await call(server, INFER, row(1), { 'x-request-id': 'from-header' })).json.id).toBe('from-header');
@@ -152,7 +158,16 @@ describe('model server over HTTP', () => {
       ['[1,2]', 400, 'JSON object'],
       [{ inputs: [{ name: 'input', shape: [1, 2], datatype: 'FP32', data: [1] }] }, 400, 'needs 2 values'],
       [{ inputs: [{ name: 'input', shape: [1, 2], datatype: 'BOOL', data: [true, true] }] }, 400, 'datatype BOOL'],
-      [{ inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }, { name: 'size', shape: [1], datatype: 'FP32', data: [1] }] }, 400, 'unknown input "size"'],
+      [
+        {
+          inputs: [
+            { name: 'x', shape: [1], datatype: 'FP32', data: [1] },
+            { name: 'size', shape: [1], datatype: 'FP32', data: [1] },
+          ],
+        },
+        400,
+        'unknown input "size"',
+      ],
       [{ inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] }, 400, 'missing input for feature "color"'],
       [row(11), 400, 'above the maximum 10'],
       [row(1, 'blue'), 400, 'unknown category "blue"'],
@@ -197,11 +212,29 @@ describe('model server over HTTP', () => {
     const server = await start();
     await server.ready;
     await call(server, INFER, { ...row(9), id: 'one' });
-    await call(server, INFER, { id: 'two', inputs: [{ name: 'input', shape: [2, 2], datatype: 'BYTES', data: [[1, 'red'], [9, 'green']] }] });
+    await call(server, INFER, {
+      id: 'two',
+      inputs: [
+        {
+          name: 'input',
+          shape: [2, 2],
+          datatype: 'BYTES',
+          data: [
+            [1, 'red'],
+            [9, 'green'],
+          ],
+        },
+      ],
+    });
     const single = await call(server, '/v2/models/toy/feedback', { id: 'one', label: 'high' });
     expect(single.status).toBe(200);
     expect(single.json).toMatchObject({ accepted: 1, ids: ['one'] });
-    const batch = await call(server, '/v2/models/toy/feedback', { feedback: [{ id: 'two:0', label: 'high' }, { id: 'two:1', label: 'high' }] });
+    const batch = await call(server, '/v2/models/toy/feedback', {
+      feedback: [
+        { id: 'two:0', label: 'high' },
+        { id: 'two:1', label: 'high' },
+      ],
+    });
     expect(batch.json).toMatchObject({ accepted: 2 });
     const unknown = await call(server, '/v2/models/toy/feedback', { feedback: [{ id: 'zzz', label: 'low' }] });
     expect(unknown.status).toBe(404);
@@ -217,7 +250,12 @@ describe('model server over HTTP', () => {
     const value = await call(server, '/v2/models/toy/feedback', { id: 'one', value: 1 });
     expect(value.status).toBe(400);
     expect(value.json.error).toBe('feedback: "label" is required (a string; this is a classification model)');
-    const twice = await call(server, '/v2/models/toy/feedback', { feedback: [{ id: 'two:0', label: 'low' }, { id: 'two:0', label: 'high' }] });
+    const twice = await call(server, '/v2/models/toy/feedback', {
+      feedback: [
+        { id: 'two:0', label: 'low' },
+        { id: 'two:0', label: 'high' },
+      ],
+    });
     expect(twice.status).toBe(400);
     expect(twice.json.error).toContain('appears more than once');
     const stats = await call(server, '/v2/models/toy/stats');
@@ -342,7 +380,13 @@ function fakeBackend(): InferenceBackend & { closed: number; loaded: Set<string>
     ready: () => loaded.size === 2,
     modelReady: (m: ModelTarget) => loaded.has(m.name),
     serverMetadata: () => ({ name: 'fake', version: '0', extensions: [] }),
-    modelMetadata: (m: ModelTarget) => ({ name: m.name, versions: refs.filter((r) => r.name === m.name).map((r) => r.version), platform: 'fake', inputs: [], outputs: [] }),
+    modelMetadata: (m: ModelTarget) => ({
+      name: m.name,
+      versions: refs.filter((r) => r.name === m.name).map((r) => r.version),
+      platform: 'fake',
+      inputs: [],
+      outputs: [],
+    }),
     async infer(m: ModelTarget, body: unknown, requestId: string, deliver?: (o: { id: string; body: string }) => void) {
       calls.push(`infer ${m.name}@${m.version ?? '*'}`);
       if ((body as { fail?: string }).fail === 'usage') throw new MaasError('USAGE', 'rows are missing; send some');

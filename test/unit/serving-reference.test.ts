@@ -79,7 +79,9 @@ describe('reference data', () => {
     );
     expect(fails(() => parseReferenceData(model, data('x,color,flag,extra\n1,red,true,9\n', '/d.csv'), undefined)).message).toContain('unknown column "extra"');
     expect(fails(() => parseReferenceData(model, data('x,flag\n1,true\n', '/d.csv'), undefined)).message).toContain('missing column "color"');
-    expect(fails(() => parseReferenceData(model, data('x,color,flag\n1,red\n', '/d.csv'), undefined)).message).toBe('data_ref CSV line 2 has 2 cells, the header has 3');
+    expect(fails(() => parseReferenceData(model, data('x,color,flag\n1,red\n', '/d.csv'), undefined)).message).toBe(
+      'data_ref CSV line 2 has 2 cells, the header has 3',
+    );
     expect(fails(() => parseReferenceData(model, data('x,color,flag\n"1\n', '/d.csv'), undefined)).message).toContain('data_ref CSV: Quote Not Closed');
   });
 
@@ -88,7 +90,11 @@ describe('reference data', () => {
     expect(Array.from(objects.values)).toEqual([1, 1, 0]);
     const arrays = parseReferenceData(model, data('[[1,"red",true],[2,"green",false]]'), undefined);
     expect(arrays.rows).toBe(2);
-    const oip = parseReferenceData(model, data(JSON.stringify({ inputs: [{ name: 'input', shape: [1, 3], datatype: 'BYTES', data: [4, 'red', true] }] })), 'json');
+    const oip = parseReferenceData(
+      model,
+      data(JSON.stringify({ inputs: [{ name: 'input', shape: [1, 3], datatype: 'BYTES', data: [4, 'red', true] }] })),
+      'json',
+    );
     expect(Array.from(oip.values)).toEqual([4, 0, 1]);
     const nd = parseReferenceData(model, data('{"x":1,"color":"red","flag":true}\n\n{"x":3,"color":"green","flag":false}\n'), 'ndjson');
     expect(Array.from(nd.values)).toEqual([1, 0, 1, 3, 1, 0]);

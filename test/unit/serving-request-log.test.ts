@@ -36,7 +36,14 @@ afterEach(async () => {
 });
 
 function open(path = ':memory:', retention?: { maxRows?: number; maxAgeMs?: number }, flushDelayMs?: number): RequestLog {
-  const log = new RequestLog({ path, features: model.features, modelVersion: model.version, clock, ...(retention ? { retention } : {}), ...(flushDelayMs === undefined ? {} : { flushDelayMs }) });
+  const log = new RequestLog({
+    path,
+    features: model.features,
+    modelVersion: model.version,
+    clock,
+    ...(retention ? { retention } : {}),
+    ...(flushDelayMs === undefined ? {} : { flushDelayMs }),
+  });
   logs.push(log);
   return log;
 }
@@ -120,7 +127,12 @@ describe('RequestLog', () => {
     log.append(batch('r4', 1));
     expect(await log.count()).toBe(4);
     expect((await fails(log.applyFeedback([{ id: 'r2:2', label: 'a' }]))).status).toBe(404);
-    expect(await log.applyFeedback([{ id: 'r3:2', label: 'a' }, { id: 'r4', label: 'b' }])).toHaveLength(2);
+    expect(
+      await log.applyFeedback([
+        { id: 'r3:2', label: 'a' },
+        { id: 'r4', label: 'b' },
+      ]),
+    ).toHaveLength(2);
   });
 
   it('prunes a large log in amortized steps, never above the bound', async () => {
@@ -147,12 +159,23 @@ describe('RequestLog', () => {
   it('applies a feedback batch all or nothing: unknown ids 404, already-labelled ids 409', async () => {
     const log = open();
     log.append(batch('r', 3));
-    const unknown = await fails(log.applyFeedback([{ id: 'r:0', label: 'a' }, { id: 'nope', label: 'b' }, { id: 'gone', label: 'b' }]));
+    const unknown = await fails(
+      log.applyFeedback([
+        { id: 'r:0', label: 'a' },
+        { id: 'nope', label: 'b' },
+        { id: 'gone', label: 'b' },
+      ]),
+    );
     expect(unknown.status).toBe(404);
     expect(unknown.message).toContain('"nope", "gone"');
     // Nothing was written: r:0 still takes feedback.
     expect(await log.applyFeedback([{ id: 'r:0', label: 'b' }])).toEqual([{ id: 'r:0', label: 'b', predictedLabel: 'a', predictedValue: null }]);
-    const again = await fails(log.applyFeedback([{ id: 'r:1', label: 'a' }, { id: 'r:0', label: 'a' }]));
+    const again = await fails(
+      log.applyFeedback([
+        { id: 'r:1', label: 'a' },
+        { id: 'r:0', label: 'a' },
+      ]),
+    );
     expect(again.status).toBe(409);
     expect(again.message).toContain('"r:0"');
     expect(await log.applyFeedback([{ id: 'r:1', label: 'a' }])).toHaveLength(1);
@@ -172,7 +195,15 @@ describe('RequestLog', () => {
     for (let i = 0; i < 40; i++) log.append(batch(i === 20 ? 'r3' : `r${i}`, 1));
     log.append({ ...batch('r5', 1), labels: ['b'] });
     expect(await log.count()).toBe(39);
-    expect((await log.applyFeedback([{ id: 'r3', label: 'a' }, { id: 'r5', label: 'a' }, { id: 'r39', label: 'a' }])).map((m) => m.predictedLabel)).toEqual(['a', 'b', 'a']);
+    expect(
+      (
+        await log.applyFeedback([
+          { id: 'r3', label: 'a' },
+          { id: 'r5', label: 'a' },
+          { id: 'r39', label: 'a' },
+        ])
+      ).map((m) => m.predictedLabel),
+    ).toEqual(['a', 'b', 'a']);
   });
 
   it('is durable: a reopened file has every row and its feedback', async () => {

@@ -35,7 +35,19 @@ function rows(list: number[][]): { rows: number; values: Float32Array } {
 describe('ServingStats', () => {
   it('bins declared ranges, counts categories and booleans, and tracks predictions', () => {
     const stats = new ServingStats(model(), { random: seededRandom(1), clock, bins: 10 });
-    stats.observe({ ...rows([[0, 5, 0, 1], [9.99, 6, 1, NaN], [10, 7, 1, 0]]), labels: ['a', 'b', 'b'], probabilities: [[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]] });
+    stats.observe({
+      ...rows([
+        [0, 5, 0, 1],
+        [9.99, 6, 1, NaN],
+        [10, 7, 1, 0],
+      ]),
+      labels: ['a', 'b', 'b'],
+      probabilities: [
+        [0.9, 0.1],
+        [0.4, 0.6],
+        [0.2, 0.8],
+      ],
+    });
     const s = stats.snapshot();
     const x = s.features[0]!;
     expect(x).toMatchObject({ name: 'x', count: 3, missing: 0, min: 0, max: 10 });
@@ -55,11 +67,23 @@ describe('ServingStats', () => {
 
   it('fixes bins of undeclared ranges after the warm-up and keeps every value counted', () => {
     const stats = new ServingStats(model(), { random: seededRandom(2), clock, bins: 4, warmup: 4 });
-    stats.observe(rows([[1, 0, 0, 0], [1, 1, 0, 0]]));
+    stats.observe(
+      rows([
+        [1, 0, 0, 0],
+        [1, 1, 0, 0],
+      ]),
+    );
     const early = stats.snapshot().features[1]!;
     if (!('histogram' in early)) throw new Error('numeric');
     expect(early.histogram.counts.reduce((a, b) => a + b, 0)).toBe(2);
-    stats.observe(rows([[1, 2, 0, 0], [1, 3, 0, 0], [1, 100, 0, 0], [1, -50, 0, 0]]));
+    stats.observe(
+      rows([
+        [1, 2, 0, 0],
+        [1, 3, 0, 0],
+        [1, 100, 0, 0],
+        [1, -50, 0, 0],
+      ]),
+    );
     const late = stats.snapshot().features[1]!;
     if (!('histogram' in late)) throw new Error('numeric');
     // Bins from the first four values (0..3, padded by a quarter of the span).
@@ -93,12 +117,24 @@ describe('ServingStats', () => {
     const f = stats.snapshot().feedback;
     expect(f.labelled).toBe(3);
     expect(f.accuracy).toBeCloseTo(2 / 3);
-    expect(f.confusion).toEqual({ labels: ['a', 'b'], matrix: [[1, 0], [1, 1]] });
+    expect(f.confusion).toEqual({
+      labels: ['a', 'b'],
+      matrix: [
+        [1, 0],
+        [1, 1],
+      ],
+    });
   });
 
   it('measures MAE and RMSE for regression, and summarizes predicted values', () => {
     const stats = new ServingStats(model('regression'), { random: seededRandom(5), clock, warmup: 2 });
-    stats.observe({ ...rows([[1, 1, 0, 1], [2, 2, 1, 0]]), predictions: [10, 20] });
+    stats.observe({
+      ...rows([
+        [1, 1, 0, 1],
+        [2, 2, 1, 0],
+      ]),
+      predictions: [10, 20],
+    });
     stats.observeFeedback([
       { value: 12, predictedLabel: null, predictedValue: 10 },
       { value: 16, predictedLabel: null, predictedValue: 20 },

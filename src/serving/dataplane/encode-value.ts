@@ -94,7 +94,9 @@ export function datatypeProblem(f: FeatureCodec, kind: ValueKind, datatype: stri
   switch (f.type) {
     case 'number':
     case 'integer':
-      return kind === 'float' || kind === 'int' ? undefined : `datatype ${datatype} does not fit ${f.type} feature "${f.name}" (use FP32, FP64, INT32 or INT64)`;
+      return kind === 'float' || kind === 'int'
+        ? undefined
+        : `datatype ${datatype} does not fit ${f.type} feature "${f.name}" (use FP32, FP64, INT32 or INT64)`;
     case 'category':
       return kind === 'bool' ? `datatype BOOL does not fit category feature "${f.name}" (use BYTES for values or an integer datatype for codes)` : undefined;
     case 'boolean':

@@ -25,7 +25,8 @@ interface CheckedInput {
 function checkShape(where: string, shape: unknown): number[] {
   if (!Array.isArray(shape) || shape.length === 0) throw badRequest(`${where}.shape must be a non-empty array of dimensions`);
   for (const d of shape) {
-    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0) throw badRequest(`${where}.shape has an invalid dimension ${JSON.stringify(d)} (dimensions are non-negative integers)`);
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
+      throw badRequest(`${where}.shape has an invalid dimension ${JSON.stringify(d)} (dimensions are non-negative integers)`);
   }
   return shape as number[];
 }
@@ -45,7 +46,9 @@ function checkData(name: string, shape: number[], data: unknown[]): boolean {
   for (let r = 0; r < data.length; r++) {
     const row = data[r];
     if (!Array.isArray(row) || row.length !== width) {
-      throw badRequest(`input "${name}": row ${r} of the data ${Array.isArray(row) ? `has ${row.length} values` : 'is not an array'}, shape [${shape.join(', ')}] needs ${width}`);
+      throw badRequest(
+        `input "${name}": row ${r} of the data ${Array.isArray(row) ? `has ${row.length} values` : 'is not an array'}, shape [${shape.join(', ')}] needs ${width}`,
+      );
     }
   }
   return true;
@@ -61,7 +64,8 @@ function checkInput(raw: unknown, i: number): CheckedInput {
   if (!kind) throw badRequest(`input "${name}": unknown datatype ${JSON.stringify(datatype)} (use FP32, FP64, INT32, INT64, BOOL or BYTES)`);
   if (data === undefined) throw badRequest(`input "${name}": data is required`);
   if (!Array.isArray(data)) throw badRequest(`input "${name}": data must be an array`);
-  if (isObject(parameters) && parameters.binary_data_size !== undefined) throw badRequest(`input "${name}": binary tensor data is not supported; send the data as JSON`);
+  if (isObject(parameters) && parameters.binary_data_size !== undefined)
+    throw badRequest(`input "${name}": binary tensor data is not supported; send the data as JSON`);
   const dims = checkShape(`input "${name}"`, shape);
   const nested = checkData(name, dims, data);
   return { name, shape: dims, datatype, kind, data, nested };
@@ -130,7 +134,8 @@ function encodeColumns(model: ServedModel, inputs: CheckedInput[]): EncodedRows 
     byName.set(i.name, i);
   }
   const missing = model.features.filter((f) => !f.optional && !byName.has(f.name)).map((f) => f.name);
-  if (missing.length > 0) throw badRequest(`missing input${missing.length > 1 ? 's' : ''} for feature${missing.length > 1 ? 's' : ''} ${listSome(missing.map((n) => `"${n}"`))}`);
+  if (missing.length > 0)
+    throw badRequest(`missing input${missing.length > 1 ? 's' : ''} for feature${missing.length > 1 ? 's' : ''} ${listSome(missing.map((n) => `"${n}"`))}`);
   let rows = -1;
   let first = '';
   for (const i of inputs) {
@@ -215,7 +220,8 @@ function parseReference(model: ServedModel, parameters: Record<string, unknown> 
 export function parseInferRequest(model: ServedModel, body: unknown): ParsedInfer {
   if (!isObject(body)) throw badRequest('the request body must be a JSON object with "inputs"');
   const { id, parameters, inputs, outputs } = body;
-  if (id !== undefined && (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH)) throw badRequest(`id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  if (id !== undefined && (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH))
+    throw badRequest(`id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
   if (parameters !== undefined && !isObject(parameters)) throw badRequest('parameters must be an object');
   const requested = parseOutputs(model, outputs);
   const reference = parseReference(model, parameters, body);

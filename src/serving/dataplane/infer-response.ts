@@ -42,7 +42,9 @@ export function createResponseEncoder(model: ServedModel): ResponseEncoder {
         const probs = prediction.probabilities;
         if (probs && want('probabilities')) {
           const classes = probs[0]?.length ?? model.labels.length;
-          parts.push(`{"name":"probabilities","datatype":"FP32","shape":[${rows},${classes}],"parameters":${labelsParam},"data":${JSON.stringify(flatten(probs))}}`);
+          parts.push(
+            `{"name":"probabilities","datatype":"FP32","shape":[${rows},${classes}],"parameters":${labelsParam},"data":${JSON.stringify(flatten(probs))}}`,
+          );
         }
       } else if (prediction.values && want('value')) {
         parts.push(`{"name":"value","datatype":"FP32","shape":[${rows}],"data":${JSON.stringify(prediction.values)}}`);

@@ -9,7 +9,9 @@ import type { EncodedRows } from './types.js';
 export function checkColumns(model: ServedModel, columns: readonly string[], where: string): void {
   const unknown = columns.filter((c) => !model.featureIndex.has(c) && !model.ignoredColumns.has(c));
   if (unknown.length > 0) {
-    throw badRequest(`${where}: unknown column${unknown.length > 1 ? 's' : ''} ${listSome(unknown.map((c) => `"${c}"`))}; expected the features ${listSome(model.features.map((f) => f.name))}`);
+    throw badRequest(
+      `${where}: unknown column${unknown.length > 1 ? 's' : ''} ${listSome(unknown.map((c) => `"${c}"`))}; expected the features ${listSome(model.features.map((f) => f.name))}`,
+    );
   }
   const present = new Set(columns);
   const missing = model.features.filter((f) => !f.optional && !present.has(f.name)).map((f) => f.name);
@@ -48,7 +50,8 @@ export function encodeRecords(model: ServedModel, records: readonly unknown[], f
   const values = new Float32Array(records.length * F);
   for (let r = 0; r < records.length; r++) {
     const rec = records[r];
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw badRequest(`data_ref row ${r + firstRow}: expected an object keyed by feature name`);
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec))
+      throw badRequest(`data_ref row ${r + firstRow}: expected an object keyed by feature name`);
     const obj = rec as Record<string, unknown>;
     checkColumns(model, Object.keys(obj), `data_ref row ${r + firstRow}`);
     for (let j = 0; j < F; j++) {

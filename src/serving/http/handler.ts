@@ -79,8 +79,25 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
     }
   }
 
-  function send(req: IncomingMessage, res: ServerResponse, route: string, started: number, status: number, body: string, id: string, contentType = JSON_TYPE, extra?: string[]): void {
-    const headers = ['content-type', contentType, 'content-length', String(Buffer.byteLength(body)), 'x-request-id', SAFE_HEADER.test(id) ? id : encodeURIComponent(id)];
+  function send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: string,
+    started: number,
+    status: number,
+    body: string,
+    id: string,
+    contentType = JSON_TYPE,
+    extra?: string[],
+  ): void {
+    const headers = [
+      'content-type',
+      contentType,
+      'content-length',
+      String(Buffer.byteLength(body)),
+      'x-request-id',
+      SAFE_HEADER.test(id) ? id : encodeURIComponent(id),
+    ];
     if (draining) headers.push('connection', 'close');
     if (extra) headers.push(...extra);
     if (!res.headersSent && !res.destroyed) {
@@ -132,7 +149,10 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
     }
     if (version !== undefined) {
       const versions = served.filter((m) => m.name === name).map((m) => m.version);
-      throw new ServingError(404, `unknown version "${version}" of model ${name}; this server serves version${versions.length > 1 ? 's' : ''} ${listSome(versions)}`);
+      throw new ServingError(
+        404,
+        `unknown version "${version}" of model ${name}; this server serves version${versions.length > 1 ? 's' : ''} ${listSome(versions)}`,
+      );
     }
     return { name: name!, version: count === 1 ? only : undefined };
   }
@@ -170,7 +190,17 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
     }
     if (match.kind === 'method_not_allowed') {
       const id = hid ?? ids.next();
-      send(req, res, match.route, started, 405, JSON.stringify({ error: `method ${req.method} is not allowed on ${req.url} (use ${match.allow})`, id }), id, JSON_TYPE, ['allow', match.allow]);
+      send(
+        req,
+        res,
+        match.route,
+        started,
+        405,
+        JSON.stringify({ error: `method ${req.method} is not allowed on ${req.url} (use ${match.allow})`, id }),
+        id,
+        JSON_TYPE,
+        ['allow', match.allow],
+      );
       return;
     }
     const route = match.route;
@@ -186,7 +216,20 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
           return;
         case 'health_ready':
           if (backend.ready() && !draining) send(req, res, route, started, 200, '{"ready":true}', id);
-          else send(req, res, route, started, 503, JSON.stringify({ error: draining ? 'shutting down' : backend.models().length === 1 ? 'the model is not loaded yet' : 'not every model is loaded yet', ready: false, id }), id);
+          else
+            send(
+              req,
+              res,
+              route,
+              started,
+              503,
+              JSON.stringify({
+                error: draining ? 'shutting down' : backend.models().length === 1 ? 'the model is not loaded yet' : 'not every model is loaded yet',
+                ready: false,
+                id,
+              }),
+              id,
+            );
           return;
         case 'server_metadata':
           send(req, res, route, started, 200, JSON.stringify(backend.serverMetadata()), id);
@@ -196,7 +239,8 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
           return;
         case 'model_ready': {
           const target = resolve(match.model, match.version);
-          if (backend.modelReady(target) && !draining) send(req, res, route, started, 200, JSON.stringify({ name: target.name, version: target.version, ready: true }), id);
+          if (backend.modelReady(target) && !draining)
+            send(req, res, route, started, 200, JSON.stringify({ name: target.name, version: target.version, ready: true }), id);
           else send(req, res, route, started, 503, JSON.stringify({ error: `model ${target.name} is not ready`, name: target.name, ready: false, id }), id);
           return;
         }

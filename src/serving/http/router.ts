@@ -1,16 +1,7 @@
 // Maps a method and URL to one of the server's routes without regular expressions or
 // allocations beyond one split of the path.
 
-export type RouteName =
-  | 'health_live'
-  | 'health_ready'
-  | 'server_metadata'
-  | 'model_metadata'
-  | 'model_ready'
-  | 'infer'
-  | 'feedback'
-  | 'stats'
-  | 'metrics';
+export type RouteName = 'health_live' | 'health_ready' | 'server_metadata' | 'model_metadata' | 'model_ready' | 'infer' | 'feedback' | 'stats' | 'metrics';
 
 export type Match =
   | { kind: 'route'; route: RouteName; model?: string | undefined; version?: string | undefined }
@@ -78,6 +69,7 @@ export function matchRoute(method: string, url: string): Match {
   const found = identify(path);
   if (!found) return { kind: 'not_found' };
   const allowed = METHODS[found.route];
-  if (method !== allowed && !(method === 'HEAD' && allowed === 'GET')) return { kind: 'method_not_allowed', allow: allowed === 'GET' ? 'GET, HEAD' : allowed, route: found.route };
+  if (method !== allowed && !(method === 'HEAD' && allowed === 'GET'))
+    return { kind: 'method_not_allowed', allow: allowed === 'GET' ? 'GET, HEAD' : allowed, route: found.route };
   return { kind: 'route', ...found };
 }

@@ -8,6 +8,4 @@ export type Question = { op: 'feedback'; items: FeedbackItem[]; now: number } | 
 export type ToWorker = { op: 'write'; batches: StoredBatch[]; now: number } | (Question & { id: number });
 
 export type FromWorker =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; message: string; status?: ServingStatus }
-  | { op: 'error'; message: string };
+  { id: number; ok: true; result: unknown } | { id: number; ok: false; message: string; status?: ServingStatus } | { op: 'error'; message: string };

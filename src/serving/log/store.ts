@@ -155,7 +155,9 @@ export class LogStore {
     const values = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
     this.insert = this.db.prepare(`INSERT INTO batches (${columns}) VALUES ${values} ON CONFLICT DO NOTHING`);
     // Many small batches (one-row requests) go in one statement: the per-statement cost dominates.
-    this.insertMany = this.db.prepare(`INSERT INTO batches (${columns}) VALUES ${new Array<string>(INSERT_GROUP).fill(values).join(', ')} ON CONFLICT DO NOTHING`);
+    this.insertMany = this.db.prepare(
+      `INSERT INTO batches (${columns}) VALUES ${new Array<string>(INSERT_GROUP).fill(values).join(', ')} ON CONFLICT DO NOTHING`,
+    );
     this.countRows = this.db.prepare('SELECT coalesce(sum(rows), 0) AS n FROM batches');
     this.replace = this.db.prepare('DELETE FROM batches WHERE request_id = ? AND first_row = ? RETURNING seq, rows');
     this.dropFeedbackOf = this.db.prepare('DELETE FROM feedback WHERE batch_seq = ?');
@@ -170,7 +172,9 @@ export class LogStore {
       substr(predictions, 1 + 4 * ${row}, 4) AS value,
       EXISTS (SELECT 1 FROM feedback f WHERE f.batch_seq = batches.seq AND f.row = ${row}) AS labelled`;
     this.findSingle = this.db.prepare(`SELECT ${located} FROM batches WHERE request_id = ? AND first_row = 0 AND total_rows = 1`);
-    this.findRow = this.db.prepare(`SELECT ${located} FROM batches WHERE request_id = ? AND first_row <= ? AND total_rows > 1 AND ? < first_row + rows ORDER BY first_row DESC LIMIT 1`);
+    this.findRow = this.db.prepare(
+      `SELECT ${located} FROM batches WHERE request_id = ? AND first_row <= ? AND total_rows > 1 AND ? < first_row + rows ORDER BY first_row DESC LIMIT 1`,
+    );
     this.addFeedback = this.db.prepare('INSERT INTO feedback (batch_seq, row, id, label, value, ts) VALUES (?, ?, ?, ?, ?, ?)');
     this.rowCount = (this.countRows.get() as { n: number }).n;
     this.writeAll = this.db.transaction((batches: readonly StoredBatch[], now: number) => {
@@ -324,10 +328,16 @@ export class LogStore {
         else found.push([item, at]);
       }
       if (unknown.length > 0) {
-        throw new ServingError(404, `unknown prediction id${unknown.length > 1 ? 's' : ''} ${listSome(unknown.map((i) => JSON.stringify(i)))} (never logged, or dropped by retention); no feedback was recorded`);
+        throw new ServingError(
+          404,
+          `unknown prediction id${unknown.length > 1 ? 's' : ''} ${listSome(unknown.map((i) => JSON.stringify(i)))} (never logged, or dropped by retention); no feedback was recorded`,
+        );
       }
       if (labelled.length > 0) {
-        throw new ServingError(409, `prediction${labelled.length > 1 ? 's' : ''} ${listSome(labelled.map((i) => JSON.stringify(i)))} already ha${labelled.length > 1 ? 've' : 's'} feedback; no feedback was recorded`);
+        throw new ServingError(
+          409,
+          `prediction${labelled.length > 1 ? 's' : ''} ${listSome(labelled.map((i) => JSON.stringify(i)))} already ha${labelled.length > 1 ? 've' : 's'} feedback; no feedback was recorded`,
+        );
       }
       return found.map(([item, at]) => {
         this.addFeedback.run(at.seq, at.row, item.id, 'label' in item ? item.label : null, 'value' in item ? item.value : null, now);

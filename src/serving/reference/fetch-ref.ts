@@ -107,9 +107,11 @@ export function createReferenceFetcher(policy: ReferencePolicy): ReferenceFetche
       throw badRequest(`data_ref ${JSON.stringify(uri)} is not a valid URI`);
     }
     const scheme = url.protocol.replace(/:$/, '').toLowerCase();
-    if (!policy.schemes.includes(scheme)) throw badRequest(`data_ref scheme "${scheme}" is not allowed (allowed: ${policy.schemes.join(', ')}); see --allow-ref-scheme`);
+    if (!policy.schemes.includes(scheme))
+      throw badRequest(`data_ref scheme "${scheme}" is not allowed (allowed: ${policy.schemes.join(', ')}); see --allow-ref-scheme`);
     if (scheme === 'file') return fetchFile(url, uri, policy);
-    if (scheme !== 'http' && scheme !== 'https') throw badRequest(`data_ref scheme "${scheme}" is allowed but this server cannot fetch it (it reads file, http and https)`);
+    if (scheme !== 'http' && scheme !== 'https')
+      throw badRequest(`data_ref scheme "${scheme}" is allowed but this server cannot fetch it (it reads file, http and https)`);
     if (!hostAllowed(policy, url)) throw badRequest(`data_ref host "${url.host}" is not allowed (allowed: ${policy.hosts.join(', ')}); see --allow-ref-host`);
     return fetchHttp(url, uri, policy);
   };

@@ -65,9 +65,18 @@ function pickOutput(
   const names = outputs.map((o) => o.name).join(', ');
   if (explicit !== undefined) {
     const m = outputs.find((o) => o.name === explicit);
-    if (!m) throw invalid(`spec.artifact.outputTensors.${role} names "${explicit}", but the model's outputs are: ${names}`, 'fix the output name in the description');
-    if (!isTensor(m)) throw invalid(`the model output "${explicit}" (${role}) is not a tensor`, 'export the model without a ZipMap/sequence output, e.g. skl2onnx options {zipmap: False}');
-    if (!fits(m)) throw invalid(`the model output "${explicit}" (${m.type} [${m.shape.join(', ')}]) cannot hold ${role}`, `point spec.artifact.outputTensors.${role} at a matching output (outputs: ${names})`);
+    if (!m)
+      throw invalid(`spec.artifact.outputTensors.${role} names "${explicit}", but the model's outputs are: ${names}`, 'fix the output name in the description');
+    if (!isTensor(m))
+      throw invalid(
+        `the model output "${explicit}" (${role}) is not a tensor`,
+        'export the model without a ZipMap/sequence output, e.g. skl2onnx options {zipmap: False}',
+      );
+    if (!fits(m))
+      throw invalid(
+        `the model output "${explicit}" (${m.type} [${m.shape.join(', ')}]) cannot hold ${role}`,
+        `point spec.artifact.outputTensors.${role} at a matching output (outputs: ${names})`,
+      );
     return m;
   }
   if (!infer) return undefined;
@@ -98,7 +107,9 @@ export function planOutputs(description: ModelDescription, outputs: readonly Met
     if (!plan.probabilities && !plan.label) {
       throw invalid(
         `the model has no output that holds class probabilities [N, ${classes ?? 'C'}] or labels [N] (outputs: ${outputs.map((o) => o.name).join(', ')})`,
-        classes !== undefined ? `check that spec.outputs.labels lists all ${classes} classes in the model's order, or set spec.artifact.outputTensors` : 'set spec.artifact.outputTensors',
+        classes !== undefined
+          ? `check that spec.outputs.labels lists all ${classes} classes in the model's order, or set spec.artifact.outputTensors`
+          : 'set spec.artifact.outputTensors',
       );
     }
     return plan;
@@ -109,7 +120,10 @@ export function planOutputs(description: ModelDescription, outputs: readonly Met
   if (value) return { value };
   const label = pickOutput(outputs, explicit.label, infer, 'label', isLabel, /label|class|cluster/i);
   if (label) return { label };
-  throw invalid(`the model has no output that holds one value per row, [N] or [N, 1] (outputs: ${outputs.map((o) => o.name).join(', ')})`, 'set spec.artifact.outputTensors.value');
+  throw invalid(
+    `the model has no output that holds one value per row, [N] or [N, 1] (outputs: ${outputs.map((o) => o.name).join(', ')})`,
+    'set spec.artifact.outputTensors.value',
+  );
 }
 
 function resolveInput(description: ModelDescription, inputs: readonly Meta[]): TensorMeta {
@@ -123,14 +137,23 @@ function resolveInput(description: ModelDescription, inputs: readonly Meta[]): T
     );
   }
   if (inputs.length > 1) {
-    throw invalid(`the model has ${inputs.length} inputs (${names}); maas feeds one [N, F] feature matrix`, 'export the model with a single float input that takes all features');
+    throw invalid(
+      `the model has ${inputs.length} inputs (${names}); maas feeds one [N, F] feature matrix`,
+      'export the model with a single float input that takes all features',
+    );
   }
   if (!isTensor(input) || (input.type !== 'float32' && input.type !== 'float64')) {
-    throw invalid(`the model input "${input.name}" is ${isTensor(input) ? input.type : 'not a tensor'}; maas feeds float32 or float64`, 'export the model with a float input [N, F]');
+    throw invalid(
+      `the model input "${input.name}" is ${isTensor(input) ? input.type : 'not a tensor'}; maas feeds float32 or float64`,
+      'export the model with a float input [N, F]',
+    );
   }
   const f = description.spec.features.length;
   if (rank(input) !== 0 && rank(input) !== 2) {
-    throw invalid(`the model input "${input.name}" has shape [${input.shape.join(', ')}]; maas feeds a matrix [N, ${f}]`, 'export the model with a 2-D input [N, F]');
+    throw invalid(
+      `the model input "${input.name}" has shape [${input.shape.join(', ')}]; maas feeds a matrix [N, ${f}]`,
+      'export the model with a 2-D input [N, F]',
+    );
   }
   const width = lastDim(input);
   if (typeof width === 'number' && width !== f) {
@@ -245,9 +268,13 @@ export async function createOnnxRuntime(opts: OnnxRuntimeOptions): Promise<Runti
       const flat = t ? toNumbers(t) : [];
       const width = rows === 0 ? (labels?.length ?? 0) : flat.length / rows;
       if (!Number.isInteger(width) || (labels && width !== labels.length)) {
-        throw new MaasError('FAILURE', `the model output "${plan.probabilities.name}" has ${width} columns, but spec.outputs.labels has ${labels?.length} labels`, {
-          hint: 'spec.outputs.labels must list every class in the order of the probability columns',
-        });
+        throw new MaasError(
+          'FAILURE',
+          `the model output "${plan.probabilities.name}" has ${width} columns, but spec.outputs.labels has ${labels?.length} labels`,
+          {
+            hint: 'spec.outputs.labels must list every class in the order of the probability columns',
+          },
+        );
       }
       prediction.probabilities = Array.from({ length: rows }, (_, i) => flat.slice(i * width, (i + 1) * width));
     }
@@ -258,12 +285,18 @@ export async function createOnnxRuntime(opts: OnnxRuntimeOptions): Promise<Runti
       if (description.spec.task === 'classification') prediction.labels = raw.map(labelOf);
       else prediction.values = raw.map(Number);
     } else if (prediction.probabilities) {
-      prediction.labels = prediction.probabilities.map((p, row) => labelOf(p.reduce((best, v, k) => (v > (p[best] ?? -Infinity) ? k : best), 0), row));
+      prediction.labels = prediction.probabilities.map((p, row) =>
+        labelOf(
+          p.reduce((best, v, k) => (v > (p[best] ?? -Infinity) ? k : best), 0),
+          row,
+        ),
+      );
     }
     if (plan.value) {
       const t = out.get(plan.value.name);
       const flat = t ? toNumbers(t) : [];
-      if (flat.length !== rows) throw new MaasError('FAILURE', `the model output "${plan.value.name}" has ${flat.length} values for ${rows} rows; expected [N] or [N, 1]`);
+      if (flat.length !== rows)
+        throw new MaasError('FAILURE', `the model output "${plan.value.name}" has ${flat.length} values for ${rows} rows; expected [N] or [N, 1]`);
       prediction.values = flat;
     }
     return prediction;
@@ -283,7 +316,8 @@ export async function createOnnxRuntime(opts: OnnxRuntimeOptions): Promise<Runti
     decode(warm, 1);
   } catch (e) {
     await session.release();
-    if (e instanceof MaasError && e.code === 'FAILURE') throw new MaasError('VALIDATION', e.message, { ...(e.hint === undefined ? {} : { hint: e.hint }), cause: e });
+    if (e instanceof MaasError && e.code === 'FAILURE')
+      throw new MaasError('VALIDATION', e.message, { ...(e.hint === undefined ? {} : { hint: e.hint }), cause: e });
     throw e;
   }
 

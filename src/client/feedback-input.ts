@@ -1,1 +1,0 @@
-export { parseFeedbackRows as parseFeedback } from '../protocol/feedback.js';

@@ -1,1 +1,0 @@
-export { parseInputText, rowsToRequest, type Row, type ParsedInput } from '../protocol/rows.js';
