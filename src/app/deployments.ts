@@ -1,9 +1,8 @@
 // Logs and dry runs: the rest of what faces ask about deployments.
 import { MaasError } from '../core/errors.js';
-import type { PlacementMode } from '../domain/deployment.js';
 import type { ModelVersionRecord } from '../domain/model.js';
-import type { DryRunMode, DryRunResult, Progress, TargetOptions } from '../targets/target.js';
-import { checkTargetRequest } from './deploy.js';
+import type { DryRunMode, DryRunResult, Progress } from '../targets/target.js';
+import { checkTargetRequest, type DeployRequest } from './deploy.js';
 import { requireDeployment, requireModel } from './lookup.js';
 import type { Services } from './services.js';
 
@@ -12,16 +11,10 @@ export async function deploymentLogs(s: Services, id: string, opts: { tail?: num
   return (await s.targets.get(d.target)).logs(d, opts);
 }
 
-export interface DryRunRequest {
-  model: string;
-  version?: string;
-  target: string;
-  targetOptions?: TargetOptions;
-  mode: PlacementMode;
-  node?: string;
+export type DryRunRequest = Pick<DeployRequest, 'model' | 'version' | 'target' | 'targetOptions' | 'mode' | 'node'> & {
   namespace?: string;
   how: DryRunMode;
-}
+};
 
 /** The objects a deploy would create; nothing is recorded (client: nothing is sent either). */
 export async function dryRunDeploy(s: Services, req: DryRunRequest, progress: Progress): Promise<DryRunResult & { model: ModelVersionRecord }> {

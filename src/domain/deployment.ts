@@ -43,13 +43,21 @@ export type NewDeployment = Pick<DeploymentRecord, 'id' | 'model' | 'version' | 
   consumer: string;
 };
 
+/** What a state transition may change besides the state; `null` clears a field. */
+export interface DeploymentPatch {
+  reason?: string | null;
+  endpoint?: string | null;
+  runtime?: Record<string, unknown>;
+  expiresAt?: string | null;
+}
+
 /** Storage of deployment records; implemented by the embedded registry. */
 export interface DeploymentStore {
   createDeployment(d: NewDeployment, at: string): Promise<DeploymentRecord>;
   getDeployment(id: string): Promise<DeploymentRecord | undefined>;
   listDeployments(filter?: { model?: string; version?: string; target?: TargetName }): Promise<DeploymentRecord[]>;
   /** Records a state transition (appends to the history). */
-  setDeploymentState(id: string, state: DeploymentState, at: string, patch?: { reason?: string | null; endpoint?: string | null; runtime?: Record<string, unknown>; expiresAt?: string | null }): Promise<DeploymentRecord>;
+  setDeploymentState(id: string, state: DeploymentState, at: string, patch?: DeploymentPatch): Promise<DeploymentRecord>;
   addConsumer(id: string, consumer: string, at: string): Promise<DeploymentRecord>;
   removeConsumer(id: string, consumer: string): Promise<DeploymentRecord>;
   deleteDeployment(id: string): Promise<void>;

@@ -2,6 +2,7 @@
 // names, the whole lifecycle, reproducible dry runs, records of the previous naming, throttling
 // and rollout failures. Waits run on manual time that moves the substitute (clusterClock).
 import { join } from 'node:path';
+import { KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentRecord } from '../../src/domain/deployment.js';
 import type { ModelVersionRecord } from '../../src/domain/model.js';
@@ -162,11 +163,10 @@ describe('records of the previous naming (maas-<deployment id>)', () => {
       artifact: { kind: 'url', uri: 'https://models.example.com/m.onnx', fileName: 'model.onnx' },
       descriptionJson: JSON.stringify(model.description),
     });
-    const { KubeConfig, KubernetesObjectApi } = await import('@kubernetes/client-node');
     const kc = new KubeConfig();
     kc.loadFromFile(e.kubeconfig);
     const objects = KubernetesObjectApi.makeApiClient(kc);
-    for (const o of legacy) await objects.patch(structuredClone(o), undefined, undefined, FIELD_MANAGER, true, 'application/apply-patch+yaml' as never);
+    for (const o of legacy) await objects.patch(structuredClone(o), undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
     e.fake.settle();
 
     expect(await target.observe(old)).toMatchObject({ state: 'ready', endpoint: `${e.fake.url}/api/v1/namespaces/${NS}/services/maas-${id}:http/proxy` });

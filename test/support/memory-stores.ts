@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { MaasError } from '../../src/core/errors.js';
-import type { DeploymentEvent, DeploymentRecord, DeploymentState, DeploymentStore, NewDeployment } from '../../src/domain/deployment.js';
+import type { DeploymentEvent, DeploymentPatch, DeploymentRecord, DeploymentState, DeploymentStore, NewDeployment } from '../../src/domain/deployment.js';
 import type { ArtifactRef, ArtifactSource, ModelSummary, ModelVersionRecord, RegisterOutcome, SearchRequest, SearchResult } from '../../src/domain/model.js';
 import { compareVersions } from '../../src/domain/version.js';
 import { specDigest } from '../../src/registry/canonical.js';
@@ -175,7 +175,7 @@ export class MemoryDeploymentStore implements DeploymentStore {
     id: string,
     state: DeploymentState,
     at: string,
-    patch: { reason?: string | null; endpoint?: string | null; runtime?: Record<string, unknown>; expiresAt?: string | null } = {},
+    patch: DeploymentPatch = {},
   ): Promise<DeploymentRecord> {
     this.writes++;
     const d = this.must(id);

@@ -1,17 +1,10 @@
 // The one CSV reader (client rows, feedback files, server data references, examples).
 import { describe, expect, it } from 'vitest';
-import { MaasError } from '../../src/core/errors.js';
+import type { MaasError } from '../../src/core/errors.js';
+import { thrown } from '../support/assert.js';
 import { formatCsv, parseCsv } from '../../src/protocol/csv.js';
 
-function fails(fn: () => unknown): MaasError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MaasError) return e;
-    throw e;
-  }
-  throw new Error('expected a MaasError');
-}
+const fails = (fn: () => unknown): MaasError => thrown(fn);
 
 describe('parseCsv', () => {
   it('reads quoted fields, doubled quotes, CRLF mixed with LF, a BOM and skips blank lines', () => {

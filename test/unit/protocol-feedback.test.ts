@@ -1,17 +1,10 @@
 // Feedback items: one validator behind the server's body parser and the client's file reader.
 import { describe, expect, it } from 'vitest';
-import { MaasError } from '../../src/core/errors.js';
+import type { MaasError } from '../../src/core/errors.js';
+import { thrown } from '../support/assert.js';
 import { MAX_FEEDBACK_BATCH, feedbackBody, feedbackItem, parseFeedbackBody, parseFeedbackRows } from '../../src/protocol/feedback.js';
 
-function fails(fn: () => unknown): MaasError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MaasError) return e;
-    throw e;
-  }
-  throw new Error('expected a MaasError');
-}
+const fails = (fn: () => unknown): MaasError => thrown(fn);
 
 describe('feedback bodies', () => {
   it('takes one item or a batch', () => {

@@ -1,6 +1,7 @@
 // Prediction input to an OIP request: formats, conversion by feature type, row ids.
 import { describe, expect, it } from 'vitest';
-import { MaasError } from '../../src/core/errors.js';
+import type { MaasError } from '../../src/core/errors.js';
+import { thrown } from '../support/assert.js';
 import type { FeatureSpec } from '../../src/spec/schema.js';
 import { formatFromName, sniffFormat } from '../../src/protocol/formats.js';
 import { parseRowId, rowId, rowIds } from '../../src/protocol/row-id.js';
@@ -13,15 +14,7 @@ const features: FeatureSpec[] = [
   { name: 'flag', type: 'boolean' },
 ];
 
-function fails(fn: () => unknown): MaasError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MaasError) return e;
-    throw e;
-  }
-  throw new Error('expected a MaasError');
-}
+const fails = (fn: () => unknown): MaasError => thrown(fn);
 
 /** CSV (or any) text straight to the column data of each feature. */
 function columns(text: string, format?: 'csv' | 'json' | 'ndjson'): Record<string, unknown[]> {

@@ -11,6 +11,7 @@ import { createReferenceFetcher } from '../../src/serving/reference/fetch-ref.js
 import { hostAllowed, referencePolicy } from '../../src/serving/reference/policy.js';
 import { ServingError } from '../../src/serving/errors.js';
 import { tempDir } from '../support/cli.js';
+import { thrown } from '../support/assert.js';
 
 const description: ModelDescription = {
   apiVersion: 'maas.dev/v1',
@@ -41,15 +42,7 @@ async function rejects(p: Promise<unknown>): Promise<ServingError> {
   throw new Error('expected a ServingError');
 }
 
-function fails(fn: () => unknown): ServingError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ServingError) return e;
-    throw e;
-  }
-  throw new Error('expected a ServingError');
-}
+const fails = (fn: () => unknown): ServingError => thrown(fn, ServingError);
 
 describe('reference data', () => {
   const data = (text: string, path = '/d', contentType?: string) => ({ text, path, ...(contentType ? { contentType } : {}) });

@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import { MaasError } from '../../core/errors.js';
 import type {
   DeploymentEvent,
+  DeploymentPatch,
   DeploymentRecord,
   DeploymentState,
   DeploymentStore,
@@ -161,7 +162,7 @@ export class SqliteDeploymentStore implements DeploymentStore {
     id: string,
     state: DeploymentState,
     at: string,
-    patch: { reason?: string | null; endpoint?: string | null; runtime?: Record<string, unknown>; expiresAt?: string | null } = {},
+    patch: DeploymentPatch = {},
   ): Promise<DeploymentRecord> {
     const tx = this.db.transaction(() => {
       const current = this.must(id);

@@ -6,7 +6,7 @@ import { MaasError, toMaasError } from '../../core/errors.js';
 export interface KubeScope {
   server: string;
   context: string;
-  /** What maas was doing, as a verb phrase: `apply Deployment ml/maas-d-1`. */
+  /** What maas was doing, as a verb phrase: `apply Deployment ml/har-classifier-v3`. */
   action: string;
 }
 

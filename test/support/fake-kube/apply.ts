@@ -33,7 +33,7 @@ function mergeValue(live: unknown, applied: unknown, names: string[]): unknown {
   return clone(applied);
 }
 
-export interface ApplyInput {
+interface ApplyInput {
   live: Obj | undefined;
   entries: ManagerEntry[];
   applied: Obj;

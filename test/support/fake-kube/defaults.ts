@@ -61,9 +61,6 @@ export function applyDefaults(def: ResourceDef, o: Obj): void {
       podSpec(s.template?.spec);
       break;
     }
-    case 'pods':
-      podSpec(o.spec);
-      break;
     case 'services': {
       const s = (o.spec ??= {});
       s.type ??= 'ClusterIP';
@@ -78,21 +75,9 @@ export function applyDefaults(def: ResourceDef, o: Obj): void {
       o.status ??= { loadBalancer: {} };
       break;
     }
-    case 'horizontalpodautoscalers': {
-      const s = (o.spec ??= {});
-      s.minReplicas ??= 1;
-      s.behavior ??= {};
-      s.behavior.scaleUp ??= {
-        stabilizationWindowSeconds: 0,
-        selectPolicy: 'Max',
-        policies: [
-          { type: 'Pods', value: 4, periodSeconds: 15 },
-          { type: 'Percent', value: 100, periodSeconds: 15 },
-        ],
-      };
-      s.behavior.scaleDown ??= { selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] };
+    case 'horizontalpodautoscalers':
+      (o.spec ??= {}).minReplicas ??= 1;
       break;
-    }
     case 'namespaces':
       o.metadata.labels = { ...(o.metadata.labels ?? {}), 'kubernetes.io/metadata.name': o.metadata.name };
       o.spec ??= { finalizers: ['kubernetes'] };

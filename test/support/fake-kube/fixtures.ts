@@ -28,8 +28,8 @@ export function exampleDescription(over: { replicas?: { min: number; max: number
   };
 }
 
-export const EXAMPLE_SPEC_DIGEST = `sha256:${'5'.repeat(64)}`;
-export const EXAMPLE_ARTIFACT_DIGEST = `sha256:${'a1b2c3d4'.repeat(8)}`;
+const EXAMPLE_SPEC_DIGEST = `sha256:${'5'.repeat(64)}`;
+const EXAMPLE_ARTIFACT_DIGEST = `sha256:${'a1b2c3d4'.repeat(8)}`;
 
 /** The input the documents in templates/kubernetes/ were built from (as a dry run: no deployment ID). */
 export function exampleInput(over: Partial<ModelObjectsInput> = {}): ModelObjectsInput {

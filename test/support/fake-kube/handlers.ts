@@ -33,7 +33,7 @@ export interface Reply {
   contentType?: string;
 }
 
-export const APPLY_PATCH = 'application/apply-patch+yaml';
+const APPLY_PATCH = 'application/apply-patch+yaml';
 
 function part(def: ResourceDef): 'main' | 'all' {
   return def.statusSubresource ? 'main' : 'all';

@@ -3,7 +3,7 @@
 import { itemKey, listKeys, sameKey } from './list-keys.js';
 import { clone, deepEqual, isObj, type Obj } from './types.js';
 
-export type FieldSet = Set<string>;
+type FieldSet = Set<string>;
 
 export interface ManagerEntry {
   manager: string;
@@ -121,7 +121,7 @@ export function displayPath(pathKey: string): string {
   return s;
 }
 
-export function toFieldsV1(fields: FieldSet): Obj {
+function toFieldsV1(fields: FieldSet): Obj {
   const root: Obj = {};
   for (const key of [...fields].sort()) {
     let cur = root;

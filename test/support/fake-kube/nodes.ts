@@ -1,5 +1,5 @@
-// Realistic Node objects for tests to seed: capacity/allocatable, conditions, the not-ready taint
-// the node lifecycle controller adds, and the well-known labels.
+// Node objects for tests to seed: capacity/allocatable, the Ready condition, the taints the node
+// lifecycle controller adds (not-ready, cordoned), and the well-known labels.
 import { timestamp, type Obj } from './types.js';
 
 export interface NodeSeed {
@@ -15,79 +15,34 @@ export interface NodeSeed {
   taints?: Array<{ key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }>;
 }
 
-export const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
-
-export function readyCondition(ready: boolean, message?: string): Obj {
-  const now = timestamp();
-  return ready
-    ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: message ?? 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }
-    : { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: message ?? 'container runtime network not ready: NetworkReady=false', lastHeartbeatTime: now, lastTransitionTime: now };
-}
-
-export function nodeTaints(seed: NodeSeed): Obj[] {
-  const t: Obj[] = [...(seed.taints ?? [])];
-  if (seed.ready === false) t.push({ key: NOT_READY_TAINT, effect: 'NoSchedule', timeAdded: timestamp() });
-  if (seed.unschedulable) t.push({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: timestamp() });
-  return t;
-}
-
 export function nodeObject(seed: NodeSeed, index: number): Obj {
-  const quantities: Record<string, string> = {
-    cpu: seed.cpu ?? '4',
-    memory: seed.memory ?? '8Gi',
-    pods: String(seed.pods ?? 110),
-    'ephemeral-storage': '100Gi',
-  };
+  const quantities: Record<string, string> = { cpu: seed.cpu ?? '4', memory: seed.memory ?? '8Gi', pods: String(seed.pods ?? 110) };
   if (seed.gpu) quantities['nvidia.com/gpu'] = String(seed.gpu);
   const now = timestamp();
-  const taints = nodeTaints(seed);
+  const taints: Obj[] = [...(seed.taints ?? [])];
+  if (seed.ready === false) taints.push({ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule', timeAdded: now });
+  if (seed.unschedulable) taints.push({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: now });
+  const ready =
+    seed.ready === false
+      ? { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'container runtime network not ready: NetworkReady=false', lastHeartbeatTime: now, lastTransitionTime: now }
+      : { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now };
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: {
-      name: seed.name,
-      labels: {
-        'kubernetes.io/hostname': seed.name,
-        'kubernetes.io/os': 'linux',
-        'kubernetes.io/arch': 'amd64',
-        'beta.kubernetes.io/os': 'linux',
-        'beta.kubernetes.io/arch': 'amd64',
-        ...(seed.labels ?? {}),
-      },
-      annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
-    },
+    metadata: { name: seed.name, labels: { 'kubernetes.io/hostname': seed.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', ...(seed.labels ?? {}) } },
     spec: {
       podCIDR: `10.244.${index}.0/24`,
-      podCIDRs: [`10.244.${index}.0/24`],
       ...(seed.unschedulable ? { unschedulable: true } : {}),
       ...(taints.length > 0 ? { taints } : {}),
     },
     status: {
       capacity: { ...quantities },
       allocatable: { ...quantities },
-      conditions: [
-        { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available', lastHeartbeatTime: now, lastTransitionTime: now },
-        { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure', lastHeartbeatTime: now, lastTransitionTime: now },
-        { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available', lastHeartbeatTime: now, lastTransitionTime: now },
-        readyCondition(seed.ready !== false),
-      ],
+      conditions: [ready],
       addresses: [
         { type: 'InternalIP', address: `172.18.0.${index + 2}` },
         { type: 'Hostname', address: seed.name },
       ],
-      nodeInfo: {
-        machineID: `${index}`.padStart(32, '0'),
-        systemUUID: `${index}`.padStart(32, '0'),
-        bootID: `${index}`.padStart(32, '0'),
-        kernelVersion: '6.8.0',
-        osImage: 'Debian GNU/Linux 12 (bookworm)',
-        containerRuntimeVersion: 'containerd://1.7.18',
-        kubeletVersion: 'v1.31.0',
-        kubeProxyVersion: 'v1.31.0',
-        operatingSystem: 'linux',
-        architecture: 'amd64',
-      },
-      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
     },
   };
 }

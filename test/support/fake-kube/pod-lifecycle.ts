@@ -262,7 +262,7 @@ export class PodLifecycle {
     if (!same) {
       p.status = status;
       const stored = this.write(this.pods, p);
-      for (const x of unready) this.kubeletEvent(stored, x.c, false, 'Unhealthy', `Readiness probe failed: ${x.msg!}`, 'Warning');
+      for (const x of unready) this.kubeletEvent(stored, x.c, false, 'Unhealthy', `Readiness probe failed: ${x.msg}`, 'Warning');
     }
     sim.stage = unready.length > 0 ? 'unready' : 'running';
   }

@@ -20,7 +20,7 @@ export interface ResourceDef {
 
 const RW = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
-export const RESOURCES: ResourceDef[] = [
+const RESOURCES: ResourceDef[] = [
   { group: '', version: 'v1', plural: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, verbs: RW, subresources: {}, generation: false, statusSubresource: true },
   { group: '', version: 'v1', plural: 'nodes', singular: 'node', kind: 'Node', namespaced: false, verbs: RW, subresources: {}, generation: false, statusSubresource: false },
   {

@@ -51,7 +51,7 @@ function filter(pod: Obj, node: Obj, podsOnNode: Obj[]): { reasons: string[]; re
   return { reasons, resourcesOnly: true };
 }
 
-export type ScheduleResult = { node: string } | { message: string };
+type ScheduleResult = { node: string } | { message: string };
 
 function histogram(items: string[]): string {
   const m = new Map<string, number>();
