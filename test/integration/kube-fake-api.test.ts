@@ -55,7 +55,14 @@ function clients(fake: FakeKube, token?: string): Clients {
 
 /** Server-side apply exactly as the kubernetes target does it. */
 function apply<T extends KubernetesObject>(c: Clients, obj: T, o: { manager?: string; force?: boolean; dryRun?: boolean } = {}): Promise<T> {
-  return c.objects.patch(structuredClone(obj), undefined, o.dryRun ? 'All' : undefined, o.manager ?? FIELD_MANAGER, o.force ?? true, PatchStrategy.ServerSideApply);
+  return c.objects.patch(
+    structuredClone(obj),
+    undefined,
+    o.dryRun ? 'All' : undefined,
+    o.manager ?? FIELD_MANAGER,
+    o.force ?? true,
+    PatchStrategy.ServerSideApply,
+  );
 }
 
 async function applyAll(c: Clients, input: ModelObjectsInput): Promise<void> {
@@ -205,7 +212,12 @@ describe('server-side apply', () => {
     await apply(c, configMap);
     const stored = await c.core.readNamespacedConfigMap({ name, namespace: NS });
     expect(Buffer.from(stored.binaryData!['model.onnx']!, 'base64').equals(data)).toBe(true);
-    const huge = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'huge', namespace: NS }, binaryData: { blob: Buffer.alloc(1100 * 1024).toString('base64') } };
+    const huge = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'huge', namespace: NS },
+      binaryData: { blob: Buffer.alloc(1100 * 1024).toString('base64') },
+    };
     const e = await failure(apply(c, huge));
     expect(e.code).toBe(422);
     expect(e.status.message).toBe('ConfigMap "huge" is invalid: []: Too long: may not be more than 1048576 bytes');
@@ -231,7 +243,15 @@ describe('Status errors parse as ApiException with the real bodies', () => {
     expect(unauth.code).toBe(401);
     expect(toMaasError(unauth).exitCode).toBe(8);
     const raw = await fetch(`${fake.url}/api/v1/namespaces/${NS}/pods`, { headers: { authorization: 'Bearer nope' } });
-    expect(await raw.json()).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
+    expect(await raw.json()).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'Unauthorized',
+      reason: 'Unauthorized',
+      code: 401,
+    });
 
     // Answer rules give the Status the real API server writes for the request.
     fake.answer({ method: 'POST', path: /\/deployments$/, status: 403 });
@@ -243,7 +263,8 @@ describe('Status errors parse as ApiException with the real bodies', () => {
       apiVersion: 'v1',
       metadata: {},
       status: 'Failure',
-      message: 'deployments.apps is forbidden: User "system:serviceaccount:maas:maas" cannot create resource "deployments" in API group "apps" in the namespace "maas"',
+      message:
+        'deployments.apps is forbidden: User "system:serviceaccount:maas:maas" cannot create resource "deployments" in API group "apps" in the namespace "maas"',
       reason: 'Forbidden',
       details: { group: 'apps', kind: 'deployments' },
       code: 403,
@@ -272,7 +293,11 @@ describe('Status errors parse as ApiException with the real bodies', () => {
     await c.core.createNamespacedConfigMap({ namespace: NS, body: configMap });
     const exists = await failure(c.core.createNamespacedConfigMap({ namespace: NS, body: configMap }));
     expect(exists.code).toBe(409);
-    expect(exists.status).toMatchObject({ reason: 'AlreadyExists', message: `configmaps "${name}" already exists`, details: { name, group: '', kind: 'configmaps' } });
+    expect(exists.status).toMatchObject({
+      reason: 'AlreadyExists',
+      message: `configmaps "${name}" already exists`,
+      details: { name, group: '', kind: 'configmaps' },
+    });
 
     const bad = structuredClone(deployment);
     bad.spec!.template.metadata!.labels = { app: 'other' };
@@ -301,7 +326,12 @@ describe('rollout, placement and failures', () => {
   const readDeployment = (c: Clients, n = name) => c.apps.readNamespacedDeployment({ name: n, namespace: NS });
 
   it('rolls out to Running on the node that fits; the explainer says ready', async () => {
-    const fake = await fakeKube({ nodes: [{ name: 'small', cpu: '250m', memory: '1Gi' }, { name: 'big', cpu: '8', memory: '16Gi' }] });
+    const fake = await fakeKube({
+      nodes: [
+        { name: 'small', cpu: '250m', memory: '1Gi' },
+        { name: 'big', cpu: '8', memory: '16Gi' },
+      ],
+    });
     const c = clients(fake);
     await applyAll(c, exampleInput({ description: exampleDescription({ replicas: { min: 2, max: 2 } }) }));
     fake.settle();
@@ -328,7 +358,13 @@ describe('rollout, placement and failures', () => {
   });
 
   it('Pending with FailedScheduling when nothing fits; the explainer quotes the scheduler', async () => {
-    const fake = await fakeKube({ nodes: [{ name: 'a', cpu: '2' }, { name: 'b', cpu: '2' }, { name: 'c', cpu: '8', ready: false }] });
+    const fake = await fakeKube({
+      nodes: [
+        { name: 'a', cpu: '2' },
+        { name: 'b', cpu: '2' },
+        { name: 'c', cpu: '8', ready: false },
+      ],
+    });
     const c = clients(fake);
     await applyAll(c, exampleInput({ description: exampleDescription({ cpu: 4, replicas: { min: 1, max: 1 } }) }));
     fake.settle();
@@ -349,7 +385,13 @@ describe('rollout, placement and failures', () => {
   });
 
   it('strict mode pins pods to the named node; the placement check agrees with what the scheduler does', async () => {
-    const fake = await fakeKube({ nodes: [{ name: 'n1', cpu: '4' }, { name: 'n2', cpu: '4' }, { name: 'n3', cpu: '4' }] });
+    const fake = await fakeKube({
+      nodes: [
+        { name: 'n1', cpu: '4' },
+        { name: 'n2', cpu: '4' },
+        { name: 'n3', cpu: '4' },
+      ],
+    });
     fake.addPod({ namespace: 'other', name: 'db-0', nodeName: 'n2', cpu: '3', memory: '1Gi' });
     const c = clients(fake);
     const description = exampleDescription({ cpu: 2, replicas: { min: 1, max: 1 } });
@@ -591,7 +633,11 @@ describe('service proxy', () => {
     });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-from')).toBe('backend');
-    expect(await res.json()).toEqual({ path: '/v2/models/har-classifier/infer?trace=1', method: 'POST', echo: { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] } });
+    expect(await res.json()).toEqual({
+      path: '/v2/models/har-classifier/infer?trace=1',
+      method: 'POST',
+      echo: { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1] }] },
+    });
     // The cluster credentials never reach the model server.
     expect(seen.at(-1)!.headers.authorization).toBeUndefined();
 
@@ -617,7 +663,9 @@ describe('answer rules', () => {
     expect((await failure(c.apps.listNamespacedDeployment({ namespace: NS }))).status).toMatchObject({ reason: 'ServiceUnavailable', code: 503 });
     fake.answer({ path: /\/configmaps\//, method: 'PATCH', status: 409 });
     const conflict = await failure(apply(c, buildModelObjectSet(exampleInput()).configMap));
-    expect(conflict.status.message).toBe(`Operation cannot be fulfilled on configmaps "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+    expect(conflict.status.message).toBe(
+      `Operation cannot be fulfilled on configmaps "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+    );
     fake.answer({ path, status: 429, message: 'slow down' });
     expect((await failure(c.core.listNamespacedConfigMap({ namespace: NS }))).status).toMatchObject({ reason: 'TooManyRequests', message: 'slow down' });
     fake.answer({ path, drop: true });
@@ -661,9 +709,13 @@ describe('RBAC from manifests/rbac.yaml', () => {
       `deployments.apps "${strict.name}" is forbidden: User "system:serviceaccount:maas:maas" cannot patch resource "deployments" in API group "apps" in the namespace "other"`,
     );
     const podDelete = await failure(c.core.deleteCollectionNamespacedPod({ namespace: NS }));
-    expect(podDelete.status.message).toBe('pods is forbidden: User "system:serviceaccount:maas:maas" cannot deletecollection resource "pods" in API group "" in the namespace "maas"');
+    expect(podDelete.status.message).toBe(
+      'pods is forbidden: User "system:serviceaccount:maas:maas" cannot deletecollection resource "pods" in API group "" in the namespace "maas"',
+    );
     const nodeWrite = await failure(c.core.deleteNode({ name: 'n1' }));
-    expect(nodeWrite.status.message).toBe('nodes "n1" is forbidden: User "system:serviceaccount:maas:maas" cannot delete resource "nodes" in API group "" at the cluster scope');
+    expect(nodeWrite.status.message).toBe(
+      'nodes "n1" is forbidden: User "system:serviceaccount:maas:maas" cannot delete resource "nodes" in API group "" at the cluster scope',
+    );
   });
 });
 

@@ -42,7 +42,15 @@ describe('deploy --target kubernetes', () => {
     expect(d).toMatchObject({ state: 'ready', target: 'kubernetes', namespace: NS, mode: 'open', outcome: 'created', consumers: ['ci'] });
     const name = 'har-classifier-v1';
     expect(d.endpoint).toBe(`${e.fake.url}/api/v1/namespaces/${NS}/services/${name}:http/proxy`);
-    expect(d.runtime).toMatchObject({ context: 'fake', kubeconfig: e.kubeconfig, namespace: NS, server: e.fake.url, name, image: 'ghcr.io/maas-dev/maas-server:0.1.0', artifact: 'configmap' });
+    expect(d.runtime).toMatchObject({
+      context: 'fake',
+      kubeconfig: e.kubeconfig,
+      namespace: NS,
+      server: e.fake.url,
+      name,
+      image: 'ghcr.io/maas-dev/maas-server:0.1.0',
+      artifact: 'configmap',
+    });
 
     expect(e.fake.state.get('namespaces', undefined, NS)).toBeDefined();
     expect(objectsIn(e, NS).sort()).toEqual([`configmaps/${name}`, `deployments/${name}`, `horizontalpodautoscalers/${name}`, `services/${name}`]);
@@ -81,18 +89,33 @@ describe('deploy --target kubernetes', () => {
   });
 
   it('strict mode checks the node, then pins the pods to it', async () => {
-    const e = await env({ nodes: [{ name: 'n1', cpu: '4' }, { name: 'n2', cpu: '4' }] });
+    const e = await env({
+      nodes: [
+        { name: 'n1', cpu: '4' },
+        { name: 'n2', cpu: '4' },
+      ],
+    });
     const d = await e.json<Deployed>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--mode', 'strict', '--node', 'n2']);
     expect(d).toMatchObject({ state: 'ready', mode: 'strict', node: 'n2' });
     expect(e.fake.state.list('pods', NS).map((p): unknown => p.spec.nodeName)).toEqual(['n2']);
     const affinity = e.fake.state.get('deployments', NS, 'har-classifier-v1-n2')!.spec.template.spec.affinity;
-    expect(affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields).toEqual([{ key: 'metadata.name', operator: 'In', values: ['n2'] }]);
-    const reads = e.fake.requests.filter((r) => r.path === '/api/v1/nodes/n2' || r.query.includes('spec.nodeName%3Dn2') || r.query.includes('spec.nodeName=n2'));
+    expect(affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields).toEqual([
+      { key: 'metadata.name', operator: 'In', values: ['n2'] },
+    ]);
+    const reads = e.fake.requests.filter(
+      (r) => r.path === '/api/v1/nodes/n2' || r.query.includes('spec.nodeName%3Dn2') || r.query.includes('spec.nodeName=n2'),
+    );
     expect(reads.length).toBeGreaterThanOrEqual(2);
   });
 
   it('refuses strict placement onto a missing, a NotReady or a full node before creating anything', async () => {
-    const e = await env({ nodes: [{ name: 'ok', cpu: '4' }, { name: 'sick', ready: false }, { name: 'full', cpu: '1', memory: '2Gi' }] });
+    const e = await env({
+      nodes: [
+        { name: 'ok', cpu: '4' },
+        { name: 'sick', ready: false },
+        { name: 'full', cpu: '1', memory: '2Gi' },
+      ],
+    });
     e.fake.addPod({ namespace: 'other', name: 'db-0', nodeName: 'full', cpu: '900m', memory: '1Gi' });
     const cases: Array<[string, number, RegExp]> = [
       ['ghost', 4, /node "ghost" does not exist/],
@@ -115,7 +138,8 @@ describe('deploy --target kubernetes', () => {
     expect(ps.every((x) => x.state === 'failed' && /strict placement refused/.test(x.reason ?? ''))).toBe(true);
     // Nothing was created, so they go without a word to the cluster, even with the kubeconfig gone.
     const requests = e.fake.requests.length;
-    for (const x of ps) expect((await e.json<{ outcome: string }>(['decommission', x.id, '--purge'], { KUBECONFIG: join(e.dir, 'gone.yaml') })).outcome).toBe('purged');
+    for (const x of ps)
+      expect((await e.json<{ outcome: string }>(['decommission', x.id, '--purge'], { KUBECONFIG: join(e.dir, 'gone.yaml') })).outcome).toBe('purged');
     expect(await e.json<DeploymentRecord[]>(['ps'])).toEqual([]);
     expect(e.fake.requests.length).toBe(requests);
   });
@@ -125,7 +149,12 @@ describe('deploy --target kubernetes', () => {
     const d = await e.json<Deployed>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--consumer', 'a']);
     const name = 'har-classifier-v1';
     const versions = () =>
-      Object.fromEntries(['configmaps', 'deployments', 'services', 'horizontalpodautoscalers'].map((p) => [p, e.fake.state.get(p, NS, name)?.metadata.resourceVersion as string]));
+      Object.fromEntries(
+        ['configmaps', 'deployments', 'services', 'horizontalpodautoscalers'].map((p) => [
+          p,
+          e.fake.state.get(p, NS, name)?.metadata.resourceVersion as string,
+        ]),
+      );
     const before = versions();
 
     // A second deploy of the same model finds it ready: it adds the consumer and sends nothing.
@@ -174,7 +203,11 @@ describe('deploy --target kubernetes', () => {
     const bad = 'ghcr.io/acme/does-not-exist:1';
     const r = await e.maas(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--image', bad]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`deployment d-[0-9a-f]+ failed: pod har-classifier-v1-\\w+-\\w+ cannot pull image "${bad}" for container "server" \\((ErrImagePull|ImagePullBackOff)\\)`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `deployment d-[0-9a-f]+ failed: pod har-classifier-v1-\\w+-\\w+ cannot pull image "${bad}" for container "server" \\((ErrImagePull|ImagePullBackOff)\\)`,
+      ),
+    );
     expect(r.stderr).toContain('check the image name and tag');
     const [record] = await e.json<DeploymentRecord[]>(['ps']);
     expect(record).toMatchObject({ state: 'failed', runtime: { image: bad } });
@@ -195,7 +228,11 @@ describe('deploy --target kubernetes', () => {
     const e = await env();
     const r = await e.maas(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--image', 'ghcr.io/acme/maas-server:crashes']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`container "server" in pod har-classifier-v1-\\S+ keeps failing \\(CrashLoopBackOff, \\d+ restarts?\\); last exit code ${CRASH.exitCode} \\(Error\\)`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `container "server" in pod har-classifier-v1-\\S+ keeps failing \\(CrashLoopBackOff, \\d+ restarts?\\); last exit code ${CRASH.exitCode} \\(Error\\)`,
+      ),
+    );
     const [record] = await e.json<DeploymentRecord[]>(['ps']);
     const logs = await e.maas(['logs', record!.id]);
     expect(logs.code).toBe(0);
@@ -205,7 +242,18 @@ describe('deploy --target kubernetes', () => {
 
   it('explains a readiness probe that keeps failing at the deadline', async () => {
     const e = await env();
-    const r = await e.maas(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--timeout', '2s', '--image', 'ghcr.io/acme/maas-server:never-ready']);
+    const r = await e.maas([
+      'deploy',
+      'har-classifier@1',
+      '--target',
+      'kubernetes',
+      '-n',
+      NS,
+      '--timeout',
+      '2s',
+      '--image',
+      'ghcr.io/acme/maas-server:never-ready',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`runs but is not ready: Readiness probe failed: ${NOT_READY}`);
     expect(r.stderr).toMatch(/container "server" in pod har-classifier-v1-\S+ runs but is not ready/);

@@ -82,7 +82,9 @@ describe('API errors become MaasErrors with hints and exit codes', () => {
     e.fake.answer({ method: 'PATCH', path: /\/configmaps\//, status: 409 });
     const r = await e.maas(deploy);
     expect(r.code).toBe(5);
-    expect(r.stderr).toContain('error: conflict while trying to apply ConfigMap ml/har-classifier-v1: Operation cannot be fulfilled on configmaps "har-classifier-v1"');
+    expect(r.stderr).toContain(
+      'error: conflict while trying to apply ConfigMap ml/har-classifier-v1: Operation cannot be fulfilled on configmaps "har-classifier-v1"',
+    );
     expect(r.stderr).toContain('hint: another client changed the same object at the same time; run the command again');
     // Running it again converges.
     const again = await e.json<DeploymentRecord>(deploy);
@@ -93,7 +95,9 @@ describe('API errors become MaasErrors with hints and exit codes', () => {
     const e = await env();
     const r = await e.maas(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', 'Team_A']);
     expect(r.code).toBe(8);
-    expect(r.stderr).toContain('error: the API server rejected create namespace Team_A as invalid: Namespace "Team_A" is invalid: metadata.name: Invalid value: "Team_A"');
+    expect(r.stderr).toContain(
+      'error: the API server rejected create namespace Team_A as invalid: Namespace "Team_A" is invalid: metadata.name: Invalid value: "Team_A"',
+    );
     expect(r.stderr).toContain('hint: fix metadata.name;');
   });
 
@@ -102,7 +106,9 @@ describe('API errors become MaasErrors with hints and exit codes', () => {
     e.fake.answer({ path: '/api/v1/namespaces/ml/services/har-classifier-v1', method: 'PATCH', status: 503 });
     const r = await e.maas(deploy);
     expect(r.code).toBe(6);
-    expect(r.stderr).toMatch(/error: the API server .* failed to apply Service ml\/har-classifier-v1 \(503 ServiceUnavailable\): the server is currently unable to handle the request/);
+    expect(r.stderr).toMatch(
+      /error: the API server .* failed to apply Service ml\/har-classifier-v1 \(503 ServiceUnavailable\): the server is currently unable to handle the request/,
+    );
   });
 
   it('a dropped connection -> exit 6', async () => {
@@ -128,7 +134,10 @@ describe('API errors become MaasErrors with hints and exit codes', () => {
     await e.fake.close();
     const ps = await e.json<DeploymentRecord[]>(['ps']);
     const byId = new Map(ps.map((x) => [x.id, x]));
-    expect(byId.get(d.id)).toMatchObject({ state: 'failed', reason: expect.stringMatching(/^cannot check the cluster: cannot reach the Kubernetes API server/) });
+    expect(byId.get(d.id)).toMatchObject({
+      state: 'failed',
+      reason: expect.stringMatching(/^cannot check the cluster: cannot reach the Kubernetes API server/),
+    });
     expect(ps.filter((x) => x.id !== d.id)).toEqual([expect.objectContaining({ state: 'failed', reason: expect.stringContaining('connection refused') })]);
   });
 });
@@ -204,7 +213,9 @@ describe('--dry-run', () => {
     expect(again.stdout).toBe(r.stdout);
 
     // -o json prints the objects as a List; no kubeconfig is needed at all.
-    const json = await e.json<{ kind: string; items: Obj[] }>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '--dry-run=client'], { KUBECONFIG: join(e.dir, 'nope.yaml') });
+    const json = await e.json<{ kind: string; items: Obj[] }>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '--dry-run=client'], {
+      KUBECONFIG: join(e.dir, 'nope.yaml'),
+    });
     expect(json.kind).toBe('List');
     expect(json.items.map((o): unknown[] => [o.kind, o.metadata.namespace])).toEqual([
       ['ConfigMap', 'default'],
@@ -218,8 +229,22 @@ describe('--dry-run', () => {
   it('client: an https artifact is downloaded by an init container; --image picks the server image', async () => {
     const e = await env();
     const { description } = model;
-    await e.register({ ...description, metadata: { ...description.metadata, version: '3' }, spec: { ...description.spec, artifact: { ...description.spec.artifact, uri: 'https://models.example.com/har/3/model.onnx' } } });
-    const { items: objects } = await e.json<{ items: Obj[] }>(['deploy', 'har-classifier@3', '--target', 'kubernetes', '-n', NS, '--image', 'registry.example/maas:1', '--dry-run']);
+    await e.register({
+      ...description,
+      metadata: { ...description.metadata, version: '3' },
+      spec: { ...description.spec, artifact: { ...description.spec.artifact, uri: 'https://models.example.com/har/3/model.onnx' } },
+    });
+    const { items: objects } = await e.json<{ items: Obj[] }>([
+      'deploy',
+      'har-classifier@3',
+      '--target',
+      'kubernetes',
+      '-n',
+      NS,
+      '--image',
+      'registry.example/maas:1',
+      '--dry-run',
+    ]);
     expect(objects[0]!.binaryData).toBeUndefined();
     const pod = objects[1]!.spec.template.spec;
     expect(pod.initContainers[0].env).toEqual(expect.arrayContaining([{ name: 'MAAS_ARTIFACT_URI', value: 'https://models.example.com/har/3/model.onnx' }]));

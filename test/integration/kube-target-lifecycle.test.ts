@@ -49,7 +49,9 @@ const record = (over: Partial<DeploymentRecord> = {}): DeploymentRecord => ({
 
 const quiet = () => {};
 const names = (e: KubeEnv, ns = NS) =>
-  ['configmaps', 'deployments', 'services', 'horizontalpodautoscalers'].flatMap((p) => e.fake.state.list(p, ns).map((o) => `${p}/${String(o.metadata.name)}`)).sort();
+  ['configmaps', 'deployments', 'services', 'horizontalpodautoscalers']
+    .flatMap((p) => e.fake.state.list(p, ns).map((o) => `${p}/${String(o.metadata.name)}`))
+    .sort();
 
 describe('a deployment through the target', () => {
   it('is named after the model version, becomes ready, scales to zero, serves again and is destroyed', async () => {
@@ -57,8 +59,17 @@ describe('a deployment through the target', () => {
     const target = e.target();
     const started = await target.start(record(), model, quiet);
     const d = record({ runtime: started.runtime });
-    expect(started.runtime).toMatchObject({ namespace: NS, name: 'har-classifier-v1', objects: ['ConfigMap/har-classifier-v1', 'Deployment/har-classifier-v1', 'Service/har-classifier-v1', 'HorizontalPodAutoscaler/har-classifier-v1'] });
-    expect(names(e)).toEqual(['configmaps/har-classifier-v1', 'deployments/har-classifier-v1', 'horizontalpodautoscalers/har-classifier-v1', 'services/har-classifier-v1']);
+    expect(started.runtime).toMatchObject({
+      namespace: NS,
+      name: 'har-classifier-v1',
+      objects: ['ConfigMap/har-classifier-v1', 'Deployment/har-classifier-v1', 'Service/har-classifier-v1', 'HorizontalPodAutoscaler/har-classifier-v1'],
+    });
+    expect(names(e)).toEqual([
+      'configmaps/har-classifier-v1',
+      'deployments/har-classifier-v1',
+      'horizontalpodautoscalers/har-classifier-v1',
+      'services/har-classifier-v1',
+    ]);
     // The ID is an annotation of the objects, never a label or part of the pods.
     const live = e.fake.state.get('deployments', NS, 'har-classifier-v1')!;
     expect(live.metadata.annotations['maas.dev/deployment-id']).toBe(d.id);
@@ -97,15 +108,29 @@ describe('a deployment through the target', () => {
     const b = { ...strict, runtime: (await target.start(strict, model, quiet)).runtime };
     expect([a.runtime.name, b.runtime.name]).toEqual(['har-classifier-v1', 'har-classifier-v1-n2']);
     expect((await target.waitReady(b, e.clock.now() + 120_000, quiet)).state).toBe('ready');
-    expect(e.fake.state.list('pods', NS).filter((p) => p.metadata.name.startsWith('har-classifier-v1-n2-')).map((p): unknown => p.spec.nodeName)).toEqual(['n2']);
+    expect(
+      e.fake.state
+        .list('pods', NS)
+        .filter((p) => p.metadata.name.startsWith('har-classifier-v1-n2-'))
+        .map((p): unknown => p.spec.nodeName),
+    ).toEqual(['n2']);
     await target.destroy(a);
     expect(e.labelled('har-classifier-v1')).toEqual([]);
-    expect(names(e)).toEqual(['configmaps/har-classifier-v1-n2', 'deployments/har-classifier-v1-n2', 'horizontalpodautoscalers/har-classifier-v1-n2', 'services/har-classifier-v1-n2']);
+    expect(names(e)).toEqual([
+      'configmaps/har-classifier-v1-n2',
+      'deployments/har-classifier-v1-n2',
+      'horizontalpodautoscalers/har-classifier-v1-n2',
+      'services/har-classifier-v1-n2',
+    ]);
   });
 
   it('a rollout that cannot finish fails with its cause at the deadline, on manual time', async () => {
     const cases: Array<[FakeKubeOptions, string, RegExp]> = [
-      [{}, 'ghcr.io/acme/maas-server:crashes', new RegExp(`container "server" in pod har-classifier-v1-\\S+ keeps failing \\(CrashLoopBackOff, \\d+ restarts?\\); last exit code ${CRASH.exitCode}`)],
+      [
+        {},
+        'ghcr.io/acme/maas-server:crashes',
+        new RegExp(`container "server" in pod har-classifier-v1-\\S+ keeps failing \\(CrashLoopBackOff, \\d+ restarts?\\); last exit code ${CRASH.exitCode}`),
+      ],
       [{}, 'ghcr.io/acme/does-not-exist:1', /cannot pull image "ghcr\.io\/acme\/does-not-exist:1" for container "server"/],
       [{}, 'ghcr.io/acme/maas-server:never-ready', new RegExp(`runs but is not ready: Readiness probe failed: ${NOT_READY}`)],
       [{ nodes: [{ name: 'tiny', cpu: '200m' }] }, TEST_IMAGE, /cannot be scheduled: 0\/1 nodes are available: 1 Insufficient cpu/],
@@ -131,7 +156,9 @@ describe('dry runs', () => {
     expect(e.fake.requests).toEqual([]);
     // What a real deploy applies is the same, plus the deployment ID annotation.
     await e.target().start(record({ mode: 'strict', node: 'n1' }), model, quiet);
-    const applied = e.fake.requests.filter((r) => r.method === 'PATCH' && r.query.includes(`fieldManager=${FIELD_MANAGER}&`)).map((r) => JSON.parse(r.body!) as { metadata: { annotations: Record<string, string> } });
+    const applied = e.fake.requests
+      .filter((r) => r.method === 'PATCH' && r.query.includes(`fieldManager=${FIELD_MANAGER}&`))
+      .map((r) => JSON.parse(r.body!) as { metadata: { annotations: Record<string, string> } });
     for (const o of applied) delete o.metadata.annotations['maas.dev/deployment-id'];
     expect(applied).toEqual(first.objects);
   });
@@ -149,7 +176,11 @@ describe('records of the previous naming (maas-<deployment id>)', () => {
   it('are observed, redeployed under the same name and selector, and destroyed', async () => {
     const { e, model } = await env({ namespaces: [NS] });
     const id = 'd-1a2b3c4d5e';
-    const old = record({ id, state: 'ready', runtime: { namespace: NS, name: `maas-${id}`, objects: [`ConfigMap/maas-${id}`, `Deployment/maas-${id}`, `Service/maas-${id}`] } });
+    const old = record({
+      id,
+      state: 'ready',
+      runtime: { namespace: NS, name: `maas-${id}`, objects: [`ConfigMap/maas-${id}`, `Deployment/maas-${id}`, `Service/maas-${id}`] },
+    });
     // What the previous version applied: named after the ID, the ID as instance label.
     const target = e.target();
     const legacy = buildModelObjects({
@@ -201,6 +232,9 @@ describe('the cluster misbehaving', () => {
     const target = e.target();
     const d = record({ state: 'ready', runtime: (await target.start(record(), model, quiet)).runtime });
     await e.fake.close();
-    expect(await target.observe(d)).toEqual({ state: 'failed', reason: expect.stringMatching(/^cannot check the cluster: cannot reach the Kubernetes API server/) });
+    expect(await target.observe(d)).toEqual({
+      state: 'failed',
+      reason: expect.stringMatching(/^cannot check the cluster: cannot reach the Kubernetes API server/),
+    });
   });
 });

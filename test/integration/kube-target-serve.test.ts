@@ -51,7 +51,12 @@ describe('predict and feedback through the API server proxy', () => {
 
     const rows = harToRequests(generateHar({ rows: 3, seed: 5 }));
     writeFileSync(join(e.dir, 'rows.json'), JSON.stringify(rows));
-    const predicted = await e.json<{ id: string; model_name: string; outputs: Array<{ name: string; shape: number[]; data: unknown[] }> }>(['predict', d.id, '--data', 'rows.json']);
+    const predicted = await e.json<{ id: string; model_name: string; outputs: Array<{ name: string; shape: number[]; data: unknown[] }> }>([
+      'predict',
+      d.id,
+      '--data',
+      'rows.json',
+    ]);
     expect(predicted.model_name).toBe('har-classifier');
     const labels = predicted.outputs.find((o) => o.name === 'label')!;
     expect(labels.shape).toEqual([3]);

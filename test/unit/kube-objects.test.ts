@@ -135,7 +135,18 @@ describe('buildModelObjects', () => {
     expect(pod.volumes!.map((v) => v.name)).toEqual(['model', 'data', 'tmp']);
     const c = pod.containers[0]!;
     expect(c.command).toEqual(['maas', 'serve']);
-    expect(c.args).toEqual(['--description', '/model/model.json', '--artifact', '/model/model.onnx', '--host', '0.0.0.0', '--port', '8080', '--log-db', '/data/requests.db']);
+    expect(c.args).toEqual([
+      '--description',
+      '/model/model.json',
+      '--artifact',
+      '/model/model.onnx',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '8080',
+      '--log-db',
+      '/data/requests.db',
+    ]);
   });
 
   it('the Deployment: probes on the v2 health endpoints, resources, selector and Service agree', () => {
@@ -191,7 +202,11 @@ describe('buildModelObjects', () => {
     });
     // The HPA owns the replica count.
     expect(deployment.spec!.replicas).toBeUndefined();
-    expect(hpa!.spec).toMatchObject({ minReplicas: 1, maxReplicas: 4, scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name } });
+    expect(hpa!.spec).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 4,
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name },
+    });
     expect(hpa!.spec!.metrics![0]!.resource).toEqual({ name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } });
     const init = pod.initContainers![0]!;
     expect(init.name).toBe('fetch-artifact');
@@ -232,7 +247,9 @@ describe('buildModelObjects', () => {
     expect(big.code).toBe('VALIDATION');
     expect(big.hint).toMatch(/https/);
     expect(err(() => buildModelObjects(exampleInput({ mode: 'strict' }))).code).toBe('USAGE');
-    expect(err(() => buildModelObjects(exampleInput({ artifact: { kind: 'url', uri: 's3://bucket/model.onnx', fileName: 'model.onnx' } }))).message).toMatch(/cannot download/);
+    expect(err(() => buildModelObjects(exampleInput({ artifact: { kind: 'url', uri: 's3://bucket/model.onnx', fileName: 'model.onnx' } }))).message).toMatch(
+      /cannot download/,
+    );
     expect(err(() => buildModelObjects(exampleInput({ artifact: { kind: 'url', uri: 'https://x/y', fileName: '../etc/passwd' } }))).code).toBe('VALIDATION');
     expect(err(() => buildModelObjects(exampleInput({ artifact: { kind: 'configmap', fileName: 'model.json', data: small } }))).code).toBe('VALIDATION');
     expect(err(() => buildModelObjects(exampleInput({ description: exampleDescription({ cpu: 'lots' }) }))).message).toMatch(/serving\.cpu/);
@@ -248,7 +265,9 @@ describe('buildModelObjects', () => {
 
   it('copies valid description labels, skips invalid ones and never lets them override maas labels', () => {
     const { service } = buildModelObjectSet(
-      exampleInput({ description: exampleDescription({ labels: { team: 'vision', 'bad key!': 'x', 'app.kubernetes.io/name': 'hijack', long: 'x'.repeat(64) } }) }),
+      exampleInput({
+        description: exampleDescription({ labels: { team: 'vision', 'bad key!': 'x', 'app.kubernetes.io/name': 'hijack', long: 'x'.repeat(64) } }),
+      }),
     );
     expect(service.metadata.labels.team).toBe('vision');
     expect(service.metadata.labels['bad key!']).toBeUndefined();
@@ -285,7 +304,12 @@ describe('buildModelObjects', () => {
 
   it('templates/kubernetes/*.yaml are exactly the builder output for the example', () => {
     const set = buildModelObjectSet(exampleInput());
-    const files: Record<string, unknown> = { 'configmap.yaml': set.configMap, 'deployment.yaml': set.deployment, 'service.yaml': set.service, 'hpa.yaml': set.hpa };
+    const files: Record<string, unknown> = {
+      'configmap.yaml': set.configMap,
+      'deployment.yaml': set.deployment,
+      'service.yaml': set.service,
+      'hpa.yaml': set.hpa,
+    };
     for (const [file, obj] of Object.entries(files)) {
       const docs = parseAllDocuments(readFileSync(join(ROOT, 'templates/kubernetes', file), 'utf8')).map((d) => d.toJS() as unknown);
       expect(docs, file).toEqual([JSON.parse(JSON.stringify(obj))]);
@@ -342,7 +366,11 @@ describe('names and selectors', () => {
       metadata: { name: 'har-classifier-v3', namespace: 'maas' },
       spec: { replicas: 0 },
     });
-    expect(releaseScale('har-classifier-v3', 'maas')).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'har-classifier-v3', namespace: 'maas' } });
+    expect(releaseScale('har-classifier-v3', 'maas')).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'har-classifier-v3', namespace: 'maas' },
+    });
   });
 });
 
@@ -389,7 +417,10 @@ describe('checkNodeFits', () => {
     const nr = checkNodeFits(node({ ready: false }), [], req);
     expect(nr).toMatchObject({ ok: false, code: 'NotReady' });
     expect(!nr.ok && nr.reason).toContain('KubeletNotReady');
-    expect(checkNodeFits({ metadata: { name: 'n1' }, status: { allocatable: { cpu: '4', memory: '8Gi' } } }, [], req)).toMatchObject({ ok: false, code: 'NotReady' });
+    expect(checkNodeFits({ metadata: { name: 'n1' }, status: { allocatable: { cpu: '4', memory: '8Gi' } } }, [], req)).toMatchObject({
+      ok: false,
+      code: 'NotReady',
+    });
     expect(checkNodeFits(node({ unschedulable: true }), [], req)).toMatchObject({ ok: false, code: 'Unschedulable' });
     expect(checkNodeFits(node({ taint: true }), [], req)).toMatchObject({ ok: false, code: 'Tainted' });
   });
@@ -434,21 +465,31 @@ function ev(pod: string, reason: string, message: string, t = NOW): EventLike {
 
 describe('explainRollout', () => {
   it('ready and scaled to zero', () => {
-    expect(explainRollout({ deployment: dep({ replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 }, 2), pods: [], events: [] })).toMatchObject({
+    expect(
+      explainRollout({ deployment: dep({ replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 }, 2), pods: [], events: [] }),
+    ).toMatchObject({
       state: 'ready',
       category: 'Ready',
       reason: '2 of 2 replicas ready',
     });
     expect(explainRollout({ deployment: dep({}, 0), pods: [], events: [] })).toMatchObject({ state: 'ready', category: 'ScaledToZero' });
     // Status not yet observed for the latest generation is not ready, whatever the counts say.
-    const stale = { metadata: { name: 'x', generation: 2 }, spec: { replicas: 1 }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 } };
+    const stale = {
+      metadata: { name: 'x', generation: 2 },
+      spec: { replicas: 1 },
+      status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 },
+    };
     expect(explainRollout({ deployment: stale, pods: [], events: [] }).state).toBe('progressing');
   });
 
   it('unschedulable: the scheduler message from the latest FailedScheduling event', () => {
     const msg = "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu.";
     const p = podStatus('p1', { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: 'old message' }] });
-    const r = explainRollout({ deployment: dep({ replicas: 1, unavailableReplicas: 1 }), pods: [p], events: [ev('p1', 'FailedScheduling', 'older', '2026-01-01T00:00:01Z'), ev('p1', 'FailedScheduling', msg)] });
+    const r = explainRollout({
+      deployment: dep({ replicas: 1, unavailableReplicas: 1 }),
+      pods: [p],
+      events: [ev('p1', 'FailedScheduling', 'older', '2026-01-01T00:00:01Z'), ev('p1', 'FailedScheduling', msg)],
+    });
     expect(r).toMatchObject({ state: 'failing', category: 'Unschedulable', pod: 'p1', fatal: false });
     expect(r.reason).toBe(`pod p1 cannot be scheduled: ${msg}`);
     // Without events the condition message is used; Date timestamps (client-node) work too.
@@ -459,7 +500,14 @@ describe('explainRollout', () => {
   it('image pull: names the image and the pull error', () => {
     const p = podStatus('p1', {
       phase: 'Pending',
-      containerStatuses: [{ name: 'server', image: 'ghcr.io/x/maas-server:1', ready: false, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "ghcr.io/x/maas-server:1"' } } }],
+      containerStatuses: [
+        {
+          name: 'server',
+          image: 'ghcr.io/x/maas-server:1',
+          ready: false,
+          state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "ghcr.io/x/maas-server:1"' } },
+        },
+      ],
     });
     const r = explainRollout({ deployment: dep({ replicas: 1 }), pods: [p], events: [] });
     expect(r).toMatchObject({ state: 'failing', category: 'ImagePull', fatal: true });
@@ -485,7 +533,9 @@ describe('explainRollout', () => {
     });
     const r = explainRollout({ deployment: dep({ replicas: 1 }), pods: [p], events: [] });
     expect(r).toMatchObject({ category: 'CrashLoop', fatal: true });
-    expect(r.reason).toBe('container "server" in pod p1 keeps failing (CrashLoopBackOff, 4 restarts); last exit code 2 (Error): cannot load model: invalid ONNX');
+    expect(r.reason).toBe(
+      'container "server" in pod p1 keeps failing (CrashLoopBackOff, 4 restarts); last exit code 2 (Error): cannot load model: invalid ONNX',
+    );
     const oom = structuredClone(p);
     oom.status!.containerStatuses![0]!.lastState = { terminated: { exitCode: 137, reason: 'OOMKilled' } };
     expect(explainRollout({ deployment: dep({}), pods: [oom], events: [] }).hint).toMatch(/memory/);
@@ -494,7 +544,14 @@ describe('explainRollout', () => {
   it('failed artifact download in the init container', () => {
     const p = podStatus('p1', {
       phase: 'Pending',
-      initContainerStatuses: [{ name: 'fetch-artifact', restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, reason: 'Error' } } }],
+      initContainerStatuses: [
+        {
+          name: 'fetch-artifact',
+          restartCount: 2,
+          state: { waiting: { reason: 'CrashLoopBackOff' } },
+          lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+        },
+      ],
     });
     const r = explainRollout({ deployment: dep({}), pods: [p], events: [] });
     expect(r).toMatchObject({ category: 'InitFailed', fatal: true });
@@ -504,18 +561,29 @@ describe('explainRollout', () => {
 
   it('readiness probe failing', () => {
     const p = podStatus('p1', { phase: 'Running', containerStatuses: [{ name: 'server', ready: false, state: { running: { startedAt: NOW } } }] });
-    const r = explainRollout({ deployment: dep({ replicas: 1 }), pods: [p], events: [ev('p1', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503')] });
+    const r = explainRollout({
+      deployment: dep({ replicas: 1 }),
+      pods: [p],
+      events: [ev('p1', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503')],
+    });
     expect(r).toMatchObject({ category: 'ReadinessProbe', fatal: false, state: 'failing' });
     expect(r.reason).toContain('statuscode: 503');
   });
 
   it('progress deadline, replica failure, and plain progress', () => {
-    const deadline = dep({ conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "x" has timed out progressing.' }] });
-    const p = podStatus('p1', { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient memory.' }] });
+    const deadline = dep({
+      conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: 'ReplicaSet "x" has timed out progressing.' }],
+    });
+    const p = podStatus('p1', {
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 Insufficient memory.' }],
+    });
     const r = explainRollout({ deployment: deadline, pods: [p], events: [] });
     expect(r).toMatchObject({ category: 'DeadlineExceeded', fatal: true });
     expect(r.reason).toMatch(/progress deadline: pod p1 cannot be scheduled: 0\/1 nodes .* Insufficient memory/);
-    const quota = dep({ conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'pods "x" is forbidden: exceeded quota: compute' }] });
+    const quota = dep({
+      conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'pods "x" is forbidden: exceeded quota: compute' }],
+    });
     expect(explainRollout({ deployment: quota, pods: [], events: [] })).toMatchObject({ category: 'ReplicaFailure', fatal: true });
     const creating = podStatus('p1', { phase: 'Pending', containerStatuses: [{ name: 'server', state: { waiting: { reason: 'ContainerCreating' } } }] });
     expect(explainRollout({ deployment: dep({ replicas: 1 }), pods: [creating], events: [] })).toMatchObject({
@@ -525,15 +593,25 @@ describe('explainRollout', () => {
   });
 
   it('looks at the pods of the newest template only', () => {
-    const oldBroken = podStatus('old', { phase: 'Running', containerStatuses: [{ name: 'server', state: { waiting: { reason: 'CrashLoopBackOff' } } }] }, 'old');
+    const oldBroken = podStatus(
+      'old',
+      { phase: 'Running', containerStatuses: [{ name: 'server', state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
+      'old',
+    );
     oldBroken.metadata!.creationTimestamp = '2026-01-01T00:00:00Z';
     const fresh = podStatus('new', { phase: 'Pending', containerStatuses: [{ name: 'server', state: { waiting: { reason: 'ContainerCreating' } } }] }, 'new');
     expect(explainRollout({ deployment: dep({ replicas: 2 }), pods: [oldBroken, fresh], events: [] }).state).toBe('progressing');
     // Same second: the Progressing condition names the new ReplicaSet, and that decides.
     const sameSecond = { ...oldBroken, metadata: { ...oldBroken.metadata, creationTimestamp: NOW } };
-    const named = dep({ conditions: [{ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: 'ReplicaSet "maas-d-1-new" is progressing.' }] }, 2);
+    const named = dep(
+      { conditions: [{ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: 'ReplicaSet "maas-d-1-new" is progressing.' }] },
+      2,
+    );
     expect(explainRollout({ deployment: named, pods: [sameSecond, fresh], events: [] }).state).toBe('progressing');
-    const namedOld = dep({ conditions: [{ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: 'ReplicaSet "maas-d-1-old" is progressing.' }] }, 2);
+    const namedOld = dep(
+      { conditions: [{ type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated', message: 'ReplicaSet "maas-d-1-old" is progressing.' }] },
+      2,
+    );
     expect(explainRollout({ deployment: namedOld, pods: [sameSecond, fresh], events: [] }).category).toBe('CrashLoop');
   });
 });

@@ -34,9 +34,16 @@ describe('kubeconfig', () => {
     const exists = (p: string) => p !== '/missing';
     expect(kubeconfigSource({ kubeconfig: 'k.yaml', env: { ...env, KUBECONFIG: '/a' }, cwd: '/w' }, exists)).toEqual({ origin: 'given', files: ['/w/k.yaml'] });
     expect(kubeconfigSource({ kubeconfig: '~/k.yaml', env, cwd: '/w' }, exists)).toEqual({ origin: 'given', files: ['/home/u/k.yaml'] });
-    expect(kubeconfigSource({ env: { ...env, KUBECONFIG: ['/missing', '/a', '/b'].join(delimiter) }, cwd: '/w' }, exists)).toEqual({ origin: 'env', files: ['/a', '/b'] });
+    expect(kubeconfigSource({ env: { ...env, KUBECONFIG: ['/missing', '/a', '/b'].join(delimiter) }, cwd: '/w' }, exists)).toEqual({
+      origin: 'env',
+      files: ['/a', '/b'],
+    });
     expect(kubeconfigSource({ env, cwd: '/w' }, exists)).toEqual({ origin: 'home', files: ['/home/u/.kube/config'] });
-    expect(kubeconfigSource({ env: { ...env, KUBECONFIG: '/missing' }, cwd: '/w' }, exists)).toEqual({ origin: 'none', files: [], looked: ['/missing (from KUBECONFIG)'] });
+    expect(kubeconfigSource({ env: { ...env, KUBECONFIG: '/missing' }, cwd: '/w' }, exists)).toEqual({
+      origin: 'none',
+      files: [],
+      looked: ['/missing (from KUBECONFIG)'],
+    });
     expect(kubeconfigSource({ env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' }, cwd: '/w' }, () => true).origin).toBe('in-cluster');
   });
 
@@ -44,7 +51,12 @@ describe('kubeconfig', () => {
     const a = join(dir, 'a.yaml');
     const b = join(dir, 'b.yaml');
     writeFileSync(a, kubeconfigYaml({ server: 'https://a.example', context: 'shared', namespace: 'from-a' }));
-    writeFileSync(b, kubeconfigYaml({ server: 'https://b.example', context: 'other' }).replace(/fake-cluster/g, 'b-cluster').replace(/fake-user/g, 'b-user'));
+    writeFileSync(
+      b,
+      kubeconfigYaml({ server: 'https://b.example', context: 'other' })
+        .replace(/fake-cluster/g, 'b-cluster')
+        .replace(/fake-user/g, 'b-user'),
+    );
     const both = loadKubeConfig({ env: { KUBECONFIG: [a, b].join(delimiter) }, cwd: dir });
     expect(both).toMatchObject({ contextName: 'shared', namespace: 'from-a', server: 'https://a.example', kubeconfig: [a, b].join(delimiter) });
     const other = loadKubeConfig({ env: { KUBECONFIG: [a, b].join(delimiter) }, cwd: dir, context: 'other', namespace: 'ml' });
@@ -90,8 +102,11 @@ describe('error translation', () => {
   });
 
   it('system errors of the connection: refused, reset, DNS, TLS', () => {
-    const sys = (code: string) => new FetchError(`request to https://k8s.example:6443/api failed, reason: ${code}`, 'system', { code } as NodeJS.ErrnoException);
-    expect(kubeError(sys('ECONNREFUSED'), scope).message).toBe('cannot reach the Kubernetes API server https://k8s.example:6443 (context "prod"): connection refused');
+    const sys = (code: string) =>
+      new FetchError(`request to https://k8s.example:6443/api failed, reason: ${code}`, 'system', { code } as NodeJS.ErrnoException);
+    expect(kubeError(sys('ECONNREFUSED'), scope).message).toBe(
+      'cannot reach the Kubernetes API server https://k8s.example:6443 (context "prod"): connection refused',
+    );
     expect(kubeError(sys('ECONNRESET'), scope).exitCode).toBe(6);
     expect(kubeError(sys('ENOTFOUND'), scope).hint).toContain('DNS');
     const tls = kubeError(sys('DEPTH_ZERO_SELF_SIGNED_CERT'), scope);
@@ -129,7 +144,9 @@ describe('artifact delivery and image', () => {
     // A remote artifact the store does not hold is downloaded, whatever its size.
     expect(planDelivery(model({ uri: 'https://m.example/m.onnx' }), undefined, undefined, 1000)).toMatchObject({ kind: 'url' });
     expect(() => planDelivery(model(), '/blobs/x', 2_000_000, 1000)).toThrow(/\(2000000 bytes\) is too large to ship in a ConfigMap/);
-    expect(() => planDelivery(model({ uri: 's3://bucket/m.onnx' }), undefined, undefined, 10)).toThrow(/cannot download the artifact of har-classifier@3 from s3:\/\/bucket\/m\.onnx/);
+    expect(() => planDelivery(model({ uri: 's3://bucket/m.onnx' }), undefined, undefined, 10)).toThrow(
+      /cannot download the artifact of har-classifier@3 from s3:\/\/bucket\/m\.onnx/,
+    );
     expect(artifactFileName('https://x/model.json')).toBe('model.onnx');
     expect(artifactFileName('https://x/weights.onnx#frag')).toBe('weights.onnx');
   });
@@ -182,8 +199,18 @@ beforeAll(async () => {
 });
 
 function targetWith(api: KubeApi | (() => never), over: Partial<KubernetesTargetOptions> = {}): KubernetesTarget {
-  const connect = typeof api === 'function' ? async () => api() : async (): Promise<KubeConnection> => ({ api, contextName: 'prod', namespace: 'default', server: api.server });
-  return new KubernetesTarget({ selection: { env: {}, cwd: '/' }, images: { fallback: 'img:1' }, connect, clock: new ManualClock(), artifacts: blobs, ...over });
+  const connect =
+    typeof api === 'function'
+      ? async () => api()
+      : async (): Promise<KubeConnection> => ({ api, contextName: 'prod', namespace: 'default', server: api.server });
+  return new KubernetesTarget({
+    selection: { env: {}, cwd: '/' },
+    images: { fallback: 'img:1' },
+    connect,
+    clock: new ManualClock(),
+    artifacts: blobs,
+    ...over,
+  });
 }
 
 const record = (over: Partial<DeploymentRecord> = {}): DeploymentRecord => ({
@@ -203,7 +230,12 @@ const record = (over: Partial<DeploymentRecord> = {}): DeploymentRecord => ({
 });
 
 /** What a start that applied everything leaves in the record. */
-const started = (name = 'har-classifier-v3') => ({ context: 'prod', namespace: 'ml', name, objects: [`ConfigMap/${name}`, `Deployment/${name}`, `Service/${name}`] });
+const started = (name = 'har-classifier-v3') => ({
+  context: 'prod',
+  namespace: 'ml',
+  name,
+  objects: [`ConfigMap/${name}`, `Deployment/${name}`, `Service/${name}`],
+});
 
 const ready: V1Deployment = {
   metadata: { name: 'har-classifier-v3', generation: 1 },
@@ -245,8 +277,14 @@ describe('KubernetesTarget over a recording in-memory API', () => {
       state: 'failed',
       reason: expect.stringMatching(/^objects missing in namespace ml: Deployment har-classifier-v3, Service har-classifier-v3, ConfigMap har-classifier-v3/),
     });
-    const zero: V1Deployment = { metadata: { name: 'har-classifier-v3', generation: 2 }, spec: { replicas: 0, selector: {}, template: {} }, status: { observedGeneration: 2 } };
-    expect(await targetWith(recordingApi({ deployment: zero }).api).observe(record({ runtime: started(), state: 'cached', reason: 'no consumer left' }))).toMatchObject({
+    const zero: V1Deployment = {
+      metadata: { name: 'har-classifier-v3', generation: 2 },
+      spec: { replicas: 0, selector: {}, template: {} },
+      status: { observedGeneration: 2 },
+    };
+    expect(
+      await targetWith(recordingApi({ deployment: zero }).api).observe(record({ runtime: started(), state: 'cached', reason: 'no consumer left' })),
+    ).toMatchObject({
       state: 'cached',
       reason: 'no consumer left',
     });
@@ -273,10 +311,18 @@ describe('KubernetesTarget over a recording in-memory API', () => {
       const unconnectable = targetWith(() => {
         throw fail;
       });
-      expect(await unconnectable.observe(record({ state: 'ready', runtime: started() })), fail.code).toEqual({ state: 'failed', reason: `cannot check the cluster: ${fail.message}` });
+      expect(await unconnectable.observe(record({ state: 'ready', runtime: started() })), fail.code).toEqual({
+        state: 'failed',
+        reason: `cannot check the cluster: ${fail.message}`,
+      });
     }
     // A real kubeconfig that is gone, no test seam.
-    const gone = new KubernetesTarget({ selection: { kubeconfig: join(dir, 'gone.yaml'), env: {}, cwd: dir }, images: { fallback: 'img:1' }, clock: new ManualClock(), artifacts: blobs });
+    const gone = new KubernetesTarget({
+      selection: { kubeconfig: join(dir, 'gone.yaml'), env: {}, cwd: dir },
+      images: { fallback: 'img:1' },
+      clock: new ManualClock(),
+      artifacts: blobs,
+    });
     expect(await gone.observe(record({ state: 'ready', runtime: started() }))).toEqual({
       state: 'failed',
       reason: `cannot check the cluster: kubeconfig file ${join(dir, 'gone.yaml')} does not exist`,
@@ -293,7 +339,12 @@ describe('KubernetesTarget over a recording in-memory API', () => {
     await unconnectable.scaleToZero(failed);
     await unconnectable.destroy(failed);
     // Even without any kubeconfig at all.
-    const none = new KubernetesTarget({ selection: { env: { KUBECONFIG: join(dir, 'gone.yaml') }, cwd: dir }, images: { fallback: 'img:1' }, clock: new ManualClock(), artifacts: blobs });
+    const none = new KubernetesTarget({
+      selection: { env: { KUBECONFIG: join(dir, 'gone.yaml') }, cwd: dir },
+      images: { fallback: 'img:1' },
+      clock: new ManualClock(),
+      artifacts: blobs,
+    });
     await none.destroy({ ...failed, runtime: { objects: [] } });
     await none.scaleToZero(failed);
     expect(await none.observe(failed)).toEqual({ state: 'failed', reason: failed.reason });
@@ -320,7 +371,12 @@ describe('KubernetesTarget over a recording in-memory API', () => {
   });
 
   it('a dry run invents no ID: two runs render the same objects, byte for byte, without a cluster', async () => {
-    const offline = new KubernetesTarget({ selection: { env: { KUBECONFIG: join(dir, 'gone.yaml') }, cwd: dir }, images: { fallback: 'img:1' }, clock: new ManualClock(), artifacts: blobs });
+    const offline = new KubernetesTarget({
+      selection: { env: { KUBECONFIG: join(dir, 'gone.yaml') }, cwd: dir },
+      images: { fallback: 'img:1' },
+      clock: new ManualClock(),
+      artifacts: blobs,
+    });
     const first = await offline.dryRun({ mode: 'open' }, stored, 'client', () => {});
     const second = await targetWith(recordingApi().api).dryRun({ mode: 'open', namespace: 'default' }, stored, 'client', () => {});
     expect(first.namespace).toBe('default');
@@ -330,7 +386,10 @@ describe('KubernetesTarget over a recording in-memory API', () => {
 
   it('endpoint refuses a deployment that is not ready; scale to zero of a missing Deployment does nothing', async () => {
     const { api, calls } = recordingApi();
-    await expect(targetWith(api).endpoint(record({ state: 'cached' }))).rejects.toMatchObject({ code: 'UNAVAILABLE', hint: expect.stringContaining('--target kubernetes') });
+    await expect(targetWith(api).endpoint(record({ state: 'cached' }))).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      hint: expect.stringContaining('--target kubernetes'),
+    });
     expect(await targetWith(api).endpoint(record({ state: 'ready', runtime: started() }))).toEqual({ baseUrl: 'ml/har-classifier-v3:http' });
     await targetWith(api).scaleToZero(record({ runtime: started() }));
     expect(calls).toEqual(['read har-classifier-v3']);

@@ -12,7 +12,11 @@ const FILE_NAME = /^[-._a-zA-Z0-9]+$/;
 
 /** The file name the server reads: the URI's last segment when it is usable, else `model.<format>`. */
 export function artifactFileName(uri: string, format = 'onnx'): string {
-  const last = uri.replace(/[?#].*$/, '').split('/').pop() ?? '';
+  const last =
+    uri
+      .replace(/[?#].*$/, '')
+      .split('/')
+      .pop() ?? '';
   let name = '';
   try {
     name = decodeURIComponent(last);

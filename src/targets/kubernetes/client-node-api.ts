@@ -2,15 +2,7 @@
 // for server-side apply, and the kubeconfig's credentials for the Service proxy. Polling only:
 // no watches, so that a proxy or an API server without watch support works the same.
 import type { RequestOptions } from 'node:https';
-import {
-  AppsV1Api,
-  AutoscalingV2Api,
-  CoreV1Api,
-  KubernetesObjectApi,
-  PatchStrategy,
-  type KubeConfig,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { AppsV1Api, AutoscalingV2Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Clock } from '../../core/clock.js';
 import { MaasError } from '../../core/errors.js';
 import { pollUntil } from '../../core/poll.js';
@@ -113,7 +105,9 @@ export class ClientNodeApi implements KubeApi {
 
   async createNamespace(name: string): Promise<void> {
     // 409: created concurrently by someone else, which is what we wanted.
-    await this.call(`create namespace ${name}`, () => this.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }), { 409: undefined });
+    await this.call(`create namespace ${name}`, () => this.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }), {
+      409: undefined,
+    });
   }
 
   readNode(name: string) {
@@ -128,7 +122,9 @@ export class ClientNodeApi implements KubeApi {
   apply<T extends KubernetesObject>(obj: T, o: ApplyOptions): Promise<T> {
     const what = `${o.dryRun ? 'dry-run ' : ''}apply ${obj.kind ?? 'object'} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name ?? ''}`;
     // structuredClone: the client may decorate the body it is given.
-    return this.call(what, () => this.objects.patch(structuredClone(obj), undefined, o.dryRun ? 'All' : undefined, o.fieldManager, true, PatchStrategy.ServerSideApply));
+    return this.call(what, () =>
+      this.objects.patch(structuredClone(obj), undefined, o.dryRun ? 'All' : undefined, o.fieldManager, true, PatchStrategy.ServerSideApply),
+    );
   }
 
   readDeployment(namespace: string, name: string) {

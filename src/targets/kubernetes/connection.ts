@@ -18,13 +18,15 @@ export interface KubeConnection {
 export type Connect = (sel: KubeSelection) => Promise<KubeConnection>;
 
 /** Connects through the kubeconfig; `clock` paces the retries of throttled calls. */
-export const connectKube = (clock: Clock): Connect => async (sel) => {
-  const loaded = loadKubeConfig(sel);
-  return {
-    api: new ClientNodeApi(loaded.kc, loaded.contextName, clock),
-    contextName: loaded.contextName,
-    ...(loaded.kubeconfig ? { kubeconfig: loaded.kubeconfig } : {}),
-    namespace: loaded.namespace,
-    server: loaded.server,
+export const connectKube =
+  (clock: Clock): Connect =>
+  async (sel) => {
+    const loaded = loadKubeConfig(sel);
+    return {
+      api: new ClientNodeApi(loaded.kc, loaded.contextName, clock),
+      contextName: loaded.contextName,
+      ...(loaded.kubeconfig ? { kubeconfig: loaded.kubeconfig } : {}),
+      namespace: loaded.namespace,
+      server: loaded.server,
+    };
   };
-};

@@ -27,9 +27,7 @@ export interface LoadedKubeConfig {
 }
 
 export type KubeconfigSource =
-  | { origin: 'given' | 'env' | 'home'; files: string[] }
-  | { origin: 'in-cluster'; files: [] }
-  | { origin: 'none'; files: []; looked: string[] };
+  { origin: 'given' | 'env' | 'home'; files: string[] } | { origin: 'in-cluster'; files: [] } | { origin: 'none'; files: []; looked: string[] };
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -70,7 +68,7 @@ export function kubeconfigSource(sel: Omit<KubeSelection, 'context' | 'namespace
 }
 
 const NO_KUBECONFIG_HINT =
-  'point --kubeconfig (or KUBECONFIG) at your cluster\'s kubeconfig: kind writes it with `kind get kubeconfig`, k3s keeps it in ' +
+  "point --kubeconfig (or KUBECONFIG) at your cluster's kubeconfig: kind writes it with `kind get kubeconfig`, k3s keeps it in " +
   '/etc/rancher/k3s/k3s.yaml, clouds with `gcloud container clusters get-credentials`, `aws eks update-kubeconfig` or `az aks get-credentials`';
 
 function readOne(file: string): KubeConfig {
@@ -111,7 +109,9 @@ export function loadKubeConfig(sel: KubeSelection): LoadedKubeConfig {
   let kc: KubeConfig;
   switch (source.origin) {
     case 'none':
-      throw new MaasError('NOT_FOUND', `no kubeconfig found${source.looked.length ? ` (looked for ${source.looked.join(', ')})` : ''}`, { hint: NO_KUBECONFIG_HINT });
+      throw new MaasError('NOT_FOUND', `no kubeconfig found${source.looked.length ? ` (looked for ${source.looked.join(', ')})` : ''}`, {
+        hint: NO_KUBECONFIG_HINT,
+      });
     case 'in-cluster':
       kc = new KubeConfig();
       kc.loadFromCluster();

@@ -69,10 +69,14 @@ function apiError(code: number, status: KubeStatus | undefined, s: KubeScope, ca
   const said = msg ? `: ${msg}` : '';
   switch (code) {
     case 401:
-      return new MaasError('UNAUTHORIZED', `the API server ${s.server} rejected the credentials of context "${s.context}" (401 Unauthorized) while trying to ${s.action}`, {
-        hint: "refresh the token or client certificate in your kubeconfig (re-run your cloud's get-credentials command, or for the ServiceAccount `kubectl -n maas create token maas`), then retry",
-        cause,
-      });
+      return new MaasError(
+        'UNAUTHORIZED',
+        `the API server ${s.server} rejected the credentials of context "${s.context}" (401 Unauthorized) while trying to ${s.action}`,
+        {
+          hint: "refresh the token or client certificate in your kubeconfig (re-run your cloud's get-credentials command, or for the ServiceAccount `kubectl -n maas create token maas`), then retry",
+          cause,
+        },
+      );
     case 403: {
       const denied = parseForbidden(msg);
       return new MaasError('FORBIDDEN', `forbidden: cannot ${s.action}${said}`, {
@@ -139,9 +143,15 @@ function systemError(code: string, e: Error, s: KubeScope): MaasError | undefine
       });
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new MaasError('UNAVAILABLE', `cannot resolve the host of ${where}`, { hint: 'check the server address in your kubeconfig, and DNS or VPN', cause: e });
+      return new MaasError('UNAVAILABLE', `cannot resolve the host of ${where}`, {
+        hint: 'check the server address in your kubeconfig, and DNS or VPN',
+        cause: e,
+      });
     case 'ETIMEDOUT':
-      return new MaasError('TIMEOUT', `timed out talking to ${where} while trying to ${s.action}`, { hint: 'check the network path to the cluster, then retry', cause: e });
+      return new MaasError('TIMEOUT', `timed out talking to ${where} while trying to ${s.action}`, {
+        hint: 'check the network path to the cluster, then retry',
+        cause: e,
+      });
     default:
       if (TLS_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) {
         return new MaasError('UNAVAILABLE', `TLS verification of ${where} failed: ${e.message}`, {

@@ -171,7 +171,11 @@ export class KubernetesTarget implements Target {
   }
 
   /** `--dry-run=server`: the API server validates and answers (dryRun=All); nothing is stored. */
-  async dryRunServer(plan: PlannedDeployment, model: ModelVersionRecord, progress: Progress): Promise<{ namespace: string; server: string; objects: unknown[] }> {
+  async dryRunServer(
+    plan: PlannedDeployment,
+    model: ModelVersionRecord,
+    progress: Progress,
+  ): Promise<{ namespace: string; server: string; objects: unknown[] }> {
     const conn = await this.connection(this.opts.selection);
     const namespace = plan.namespace ?? conn.namespace;
     const identity = slotIdentity(model.name, model.version, plan);
@@ -252,7 +256,12 @@ export class KubernetesTarget implements Target {
       if (x.state === 'failing') failing = explanationText(x);
       return { state: 'deploying', reason: x.reason };
     };
-    const { value, timedOut } = await pollUntil(probe, (o) => o.state !== 'deploying', { clock: this.opts.clock, deadline, initialMs: this.poll.initialMs, maxMs: this.poll.maxMs });
+    const { value, timedOut } = await pollUntil(probe, (o) => o.state !== 'deploying', {
+      clock: this.opts.clock,
+      deadline,
+      initialMs: this.poll.initialMs,
+      maxMs: this.poll.maxMs,
+    });
     // Unschedulable or a failing probe at the deadline is a failure with its cause; a rollout
     // that is merely slow stays deploying (the caller reports a timeout).
     return timedOut && failing !== undefined ? { state: 'failed', reason: failing } : value;
@@ -286,7 +295,9 @@ export class KubernetesTarget implements Target {
   async logs(d: DeploymentRecord, options: { tail?: number }): Promise<string> {
     const { conn, namespace, instance } = await this.forRecord(d);
     const created = (t: unknown) => (t ? new Date(t as string).getTime() : 0);
-    const pods = (await conn.api.listPods(namespace, selectorFor(instance))).sort((a, b) => created(a.metadata?.creationTimestamp) - created(b.metadata?.creationTimestamp));
+    const pods = (await conn.api.listPods(namespace, selectorFor(instance))).sort(
+      (a, b) => created(a.metadata?.creationTimestamp) - created(b.metadata?.creationTimestamp),
+    );
     const parts: string[] = [];
     for (const p of pods) {
       const pod = p.metadata?.name ?? '';
@@ -295,7 +306,11 @@ export class KubernetesTarget implements Target {
       // A crashing server's own words are in the previous container's log.
       if ((server?.restartCount ?? 0) > 0 && server?.ready !== true) {
         text += `--- previous container (restarted ${server?.restartCount ?? 0}x) ---\n`;
-        text += await this.podLogText(conn, namespace, pod, { container: SERVER_CONTAINER, previous: true, ...(options.tail !== undefined ? { tail: options.tail } : {}) });
+        text += await this.podLogText(conn, namespace, pod, {
+          container: SERVER_CONTAINER,
+          previous: true,
+          ...(options.tail !== undefined ? { tail: options.tail } : {}),
+        });
         text += '--- current container ---\n';
       }
       text += await this.podLogText(conn, namespace, pod, { container: SERVER_CONTAINER, ...(options.tail !== undefined ? { tail: options.tail } : {}) });
@@ -336,12 +351,16 @@ export class KubernetesTarget implements Target {
       throw e;
     }
     const clock = this.opts.clock;
-    const { value: left, timedOut } = await pollUntil(() => conn.api.remaining(namespace, selector), (l) => l.length === 0, {
-      clock,
-      deadline: clock.now() + this.poll.destroyTimeoutMs,
-      initialMs: this.poll.initialMs,
-      maxMs: this.poll.maxMs,
-    });
+    const { value: left, timedOut } = await pollUntil(
+      () => conn.api.remaining(namespace, selector),
+      (l) => l.length === 0,
+      {
+        clock,
+        deadline: clock.now() + this.poll.destroyTimeoutMs,
+        initialMs: this.poll.initialMs,
+        maxMs: this.poll.maxMs,
+      },
+    );
     if (timedOut) {
       throw new MaasError('TIMEOUT', `objects of deployment ${d.id} are still being deleted in namespace ${namespace}: ${left.join(', ')}`, {
         hint: `pods take up to their grace period to stop; run the same command again to finish (\`kubectl get all -n ${namespace} -l ${selector}\` shows them)`,
@@ -352,7 +371,10 @@ export class KubernetesTarget implements Target {
   async endpoint(d: DeploymentRecord): Promise<HttpEndpoint> {
     if (d.state !== 'ready') {
       throw new MaasError('UNAVAILABLE', `deployment ${d.id} is ${d.state}, not ready`, {
-        hint: d.state === 'cached' ? `redeploy it: maas deploy ${d.model}@${d.version} --target kubernetes` : `see \`maas status ${d.id}\` and \`maas logs ${d.id}\``,
+        hint:
+          d.state === 'cached'
+            ? `redeploy it: maas deploy ${d.model}@${d.version} --target kubernetes`
+            : `see \`maas status ${d.id}\` and \`maas logs ${d.id}\``,
       });
     }
     const { conn, namespace, name } = await this.forRecord(d);

@@ -70,7 +70,11 @@ export function toLabelValue(s: string): string {
   return v.replace(/[^A-Za-z0-9]+$/, '');
 }
 
-const clean = (s: string): string => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+const clean = (s: string): string =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 
 /** Parts that clean() keeps exactly: a name cannot be mistaken for another one. */
 const EXACT_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -102,7 +106,11 @@ export function objectName(model: string, version: string, node?: string): strin
  * Only used to recognise such records, whose objects carry the ID as their instance label.
  */
 export function legacyObjectName(deploymentId: string): string {
-  const c = deploymentId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '');
+  const c = deploymentId
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-+|-+$/g, '');
   const plain = `maas-${c}`;
   if (c === deploymentId && c.length > 0 && plain.length <= MAX_NAME) return plain;
   const suffix = shortHash(deploymentId);

@@ -2,26 +2,9 @@
 // replica bounds differ, a HorizontalPodAutoscaler. Pure: same input, same objects; no I/O.
 import type { V1Affinity, V1Container, V1PodSecurityContext, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { MaasError } from '../../core/errors.js';
-import {
-  ANNOTATION,
-  LABEL,
-  MANAGED_BY,
-  isValidLabelKey,
-  isValidLabelValue,
-  objectName,
-  selectorLabels,
-  toLabelValue,
-} from './names.js';
+import { ANNOTATION, LABEL, MANAGED_BY, isValidLabelKey, isValidLabelValue, objectName, selectorLabels, toLabelValue } from './names.js';
 import { containerResources, replicaBounds, servingRequests } from './resources.js';
-import type {
-  ConfigMapObject,
-  DeploymentObject,
-  HpaObject,
-  KubeObject,
-  ModelObjectsInput,
-  NamedMeta,
-  ServiceObject,
-} from './types.js';
+import type { ConfigMapObject, DeploymentObject, HpaObject, KubeObject, ModelObjectsInput, NamedMeta, ServiceObject } from './types.js';
 
 export const DEFAULT_PORT = 8080;
 export const SERVICE_PORT = 80;
@@ -197,11 +180,16 @@ function serverContainer(input: ModelObjectsInput): V1Container {
     // command and args both set: the pod does not depend on the image's entrypoint.
     command: ['maas', 'serve'],
     args: [
-      '--description', `${MODEL_DIR}/${DESCRIPTION_KEY}`,
-      '--artifact', artifactPath(input),
-      '--host', '0.0.0.0',
-      '--port', String(port),
-      '--log-db', `${DATA_DIR}/requests.db`,
+      '--description',
+      `${MODEL_DIR}/${DESCRIPTION_KEY}`,
+      '--artifact',
+      artifactPath(input),
+      '--host',
+      '0.0.0.0',
+      '--port',
+      String(port),
+      '--log-db',
+      `${DATA_DIR}/requests.db`,
     ],
     env: [
       { name: 'MAAS_HOME', value: DATA_DIR },
@@ -355,7 +343,10 @@ export function buildModelObjects(input: ModelObjectsInput): KubeObject[] {
  * To serve again: a `maas` apply with force takes the count back when replicas are fixed; with
  * an HPA apply releaseScale (see there).
  */
-export function scaleToZero(name: string, namespace: string): { apiVersion: 'apps/v1'; kind: 'Deployment'; metadata: { name: string; namespace: string }; spec: { replicas: 0 } } {
+export function scaleToZero(
+  name: string,
+  namespace: string,
+): { apiVersion: 'apps/v1'; kind: 'Deployment'; metadata: { name: string; namespace: string }; spec: { replicas: 0 } } {
   return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace }, spec: { replicas: 0 } };
 }
 

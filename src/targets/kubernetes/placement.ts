@@ -39,8 +39,7 @@ export interface Free {
 }
 
 export type PlacementCheck =
-  | { ok: true; free: Free }
-  | { ok: false; code: 'NotFound' | 'NotReady' | 'Unschedulable' | 'Tainted' | 'Insufficient'; reason: string };
+  { ok: true; free: Free } | { ok: false; code: 'NotFound' | 'NotReady' | 'Unschedulable' | 'Tainted' | 'Insufficient'; reason: string };
 
 function q(map: Quantities, key: string, parse: (v: string | number) => number | undefined): number {
   const v = map?.[key];
@@ -70,7 +69,11 @@ export function podRequests(pod: PodLike): Free {
 
 /** Bytes for people: `512Mi`, `1.5Gi`. */
 function formatBytes(b: number): string {
-  for (const [suffix, factor] of [['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
+  for (const [suffix, factor] of [
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const) {
     if (b >= factor) return `${Number((b / factor).toFixed(1))}${suffix}`;
   }
   return `${b}`;
@@ -97,7 +100,11 @@ export function checkNodeFits(node: NodeLike | undefined | null, podsOnNode: rea
   // Model pods carry no tolerations, so any NoSchedule/NoExecute taint keeps them off the node.
   const taint = node.spec?.taints?.find((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
   if (taint) {
-    return { ok: false, code: 'Tainted', reason: `node "${name}" has taint ${taint.key}${taint.value ? `=${taint.value}` : ''}:${taint.effect} that model pods do not tolerate` };
+    return {
+      ok: false,
+      code: 'Tainted',
+      reason: `node "${name}" has taint ${taint.key}${taint.value ? `=${taint.value}` : ''}:${taint.effect} that model pods do not tolerate`,
+    };
   }
   const alloc = node.status?.allocatable;
   const capacity: Free = { cpuMillis: q(alloc, 'cpu', cpuMillis), memoryBytes: q(alloc, 'memory', memoryBytes), gpu: q(alloc, GPU_RESOURCE, parseCount) };
@@ -117,10 +124,14 @@ export function checkNodeFits(node: NodeLike | undefined | null, podsOnNode: rea
   const times = n > 1 ? ` (${n} replicas)` : '';
   const short: string[] = [];
   if (request.cpuMillis * n > free.cpuMillis) {
-    short.push(`cpu: needs ${formatMillis(request.cpuMillis * n)}${times}, free ${formatMillis(Math.max(0, free.cpuMillis))} of ${formatMillis(capacity.cpuMillis)} allocatable`);
+    short.push(
+      `cpu: needs ${formatMillis(request.cpuMillis * n)}${times}, free ${formatMillis(Math.max(0, free.cpuMillis))} of ${formatMillis(capacity.cpuMillis)} allocatable`,
+    );
   }
   if (request.memoryBytes * n > free.memoryBytes) {
-    short.push(`memory: needs ${formatBytes(request.memoryBytes * n)}${times}, free ${formatBytes(Math.max(0, free.memoryBytes))} of ${formatBytes(capacity.memoryBytes)} allocatable`);
+    short.push(
+      `memory: needs ${formatBytes(request.memoryBytes * n)}${times}, free ${formatBytes(Math.max(0, free.memoryBytes))} of ${formatBytes(capacity.memoryBytes)} allocatable`,
+    );
   }
   if (request.gpu * n > free.gpu) {
     short.push(`${GPU_RESOURCE}: needs ${request.gpu * n}${times}, free ${Math.max(0, free.gpu)} of ${capacity.gpu} allocatable`);

@@ -6,7 +6,11 @@ export const kubernetesPlugin: TargetPlugin = {
   summary: 'a Deployment and Service on a Kubernetes cluster (kubeconfig, context, namespace)',
   modes: ['open', 'strict'],
   flags: [
-    { flags: '--image <ref>', key: 'image', description: 'model server image (kubernetes; default: config kubernetes.image, then ghcr.io/maas-dev/maas-server:<version>)' },
+    {
+      flags: '--image <ref>',
+      key: 'image',
+      description: 'model server image (kubernetes; default: config kubernetes.image, then ghcr.io/maas-dev/maas-server:<version>)',
+    },
     { flags: '--no-create-namespace', key: 'createNamespace', description: 'fail instead of creating a missing namespace (kubernetes)' },
   ],
   dryRun: true,

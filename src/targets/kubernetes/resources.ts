@@ -42,7 +42,9 @@ export function servingRequests(description: ModelDescription): ServingRequests 
     throw new MaasError('VALIDATION', `spec.resources.serving.cpu: "${String(cpuRaw)}" is not a positive CPU quantity`, { hint: 'use e.g. 500m or 1' });
   }
   if (mem === undefined || mem <= 0) {
-    throw new MaasError('VALIDATION', `spec.resources.serving.memory: "${String(memRaw)}" is not a positive memory quantity`, { hint: 'use e.g. 256Mi or 1Gi' });
+    throw new MaasError('VALIDATION', `spec.resources.serving.memory: "${String(memRaw)}" is not a positive memory quantity`, {
+      hint: 'use e.g. 256Mi or 1Gi',
+    });
   }
   return { cpuMillis: cpu, memoryBytes: mem, gpu: s.gpu ?? 0 };
 }

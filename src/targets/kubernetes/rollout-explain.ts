@@ -149,7 +149,13 @@ function containerFinding(pod: PodStatusLike, name: string, c: ContainerStatusLi
     };
   }
   if (waiting?.reason && CONFIG.has(waiting.reason)) {
-    return { rank: 1, category: 'ContainerConfig', pod: name, fatal: true, reason: `pod ${name}: ${what} cannot start (${waiting.reason})${waiting.message ? `: ${waiting.message}` : ''}` };
+    return {
+      rank: 1,
+      category: 'ContainerConfig',
+      pod: name,
+      fatal: true,
+      reason: `pod ${name}: ${what} cannot start (${waiting.reason})${waiting.message ? `: ${waiting.message}` : ''}`,
+    };
   }
   const last = c.lastState?.terminated ?? c.state?.terminated;
   const crashing = waiting?.reason === 'CrashLoopBackOff' || (init && c.state?.terminated && c.state.terminated.exitCode !== 0);
@@ -287,5 +293,11 @@ export function explainRollout({ deployment, pods, events }: RolloutInput): Roll
     .map((c) => c.state?.waiting?.reason)
     .filter((r): r is string => Boolean(r));
   const detail = waiting.length > 0 ? ` (${[...new Set(waiting)].join(', ')})` : '';
-  return { ...base, state: 'progressing', category: 'Progressing', fatal: false, reason: `${ready} of ${desired} replica${desired === 1 ? '' : 's'} ready${detail}` };
+  return {
+    ...base,
+    state: 'progressing',
+    category: 'Progressing',
+    fatal: false,
+    reason: `${ready} of ${desired} replica${desired === 1 ? '' : 's'} ready${detail}`,
+  };
 }

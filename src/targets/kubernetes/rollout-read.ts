@@ -39,13 +39,22 @@ export async function readRollout(api: KubeApi, namespace: string, name: string,
   // old version's and must not decide (like `kubectl rollout status`, wait for observedGeneration).
   const generation = deployment.metadata?.generation ?? 0;
   if ((deployment.status?.observedGeneration ?? 0) < generation) {
-    const waiting = { ...quick, state: 'progressing' as const, category: 'Progressing' as const, fatal: false, reason: 'waiting for the Deployment controller to pick up the new version' };
+    const waiting = {
+      ...quick,
+      state: 'progressing' as const,
+      category: 'Progressing' as const,
+      fatal: false,
+      reason: 'waiting for the Deployment controller to pick up the new version',
+    };
     delete waiting.hint;
     delete waiting.pod;
     return { missing, deployment, explanation: waiting, pods: [] };
   }
   const pods = await api.listPods(namespace, selectorFor(instance));
-  const newest = [...pods].filter((p) => !p.metadata?.deletionTimestamp).sort((a, b) => created(b) - created(a)).slice(0, EVENT_PODS);
+  const newest = [...pods]
+    .filter((p) => !p.metadata?.deletionTimestamp)
+    .sort((a, b) => created(b) - created(a))
+    .slice(0, EVENT_PODS);
   const events: CoreV1Event[] = (await Promise.all(newest.map((p) => api.listEvents(namespace, p.metadata?.name ?? '')))).flat();
   return { missing, deployment, explanation: explainRollout({ deployment, pods, events }), pods };
 }

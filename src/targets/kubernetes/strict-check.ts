@@ -31,7 +31,12 @@ function hintFor(code: keyof typeof CODES, node: string): string {
 }
 
 /** `own`: where the deployment's objects are and their instance label (see selectorFor). */
-export async function checkStrictPlacement(api: KubeApi, node: string, description: ModelDescription, own: { namespace: string; instance: string }): Promise<void> {
+export async function checkStrictPlacement(
+  api: KubeApi,
+  node: string,
+  description: ModelDescription,
+  own: { namespace: string; instance: string },
+): Promise<void> {
   const found = await api.readNode(node);
   // Only read the pods of a node that exists; a missing node needs no second request.
   const pods = found ? await api.listPodsOnNode(node) : [];

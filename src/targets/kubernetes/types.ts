@@ -1,11 +1,5 @@
 // Typed shapes of the objects maas sends to a cluster (the client-node model types, narrowed).
-import type {
-  V1ConfigMap,
-  V1Deployment,
-  V1ObjectMeta,
-  V1Service,
-  V2HorizontalPodAutoscaler,
-} from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V1ObjectMeta, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { ModelDescription } from '../../spec/schema.js';
 
 export interface NamedMeta extends V1ObjectMeta {

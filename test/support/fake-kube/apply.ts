@@ -1,18 +1,7 @@
 // Server-side apply: merge an applied configuration into the live object, detect conflicts with
 // fields other managers own, drop fields this manager stopped applying, and record ownership.
 import { listKeys, sameKey } from './list-keys.js';
-import {
-  cloneEntries,
-  deleteAt,
-  displayPath,
-  fieldsOf,
-  getAt,
-  isItemSelf,
-  printManager,
-  sameOwner,
-  tracked,
-  type ManagerEntry,
-} from './managed-fields.js';
+import { cloneEntries, deleteAt, displayPath, fieldsOf, getAt, isItemSelf, printManager, sameOwner, tracked, type ManagerEntry } from './managed-fields.js';
 import { errors } from './status.js';
 import { clone, deepEqual, isObj, type Obj } from './types.js';
 
@@ -25,8 +14,14 @@ function mergeValue(live: unknown, applied: unknown, names: string[]): unknown {
   if (Array.isArray(applied)) {
     const keys = listKeys(names);
     if (keys && applied.every(isObj) && Array.isArray(live)) {
-      const out = (applied).map((a) => mergeValue((live as unknown[]).find((l) => isObj(l) && sameKey(l, a, keys)), a, names));
-      for (const l of live) if (isObj(l) && !(applied).some((a) => sameKey(l, a, keys))) out.push(clone(l));
+      const out = applied.map((a) =>
+        mergeValue(
+          (live as unknown[]).find((l) => isObj(l) && sameKey(l, a, keys)),
+          a,
+          names,
+        ),
+      );
+      for (const l of live) if (isObj(l) && !applied.some((a) => sameKey(l, a, keys))) out.push(clone(l));
       return out;
     }
   }
@@ -80,7 +75,14 @@ export function serverSideApply(inp: ApplyInput): { merged: Obj; entries: Manage
   let mine = entries.find(isMine);
   const changed = !mine || mine.fields.size !== newSet.size || [...newSet].some((f) => !mine!.fields.has(f));
   if (!mine) {
-    mine = { manager: inp.manager, operation: 'Apply', apiVersion: inp.apiVersion, time: inp.now, fields: newSet, ...(inp.subresource ? { subresource: inp.subresource } : {}) };
+    mine = {
+      manager: inp.manager,
+      operation: 'Apply',
+      apiVersion: inp.apiVersion,
+      time: inp.now,
+      fields: newSet,
+      ...(inp.subresource ? { subresource: inp.subresource } : {}),
+    };
     entries.push(mine);
   } else if (changed) {
     mine.fields = newSet;

@@ -2,7 +2,9 @@
 import type { ModelObjectsInput } from '../../../src/targets/kubernetes/types.js';
 import type { ModelDescription } from '../../../src/spec/schema.js';
 
-export function exampleDescription(over: { replicas?: { min: number; max: number }; cpu?: string | number; memory?: string; gpu?: number; labels?: Record<string, string> } = {}): ModelDescription {
+export function exampleDescription(
+  over: { replicas?: { min: number; max: number }; cpu?: string | number; memory?: string; gpu?: number; labels?: Record<string, string> } = {},
+): ModelDescription {
   return {
     apiVersion: 'maas.dev/v1',
     kind: 'Model',

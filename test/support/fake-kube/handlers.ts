@@ -126,7 +126,12 @@ export function list(store: Store, c: Call): Reply {
   if (c.query.get('watch') === 'true') throw errors.methodNotAllowed('watch is not served by this API server substitute; poll with list');
   return {
     code: 200,
-    body: { kind: `${c.def.kind}List`, apiVersion: groupVersion(c.def), metadata: { resourceVersion: store.resourceVersion }, items: selected(store, c).map(stripTypeMeta) },
+    body: {
+      kind: `${c.def.kind}List`,
+      apiVersion: groupVersion(c.def),
+      metadata: { resourceVersion: store.resourceVersion },
+      items: selected(store, c).map(stripTypeMeta),
+    },
   };
 }
 
@@ -142,7 +147,8 @@ export function create(store: Store, c: Call): Reply {
   checkIdentity(c, o);
   requireNamespace(store, c);
   const meta = (o.metadata ??= {}) as Obj;
-  if (!meta.name) throw errors.invalid(c.def, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
+  if (!meta.name)
+    throw errors.invalid(c.def, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
   if (c.def.namespaced) meta.namespace = c.ns;
   if (meta.resourceVersion) throw errors.badRequest('resourceVersion should not be set on objects to be created');
   for (const k of ['uid', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp']) delete meta[k];
@@ -214,6 +220,11 @@ export function removeCollection(store: Store, c: Call): Reply {
   for (const v of victims) store.remove(c.def, v.metadata.namespace, v.metadata.name);
   return {
     code: 200,
-    body: { kind: `${c.def.kind}List`, apiVersion: groupVersion(c.def), metadata: { resourceVersion: store.resourceVersion }, items: victims.map(stripTypeMeta) },
+    body: {
+      kind: `${c.def.kind}List`,
+      apiVersion: groupVersion(c.def),
+      metadata: { resourceVersion: store.resourceVersion },
+      items: victims.map(stripTypeMeta),
+    },
   };
 }

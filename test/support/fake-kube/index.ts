@@ -100,7 +100,11 @@ export async function startFakeKube(opts: FakeKubeOptions = {}): Promise<FakeKub
   const nsDef = byPlural('namespaces');
   const addNamespace = (name: string) => {
     if (store.get(nsDef, undefined, name)) return;
-    store.commit(nsDef, { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } }, []);
+    store.commit(
+      nsDef,
+      { metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } },
+      [],
+    );
   };
   for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease', ...(opts.namespaces ?? [])]) addNamespace(ns);
   let nodeCount = 0;

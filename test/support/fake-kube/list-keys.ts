@@ -29,7 +29,9 @@ export function listKeys(path: readonly string[]): string[] | undefined {
       return ['topologyKey', 'whenUnsatisfiable'];
     case 'ports':
       // Container ports are keyed by port and protocol, Service ports likewise by `port`.
-      return path.some((p) => p === 'containers' || p === 'initContainers' || p === 'ephemeralContainers') ? ['containerPort', 'protocol'] : ['port', 'protocol'];
+      return path.some((p) => p === 'containers' || p === 'initContainers' || p === 'ephemeralContainers')
+        ? ['containerPort', 'protocol']
+        : ['port', 'protocol'];
     default:
       return undefined;
   }

@@ -14,7 +14,18 @@ export interface ManagerEntry {
   fields: FieldSet;
 }
 
-const UNTRACKED_META = ['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
+const UNTRACKED_META = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'managedFields',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+];
 
 /** The part of an object whose fields have owners (identity and server-set metadata are not). */
 export function tracked(obj: Obj | undefined, part: 'main' | 'status' | 'all'): Obj {
@@ -188,7 +199,14 @@ export function recordUpdate(
   for (const e of out) for (const p of [...changed, ...removed]) e.fields.delete(p);
   let mine = out.find((e) => sameOwner(e, w.manager, 'Update', w.subresource));
   if (!mine) {
-    mine = { manager: w.manager, operation: 'Update', apiVersion: w.apiVersion, time: w.now, fields: new Set(), ...(w.subresource ? { subresource: w.subresource } : {}) };
+    mine = {
+      manager: w.manager,
+      operation: 'Update',
+      apiVersion: w.apiVersion,
+      time: w.now,
+      fields: new Set(),
+      ...(w.subresource ? { subresource: w.subresource } : {}),
+    };
     out.push(mine);
   }
   for (const p of changed) mine.fields.add(p);

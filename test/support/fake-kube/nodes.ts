@@ -24,12 +24,22 @@ export function nodeObject(seed: NodeSeed, index: number): Obj {
   if (seed.unschedulable) taints.push({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule', timeAdded: now });
   const ready =
     seed.ready === false
-      ? { type: 'Ready', status: 'False', reason: 'KubeletNotReady', message: 'container runtime network not ready: NetworkReady=false', lastHeartbeatTime: now, lastTransitionTime: now }
+      ? {
+          type: 'Ready',
+          status: 'False',
+          reason: 'KubeletNotReady',
+          message: 'container runtime network not ready: NetworkReady=false',
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        }
       : { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now };
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: seed.name, labels: { 'kubernetes.io/hostname': seed.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', ...(seed.labels ?? {}) } },
+    metadata: {
+      name: seed.name,
+      labels: { 'kubernetes.io/hostname': seed.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', ...(seed.labels ?? {}) },
+    },
     spec: {
       podCIDR: `10.244.${index}.0/24`,
       ...(seed.unschedulable ? { unschedulable: true } : {}),

@@ -67,7 +67,14 @@ function podKey(pod: Obj): string {
 }
 
 function cond(type: string, ok: boolean, reason?: string, message?: string): Obj {
-  return { type, status: ok ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: timestamp(), ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
+  return {
+    type,
+    status: ok ? 'True' : 'False',
+    lastProbeTime: null,
+    lastTransitionTime: timestamp(),
+    ...(reason ? { reason } : {}),
+    ...(message ? { message } : {}),
+  };
 }
 
 export function isPodReady(pod: Obj): boolean {
@@ -123,7 +130,11 @@ export class PodLifecycle {
       p.spec.nodeName = r.node;
       p.status.conditions = [cond('PodScheduled', true)];
       const stored = this.write(this.pods, p);
-      this.store.event(stored, { reason: 'Scheduled', message: `Successfully assigned ${String(p.metadata.namespace)}/${String(p.metadata.name)} to ${r.node}`, component: 'default-scheduler' });
+      this.store.event(stored, {
+        reason: 'Scheduled',
+        message: `Successfully assigned ${String(p.metadata.namespace)}/${String(p.metadata.name)} to ${r.node}`,
+        component: 'default-scheduler',
+      });
       sim.stage = 'scheduled';
       return;
     }
@@ -136,15 +147,23 @@ export class PodLifecycle {
       .list(byPlural('events'), pod.metadata.namespace)
       .filter((e) => e.obj.involvedObject.uid === pod.metadata.uid && e.obj.reason === 'FailedScheduling')
       .pop();
-    if (last?.obj.message !== r.message) this.store.event(pod, { reason: 'FailedScheduling', message: r.message, type: 'Warning', component: 'default-scheduler' });
+    if (last?.obj.message !== r.message)
+      this.store.event(pod, { reason: 'FailedScheduling', message: r.message, type: 'Warning', component: 'default-scheduler' });
   }
 
   private kubeletEvent(pod: Obj, c: Obj, init: boolean, reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): void {
-    this.store.event(pod, { reason, message, type, component: 'kubelet', host: pod.spec.nodeName, fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${String(c.name)}}` });
+    this.store.event(pod, {
+      reason,
+      message,
+      type,
+      component: 'kubelet',
+      host: pod.spec.nodeName,
+      fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${String(c.name)}}`,
+    });
   }
 
   private baseStatus(pod: Obj, phase: string, ready: boolean, initialized: boolean, notReady: string[]): Obj {
-    const ip = pod.status?.podIP ?? `10.244.${this.nodeIndex(String(pod.spec.nodeName))}.${this.ipCounter++ % 250 + 2}`;
+    const ip = pod.status?.podIP ?? `10.244.${this.nodeIndex(String(pod.spec.nodeName))}.${(this.ipCounter++ % 250) + 2}`;
     const node = this.store.get(byPlural('nodes'), undefined, String(pod.spec.nodeName))?.obj;
     const hostIP = ((node?.status?.addresses ?? []) as Obj[]).find((a) => a.type === 'InternalIP')?.address ?? '172.18.0.2';
     const why = notReady.length > 0 ? `containers with unready status: [${notReady.join(' ')}]` : undefined;
@@ -158,7 +177,14 @@ export class PodLifecycle {
       startTime: pod.status?.startTime ?? timestamp(),
       conditions: [
         cond('PodReadyToStartContainers', true),
-        initialized ? cond('Initialized', true) : cond('Initialized', false, 'ContainersNotInitialized', 'containers with incomplete status: [' + ((pod.spec.initContainers ?? []) as Obj[]).map((c) => String(c.name)).join(' ') + ']'),
+        initialized
+          ? cond('Initialized', true)
+          : cond(
+              'Initialized',
+              false,
+              'ContainersNotInitialized',
+              'containers with incomplete status: [' + ((pod.spec.initContainers ?? []) as Obj[]).map((c) => String(c.name)).join(' ') + ']',
+            ),
         ready ? cond('Ready', true) : cond('Ready', false, 'ContainersNotReady', why),
         ready ? cond('ContainersReady', true) : cond('ContainersReady', false, 'ContainersNotReady', why),
         cond('PodScheduled', true),
@@ -194,7 +220,9 @@ export class PodLifecycle {
       case 'scheduled': {
         p.status = this.baseStatus(pod, 'Pending', false, inits.length === 0, names);
         if (inits.length > 0) p.status.initContainerStatuses = inits.map((c) => this.containerStatus(c, { waiting: { reason: 'PodInitializing' } }));
-        p.status.containerStatuses = mains.map((c) => this.containerStatus(c, { waiting: { reason: inits.length > 0 ? 'PodInitializing' : 'ContainerCreating' } }));
+        p.status.containerStatuses = mains.map((c) =>
+          this.containerStatus(c, { waiting: { reason: inits.length > 0 ? 'PodInitializing' : 'ContainerCreating' } }),
+        );
         this.write(this.pods, p);
         sim.stage = 'starting';
         return;
@@ -245,7 +273,13 @@ export class PodLifecycle {
     const mains = (p.spec.containers ?? []) as Obj[];
     const unready = mains.filter((c) => imageFate(String(c.image)) === 'never-ready').map((c) => ({ c, msg: NOT_READY }));
     const prevStatuses = (p.status?.containerStatuses ?? []) as Obj[];
-    const status = this.baseStatus(p, 'Running', unready.length === 0, true, unready.map((x) => String(x.c.name)));
+    const status = this.baseStatus(
+      p,
+      'Running',
+      unready.length === 0,
+      true,
+      unready.map((x) => String(x.c.name)),
+    );
     if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
     status.containerStatuses = mains.map((c) => {
       const prev = prevStatuses.find((s) => s.name === c.name);
@@ -257,7 +291,8 @@ export class PodLifecycle {
     });
     // Conditions carry transition times; keep the old ones when nothing else changed.
     const old = clone(p.status ?? {});
-    const same = deepEqual({ ...old, conditions: undefined }, { ...status, conditions: undefined }) &&
+    const same =
+      deepEqual({ ...old, conditions: undefined }, { ...status, conditions: undefined }) &&
       deepEqual(((old.conditions ?? []) as Obj[]).map(condKey), ((status.conditions ?? []) as Obj[]).map(condKey));
     if (!same) {
       p.status = status;
@@ -299,7 +334,15 @@ export class PodLifecycle {
       const restarts = Number(s.restartCount ?? 0) + 1;
       const delay = Math.min(300, 10 * 2 ** (restarts - 1));
       s.restartCount = restarts;
-      s.lastState = { terminated: { exitCode: CRASH.exitCode, reason: CRASH.reason, startedAt: now, finishedAt: now, containerID: `containerd://${randomBytes(32).toString('hex')}` } };
+      s.lastState = {
+        terminated: {
+          exitCode: CRASH.exitCode,
+          reason: CRASH.reason,
+          startedAt: now,
+          finishedAt: now,
+          containerID: `containerd://${randomBytes(32).toString('hex')}`,
+        },
+      };
       s.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delay}s restarting failed container=${f.name} pod=${podRef}` } };
       s.ready = false;
       s.started = false;
@@ -319,7 +362,13 @@ export class PodLifecycle {
     const inits = (p.spec.initContainers ?? []) as Obj[];
     const mains = (p.spec.containers ?? []) as Obj[];
     const phase = init ? 'Pending' : 'Running';
-    p.status = this.baseStatus(p, phase, false, !init, mains.map((x) => String(x.name)));
+    p.status = this.baseStatus(
+      p,
+      phase,
+      false,
+      !init,
+      mains.map((x) => String(x.name)),
+    );
     if (inits.length > 0) {
       p.status.initContainerStatuses = inits.map((x) => {
         if (x.name === c.name && init) return this.containerStatus(x, state, { pulled: !state.waiting });
@@ -327,7 +376,9 @@ export class PodLifecycle {
       });
     }
     p.status.containerStatuses = mains.map((x) =>
-      x.name === c.name && !init ? this.containerStatus(x, state, { pulled: !state.waiting }) : this.containerStatus(x, { waiting: { reason: init ? 'PodInitializing' : 'ContainerCreating' } }),
+      x.name === c.name && !init
+        ? this.containerStatus(x, state, { pulled: !state.waiting })
+        : this.containerStatus(x, { waiting: { reason: init ? 'PodInitializing' : 'ContainerCreating' } }),
     );
     this.write(this.pods, p);
   }

@@ -17,7 +17,9 @@ export function podLog(store: Store, controllers: Controllers, c: Call): Reply {
   let container = c.query.get('container') ?? undefined;
   if (!container) {
     if (mains.length !== 1) {
-      throw errors.badRequest(`a container name must be specified for pod ${c.name!}, choose one of: [${mains.join(' ')}]${inits.length ? ` or one of the init containers: [${inits.join(' ')}]` : ''}`);
+      throw errors.badRequest(
+        `a container name must be specified for pod ${c.name!}, choose one of: [${mains.join(' ')}]${inits.length ? ` or one of the init containers: [${inits.join(' ')}]` : ''}`,
+      );
     }
     container = mains[0]!;
   }
@@ -33,7 +35,10 @@ export function podLog(store: Store, controllers: Controllers, c: Call): Reply {
     const waiting = st?.state?.waiting as Obj | undefined;
     const ran = st?.state?.running || st?.state?.terminated || st?.lastState?.terminated;
     if (!st || (waiting && !ran)) {
-      const reason = waiting?.reason === 'ImagePullBackOff' || waiting?.reason === 'ErrImagePull' ? 'trying and failing to pull image' : String(waiting?.reason ?? 'ContainerCreating');
+      const reason =
+        waiting?.reason === 'ImagePullBackOff' || waiting?.reason === 'ErrImagePull'
+          ? 'trying and failing to pull image'
+          : String(waiting?.reason ?? 'ContainerCreating');
       throw errors.badRequest(`container "${container}" in pod "${c.name!}" is waiting to start: ${reason}`);
     }
     text = controllers.logs(pod, container, false) ?? '';

@@ -5,7 +5,18 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { errors } from './status.js';
 import type { Obj } from './types.js';
 
-const HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'authorization']);
+const HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'authorization',
+]);
 
 /** `http:svc:8080` / `svc:http` / `svc` -> parts. */
 export function parseServiceRef(ref: string): { scheme?: string | undefined; name: string; port?: string | undefined } {
@@ -29,17 +40,14 @@ export function forward(req: IncomingMessage, res: ServerResponse, backend: stri
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP.has(k.toLowerCase())) headers[k] = v;
     headers['content-length'] = String(body.length);
     headers['x-forwarded-uri'] = req.url ?? '';
-    const out = httpRequest(
-      { hostname: target.hostname, port: target.port, method: req.method, path: `${base}${path}${query}`, headers },
-      (up) => {
-        const h: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP.has(k.toLowerCase())) h[k] = v;
-        res.writeHead(up.statusCode ?? 502, h);
-        up.pipe(res);
-        up.on('end', () => resolve());
-        up.on('error', reject);
-      },
-    );
+    const out = httpRequest({ hostname: target.hostname, port: target.port, method: req.method, path: `${base}${path}${query}`, headers }, (up) => {
+      const h: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP.has(k.toLowerCase())) h[k] = v;
+      res.writeHead(up.statusCode ?? 502, h);
+      up.pipe(res);
+      up.on('end', () => resolve());
+      up.on('error', reject);
+    });
     out.on('error', (e) => reject(errors.serviceUnavailable(`error trying to reach service: ${e.message}`)));
     out.end(body);
   });

@@ -60,7 +60,8 @@ export function policyFromRbacYaml(text: string, user: string): Policy {
   const subjectMatches = (s: Obj, bindingNs?: string) =>
     (s.kind === 'User' && s.name === user) ||
     (s.kind === 'ServiceAccount' && sa !== null && s.name === sa[2] && (s.namespace ?? bindingNs) === sa[1]) ||
-    (s.kind === 'Group' && (s.name === 'system:authenticated' || (sa !== null && (s.name === 'system:serviceaccounts' || s.name === `system:serviceaccounts:${sa[1]}`))));
+    (s.kind === 'Group' &&
+      (s.name === 'system:authenticated' || (sa !== null && (s.name === 'system:serviceaccounts' || s.name === `system:serviceaccounts:${sa[1]}`))));
   const role = (kind: string, name: string, ns?: string): PolicyRule[] =>
     (docs.find((d) => d.kind === kind && d.metadata?.name === name && (kind === 'ClusterRole' || d.metadata?.namespace === ns))?.rules ?? []) as PolicyRule[];
   const policy: Policy = { cluster: [], namespaced: {} };

@@ -20,24 +20,29 @@ export interface ResourceDef {
 
 const RW = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
+function resource(
+  group: string,
+  version: string,
+  kind: string,
+  namespaced: boolean,
+  o: Partial<Pick<ResourceDef, 'subresources' | 'generation' | 'statusSubresource'>> = {},
+): ResourceDef {
+  const singular = kind.toLowerCase();
+  return { group, version, plural: `${singular}s`, singular, kind, namespaced, verbs: RW, subresources: {}, generation: false, statusSubresource: false, ...o };
+}
+
 const RESOURCES: ResourceDef[] = [
-  { group: '', version: 'v1', plural: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, verbs: RW, subresources: {}, generation: false, statusSubresource: true },
-  { group: '', version: 'v1', plural: 'nodes', singular: 'node', kind: 'Node', namespaced: false, verbs: RW, subresources: {}, generation: false, statusSubresource: false },
-  {
-    group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, verbs: RW,
-    subresources: { log: { kind: 'Pod', verbs: ['get'] } }, generation: false, statusSubresource: true,
-  },
-  {
-    group: '', version: 'v1', plural: 'services', singular: 'service', kind: 'Service', namespaced: true, verbs: RW,
-    subresources: { proxy: { kind: 'ServiceProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] } }, generation: false, statusSubresource: true,
-  },
-  { group: '', version: 'v1', plural: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, verbs: RW, subresources: {}, generation: false, statusSubresource: false },
-  { group: '', version: 'v1', plural: 'events', singular: 'event', kind: 'Event', namespaced: true, verbs: RW, subresources: {}, generation: false, statusSubresource: false },
-  { group: 'apps', version: 'v1', plural: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true, verbs: RW, subresources: {}, generation: true, statusSubresource: true },
-  {
-    group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler', kind: 'HorizontalPodAutoscaler',
-    namespaced: true, verbs: RW, subresources: {}, generation: true, statusSubresource: true,
-  },
+  resource('', 'v1', 'Namespace', false, { statusSubresource: true }),
+  resource('', 'v1', 'Node', false),
+  resource('', 'v1', 'Pod', true, { subresources: { log: { kind: 'Pod', verbs: ['get'] } }, statusSubresource: true }),
+  resource('', 'v1', 'Service', true, {
+    subresources: { proxy: { kind: 'ServiceProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] } },
+    statusSubresource: true,
+  }),
+  resource('', 'v1', 'ConfigMap', true),
+  resource('', 'v1', 'Event', true),
+  resource('apps', 'v1', 'Deployment', true, { generation: true, statusSubresource: true }),
+  resource('autoscaling', 'v2', 'HorizontalPodAutoscaler', true, { generation: true, statusSubresource: true }),
 ];
 
 export function groupVersion(def: Pick<ResourceDef, 'group' | 'version'>): string {
@@ -60,7 +65,13 @@ export function apiResourceList(group: string, version: string): Obj | undefined
   if (defs.length === 0) return undefined;
   const resources = defs.flatMap((d) => [
     { name: d.plural, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: d.verbs },
-    ...Object.entries(d.subresources).map(([sub, s]) => ({ name: `${d.plural}/${sub}`, singularName: '', namespaced: d.namespaced, kind: s.kind, verbs: s.verbs })),
+    ...Object.entries(d.subresources).map(([sub, s]) => ({
+      name: `${d.plural}/${sub}`,
+      singularName: '',
+      namespaced: d.namespaced,
+      kind: s.kind,
+      verbs: s.verbs,
+    })),
   ]);
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupVersion({ group, version }), resources };
 }

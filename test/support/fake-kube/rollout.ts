@@ -115,12 +115,20 @@ export class Controllers {
     const old = mine.filter((x) => x.sim.hash !== hash);
     if (current.length < desired) {
       for (let i = current.length; i < desired; i++) this.createPod(d, hash);
-      this.store.event(d, { reason: 'ScalingReplicaSet', message: `Scaled up replica set ${String(d.metadata.name)}-${hash} from ${current.length} to ${desired}`, component: 'deployment-controller' });
+      this.store.event(d, {
+        reason: 'ScalingReplicaSet',
+        message: `Scaled up replica set ${String(d.metadata.name)}-${hash} from ${current.length} to ${desired}`,
+        component: 'deployment-controller',
+      });
     } else if (current.length > desired) {
       // Not-ready pods go first, as the ReplicaSet controller prefers.
       const order = [...current].sort((a, b) => Number(isPodReady(a.pod)) - Number(isPodReady(b.pod)));
       for (const x of order.slice(0, current.length - desired)) this.deletePod(x.pod);
-      this.store.event(d, { reason: 'ScalingReplicaSet', message: `Scaled down replica set ${String(d.metadata.name)}-${hash} from ${current.length} to ${desired}`, component: 'deployment-controller' });
+      this.store.event(d, {
+        reason: 'ScalingReplicaSet',
+        message: `Scaled down replica set ${String(d.metadata.name)}-${hash} from ${current.length} to ${desired}`,
+        component: 'deployment-controller',
+      });
     }
     // maxUnavailable semantics: old pods go once the new ones are ready (or nothing is wanted).
     const readyNew = current.filter((x) => isPodReady(x.pod)).length;
@@ -128,7 +136,11 @@ export class Controllers {
       for (const x of old) this.deletePod(x.pod);
       const hashes = [...new Set(old.map((x) => x.sim.hash))];
       for (const h of hashes) {
-        this.store.event(d, { reason: 'ScalingReplicaSet', message: `Scaled down replica set ${String(d.metadata.name)}-${h} from ${old.filter((x) => x.sim.hash === h).length} to 0`, component: 'deployment-controller' });
+        this.store.event(d, {
+          reason: 'ScalingReplicaSet',
+          message: `Scaled down replica set ${String(d.metadata.name)}-${h} from ${old.filter((x) => x.sim.hash === h).length} to 0`,
+          component: 'deployment-controller',
+        });
       }
     }
   }
@@ -153,7 +165,14 @@ export class Controllers {
         labels: { ...((tpl.metadata?.labels ?? {}) as Obj), 'pod-template-hash': hash },
         ...(tpl.metadata?.annotations ? { annotations: clone(tpl.metadata.annotations) } : {}),
         ownerReferences: [
-          { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs, uid: `${String(d.metadata.uid).slice(0, 24)}${hash.padEnd(12, '0').slice(0, 12)}`, controller: true, blockOwnerDeletion: true },
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: rs,
+            uid: `${String(d.metadata.uid).slice(0, 24)}${hash.padEnd(12, '0').slice(0, 12)}`,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
         ],
       },
       spec,
@@ -161,11 +180,14 @@ export class Controllers {
     };
     const stored = this.store.commit(this.pods, pod, []).obj;
     this.lifecycle.track(stored, String(d.metadata.uid), hash);
-    this.store.event({ ...stored, kind: 'ReplicaSet', apiVersion: 'apps/v1', metadata: { ...stored.metadata, name: rs, uid: pod.metadata.ownerReferences[0].uid } }, {
-      reason: 'SuccessfulCreate',
-      message: `Created pod: ${String(stored.metadata.name)}`,
-      component: 'replicaset-controller',
-    });
+    this.store.event(
+      { ...stored, kind: 'ReplicaSet', apiVersion: 'apps/v1', metadata: { ...stored.metadata, name: rs, uid: pod.metadata.ownerReferences[0].uid } },
+      {
+        reason: 'SuccessfulCreate',
+        message: `Created pod: ${String(stored.metadata.name)}`,
+        component: 'replicaset-controller',
+      },
+    );
   }
 
   private deploymentStatus(d: Obj): void {
@@ -189,7 +211,16 @@ export class Controllers {
       const prev = oldConds.find((c) => c.type === type);
       const same = prev && prev.status === (status ? 'True' : 'False') && prev.reason === reason && prev.message === message;
       const now = timestamp();
-      return same ? prev : { type, status: status ? 'True' : 'False', lastUpdateTime: now, lastTransitionTime: prev && prev.status === (status ? 'True' : 'False') ? prev.lastTransitionTime : now, reason, message };
+      return same
+        ? prev
+        : {
+            type,
+            status: status ? 'True' : 'False',
+            lastUpdateTime: now,
+            lastTransitionTime: prev && prev.status === (status ? 'True' : 'False') ? prev.lastTransitionTime : now,
+            reason,
+            message,
+          };
     };
     const progressing = complete
       ? condition('Progressing', true, 'NewReplicaSetAvailable', `ReplicaSet "${rs}" has successfully progressed.`)
@@ -233,28 +264,48 @@ export class Controllers {
       let current = 0;
       let desired = 0;
       if (!target) {
-        conditions.push({ type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message: `the HPA controller was unable to get the target's current scale: deployments/scale.apps "${String(ref.name)}" not found` });
+        conditions.push({
+          type: 'AbleToScale',
+          status: 'False',
+          reason: 'FailedGetScale',
+          message: `the HPA controller was unable to get the target's current scale: deployments/scale.apps "${String(ref.name)}" not found`,
+        });
       } else {
         current = Number(target.obj.spec?.replicas ?? 1);
         const min = Number(h.spec?.minReplicas ?? 1);
         const max = Number(h.spec?.maxReplicas ?? min);
         if (current === 0) {
-          conditions.push({ type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled', message: 'scaling is disabled since the replica count of the target is zero' });
+          conditions.push({
+            type: 'ScalingActive',
+            status: 'False',
+            reason: 'ScalingDisabled',
+            message: 'scaling is disabled since the replica count of the target is zero',
+          });
         } else {
           desired = Math.min(max, Math.max(min, current));
           if (desired !== current) {
             const next = clone(target.obj);
             next.spec.replicas = desired;
-            const managers = recordUpdate(target.managers, { spec: { replicas: current } }, { spec: { replicas: desired } }, {
-              manager: 'kube-controller-manager',
-              apiVersion: 'autoscaling/v1',
-              subresource: 'scale',
-              now: timestamp(),
-            });
+            const managers = recordUpdate(
+              target.managers,
+              { spec: { replicas: current } },
+              { spec: { replicas: desired } },
+              {
+                manager: 'kube-controller-manager',
+                apiVersion: 'autoscaling/v1',
+                subresource: 'scale',
+                now: timestamp(),
+              },
+            );
             this.store.commit(this.deployments, next, managers);
           }
           conditions.push({ type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'recommended size matches current size' });
-          conditions.push({ type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound', message: 'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)' });
+          conditions.push({
+            type: 'ScalingActive',
+            status: 'True',
+            reason: 'ValidMetricFound',
+            message: 'the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)',
+          });
         }
       }
       const status = { observedGeneration: h.metadata.generation, currentReplicas: current, desiredReplicas: desired || current, conditions };

@@ -58,7 +58,11 @@ const VERBS: Record<string, string> = { GET: 'get', POST: 'create', PATCH: 'patc
 
 function send(res: ServerResponse, r: Reply): void {
   const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
-  res.writeHead(r.code, { 'content-type': r.contentType ?? 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private' });
+  res.writeHead(r.code, {
+    'content-type': r.contentType ?? 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-cache, private',
+  });
   res.end(text);
 }
 
@@ -171,7 +175,15 @@ export async function handle(ctx: ServerContext, req: IncomingMessage, res: Serv
     } else if (method === 'POST' && sub !== 'proxy') throw errors.methodNotAllowed(method);
     // For the proxy, the RBAC name is the Service without scheme and port.
     const authName = sub === 'proxy' && name ? parseServiceRef(name).name : name;
-    const attrs: Attributes = { user, verb, group: def.group, resource: def.plural, ...(sub ? { subresource: sub } : {}), ...(ns ? { namespace: ns } : {}), ...(authName ? { name: authName } : {}) };
+    const attrs: Attributes = {
+      user,
+      verb,
+      group: def.group,
+      resource: def.plural,
+      ...(sub ? { subresource: sub } : {}),
+      ...(ns ? { namespace: ns } : {}),
+      ...(authName ? { name: authName } : {}),
+    };
     record.verb = verb;
     record.resource = sub ? `${def.plural}/${sub}` : def.plural;
 
@@ -197,8 +209,13 @@ export async function handle(ctx: ServerContext, req: IncomingMessage, res: Serv
       ...(sub !== undefined ? { sub } : {}),
       query: url.searchParams,
       body,
-      contentType: String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase(),
-      agent: String(req.headers['user-agent'] ?? '').split('/')[0]!.trim(),
+      contentType: String(req.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim()
+        .toLowerCase(),
+      agent: String(req.headers['user-agent'] ?? '')
+        .split('/')[0]!
+        .trim(),
       authorize,
     };
     if (sub === 'proxy') return await proxy(ctx, req, res, route, url.search, body);
@@ -226,7 +243,9 @@ async function proxy(ctx: ServerContext, req: IncomingMessage, res: ServerRespon
   const backend = ctx.backends.get(`${route.ns!}/${ref.name}`);
   if (!backend) {
     const target = (svc.obj.spec?.ports?.[0]?.targetPort ?? 8080) as string | number;
-    throw errors.serviceUnavailable(`error trying to reach service: dial tcp ${String(endpoints[0]!.status?.podIP)}:${String(target)}: connect: connection refused`);
+    throw errors.serviceUnavailable(
+      `error trying to reach service: dial tcp ${String(endpoints[0]!.status?.podIP)}:${String(target)}: connect: connection refused`,
+    );
   }
   await forward(req, res, backend, encodeURI(`/${route.rest.join('/')}`), query, body);
 }

@@ -32,7 +32,7 @@ function matchesAffinity(pod: Obj, node: Obj): boolean {
 /** Why a node cannot take the pod; empty when it can. */
 function filter(pod: Obj, node: Obj, podsOnNode: Obj[]): { reasons: string[]; resourcesOnly: boolean } {
   if (node.spec?.unschedulable && !tolerates(pod, { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) {
-    return { reasons: ["node(s) were unschedulable"], resourcesOnly: false };
+    return { reasons: ['node(s) were unschedulable'], resourcesOnly: false };
   }
   const taint = ((node.spec?.taints ?? []) as Obj[]).find((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(pod, t));
   if (taint) return { reasons: [`node(s) had untolerated taint {${String(taint.key)}: ${String(taint.value ?? '')}}`], resourcesOnly: false };
@@ -42,7 +42,11 @@ function filter(pod: Obj, node: Obj, podsOnNode: Obj[]): { reasons: string[]; re
   const used = podsOnNode
     .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
     .map((p) => podRequests(p as never))
-    .reduce((a, r) => ({ cpuMillis: a.cpuMillis + r.cpuMillis, memoryBytes: a.memoryBytes + r.memoryBytes, gpu: a.gpu + r.gpu }), { cpuMillis: 0, memoryBytes: 0, gpu: 0 });
+    .reduce((a, r) => ({ cpuMillis: a.cpuMillis + r.cpuMillis, memoryBytes: a.memoryBytes + r.memoryBytes, gpu: a.gpu + r.gpu }), {
+      cpuMillis: 0,
+      memoryBytes: 0,
+      gpu: 0,
+    });
   const reasons: string[] = [];
   if (podsOnNode.length + 1 > (count(alloc.pods ?? 110) ?? 110)) reasons.push('Too many pods');
   if (want.cpuMillis > 0 && used.cpuMillis + want.cpuMillis > (cpuMillis(alloc.cpu ?? 0) ?? 0)) reasons.push('Insufficient cpu');

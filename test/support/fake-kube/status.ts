@@ -41,11 +41,16 @@ export const errors = {
   alreadyExists: (def: ResourceDef, name: string) =>
     fail(409, 'AlreadyExists', `${qualified(def)} "${name}" already exists`, { name, group: def.group, kind: def.plural }),
   conflict: (def: Pick<ResourceDef, 'plural' | 'group'>, name: string) =>
-    fail(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(def)} "${name}": the object has been modified; please apply your changes to the latest version and try again`, {
-      name,
-      group: def.group,
-      kind: def.plural,
-    }),
+    fail(
+      409,
+      'Conflict',
+      `Operation cannot be fulfilled on ${qualified(def)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+      {
+        name,
+        group: def.group,
+        kind: def.plural,
+      },
+    ),
   invalid: (def: ResourceDef, name: string, causes: FieldError[]) => {
     const list = causes.map((c) => `${c.field}: ${c.message}`);
     const what = list.length === 1 ? list[0] : `[${list.join(', ')}]`;
@@ -67,7 +72,11 @@ export const errors = {
   methodNotAllowed: (method: string) => fail(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource (${method})`, {}),
   /** Only server-side apply is served among the patch types. */
   unsupportedMediaType: (type: string) =>
-    fail(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml (got ${type})`),
+    fail(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml (got ${type})`,
+    ),
   serviceUnavailable: (message: string) => fail(503, 'ServiceUnavailable', message),
   internal: (message: string) => fail(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }),
   tooManyRequests: () => fail(429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: 1 }),

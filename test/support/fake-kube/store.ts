@@ -115,9 +115,7 @@ export class Store {
     const def = byPlural('events');
     const ns = String(involved.metadata.namespace ?? 'default');
     const now = timestamp();
-    const same = this.list(def, ns).find(
-      (x) => x.obj.involvedObject.uid === involved.metadata.uid && x.obj.reason === e.reason && x.obj.message === e.message,
-    );
+    const same = this.list(def, ns).find((x) => x.obj.involvedObject.uid === involved.metadata.uid && x.obj.reason === e.reason && x.obj.message === e.message);
     if (same) {
       const o = clone(same.obj);
       o.count = Number(o.count ?? 1) + 1;

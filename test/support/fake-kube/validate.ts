@@ -85,7 +85,11 @@ class Errs {
     this.list.push({ reason: 'FieldValueTooLong', field, message: `Too long: may not be more than ${max} bytes` });
   }
   notSupported(field: string, value: unknown, allowed: string[]): void {
-    this.list.push({ reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${show(value)}: supported values: ${allowed.map((a) => `"${a}"`).join(', ')}` });
+    this.list.push({
+      reason: 'FieldValueNotSupported',
+      field,
+      message: `Unsupported value: ${show(value)}: supported values: ${allowed.map((a) => `"${a}"`).join(', ')}`,
+    });
   }
 }
 
@@ -104,7 +108,13 @@ function labels(e: Errs, field: string, l: unknown): void {
 function meta(e: Errs, def: ResourceDef, o: Obj): void {
   const name = String(o.metadata?.name ?? '');
   if (!name) e.required('metadata.name', 'name or generateName is required');
-  else if (def.plural === 'services' ? !LABEL_1035.test(name) || name.length > 63 : def.plural === 'namespaces' ? !LABEL_1123.test(name) || name.length > 63 : !SUBDOMAIN.test(name) || name.length > 253) {
+  else if (
+    def.plural === 'services'
+      ? !LABEL_1035.test(name) || name.length > 63
+      : def.plural === 'namespaces'
+        ? !LABEL_1123.test(name) || name.length > 63
+        : !SUBDOMAIN.test(name) || name.length > 253
+  ) {
     e.invalid('metadata.name', name, def.plural === 'services' ? MSG.label1035 : def.plural === 'namespaces' ? MSG.label1123 : MSG.subdomain);
   }
   labels(e, 'metadata.labels', o.metadata?.labels);
@@ -117,7 +127,8 @@ function resources(e: Errs, field: string, r: Obj | undefined): void {
   const req = (r?.requests ?? {}) as Record<string, string | number>;
   const lim = (r?.limits ?? {}) as Record<string, string | number>;
   for (const [k, v] of [...Object.entries(req), ...Object.entries(lim)]) {
-    if (parseQuantity(v) === undefined) e.invalid(`${field}.${k}`, v, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
+    if (parseQuantity(v) === undefined)
+      e.invalid(`${field}.${k}`, v, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'");
   }
   for (const [k, v] of Object.entries(req)) {
     const l = lim[k];
@@ -142,7 +153,8 @@ function podSpec(e: Errs, field: string, s: Obj | undefined): void {
       if (!c.image) e.required(`${f}.image`);
       ((c.ports ?? []) as Obj[]).forEach((p, j) => {
         const port = Number(p.containerPort);
-        if (!Number.isInteger(port) || port < 1 || port > 65535) e.invalid(`${f}.ports[${j}].containerPort`, p.containerPort, 'must be between 1 and 65535, inclusive');
+        if (!Number.isInteger(port) || port < 1 || port > 65535)
+          e.invalid(`${f}.ports[${j}].containerPort`, p.containerPort, 'must be between 1 and 65535, inclusive');
       });
       ((c.volumeMounts ?? []) as Obj[]).forEach((m, j) => {
         if (!volumes.has(String(m.name))) e.notFound(`${f}.volumeMounts[${j}].name`, m.name);
