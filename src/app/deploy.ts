@@ -6,7 +6,7 @@ import { MaasError } from '../core/errors.js';
 import { planDeploy, sameSlot } from '../domain/deployment-plan.js';
 import type { DeploymentRecord, NewDeployment, PlacementMode } from '../domain/deployment.js';
 import type { ModelVersionRecord } from '../domain/model.js';
-import type { Progress, TargetOptions, TargetPlugin } from '../targets/target.js';
+import { startedRuntimeOf, type Progress, type TargetOptions, type TargetPlugin } from '../targets/target.js';
 import { requireDeployment, requireModel } from './lookup.js';
 import type { Services } from './services.js';
 
@@ -154,7 +154,8 @@ export async function runDeployJob(s: Services, payload: unknown, progress: Prog
     });
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
-    await s.deployments.setDeploymentState(d.id, 'failed', isoNow(s.clock), { reason });
+    const runtime = startedRuntimeOf(e);
+    await s.deployments.setDeploymentState(d.id, 'failed', isoNow(s.clock), { reason, ...(runtime ? { runtime } : {}) });
     throw e;
   }
 }

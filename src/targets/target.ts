@@ -2,6 +2,7 @@
 // answers what is really running. The deploy/decommission logic is the same for every target;
 // a target is a plugin (see plugins.ts) that declares its name, flags and placement modes.
 import type { Clock } from '../core/clock.js';
+import { MaasError, toMaasError } from '../core/errors.js';
 import type { MaasConfig } from '../core/config.js';
 import type { MaasHome } from '../core/home.js';
 import type { DeploymentRecord, DeploymentState, PlacementMode } from '../domain/deployment.js';
@@ -57,7 +58,11 @@ export interface Target {
   placement(): Promise<Placement>;
   /** The objects a deployment consists of, without recording or (client) contacting anything. */
   dryRun?(plan: PlannedDeployment, model: ModelVersionRecord, how: DryRunMode, progress: Progress): Promise<DryRunResult>;
-  /** Starts (or restarts) the model server of a deployment; returns once it is launched. */
+  /**
+   * Starts (or restarts) the model server of a deployment; returns once it is launched. A start
+   * that fails after creating something throws with `startedRuntime` (see withStartedRuntime), so
+   * the record keeps what a purge must remove.
+   */
   start(deployment: DeploymentRecord, model: ModelVersionRecord, progress: Progress): Promise<StartResult>;
   /** Waits until ready or failed, up to the deadline (epoch ms on the injected clock). */
   waitReady(deployment: DeploymentRecord, deadline: number, progress: Progress): Promise<Observed>;
@@ -70,6 +75,20 @@ export interface Target {
   destroy(deployment: DeploymentRecord): Promise<void>;
   /** How to reach a deployment; `deployment` carries the observed state. */
   endpoint(deployment: DeploymentRecord): Promise<HttpEndpoint>;
+}
+
+/** A start failure that carries the runtime of what was created before it failed. */
+export function withStartedRuntime(e: unknown, runtime: Record<string, unknown>): MaasError {
+  const err = e instanceof MaasError ? e : toMaasError(e);
+  const details = typeof err.details === 'object' && err.details !== null ? err.details : {};
+  return new MaasError(err.code, err.message, { ...(err.hint !== undefined ? { hint: err.hint } : {}), cause: err.cause ?? e, details: { ...details, startedRuntime: runtime } });
+}
+
+/** The runtime a failed start left behind, if it says so. */
+export function startedRuntimeOf(e: unknown): Record<string, unknown> | undefined {
+  const details = e instanceof MaasError ? (e.details as { startedRuntime?: unknown } | undefined) : undefined;
+  const r = details?.startedRuntime;
+  return typeof r === 'object' && r !== null ? (r as Record<string, unknown>) : undefined;
 }
 
 /** What every target is built from: this invocation's home, environment, clock and stores. */

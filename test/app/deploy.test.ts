@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deploy, runDeployJob, type DeployRequest } from '../../src/app/deploy.js';
 import { MaasError } from '../../src/core/errors.js';
+import { withStartedRuntime } from '../../src/targets/target.js';
 import { modelDescription } from '../../bench/model-fixtures.js';
 import { rejection } from '../support/assert.js';
 import { appHarness, type AppHarness } from '../support/app.js';
@@ -66,6 +67,12 @@ describe('deploy', () => {
     expect(e.message).toContain('not in the local store');
     const d = await h.stores.deployments.getDeployment('d-0001');
     expect(d).toMatchObject({ state: 'failed', reason: 'the artifact is not in the local store' });
+  });
+
+  it('keeps the runtime of a start that failed half way, so that a purge can remove it', async () => {
+    h.local.script.startFails = withStartedRuntime(new MaasError('FORBIDDEN', 'cannot apply the Deployment'), { objects: ['ConfigMap/har-v1'] });
+    await rejection(run());
+    expect((await h.stores.deployments.getDeployment('d-0001'))?.runtime).toEqual({ objects: ['ConfigMap/har-v1'] });
   });
 
   it('fails with the target reason, or times out on the manual clock', async () => {

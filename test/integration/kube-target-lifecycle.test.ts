@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentRecord } from '../../src/domain/deployment.js';
 import type { ModelVersionRecord } from '../../src/domain/model.js';
 import { buildModelObjects } from '../../src/targets/kubernetes/objects.js';
+import { startedRuntimeOf } from '../../src/targets/target.js';
 import { FIELD_MANAGER } from '../../src/targets/kubernetes/names.js';
 import { tempDir } from '../support/cli.js';
 import { CRASH, NOT_READY, type FakeKubeOptions } from '../support/fake-kube/index.js';
@@ -225,6 +226,20 @@ describe('the cluster misbehaving', () => {
       code: 'UNAVAILABLE',
       message: expect.stringContaining('is throttling requests (429 TooManyRequests)'),
     });
+  });
+
+  it('a start that fails half way says what it created, so a purge removes it', async () => {
+    const { e, model } = await env();
+    e.fake.answer({ method: 'PATCH', path: /\/deployments\//, status: 403 });
+    const failed = await e.target().start(record(), model, quiet).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    const runtime = startedRuntimeOf(failed);
+    expect(runtime).toMatchObject({ name: 'har-classifier-v1', objects: ['ConfigMap/har-classifier-v1'] });
+    expect(names(e)).toEqual(['configmaps/har-classifier-v1']);
+    await e.target().destroy(record({ state: 'failed', runtime: runtime! }));
+    expect(names(e)).toEqual([]);
   });
 
   it('observe reports a cluster that went away as the state, with why', async () => {

@@ -7,6 +7,7 @@ import { MaasError, toMaasError } from '../../core/errors.js';
 import { pollUntil } from '../../core/poll.js';
 import type { DeploymentRecord } from '../../domain/deployment.js';
 import type { ModelVersionRecord } from '../../domain/model.js';
+import { withStartedRuntime } from '../target.js';
 import type { DryRunMode, DryRunResult, HttpEndpoint, Observed, Placement, PlannedDeployment, Progress, StartResult, Target } from '../target.js';
 import type { ArtifactStore } from '../../registry/ports.js';
 import { loadDelivery, planDelivery } from './artifact-delivery.js';
@@ -218,23 +219,30 @@ export class KubernetesTarget implements Target {
       progress(`creating namespace ${namespace}`);
       await api.createNamespace(namespace);
     }
-    for (const o of objects) {
-      progress(`applying ${o.kind} ${namespace}/${o.metadata.name}`);
-      await api.apply(o, { fieldManager: FIELD_MANAGER });
-    }
-    // After a scale to zero the decommission manager owns spec.replicas; releasing it lets the
-    // applied replica count (or the HPA) take over again. A no-op otherwise.
-    await api.apply(releaseScale(name, namespace), { fieldManager: DECOMMISSION_FIELD_MANAGER });
     const kept: KubeRuntime = {
       context: conn.contextName,
       ...(conn.kubeconfig ? { kubeconfig: conn.kubeconfig } : {}),
       namespace,
       server: conn.server,
       name,
-      objects: objects.map((o) => `${o.kind}/${o.metadata.name}`),
+      objects: [],
       image,
       artifact,
     };
+    try {
+      for (const o of objects) {
+        progress(`applying ${o.kind} ${namespace}/${o.metadata.name}`);
+        await api.apply(o, { fieldManager: FIELD_MANAGER });
+        kept.objects?.push(`${o.kind}/${o.metadata.name}`);
+      }
+      // After a scale to zero the decommission manager owns spec.replicas; releasing it lets the
+      // applied replica count (or the HPA) take over again. A no-op otherwise.
+      await api.apply(releaseScale(name, namespace), { fieldManager: DECOMMISSION_FIELD_MANAGER });
+    } catch (e) {
+      // What was applied before the failure is recorded, so that a purge removes it.
+      if (kept.objects?.length) throw withStartedRuntime(e, { ...kept });
+      throw e;
+    }
     return { runtime: { ...kept } };
   }
 
