@@ -10,7 +10,8 @@ const forbid = (rules) => ({
   'no-restricted-imports': ['error', { patterns: rules.map(([regex, message, allowTypeImports = false]) => ({ regex, message, allowTypeImports })) }],
 });
 
-const IO_MODULES = '^(node:)?(fs|fs/promises|http|https|http2|net|child_process|worker_threads|dgram)$|^(axios|better-sqlite3|@kubernetes/client-node|onnxruntime-node)$';
+const IO_MODULES =
+  '^(node:)?(fs|fs/promises|http|https|http2|net|child_process|worker_threads|dgram)$|^(axios|better-sqlite3|@kubernetes/client-node|onnxruntime-node)$';
 // Types of an I/O library (e.g. the Kubernetes object shapes) are fine; its code is not.
 const pure = [IO_MODULES, 'pure modules do no I/O: take a port (an interface) as a parameter instead', true];
 const notCli = ['(^|/)cli/', 'only the CLI imports the CLI; move what is shared into app/, domain/ or protocol/'];
@@ -52,13 +53,44 @@ export default tseslint.config(
   },
   // The dependency direction. cli -> app -> (ports, domain, protocol, spec, core); backends
   // (registry/sqlite, targets/*, client, queue/in-process) only through app/composition-root.ts.
-  { files: ['src/app/**/*.ts'], ignores: ['src/app/composition-root.ts'], rules: forbid([notCli, ['(^|/)(registry/(sqlite|fs-artifact-store|open)|targets/(local|kubernetes|plugins)|client|queue/in-process|serving)(/|\\.js$)', 'use cases depend on ports; the composition root picks the backends'], [IO_MODULES, 'use cases reach I/O through ports', true]]) },
+  {
+    files: ['src/app/**/*.ts'],
+    ignores: ['src/app/composition-root.ts'],
+    rules: forbid([
+      notCli,
+      [
+        '(^|/)(registry/(sqlite|fs-artifact-store|open)|targets/(local|kubernetes|plugins)|client|queue/in-process|serving)(/|\\.js$)',
+        'use cases depend on ports; the composition root picks the backends',
+      ],
+      [IO_MODULES, 'use cases reach I/O through ports', true],
+    ]),
+  },
   { files: ['src/app/composition-root.ts'], rules: forbid([notCli]) },
-  { files: ['src/domain/**/*.ts', 'src/protocol/**/*.ts'], rules: forbid([notCli, notApp, ['(^|/)(registry|targets|serving|client|queue)/', 'domain and protocol are shared by everyone and depend on nothing above them'], pure]) },
-  { files: ['src/spec/**/*.ts', 'src/core/**/*.ts'], rules: forbid([notCli, notApp, ['(^|/)(registry|targets|serving|client|queue)/', 'descriptions and core helpers depend on nothing above them']]) },
-  { files: ['src/registry/**/*.ts', 'src/queue/**/*.ts'], rules: forbid([notCli, notApp, ['(^|/)(targets|serving|client)/', 'stores and queues know nothing of targets or serving']]) },
-  { files: ['src/targets/**/*.ts', 'src/client/**/*.ts'], rules: forbid([notCli, notApp, ['(^|/)serving/', 'targets start model servers as processes or pods; they do not import the server']]) },
-  { files: ['src/serving/**/*.ts'], rules: forbid([notCli, notApp, ['(^|/)(registry|targets|client|queue)/', 'the model server is self-contained: it gets a description and an artifact']]) },
+  {
+    files: ['src/domain/**/*.ts', 'src/protocol/**/*.ts'],
+    rules: forbid([
+      notCli,
+      notApp,
+      ['(^|/)(registry|targets|serving|client|queue)/', 'domain and protocol are shared by everyone and depend on nothing above them'],
+      pure,
+    ]),
+  },
+  {
+    files: ['src/spec/**/*.ts', 'src/core/**/*.ts'],
+    rules: forbid([notCli, notApp, ['(^|/)(registry|targets|serving|client|queue)/', 'descriptions and core helpers depend on nothing above them']]),
+  },
+  {
+    files: ['src/registry/**/*.ts', 'src/queue/**/*.ts'],
+    rules: forbid([notCli, notApp, ['(^|/)(targets|serving|client)/', 'stores and queues know nothing of targets or serving']]),
+  },
+  {
+    files: ['src/targets/**/*.ts', 'src/client/**/*.ts'],
+    rules: forbid([notCli, notApp, ['(^|/)serving/', 'targets start model servers as processes or pods; they do not import the server']]),
+  },
+  {
+    files: ['src/serving/**/*.ts'],
+    rules: forbid([notCli, notApp, ['(^|/)(registry|targets|client|queue)/', 'the model server is self-contained: it gets a description and an artifact']]),
+  },
   // Pure cores: statistics, planners, object builders, bandits later. No I/O at all.
   {
     files: [

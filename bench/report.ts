@@ -39,6 +39,10 @@ const NUMERIC = /^-?[0-9.,]+( ?[a-z%]+)?$/;
 export function formatTable(t: Table): string {
   const widths = t.headers.map((h, i) => Math.max(h.length, ...t.rows.map((r) => (r[i] ?? '').length)));
   const numeric = t.headers.map((_h, i) => t.rows.every((r) => (r[i] ?? '') === '' || NUMERIC.test(r[i] ?? '')));
-  const line = (cells: string[]): string => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('   ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('   ')
+      .trimEnd();
   return [t.title, line(t.headers), line(widths.map((w) => '-'.repeat(w))), ...t.rows.map(line)].join('\n');
 }

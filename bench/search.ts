@@ -23,7 +23,10 @@ const QUERIES: { label: string; args: string[] }[] = [
   { label: 'error metric+latency, json', args: ['--task', 'regression', '--min', 'rmse=0.5', '--max-latency', '50', '-o', 'json'] },
   { label: 'all versions, feature+metric', args: ['--all-versions', '--feature', 'acc_x_mean', '--min', 'accuracy=0.95'] },
   { label: 'no requirements', args: [] },
-  { label: 'explain (near misses)', args: ['--kind', 'classification', '--feature', 'acc_x_mean:number', '--min', 'accuracy=0.9', '--max-cpu', '1', '--explain'] },
+  {
+    label: 'explain (near misses)',
+    args: ['--kind', 'classification', '--feature', 'acc_x_mean:number', '--min', 'accuracy=0.9', '--max-cpu', '1', '--explain'],
+  },
 ];
 
 /** Builds the registry unless an identical one is already there; returns build seconds or undefined when reused. */
@@ -55,17 +58,22 @@ export const search: Benchmark = {
     const built = ensureRegistry(ctx, dir);
     const bin = join(ctx.repoRoot, 'bin', 'maas.js');
     const env = { MAAS_HOME: dir, NO_COLOR: '1', CI: '1' };
-    const commands: Command[] = [
-      { label: 'node -e 0', args: ['-e', '0'] },
-      ...QUERIES.map((q) => ({ label: q.label, args: [bin, 'search', ...q.args], env })),
-    ];
+    const commands: Command[] = [{ label: 'node -e 0', args: ['-e', '0'] }, ...QUERIES.map((q) => ({ label: q.label, args: [bin, 'search', ...q.args], env }))];
     const [base, ...timings] = timeAll(commands, ctx.runs);
     if (!base) throw new Error('missing baseline');
     const rows = [[base.label, '', ms(base.median), ms(base.p90), '1.00']];
-    timings.forEach((t, i) => rows.push([t.label, `maas search ${QUERIES[i]?.args.join(' ') ?? ''}`.trim(), ms(t.median), ms(t.p90), (t.median / base.median).toFixed(2)]));
+    timings.forEach((t, i) =>
+      rows.push([t.label, `maas search ${QUERIES[i]?.args.join(' ') ?? ''}`.trim(), ms(t.median), ms(t.p90), (t.median / base.median).toFixed(2)]),
+    );
     const worst = timings.reduce((w, t) => (t.median > w.median ? t : w));
     return {
-      tables: [{ title: `Search over ${VERSIONS.toLocaleString('en')} versions (${ctx.runs} runs each)`, headers: ['query', 'command', 'median', 'p90', 'ratio'], rows }],
+      tables: [
+        {
+          title: `Search over ${VERSIONS.toLocaleString('en')} versions (${ctx.runs} runs each)`,
+          headers: ['query', 'command', 'median', 'p90', 'ratio'],
+          rows,
+        },
+      ],
       goals: [{ what: `slowest search (${worst.label}) / node -e 0 (median)`, value: worst.median / base.median, limit: GOAL_RATIO }],
       notes: [built === undefined ? `registry reused from ${dir}` : `registry built in ${built.toFixed(1)} s (${dir})`],
     };

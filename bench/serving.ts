@@ -53,7 +53,22 @@ async function startMaas(repoRoot: string, dir: string, descFile: string, model:
   const endpoint = join(dir, 'endpoint.json');
   const child = spawn(
     process.execPath,
-    [join(repoRoot, 'bin', 'maas.js'), 'serve', '--description', descFile, '--artifact', model, '--port', '0', '--endpoint-file', endpoint, '--log-db', join(dir, 'log.db'), '--threads', '1'],
+    [
+      join(repoRoot, 'bin', 'maas.js'),
+      'serve',
+      '--description',
+      descFile,
+      '--artifact',
+      model,
+      '--port',
+      '0',
+      '--endpoint-file',
+      endpoint,
+      '--log-db',
+      join(dir, 'log.db'),
+      '--threads',
+      '1',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MAAS_HOME: join(dir, 'home'), CI: '1' } },
   );
   let err = '';
@@ -62,7 +77,9 @@ async function startMaas(repoRoot: string, dir: string, descFile: string, model:
   if (!existsSync(endpoint)) throw new Error(`maas serve did not start: ${err}`);
   const { url } = JSON.parse(readFileSync(endpoint, 'utf8')) as { url: string };
   for (let i = 0; i < 400; i++) {
-    const status = await new Promise<number>((resolve) => http.get(`${url}/v2/health/ready`, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', () => resolve(0)));
+    const status = await new Promise<number>((resolve) =>
+      http.get(`${url}/v2/health/ready`, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', () => resolve(0)),
+    );
     if (status === 200) return { label: 'maas serve', url, child };
     await wait(25);
   }
@@ -147,7 +164,9 @@ export const serving: Benchmark = {
 
       const scale = Number(process.env.BENCH_SERVING_SCALE ?? 1);
       const cells: Cell[] = [];
-      for (const rowsPer of [1, 64]) for (const clients of [1, 8, 64]) cells.push({ clients, rows: rowsPer, requests: Math.round((rowsPer === 1 ? 6000 : 2000) * (clients === 1 ? 0.5 : 1) * scale) });
+      for (const rowsPer of [1, 64])
+        for (const clients of [1, 8, 64])
+          cells.push({ clients, rows: rowsPer, requests: Math.round((rowsPer === 1 ? 6000 : 2000) * (clients === 1 ? 0.5 : 1) * scale) });
 
       const table: Table = {
         title: `Serving (requests/s; latency in ms; medians of ${ROUNDS} alternating rounds; ratios are medians of per-round ratios)`,

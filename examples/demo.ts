@@ -51,9 +51,18 @@ function main(): void {
 
   banner('1. generate a human-activity dataset and requests');
   node('dist/examples/har/generate.js', [
-    '--out', rel(join(data, 'train.csv')), '--rows', '6000', '--seed', '1',
-    '--requests', rel(join(data, 'requests.json')), '--request-rows', '20',
-    '--request-labels', rel(join(data, 'requests.labels.json')),
+    '--out',
+    rel(join(data, 'train.csv')),
+    '--rows',
+    '6000',
+    '--seed',
+    '1',
+    '--requests',
+    rel(join(data, 'requests.json')),
+    '--request-rows',
+    '20',
+    '--request-labels',
+    rel(join(data, 'requests.labels.json')),
   ]);
 
   banner('2. train a classifier and export it to ONNX with its description');
@@ -71,7 +80,11 @@ function main(): void {
   maas(['describe', 'har-classifier@1']);
 
   banner('5. deploy locally (two consumers share one deployment)');
-  const deployed = JSON.parse(maas(['deploy', 'har-classifier@1', '--consumer', 'alice', '-o', 'json'], { quiet: true })) as { id: string; endpoint: string; state: string };
+  const deployed = JSON.parse(maas(['deploy', 'har-classifier@1', '--consumer', 'alice', '-o', 'json'], { quiet: true })) as {
+    id: string;
+    endpoint: string;
+    state: string;
+  };
   deployment = deployed.id;
   process.stdout.write(`deployment ${deployed.id} is ${deployed.state} at ${deployed.endpoint}\n`);
   maas(['deploy', 'har-classifier@1', '--consumer', 'bob']);
@@ -82,13 +95,21 @@ function main(): void {
   const firstFive = join(data, 'requests-5.json');
   writeFileSync(firstFive, JSON.stringify(requests.slice(0, 5)));
   maas(['predict', deployment, '--data', rel(firstFive)]);
-  const ids = maas(['predict', deployment, '--data', rel(join(data, 'requests.json')), '-o', 'name'], { quiet: true }).trim().split('\n');
+  const ids = maas(['predict', deployment, '--data', rel(join(data, 'requests.json')), '-o', 'name'], { quiet: true })
+    .trim()
+    .split('\n');
   process.stdout.write(`(${ids.length} more predictions logged)\n`);
 
   banner('7. send ground truth back');
   const feedback = join(data, 'feedback.csv');
   maas(['feedback', deployment, '--id', ids[0] ?? '', '--label', labels[0] ?? 'walking']);
-  writeFileSync(feedback, `id,label\n${ids.slice(1).map((id, i) => `${id},${labels[i + 1] ?? ''}`).join('\n')}\n`);
+  writeFileSync(
+    feedback,
+    `id,label\n${ids
+      .slice(1)
+      .map((id, i) => `${id},${labels[i + 1] ?? ''}`)
+      .join('\n')}\n`,
+  );
   maas(['feedback', deployment, '--file', rel(feedback)]);
 
   banner('8. status');

@@ -64,8 +64,18 @@ export async function buildServices(o: RootOptions): Promise<OpenedServices> {
   const cacheTtlMs = parseDuration(o.config.local?.cacheTtl ?? DEFAULT_CACHE_TTL, 'local.cacheTtl');
   const stores = o.overrides?.stores ?? (await (await import('../registry/open.js')).openStores(o.home));
   const plugins = o.overrides?.plugins ?? (await import('../targets/plugins.js')).TARGET_PLUGINS;
-  const inference = o.overrides?.inference ?? (async (...args: Parameters<InferenceConnector>) => (await import('../client/inference-client.js')).connectInference(...args));
-  const env: TargetEnv = { home: o.home, env: o.env, cwd: o.cwd, clock: o.clock, config: o.config, artifacts: stores.artifacts, cluster: o.cluster, version: o.version };
+  const inference =
+    o.overrides?.inference ?? (async (...args: Parameters<InferenceConnector>) => (await import('../client/inference-client.js')).connectInference(...args));
+  const env: TargetEnv = {
+    home: o.home,
+    env: o.env,
+    cwd: o.cwd,
+    clock: o.clock,
+    config: o.config,
+    artifacts: stores.artifacts,
+    cluster: o.cluster,
+    version: o.version,
+  };
   const services: OpenedServices = {
     clock: o.clock,
     models: stores.models,
@@ -85,6 +95,7 @@ export async function buildServices(o: RootOptions): Promise<OpenedServices> {
       }
     },
   };
-  services.queue = o.overrides?.queue?.(services) ?? new InProcessQueue({ [DEPLOY_JOB]: (payload, progress) => runDeployJob(services, payload, progress) }, o.onJobFailure);
+  services.queue =
+    o.overrides?.queue?.(services) ?? new InProcessQueue({ [DEPLOY_JOB]: (payload, progress) => runDeployJob(services, payload, progress) }, o.onJobFailure);
   return services;
 }

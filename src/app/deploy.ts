@@ -47,21 +47,36 @@ export function requirePlugin(plugins: readonly TargetPlugin[], name: string): T
 }
 
 /** Placement and target flags that the chosen target understands; USAGE errors otherwise. */
-export function checkTargetRequest(plugins: readonly TargetPlugin[], r: { target: string; mode: PlacementMode; node?: string; targetOptions?: TargetOptions; dryRun?: boolean }): TargetPlugin {
+export function checkTargetRequest(
+  plugins: readonly TargetPlugin[],
+  r: { target: string; mode: PlacementMode; node?: string; targetOptions?: TargetOptions; dryRun?: boolean },
+): TargetPlugin {
   const plugin = requirePlugin(plugins, r.target);
-  if (r.mode === 'strict' && !r.node) throw new MaasError('USAGE', 'strict mode needs --node NAME', { hint: 'or use --mode open to let the scheduler place it' });
+  if (r.mode === 'strict' && !r.node)
+    throw new MaasError('USAGE', 'strict mode needs --node NAME', { hint: 'or use --mode open to let the scheduler place it' });
   if (r.mode === 'open' && r.node) throw new MaasError('USAGE', '--node only applies to --mode strict', { hint: 'add --mode strict' });
-  const supporting = (ok: (p: TargetPlugin) => boolean): string => plugins.filter(ok).map((p) => `--target ${p.name}`).join(' or ');
+  const supporting = (ok: (p: TargetPlugin) => boolean): string =>
+    plugins
+      .filter(ok)
+      .map((p) => `--target ${p.name}`)
+      .join(' or ');
   if (!plugin.modes.includes(r.mode)) {
-    throw new MaasError('USAGE', `the ${plugin.name} target does not support ${r.mode} placement; it applies to ${supporting((p) => p.modes.includes(r.mode))}`);
+    throw new MaasError(
+      'USAGE',
+      `the ${plugin.name} target does not support ${r.mode} placement; it applies to ${supporting((p) => p.modes.includes(r.mode))}`,
+    );
   }
   const foreign = Object.keys(r.targetOptions ?? {}).filter((k) => !plugin.flags.some((f) => f.key === k));
   if (foreign.length > 0 || (r.dryRun === true && !plugin.dryRun)) {
     const flags = plugins.flatMap((p) => p.flags.filter((f) => foreign.includes(f.key)).map((f) => f.flags.split(' ')[0] ?? f.flags));
     if (r.dryRun === true && !plugin.dryRun) flags.push('--dry-run');
-    throw new MaasError('USAGE', `${[...new Set(flags)].join(', ')} ${flags.length === 1 ? 'applies' : 'apply'} to ${supporting((p) => p.name !== plugin.name && (p.dryRun || p.flags.some((f) => foreign.includes(f.key))))}`, {
-      hint: `the ${plugin.name} target takes none of them`,
-    });
+    throw new MaasError(
+      'USAGE',
+      `${[...new Set(flags)].join(', ')} ${flags.length === 1 ? 'applies' : 'apply'} to ${supporting((p) => p.name !== plugin.name && (p.dryRun || p.flags.some((f) => foreign.includes(f.key))))}`,
+      {
+        hint: `the ${plugin.name} target takes none of them`,
+      },
+    );
   }
   return plugin;
 }
@@ -100,7 +115,9 @@ export async function deploy(s: Services, req: DeployRequest, progress: Progress
 
   // Two attempts: a concurrent deploy of the same slot may win the insert; then we join it.
   for (let attempt = 0; attempt < 2; attempt++) {
-    const candidates = (await s.deployments.listDeployments({ model: model.name, version: model.version, target: req.target })).filter((d) => sameSlot(d, request));
+    const candidates = (await s.deployments.listDeployments({ model: model.name, version: model.version, target: req.target })).filter((d) =>
+      sameSlot(d, request),
+    );
     const observed = await Promise.all(candidates.map((d) => reconcile(s, d)));
     const plan = planDeploy(observed, request);
     let d: DeploymentRecord;

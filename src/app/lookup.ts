@@ -8,7 +8,10 @@ export async function requireModel(s: Pick<Services, 'models'>, name: string, ve
   const model = await s.models.getModel(name, version);
   if (!model) {
     throw new MaasError('NOT_FOUND', `model ${version !== undefined ? `${name}@${version}` : name} is not registered`, {
-      hint: version !== undefined ? `list its versions with \`maas versions ${name}\`` : 'register it with `maas register FILE`, list models with `maas list`, or find one with `maas search`',
+      hint:
+        version !== undefined
+          ? `list its versions with \`maas versions ${name}\``
+          : 'register it with `maas register FILE`, list models with `maas list`, or find one with `maas search`',
     });
   }
   return model;

@@ -45,7 +45,12 @@ export async function listDeployments(s: Pick<Services, 'targets' | 'deployments
 }
 
 /** Waits (without recording anything) until the deployment is ready or failed, or the timeout. */
-export async function watchDeployment(s: Pick<Services, 'targets' | 'clock'>, d: DeploymentRecord, timeoutMs: number, progress: (m: string) => void): Promise<DeploymentRecord> {
+export async function watchDeployment(
+  s: Pick<Services, 'targets' | 'clock'>,
+  d: DeploymentRecord,
+  timeoutMs: number,
+  progress: (m: string) => void,
+): Promise<DeploymentRecord> {
   const target = await s.targets.get(d.target);
   const observed = await target.waitReady(d, s.clock.now() + timeoutMs, progress);
   if (observed.state === 'ready' || observed.state === 'failed') return merge(d, observed);

@@ -45,6 +45,9 @@ export async function resolveServedModel(services: () => Promise<Pick<Services, 
   try {
     return { description: record.description, artifactPath: await s.artifacts.localPath(record.artifact.digest) };
   } catch (e) {
-    throw new MaasError('USAGE', `the artifact of ${record.name}@${record.version} is not in the local store (${record.artifact.uri})`, { hint: 'pass --artifact PATH', cause: e });
+    throw new MaasError('USAGE', `the artifact of ${record.name}@${record.version} is not in the local store (${record.artifact.uri})`, {
+      hint: 'pass --artifact PATH',
+      cause: e,
+    });
   }
 }

@@ -44,7 +44,12 @@ function wantsColor(io: Io, flag: boolean | undefined, output: OutputFormat): bo
  * `strict` (the command path) refuses an unknown format; the error path falls back to `table`
  * so that a bad format is still reported, in words.
  */
-export function resolveGlobals(flags: GlobalFlags, io: Io, config: MaasConfig, opts: { strict: boolean; configFile?: string; repairing?: boolean } = { strict: false }): GlobalOptions {
+export function resolveGlobals(
+  flags: GlobalFlags,
+  io: Io,
+  config: MaasConfig,
+  opts: { strict: boolean; configFile?: string; repairing?: boolean } = { strict: false },
+): GlobalOptions {
   const fromConfig = opts.repairing && !isOutputFormat(config.output) ? undefined : config.output;
   const raw = flags.output ?? io.env.MAAS_OUTPUT ?? fromConfig ?? 'table';
   let output: OutputFormat = 'table';

@@ -51,7 +51,9 @@ function validFeature(v: string): true | string {
 
 function checkTask(task: string): TaskKind {
   if (isTaskKind(task)) return task;
-  throw new MaasError('USAGE', `unknown --task "${escapeInvisible(task.slice(0, 60))}"`, { hint: `${didYouMean(task, TASK_KINDS)}use one of: ${TASK_KINDS.join(', ')}` });
+  throw new MaasError('USAGE', `unknown --task "${escapeInvisible(task.slice(0, 60))}"`, {
+    hint: `${didYouMean(task, TASK_KINDS)}use one of: ${TASK_KINDS.join(', ')}`,
+  });
 }
 
 /**
@@ -76,7 +78,11 @@ export async function collectAnswers(opts: InitOptions, prompter?: Prompter): Pr
   }
   let algorithm = opts.algorithm;
   if (!algorithm) {
-    if (prompter) algorithm = await prompter.input('Algorithm', { default: (task && DEFAULT_ALGORITHM[task]) ?? 'MLP', validate: (v) => (v.trim() ? true : 'name the algorithm, e.g. MLP') });
+    if (prompter)
+      algorithm = await prompter.input('Algorithm', {
+        default: (task && DEFAULT_ALGORITHM[task]) ?? 'MLP',
+        validate: (v) => (v.trim() ? true : 'name the algorithm, e.g. MLP'),
+      });
     else missing.push('--algorithm');
   }
   const features: FeatureSpec[] = (opts.feature ?? []).map(parseFeatureFlag);
@@ -97,7 +103,8 @@ export async function collectAnswers(opts: InitOptions, prompter?: Prompter): Pr
   let outputLabels: string[] | undefined;
   if (task === 'classification') {
     if (opts.labelsOut !== undefined) outputLabels = parseListFlag(opts.labelsOut);
-    else if (prompter) outputLabels = parseListFlag(await prompter.input('Class labels, comma-separated (in the order of the probability columns)', { validate: validLabels }));
+    else if (prompter)
+      outputLabels = parseListFlag(await prompter.input('Class labels, comma-separated (in the order of the probability columns)', { validate: validLabels }));
     else missing.push('--labels-out');
   }
   if (missing.length > 0) {

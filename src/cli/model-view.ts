@@ -35,12 +35,29 @@ export function describeModel(r: ModelVersionRecord, style: Style): string {
   ];
   const nameWidth = Math.max(4, ...spec.features.map((f) => f.name.length));
   for (const f of spec.features) {
-    const detail = f.type === 'category' && f.values ? `{${f.values.slice(0, 8).join(', ')}${f.values.length > 8 ? ', ...' : ''}}` : f.range ? `[${f.range.min ?? ''}, ${f.range.max ?? ''}]` : '';
+    const detail =
+      f.type === 'category' && f.values
+        ? `{${f.values.slice(0, 8).join(', ')}${f.values.length > 8 ? ', ...' : ''}}`
+        : f.range
+          ? `[${f.range.min ?? ''}, ${f.range.max ?? ''}]`
+          : '';
     lines.push(`  ${f.name.padEnd(nameWidth)}  ${f.type.padEnd(8)}  ${detail}${f.optional ? ' (optional)' : ''}`.trimEnd());
   }
   const outputs = spec.outputs;
-  lines.push(...section(style, 'Outputs', [['Labels', outputs?.labels?.join(', ')], ['Name', outputs?.name], ['Unit', outputs?.unit]]));
-  lines.push(...section(style, 'Metrics', Object.entries(spec.performance ?? {}).map(([k, v]) => [k, String(v)])));
+  lines.push(
+    ...section(style, 'Outputs', [
+      ['Labels', outputs?.labels?.join(', ')],
+      ['Name', outputs?.name],
+      ['Unit', outputs?.unit],
+    ]),
+  );
+  lines.push(
+    ...section(
+      style,
+      'Metrics',
+      Object.entries(spec.performance ?? {}).map(([k, v]) => [k, String(v)]),
+    ),
+  );
   lines.push(
     ...section(style, 'Resources (serving)', [
       ['CPU', quantity(serving?.cpu, cpuMillis, formatMillis)],
@@ -65,6 +82,12 @@ export function describeModel(r: ModelVersionRecord, style: Style): string {
       ['Cost', qos?.cost === undefined ? undefined : `${qos.cost} per 1000 predictions`],
     ]),
   );
-  lines.push(...section(style, 'Labels', Object.entries(metadata.labels ?? {}).map(([k, v]) => [k, v])));
+  lines.push(
+    ...section(
+      style,
+      'Labels',
+      Object.entries(metadata.labels ?? {}).map(([k, v]) => [k, v]),
+    ),
+  );
   return lines.join('\n');
 }

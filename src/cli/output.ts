@@ -77,7 +77,13 @@ export async function renderResult(result: CommandResult, format: OutputFormat, 
       if (empty) err.write(`${empty}\n`);
     } else {
       const cols = columns.filter((c) => format === 'wide' || !c.wide);
-      out.write(`${await formatTable(cols.map((c) => c.header), rows.map((r) => cols.map((c) => c.value(r, style))), style)}\n`);
+      out.write(
+        `${await formatTable(
+          cols.map((c) => c.header),
+          rows.map((r) => cols.map((c) => c.value(r, style))),
+          style,
+        )}\n`,
+      );
     }
   }
   if (result.text) {
@@ -96,9 +102,21 @@ export async function formatTable(headers: string[], rows: string[][], style: St
   const table = new Table({
     head: headers.map((h) => style.bold(h.toUpperCase())),
     chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-      bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-      left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '   ',
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      'left-mid': '',
+      mid: '',
+      'mid-mid': '',
+      right: '',
+      'right-mid': '',
+      middle: '   ',
     },
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
   });

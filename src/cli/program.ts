@@ -154,14 +154,16 @@ function baseProgram(io: Io) {
 
 export function buildProgram(io: Io, deps: MainDeps, pending: Pending, closers: Closer[]): Program {
   const program = baseProgram(io);
-  const run: Run = (handler) => async (...args) => {
-    const command = args[args.length - 1] as Command;
-    const flags = command.optsWithGlobals() as GlobalFlags;
-    const ctx = await makeContext(io, deps, flags, closers, command.parent?.name() === 'config');
-    pending.ctx = ctx;
-    // Commander passes (positionals..., options, command); handlers get (ctx, positionals..., options).
-    pending.result = await (handler as (ctx: Context, ...rest: unknown[]) => Promise<CommandResult>)(ctx, ...args.slice(0, -1));
-  };
+  const run: Run =
+    (handler) =>
+    async (...args) => {
+      const command = args[args.length - 1] as Command;
+      const flags = command.optsWithGlobals() as GlobalFlags;
+      const ctx = await makeContext(io, deps, flags, closers, command.parent?.name() === 'config');
+      pending.ctx = ctx;
+      // Commander passes (positionals..., options, command); handlers get (ctx, positionals..., options).
+      pending.result = await (handler as (ctx: Context, ...rest: unknown[]) => Promise<CommandResult>)(ctx, ...args.slice(0, -1));
+    };
   for (const mod of COMMANDS) mod.define(program, run);
   program.commands.forEach((c) => c.exitOverride());
   return program;

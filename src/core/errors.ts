@@ -114,7 +114,7 @@ function kubeStatusMessage(body: unknown): string {
       return body.slice(0, 300);
     }
   }
-  if (body && typeof body === 'object' && 'message' in body) return str((body).message);
+  if (body && typeof body === 'object' && 'message' in body) return str(body.message);
   return '';
 }
 
@@ -125,7 +125,7 @@ function kubeStatusMessage(body: unknown): string {
 export function toMaasError(e: unknown): MaasError {
   if (e instanceof MaasError) return e;
   if (!(e instanceof Error) && (typeof e !== 'object' || e === null)) {
-    return internalError(`unexpected failure: ${typeof e === 'string' ? e : JSON.stringify(e) ?? 'undefined'}`, e);
+    return internalError(`unexpected failure: ${typeof e === 'string' ? e : (JSON.stringify(e) ?? 'undefined')}`, e);
   }
   const err = e as SystemErrorLike & Error;
   const code = str(err.code);
@@ -159,7 +159,10 @@ export function toMaasError(e: unknown): MaasError {
       return new MaasError('TIMEOUT', `timed out${where ? ` talking to ${where}` : ''}`, { hint: 'retry, or raise --timeout', cause: e });
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new MaasError('UNAVAILABLE', `host not found${where ? `: ${where}` : ''}`, { hint: 'check the URL or the cluster address in your kubeconfig', cause: e });
+      return new MaasError('UNAVAILABLE', `host not found${where ? `: ${where}` : ''}`, {
+        hint: 'check the URL or the cluster address in your kubeconfig',
+        cause: e,
+      });
     case 'CERT_HAS_EXPIRED':
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
@@ -207,7 +210,11 @@ export function fromHttpStatus(status: number, message: string, cause?: unknown,
   const server = source === 'model-server';
   switch (status) {
     case 400:
-      return new MaasError('USAGE', `bad request: ${message}`, server ? { hint: 'check the data against the model\'s features: `maas describe MODEL`', cause } : { cause });
+      return new MaasError(
+        'USAGE',
+        `bad request: ${message}`,
+        server ? { hint: "check the data against the model's features: `maas describe MODEL`", cause } : { cause },
+      );
     case 401:
       return new MaasError('UNAUTHORIZED', `unauthorized: ${message}`, {
         hint: 'your credentials were rejected; refresh the token or client certificate in your kubeconfig',
@@ -221,7 +228,11 @@ export function fromHttpStatus(status: number, message: string, cause?: unknown,
     case 404:
       return new MaasError('NOT_FOUND', `not found: ${message}`, { cause });
     case 409:
-      return new MaasError('CONFLICT', `conflict: ${message}`, server ? { cause } : { hint: 'someone else changed the object; re-run the command to converge', cause });
+      return new MaasError(
+        'CONFLICT',
+        `conflict: ${message}`,
+        server ? { cause } : { hint: 'someone else changed the object; re-run the command to converge', cause },
+      );
     case 413:
       return new MaasError('USAGE', `request too large: ${message}`, { hint: 'send fewer rows per request, or use --data-ref', cause });
     case 422:
@@ -229,7 +240,11 @@ export function fromHttpStatus(status: number, message: string, cause?: unknown,
     case 503:
       return new MaasError('UNAVAILABLE', `service unavailable: ${message}`, { hint: 'the server is not ready yet; retry, or check `maas status`', cause });
     default:
-      if (status >= 500) return new MaasError('UNAVAILABLE', `server error ${status}: ${message}`, { hint: server ? 'retry; if it persists see `maas logs ID`' : 'retry; if it persists check the API server', cause });
+      if (status >= 500)
+        return new MaasError('UNAVAILABLE', `server error ${status}: ${message}`, {
+          hint: server ? 'retry; if it persists see `maas logs ID`' : 'retry; if it persists check the API server',
+          cause,
+        });
       return new MaasError('FAILURE', `HTTP ${status}: ${message}`, { cause });
   }
 }

@@ -58,7 +58,5 @@ export function planDecommission(d: DeploymentRecord, consumer: string, opts: { 
 
 /** Cached deployments whose expiry has passed (and, with `all`, every cached one). */
 export function planGc(deployments: DeploymentRecord[], now: number, all = false): DeploymentRecord[] {
-  return deployments.filter(
-    (d) => d.state === 'cached' && d.consumers.length === 0 && (all || (d.expiresAt !== undefined && Date.parse(d.expiresAt) <= now)),
-  );
+  return deployments.filter((d) => d.state === 'cached' && d.consumers.length === 0 && (all || (d.expiresAt !== undefined && Date.parse(d.expiresAt) <= now)));
 }

@@ -34,7 +34,11 @@ export function formatMillis(m: number): string {
 }
 
 export function formatBytes(b: number): string {
-  for (const [suffix, factor] of [['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]] as const) {
+  for (const [suffix, factor] of [
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ] as const) {
     if (b >= factor && b % factor === 0) return `${b / factor}${suffix}`;
   }
   return String(b);

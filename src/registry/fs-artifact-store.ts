@@ -79,9 +79,13 @@ export class FsArtifactStore implements ArtifactStore {
     const digest = `sha256:${hash.digest('hex')}`;
     if (expected.digest !== undefined && expected.digest !== digest) {
       await unlink(temp).catch(() => undefined);
-      throw new MaasError('VALIDATION', `artifact${expected.uri ? ` ${expected.uri}` : ''} has digest ${digest}, but the description declares ${expected.digest}`, {
-        hint: 'the file changed since the digest was written: fix spec.artifact.digest or point the URI at the right file',
-      });
+      throw new MaasError(
+        'VALIDATION',
+        `artifact${expected.uri ? ` ${expected.uri}` : ''} has digest ${digest}, but the description declares ${expected.digest}`,
+        {
+          hint: 'the file changed since the digest was written: fix spec.artifact.digest or point the URI at the right file',
+        },
+      );
     }
     const final = blobPath(this.dir, digest);
     if (await exists(final)) {
@@ -101,7 +105,10 @@ export class FsArtifactStore implements ArtifactStore {
     try {
       // Opened first, so a missing file fails here rather than as a stream error nobody listens to.
       const handle = await open(path, 'r');
-      const { digest, size } = await this.put(handle.createReadStream(), { ...(source.digest !== undefined ? { digest: source.digest } : {}), uri: source.uri });
+      const { digest, size } = await this.put(handle.createReadStream(), {
+        ...(source.digest !== undefined ? { digest: source.digest } : {}),
+        uri: source.uri,
+      });
       return { digest, size, uri: source.uri };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;

@@ -143,7 +143,9 @@ export function explainField(input: string, opts: { recursive?: boolean } = {}):
       const guess = closest(seg, known);
       const shown = escapeInvisible(seg.length > 40 ? `${seg.slice(0, 40)}…` : seg);
       throw new MaasError('USAGE', obj ? `field "${shown}" does not exist in ${here}` : `${here} is a ${typeName(node)} and has no fields`, {
-        hint: obj ? `${guess ? `did you mean "${[...walked, guess].join('.')}"? ` : ''}fields of ${here}: ${known.join(', ')}` : `try \`maas explain ${walked.join('.') || 'model'}\``,
+        hint: obj
+          ? `${guess ? `did you mean "${[...walked, guess].join('.')}"? ` : ''}fields of ${here}: ${known.join(', ')}`
+          : `try \`maas explain ${walked.join('.') || 'model'}\``,
       });
     }
     walked.push(seg);

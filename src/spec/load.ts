@@ -79,11 +79,17 @@ function readFailure(label: string, e: unknown): Problem {
   return fileProblem(label, `cannot read file: ${e instanceof Error ? e.message : String(e)}`);
 }
 
-const tooLarge = (label: string): Problem => fileProblem(label, `file is larger than ${MAX_SPEC_BYTES / 1024 / 1024} MiB`, 'a model description is a small YAML file; keep data and artifacts in separate files');
+const tooLarge = (label: string): Problem =>
+  fileProblem(
+    label,
+    `file is larger than ${MAX_SPEC_BYTES / 1024 / 1024} MiB`,
+    'a model description is a small YAML file; keep data and artifacts in separate files',
+  );
 
 async function readSource(path: string, opts: LoadOptions): Promise<{ label: string; baseDir: string; text?: string; problem?: Problem }> {
   if (path === STDIN_PATH) {
-    if (!opts.readStdin) return { label: STDIN_LABEL, baseDir: opts.cwd, problem: fileProblem(STDIN_LABEL, 'reading a description from stdin is not supported here') };
+    if (!opts.readStdin)
+      return { label: STDIN_LABEL, baseDir: opts.cwd, problem: fileProblem(STDIN_LABEL, 'reading a description from stdin is not supported here') };
     const text = await opts.readStdin(MAX_SPEC_BYTES + 1);
     if (Buffer.byteLength(text) > MAX_SPEC_BYTES) return { label: STDIN_LABEL, baseDir: opts.cwd, problem: tooLarge(STDIN_LABEL) };
     return { label: STDIN_LABEL, baseDir: opts.cwd, text };
@@ -125,7 +131,12 @@ export async function checkModelFiles(paths: readonly string[], opts: LoadOption
     problems.push(...checked.problems);
     for (const d of checked.documents) {
       if (!d.description) continue;
-      const model: LoadedModel = { file: source.label, index: d.index, description: d.description, ...(d.artifactPath !== undefined ? { artifactPath: d.artifactPath } : {}) };
+      const model: LoadedModel = {
+        file: source.label,
+        index: d.index,
+        description: d.description,
+        ...(d.artifactPath !== undefined ? { artifactPath: d.artifactPath } : {}),
+      };
       models.push(model);
       positions.set(model, d.identityAt);
     }

@@ -80,8 +80,9 @@ export function quote(value: unknown, max = 60): string {
 }
 
 // Control, bidirectional and zero-width characters, and lone surrogates (emoji pairs stay).
-// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const INVISIBLE =
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** Escapes characters that could hide text or drive the terminal, e.g. `\u202e` or ESC. */
 export function escapeInvisible(s: string): string {
@@ -138,14 +139,27 @@ function problemFromYamlError(file: string, lc: LineCounter, err: { code: string
   let message = (err.message.split('\n')[0] ?? err.message).replace(/ at line \d+, column \d+:?$/, '');
   if (/call stack/i.test(message)) message = 'the document is nested too deeply';
   const hint = YAML_HINTS[err.code];
-  return { file, line, column: col, path: '', message: `${warning ? 'YAML warning' : 'YAML syntax error'}: ${escapeInvisible(message.slice(0, 200))}`, ...(hint ? { hint } : {}) };
+  return {
+    file,
+    line,
+    column: col,
+    path: '',
+    message: `${warning ? 'YAML warning' : 'YAML syntax error'}: ${escapeInvisible(message.slice(0, 200))}`,
+    ...(hint ? { hint } : {}),
+  };
 }
 
 /** Why a syntactically fine document could not become a value: alias bomb, dangling alias, depth. */
 function conversionProblem(file: string, doc: Document.Parsed, lc: LineCounter, start: SourcePosition, e: unknown): Problem {
   const message = e instanceof Error ? e.message : String(e);
   if (/excessive alias count/i.test(message)) {
-    return { file, ...start, path: '', message: `YAML document expands more than ${MAX_ALIAS_COUNT} aliases`, hint: 'write repeated values out instead of nesting anchors and aliases' };
+    return {
+      file,
+      ...start,
+      path: '',
+      message: `YAML document expands more than ${MAX_ALIAS_COUNT} aliases`,
+      hint: 'write repeated values out instead of nesting anchors and aliases',
+    };
   }
   if (/unresolved alias/i.test(message)) {
     let offset: number | undefined;
@@ -161,10 +175,22 @@ function conversionProblem(file: string, doc: Document.Parsed, lc: LineCounter, 
       // Too deep to walk: report at the document start.
     }
     const pos = offset === undefined ? start : { line: lc.linePos(offset).line, column: lc.linePos(offset).col };
-    return { file, ...pos, path: '', message: 'YAML error: alias refers to an anchor that is not defined before it', hint: YAML_HINTS.BAD_ALIAS };
+    return {
+      file,
+      ...pos,
+      path: '',
+      message: 'YAML error: alias refers to an anchor that is not defined before it',
+      ...(YAML_HINTS.BAD_ALIAS ? { hint: YAML_HINTS.BAD_ALIAS } : {}),
+    };
   }
   const deep = e instanceof RangeError;
-  return { file, ...start, path: '', message: `cannot read YAML document: ${deep ? 'nesting is too deep' : message.split('\n')[0] ?? message}`, hint: 'simplify the document' };
+  return {
+    file,
+    ...start,
+    path: '',
+    message: `cannot read YAML document: ${deep ? 'nesting is too deep' : (message.split('\n')[0] ?? message)}`,
+    hint: 'simplify the document',
+  };
 }
 
 /** Problem at the top of a file that could not be read or parsed as a whole. */
@@ -225,7 +251,17 @@ function duplicateKeyOffsets(doc: Document.Parsed, limit: number): number[] {
 export function parseYaml(text: string, file: string): ParsedFile {
   const problems: Problem[] = [];
   if (text.length > MAX_SPEC_BYTES) {
-    return { file, documents: [], problems: [fileProblem(file, `file is too large (${text.length} characters, at most ${MAX_SPEC_BYTES})`, 'a model description is a small YAML file; keep data and artifacts in separate files')] };
+    return {
+      file,
+      documents: [],
+      problems: [
+        fileProblem(
+          file,
+          `file is too large (${text.length} characters, at most ${MAX_SPEC_BYTES})`,
+          'a model description is a small YAML file; keep data and artifacts in separate files',
+        ),
+      ],
+    };
   }
   const lc = new LineCounter();
   // Below 32 KiB even total nesting costs the parser only tens of MB: skip the extra pass.
@@ -235,21 +271,49 @@ export function parseYaml(text: string, file: string): ParsedFile {
     lc.addNewLine(0);
     for (let i = text.indexOf('\n'); i >= 0 && i < tooDeep; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1);
     const { line, col } = lc.linePos(tooDeep);
-    return { file, documents: [], problems: [{ file, line, column: col, path: '', message: `YAML is nested more than ${MAX_FLOW_DEPTH} levels deep`, hint: 'a model description needs only a few levels; check for unbalanced [ or {' }] };
+    return {
+      file,
+      documents: [],
+      problems: [
+        {
+          file,
+          line,
+          column: col,
+          path: '',
+          message: `YAML is nested more than ${MAX_FLOW_DEPTH} levels deep`,
+          hint: 'a model description needs only a few levels; check for unbalanced [ or {',
+        },
+      ],
+    };
   }
   let docs: Document.Parsed[];
   try {
     docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false, logLevel: 'error', strict: true }) as Document.Parsed[];
   } catch (e) {
     // The composer recurses per nesting level; absurd nesting exhausts the stack.
-    return { file, documents: [], problems: [fileProblem(file, `cannot parse YAML: ${e instanceof RangeError ? 'nesting is too deep' : e instanceof Error ? e.message : String(e)}`)] };
+    return {
+      file,
+      documents: [],
+      problems: [fileProblem(file, `cannot parse YAML: ${e instanceof RangeError ? 'nesting is too deep' : e instanceof Error ? e.message : String(e)}`)],
+    };
   }
   if (docs.length > MAX_DOCUMENTS) {
-    return { file, documents: [], problems: [fileProblem(file, `file has ${docs.length} YAML documents, at most ${MAX_DOCUMENTS}`, 'split the descriptions over several files')] };
+    return {
+      file,
+      documents: [],
+      problems: [fileProblem(file, `file has ${docs.length} YAML documents, at most ${MAX_DOCUMENTS}`, 'split the descriptions over several files')],
+    };
   }
   const documents: ParsedDocument[] = [];
   docs.forEach((doc, index) => {
-    const errors = [...doc.errors, ...duplicateKeyOffsets(doc, MAX_SYNTAX_PROBLEMS).map((offset) => ({ code: 'DUPLICATE_KEY', message: 'Map keys must be unique', pos: [offset, offset + 1] as [number, number] }))];
+    const errors = [
+      ...doc.errors,
+      ...duplicateKeyOffsets(doc, MAX_SYNTAX_PROBLEMS).map((offset) => ({
+        code: 'DUPLICATE_KEY',
+        message: 'Map keys must be unique',
+        pos: [offset, offset + 1] as [number, number],
+      })),
+    ];
     for (const err of errors.slice(0, MAX_SYNTAX_PROBLEMS)) problems.push(problemFromYamlError(file, lc, err, false));
     for (const w of doc.warnings.slice(0, MAX_SYNTAX_PROBLEMS)) problems.push(problemFromYamlError(file, lc, w, true));
     if (errors.length > 0 || doc.warnings.length > 0) return;

@@ -31,14 +31,18 @@ const FEATURE_RE = new RegExp(`^([^:\\s]+):(\\w+)(?:=(.*))?(?:\\[(${NUMBER})?\\.
 /** Parses a `--feature` value: `name:type`, `name:category=a|b|c`, `name:number[0..10]`. */
 export function parseFeatureFlag(input: string): FeatureSpec {
   const m = FEATURE_RE.exec(input.trim());
-  const bad = (why: string): MaasError => new MaasError('USAGE', `invalid --feature "${escapeInvisible(input.slice(0, 80))}": ${why}`, { hint: `write ${FEATURE_SYNTAX}` });
+  const bad = (why: string): MaasError =>
+    new MaasError('USAGE', `invalid --feature "${escapeInvisible(input.slice(0, 80))}": ${why}`, { hint: `write ${FEATURE_SYNTAX}` });
   if (!m) throw bad('expected name:type');
   const [, name, type, values, min, max] = m;
   if (!(FEATURE_TYPES as readonly string[]).includes(type!)) throw bad(`unknown type "${type}" (use ${FEATURE_TYPES.join(', ')})`);
   const feature: FeatureSpec = { name: name!, type: type as FeatureType };
   if (values !== undefined) {
     if (type !== 'category') throw bad('only category features take =values');
-    const list = values.split('|').map((v) => v.trim()).filter((v) => v !== '');
+    const list = values
+      .split('|')
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
     if (list.length === 0) throw bad('category values are empty');
     feature.values = list;
   } else if (type === 'category') {

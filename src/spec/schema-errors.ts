@@ -136,18 +136,28 @@ function convertOne(e: ErrorObject, data: unknown, report: Report): void {
       const nonFinite = typeof value === 'number' && !Number.isFinite(value);
       const message = nonFinite ? `expected a finite number, got ${describeValue(value)}` : `expected ${typeWord(expected)}, got ${describeValue(value)}`;
       let hint = fieldHint(parent);
-      if (path.join('.') === 'metadata.version' && typeof value === 'number') hint = `quote the version so YAML keeps it as text, e.g. version: "${String(value)}"`;
-      else if (expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) hint = `quote the value to keep it as text, e.g. "${String(value)}"`;
+      if (path.join('.') === 'metadata.version' && typeof value === 'number')
+        hint = `quote the version so YAML keeps it as text, e.g. version: "${String(value)}"`;
+      else if (expected === 'string' && (typeof value === 'number' || typeof value === 'boolean'))
+        hint = `quote the value to keep it as text, e.g. "${String(value)}"`;
       report(path, message, hint);
       return;
     }
     case 'const': {
       const want = (e.params as { allowedValue: unknown }).allowedValue;
       if (path.length === 1 && path[0] === 'apiVersion') {
-        report(path, `unsupported apiVersion ${typeof value === 'string' ? quote(value) : describeValue(value)}`, `this version of maas reads apiVersion: ${API_VERSION}`);
+        report(
+          path,
+          `unsupported apiVersion ${typeof value === 'string' ? quote(value) : describeValue(value)}`,
+          `this version of maas reads apiVersion: ${API_VERSION}`,
+        );
         return;
       }
-      report(path, `${typeof value === 'string' ? quote(value) : describeValue(value)} is not supported`, `${didYouMean(String(value), [String(want)])}allowed: ${String(want)}`);
+      report(
+        path,
+        `${typeof value === 'string' ? quote(value) : describeValue(value)} is not supported`,
+        `${didYouMean(String(value), [String(want)])}allowed: ${String(want)}`,
+      );
       return;
     }
     case 'pattern': {
@@ -192,7 +202,8 @@ function convertUnion(e: ErrorObject, children: ErrorObject[], data: unknown, re
   const value: unknown = e.data;
   const values = allowedValues(schema);
   if (values) {
-    const message = typeof value === 'string' ? `${quote(value)} is not one of the allowed values` : `expected one of ${values.join(', ')}, got ${describeValue(value)}`;
+    const message =
+      typeof value === 'string' ? `${quote(value)} is not one of the allowed values` : `expected one of ${values.join(', ')}, got ${describeValue(value)}`;
     report(path, message, `${typeof value === 'string' ? didYouMean(value, values) : ''}allowed: ${values.join(', ')}`);
     return;
   }
@@ -208,7 +219,11 @@ function convertUnion(e: ErrorObject, children: ErrorObject[], data: unknown, re
   }
   const types = [...new Set(branches.map((b) => typeWord(b.type)))];
   const nonFinite = typeof value === 'number' && !Number.isFinite(value);
-  report(path, nonFinite ? `expected a finite number, got ${describeValue(value)}` : `expected ${joinOr(types)}, got ${describeValue(value)}`, fieldHint(schema));
+  report(
+    path,
+    nonFinite ? `expected a finite number, got ${describeValue(value)}` : `expected ${joinOr(types)}, got ${describeValue(value)}`,
+    fieldHint(schema),
+  );
 }
 
 /**

@@ -6,20 +6,21 @@ import { MODEL_NAME_MAX, MODEL_NAME_PATTERN } from '../domain/names.js';
 export const API_VERSION = 'maas.dev/v1';
 
 /** Kubernetes resource quantity, e.g. `500m`, `2`, `1Gi`, `512Mi`. */
-const Quantity = (description: string): TSchema =>
-  Type.Union([Type.String({ minLength: 1, maxLength: 32 }), Type.Number({ minimum: 0 })], { description });
+const Quantity = (description: string): TSchema => Type.Union([Type.String({ minLength: 1, maxLength: 32 }), Type.Number({ minimum: 0 })], { description });
 
 const Name = Type.String({
   pattern: MODEL_NAME_PATTERN,
   minLength: 1,
   maxLength: MODEL_NAME_MAX,
-  description: 'Model name: lowercase letters, digits and dashes (a DNS-1123 label), at most 53 characters so that Kubernetes object names derived from it stay valid.',
+  description:
+    'Model name: lowercase letters, digits and dashes (a DNS-1123 label), at most 53 characters so that Kubernetes object names derived from it stay valid.',
 });
 
 const Version = Type.String({
   minLength: 1,
   maxLength: 64,
-  description: 'Version of this description: an integer (`3`) or a semantic version (`1.2.0`, `1.2.0-rc.1`). Immutable once registered; `name@version` identifies the model.',
+  description:
+    'Version of this description: an integer (`3`) or a semantic version (`1.2.0`, `1.2.0-rc.1`). Immutable once registered; `name@version` identifies the model.',
 });
 
 const Labels = Type.Record(Type.String({ minLength: 1, maxLength: 63 }), Type.String({ maxLength: 63 }), {
@@ -30,7 +31,12 @@ export const FEATURE_TYPES = ['number', 'integer', 'category', 'boolean'] as con
 
 const Feature = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z_][A-Za-z0-9_.-]*$', description: 'Feature name as clients send it (an OIP input name in column mode).' }),
+    name: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[A-Za-z_][A-Za-z0-9_.-]*$',
+      description: 'Feature name as clients send it (an OIP input name in column mode).',
+    }),
     type: Type.Union(
       FEATURE_TYPES.map((t) => Type.Literal(t)),
       { description: 'Value type: number (float), integer, category (one of `values`), boolean.' },
@@ -66,11 +72,19 @@ const Artifact = Type.Object(
     uri: Type.String({
       minLength: 1,
       maxLength: 4096,
-      description: 'Where the model file is: `file://` (relative paths resolve from the description file), `https://`, `http://`, `s3://`, `gs://`. At registration a file artifact is copied into the content-addressed store.',
+      description:
+        'Where the model file is: `file://` (relative paths resolve from the description file), `https://`, `http://`, `s3://`, `gs://`. At registration a file artifact is copied into the content-addressed store.',
     }),
-    format: Type.Union(ARTIFACT_FORMATS.map((f) => Type.Literal(f)), { description: 'Artifact format; selects the serving runtime. `onnx` runs on onnxruntime.' }),
-    digest: Type.Optional(Type.String({ pattern: '^sha256:[a-f0-9]{64}$', description: 'Expected sha256 digest (`sha256:<hex>`); registration fails if the artifact differs.' })),
-    inputTensor: Type.Optional(Type.String({ maxLength: 256, description: 'Name of the ONNX input tensor that takes the `[N, F]` feature matrix (default: the model\'s first input).' })),
+    format: Type.Union(
+      ARTIFACT_FORMATS.map((f) => Type.Literal(f)),
+      { description: 'Artifact format; selects the serving runtime. `onnx` runs on onnxruntime.' },
+    ),
+    digest: Type.Optional(
+      Type.String({ pattern: '^sha256:[a-f0-9]{64}$', description: 'Expected sha256 digest (`sha256:<hex>`); registration fails if the artifact differs.' }),
+    ),
+    inputTensor: Type.Optional(
+      Type.String({ maxLength: 256, description: "Name of the ONNX input tensor that takes the `[N, F]` feature matrix (default: the model's first input)." }),
+    ),
     outputTensors: Type.Optional(
       Type.Object(
         {
@@ -87,7 +101,13 @@ const Artifact = Type.Object(
 
 const Outputs = Type.Object(
   {
-    labels: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 2, maxItems: 10000, description: 'Class labels in the order of the model\'s probability columns (classification).' })),
+    labels: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+        minItems: 2,
+        maxItems: 10000,
+        description: "Class labels in the order of the model's probability columns (classification).",
+      }),
+    ),
     unit: Type.Optional(Type.String({ maxLength: 64, description: 'Unit of the predicted value (regression).' })),
     name: Type.Optional(Type.String({ maxLength: 128, description: 'Name of the predicted quantity, e.g. `activity`.' })),
   },
@@ -101,7 +121,11 @@ const Performance = Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_.-]*
 const Replicas = Type.Object(
   {
     min: Type.Integer({ minimum: 0, maximum: 1000, description: 'Fewest serving replicas (0 allows scale to zero).' }),
-    max: Type.Integer({ minimum: 1, maximum: 1000, description: 'Most serving replicas; when it differs from min a HorizontalPodAutoscaler is created on Kubernetes.' }),
+    max: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      description: 'Most serving replicas; when it differs from min a HorizontalPodAutoscaler is created on Kubernetes.',
+    }),
   },
   { additionalProperties: false, description: 'Replica bounds for serving.' },
 );
@@ -135,10 +159,20 @@ const Training = Type.Object(
     code: Type.Optional(
       Type.Object(
         {
-          repository: Type.Optional(Type.String({ maxLength: 4096, description: 'Repository URL of the training code (`https://`, `git+ssh://`, `file://`).' })),
+          repository: Type.Optional(
+            Type.String({ maxLength: 4096, description: 'Repository URL of the training code (`https://`, `git+ssh://`, `file://`).' }),
+          ),
           ref: Type.Optional(Type.String({ maxLength: 256, description: 'Branch, tag or commit.' })),
-          path: Type.Optional(Type.String({ maxLength: 1024, description: 'Directory of the training program inside the repository or relative to the description.' })),
-          command: Type.Optional(Type.Array(Type.String({ maxLength: 4096 }), { minItems: 1, maxItems: 256, description: 'Command that trains the model, e.g. `[node, train.js, --data, $DATA]`.' })),
+          path: Type.Optional(
+            Type.String({ maxLength: 1024, description: 'Directory of the training program inside the repository or relative to the description.' }),
+          ),
+          command: Type.Optional(
+            Type.Array(Type.String({ maxLength: 4096 }), {
+              minItems: 1,
+              maxItems: 256,
+              description: 'Command that trains the model, e.g. `[node, train.js, --data, $DATA]`.',
+            }),
+          ),
           image: Type.Optional(Type.String({ maxLength: 1024, description: 'Container image that runs the command (for training as a Kubernetes Job).' })),
         },
         { additionalProperties: false, description: 'Where the training program is and how to run it.' },
@@ -148,7 +182,9 @@ const Training = Type.Object(
       Type.Object(
         {
           uri: Type.String({ minLength: 1, maxLength: 4096, description: 'Training data location (`file://`, `https://`, `s3://`, ...).' }),
-          format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('json'), Type.Literal('ndjson'), Type.Literal('parquet')], { description: 'Data file format.' })),
+          format: Type.Optional(
+            Type.Union([Type.Literal('csv'), Type.Literal('json'), Type.Literal('ndjson'), Type.Literal('parquet')], { description: 'Data file format.' }),
+          ),
           target: Type.Optional(Type.String({ maxLength: 128, description: 'Column holding the label / target value.' })),
         },
         { additionalProperties: false, description: 'The data the model was trained on; also the reference for drift checks.' },
@@ -192,12 +228,25 @@ const Qos = Type.Object(
 
 const Spec = Type.Object(
   {
-    task: Type.Union(TASK_KINDS.map((k) => Type.Literal(k)), { description: 'Task kind the model solves.' }),
+    task: Type.Union(
+      TASK_KINDS.map((k) => Type.Literal(k)),
+      { description: 'Task kind the model solves.' },
+    ),
     algorithm: Type.String({ minLength: 1, maxLength: 128, description: 'Learning algorithm, e.g. `MLP`, `RandomForest`, `LogisticRegression`.' }),
     hyperparameters: Type.Optional(
-      Type.Record(Type.String({ maxLength: 128 }), Type.Union([Type.Number(), Type.String({ maxLength: 1024 }), Type.Boolean(), Type.Null(), Type.Array(Type.Union([Type.Number(), Type.String({ maxLength: 1024 }), Type.Boolean()]), { maxItems: 1024 })]), {
-        description: 'Hyperparameters used in training, name to value.',
-      }),
+      Type.Record(
+        Type.String({ maxLength: 128 }),
+        Type.Union([
+          Type.Number(),
+          Type.String({ maxLength: 1024 }),
+          Type.Boolean(),
+          Type.Null(),
+          Type.Array(Type.Union([Type.Number(), Type.String({ maxLength: 1024 }), Type.Boolean()]), { maxItems: 1024 }),
+        ]),
+        {
+          description: 'Hyperparameters used in training, name to value.',
+        },
+      ),
     ),
     artifact: Artifact,
     features: Type.Array(Feature, { minItems: 1, maxItems: 10000, description: 'Ordered model inputs.' }),

@@ -33,7 +33,11 @@ function checkVersion(meta: unknown, report: Report): void {
   const version = get(meta, 'version');
   if (typeof version !== 'string' || version === '' || isValidVersion(version)) return;
   const guess = suggestVersion(version);
-  report(['metadata', 'version'], `${quote(version)} is not a valid version`, `${guess ? `did you mean "${guess}"? ` : ''}use an integer (3) or a semantic version (1.2.0, 1.2.0-rc.1)`);
+  report(
+    ['metadata', 'version'],
+    `${quote(version)} is not a valid version`,
+    `${guess ? `did you mean "${guess}"? ` : ''}use an integer (3) or a semantic version (1.2.0, 1.2.0-rc.1)`,
+  );
 }
 
 function checkMapKeys(map: unknown, path: FieldPath, valid: (k: string) => boolean, hint: string, report: Report): void {
@@ -52,7 +56,12 @@ function checkFeatures(features: unknown, report: Report): void {
     if (typeof name === 'string') {
       const prev = firstIndex.get(name);
       if (prev === undefined) firstIndex.set(name, i);
-      else report([...at, 'name'], `duplicate feature name ${quote(name)}`, `feature names must be unique; it is already used by ${formatPath(['spec', 'features', prev])}`);
+      else
+        report(
+          [...at, 'name'],
+          `duplicate feature name ${quote(name)}`,
+          `feature names must be unique; it is already used by ${formatPath(['spec', 'features', prev])}`,
+        );
     }
     const label = typeof name === 'string' ? ` ${quote(name)}` : '';
     if (type === 'category') {
@@ -62,7 +71,8 @@ function checkFeatures(features: unknown, report: Report): void {
         const seen = new Set<string>();
         f.values.forEach((v: unknown, k) => {
           const text = `${typeof v}:${String(v)}`;
-          if (seen.has(text)) report([...at, 'values', k], `duplicate category value ${quote(String(v))}`, 'each value may appear once; its position is its code');
+          if (seen.has(text))
+            report([...at, 'values', k], `duplicate category value ${quote(String(v))}`, 'each value may appear once; its position is its code');
           seen.add(text);
         });
       }
@@ -70,7 +80,12 @@ function checkFeatures(features: unknown, report: Report): void {
       report([...at, 'values'], `only category features have "values" (this one is ${type})`, 'remove values, or set type: category', 'key');
     }
     if (f.range !== undefined && isFeatureType(type) && type !== 'number' && type !== 'integer') {
-      report([...at, 'range'], `"range" applies only to number and integer features (this one is ${type})`, type === 'category' ? 'a category feature is limited by its values; remove range' : 'remove range', 'key');
+      report(
+        [...at, 'range'],
+        `"range" applies only to number and integer features (this one is ${type})`,
+        type === 'category' ? 'a category feature is limited by its values; remove range' : 'remove range',
+        'key',
+      );
     }
     const min = get(f.range, 'min');
     const max = get(f.range, 'max');
@@ -85,7 +100,12 @@ function checkOutputs(spec: unknown, report: Report): void {
   const outputs = get(spec, 'outputs');
   const labels = get(outputs, 'labels');
   if (labels === undefined) {
-    report(['spec', 'outputs', 'labels'], 'a classification model needs outputs.labels', 'list the class labels in the order of the model\'s probability columns, e.g. labels: [walking, sitting]', 'missing');
+    report(
+      ['spec', 'outputs', 'labels'],
+      'a classification model needs outputs.labels',
+      "list the class labels in the order of the model's probability columns, e.g. labels: [walking, sitting]",
+      'missing',
+    );
     return;
   }
   if (!Array.isArray(labels)) return;
@@ -142,7 +162,11 @@ function checkUri(uri: unknown, path: FieldPath, schemes: readonly string[], rep
       ok = false;
     }
     if (!ok || /\s/.test(uri)) {
-      report(path, `${quote(uri)} is not a valid ${scheme} URI`, scheme === 's3' || scheme === 'gs' ? `write ${scheme}://bucket/path/to/object` : `write ${scheme}://host/path`);
+      report(
+        path,
+        `${quote(uri)} is not a valid ${scheme} URI`,
+        scheme === 's3' || scheme === 'gs' ? `write ${scheme}://bucket/path/to/object` : `write ${scheme}://host/path`,
+      );
       return undefined;
     }
   }
@@ -160,7 +184,11 @@ function checkArtifact(spec: unknown, opts: SemanticOptions, report: Report): st
     return undefined;
   }
   if (opts.checkArtifact && !opts.isFile(abs)) {
-    report(path, `artifact not found: ${quote(abs, 200)}`, 'relative file URIs resolve from the directory of the description; fix the path, or skip this check with --no-artifact-check');
+    report(
+      path,
+      `artifact not found: ${quote(abs, 200)}`,
+      'relative file URIs resolve from the directory of the description; fix the path, or skip this check with --no-artifact-check',
+    );
   }
   return abs;
 }
@@ -173,7 +201,11 @@ function checkTraining(training: unknown, report: Report): void {
   }
   const image = get(get(training, 'code'), 'image');
   if (typeof image === 'string' && (/\s/.test(image) || image === '')) {
-    report(['spec', 'training', 'code', 'image'], `${quote(image)} is not a container image reference`, 'write registry/name:tag, e.g. ghcr.io/org/trainer:1.0');
+    report(
+      ['spec', 'training', 'code', 'image'],
+      `${quote(image)} is not a container image reference`,
+      'write registry/name:tag, e.g. ghcr.io/org/trainer:1.0',
+    );
   }
 }
 
@@ -182,7 +214,13 @@ export function semanticChecks(data: unknown, opts: SemanticOptions, report: Rep
   const metadata = get(data, 'metadata');
   checkVersion(metadata, report);
   checkMapKeys(get(metadata, 'labels'), ['metadata', 'labels'], (k) => k.length >= 1 && k.length <= 63, 'label keys have 1 to 63 characters', report);
-  checkMapKeys(get(spec, 'performance'), ['spec', 'performance'], (k) => /^[A-Za-z][A-Za-z0-9_.-]*$/.test(k) && k.length <= 64, 'metric names start with a letter, then letters, digits, `_`, `.` or `-` (e.g. accuracy, f1)', report);
+  checkMapKeys(
+    get(spec, 'performance'),
+    ['spec', 'performance'],
+    (k) => /^[A-Za-z][A-Za-z0-9_.-]*$/.test(k) && k.length <= 64,
+    'metric names start with a letter, then letters, digits, `_`, `.` or `-` (e.g. accuracy, f1)',
+    report,
+  );
   checkFeatures(get(spec, 'features'), report);
   checkOutputs(spec, report);
   checkResources(get(spec, 'resources'), report);

@@ -65,7 +65,11 @@ function normalizeVersion(data: Record<string, unknown>, doc: ParsedDocument, re
     meta.version = written;
     return;
   }
-  report(path, `expected a string, got the number ${written.slice(0, 40)}`, `quote the version so YAML keeps it as written: version: "${written.slice(0, 40)}"`);
+  report(
+    path,
+    `expected a string, got the number ${written.slice(0, 40)}`,
+    `quote the version so YAML keeps it as written: version: "${written.slice(0, 40)}"`,
+  );
   // Reported once here; a stand-in value keeps the schema and version checks from repeating it.
   meta.version = '0';
 }
@@ -79,14 +83,19 @@ export function validateDocument(doc: ParsedDocument, opts: ValidateOptions): Va
       return;
     }
     // A missing field points at the key of its parent (`spec:`), or the document start.
-    const where = anchor === 'missing' ? (path.length > 1 ? doc.locate(path.slice(0, -1), { key: true }) : doc.start) : doc.locate(path, { key: anchor === 'key' });
+    const where =
+      anchor === 'missing' ? (path.length > 1 ? doc.locate(path.slice(0, -1), { key: true }) : doc.start) : doc.locate(path, { key: anchor === 'key' });
     if (problems.some((p) => p.path === formatPath(path) && p.message === message)) return;
     problems.push({ file: opts.file, line: where.line, column: where.column, path: formatPath(path), message, ...(hint ? { hint } : {}) });
   };
   const data = doc.data;
   const identityAt = doc.locate(['metadata', 'version']);
   if (!isObj(data)) {
-    report([], `expected a mapping with apiVersion, kind, metadata and spec, got ${describeValue(data)}`, 'see `maas explain model`, or create a description with `maas init`');
+    report(
+      [],
+      `expected a mapping with apiVersion, kind, metadata and spec, got ${describeValue(data)}`,
+      'see `maas explain model`, or create a description with `maas init`',
+    );
     return { index: doc.index, problems, identityAt };
   }
   if (data.kind !== undefined && data.kind !== MODEL_KIND) {
@@ -103,11 +112,22 @@ export function validateDocument(doc: ParsedDocument, opts: ValidateOptions): Va
   normalizeVersion(data, doc, report);
   const validate = validator();
   if (!validate(data)) convertErrors(validate.errors ?? [], data, report);
-  const { artifactPath } = semanticChecks(data, { baseDir: opts.baseDir, checkArtifact: opts.checkArtifact !== false, isFile: opts.isFile ?? realIsFile }, report);
+  const { artifactPath } = semanticChecks(
+    data,
+    { baseDir: opts.baseDir, checkArtifact: opts.checkArtifact !== false, isFile: opts.isFile ?? realIsFile },
+    report,
+  );
   if (dropped > 0) {
     // Placed after the last shown problem so that it stays last in file order.
     const last = problems.reduce((a, p) => (p.line > a.line || (p.line === a.line && p.column > a.column) ? p : a));
-    problems.push({ file: opts.file, line: last.line, column: last.column, path: '', message: `${dropped} more problem(s) in this document not shown`, hint: 'fix the ones above first' });
+    problems.push({
+      file: opts.file,
+      line: last.line,
+      column: last.column,
+      path: '',
+      message: `${dropped} more problem(s) in this document not shown`,
+      hint: 'fix the ones above first',
+    });
   }
   const result: ValidatedDocument = { index: doc.index, problems, identityAt };
   if (problems.length === 0) result.description = data as unknown as ModelDescription;

@@ -81,7 +81,11 @@ export interface Target {
 export function withStartedRuntime(e: unknown, runtime: Record<string, unknown>): MaasError {
   const err = e instanceof MaasError ? e : toMaasError(e);
   const details = typeof err.details === 'object' && err.details !== null ? err.details : {};
-  return new MaasError(err.code, err.message, { ...(err.hint !== undefined ? { hint: err.hint } : {}), cause: err.cause ?? e, details: { ...details, startedRuntime: runtime } });
+  return new MaasError(err.code, err.message, {
+    ...(err.hint !== undefined ? { hint: err.hint } : {}),
+    cause: err.cause ?? e,
+    details: { ...details, startedRuntime: runtime },
+  });
 }
 
 /** The runtime a failed start left behind, if it says so. */

@@ -9,7 +9,15 @@ import { appHarness, type AppHarness } from '../support/app.js';
 
 let h: AppHarness;
 const progress: string[] = [];
-const req = (o: Partial<DeployRequest> = {}): DeployRequest => ({ model: 'har', target: 'local', mode: 'open', consumer: 'alice', wait: true, timeoutMs: 10_000, ...o });
+const req = (o: Partial<DeployRequest> = {}): DeployRequest => ({
+  model: 'har',
+  target: 'local',
+  mode: 'open',
+  consumer: 'alice',
+  wait: true,
+  timeoutMs: 10_000,
+  ...o,
+});
 const run = (o: Partial<DeployRequest> = {}) => deploy(h.services, req(o), (m) => progress.push(m));
 
 beforeEach(async () => {

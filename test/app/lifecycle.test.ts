@@ -18,7 +18,16 @@ const up = async (consumer = 'alice', target = 'local') =>
 
 beforeEach(async () => {
   h = await appHarness();
-  await h.register(modelDescription({ name: 'har', version: '1', features: [['acc_x_mean', 'number'], ['code', 'category']] }));
+  await h.register(
+    modelDescription({
+      name: 'har',
+      version: '1',
+      features: [
+        ['acc_x_mean', 'number'],
+        ['code', 'category'],
+      ],
+    }),
+  );
 });
 afterEach(() => h.services.close());
 
@@ -66,7 +75,10 @@ describe('decommission and gc', () => {
   it('releases, caches at zero consumers with an expiry, and purges', async () => {
     const d = await up('alice');
     await up('bob');
-    expect(await decommission(h.services, { id: d.id, consumer: 'bob', purge: false, force: false })).toMatchObject({ outcome: 'released', remainingConsumers: ['alice'] });
+    expect(await decommission(h.services, { id: d.id, consumer: 'bob', purge: false, force: false })).toMatchObject({
+      outcome: 'released',
+      remainingConsumers: ['alice'],
+    });
     const cached = await decommission(h.services, { id: d.id, consumer: 'alice', purge: false, force: false });
     expect(cached.outcome).toBe('cached');
     expect(cached.deployment?.expiresAt).toBe(new Date(h.clock.now() + h.services.settings.cacheTtlMs).toISOString());
@@ -105,7 +117,11 @@ describe('decommission and gc', () => {
   });
 
   it('says NOT_FOUND for an unknown deployment everywhere', async () => {
-    for (const p of [decommission(h.services, { id: 'd-x', consumer: 'a', purge: false, force: false }), deploymentLogs(h.services, 'd-x', {}), predict(h.services, { deployment: 'd-x', input: { kind: 'text', text: '[]' }, timeoutMs: 1 })]) {
+    for (const p of [
+      decommission(h.services, { id: 'd-x', consumer: 'a', purge: false, force: false }),
+      deploymentLogs(h.services, 'd-x', {}),
+      predict(h.services, { deployment: 'd-x', input: { kind: 'text', text: '[]' }, timeoutMs: 1 }),
+    ]) {
       expect((await rejection(p)).code).toBe('NOT_FOUND');
     }
   });
@@ -114,9 +130,20 @@ describe('decommission and gc', () => {
 describe('predict and feedback', () => {
   it('turns rows into a column request for the observed endpoint and reads the answer', async () => {
     const d = await up();
-    const r = await predict(h.services, { deployment: d.id, input: { kind: 'text', text: 'acc_x_mean,code\n0.5,"007"\n', format: 'csv' }, requestId: 'mine', timeoutMs: 1000 });
+    const r = await predict(h.services, {
+      deployment: d.id,
+      input: { kind: 'text', text: 'acc_x_mean,code\n0.5,"007"\n', format: 'csv' },
+      requestId: 'mine',
+      timeoutMs: 1000,
+    });
     expect(h.inferred[0]?.endpoint).toBe(`http://fake/${d.id}`);
-    expect(h.inferred[0]?.body).toMatchObject({ id: 'mine', inputs: [{ name: 'acc_x_mean', shape: [1], data: [0.5] }, { name: 'code', shape: [1], data: ['007'] }] });
+    expect(h.inferred[0]?.body).toMatchObject({
+      id: 'mine',
+      inputs: [
+        { name: 'acc_x_mean', shape: [1], data: [0.5] },
+        { name: 'code', shape: [1], data: ['007'] },
+      ],
+    });
     expect(r.rows).toEqual([{ row: 0, id: 'r1', label: 'walking' }]);
     expect(await sendFeedback(h.services, { deployment: d.id, items: [{ id: 'r1', label: 'walking' }], timeoutMs: 1000 })).toMatchObject({ accepted: 1 });
   });
@@ -124,7 +151,9 @@ describe('predict and feedback', () => {
   it('refuses a deployment that is not ready as UNAVAILABLE', async () => {
     const d = await up();
     h.local.running.set(d.id, { state: 'cached' });
-    expect((await rejection(predict(h.services, { deployment: d.id, input: { kind: 'reference', uri: 'file:///x.csv' }, timeoutMs: 1 }))).code).toBe('UNAVAILABLE');
+    expect((await rejection(predict(h.services, { deployment: d.id, input: { kind: 'reference', uri: 'file:///x.csv' }, timeoutMs: 1 }))).code).toBe(
+      'UNAVAILABLE',
+    );
   });
 });
 
@@ -138,6 +167,8 @@ describe('models and dry runs', () => {
     const dry = await dryRunDeploy(h.services, { model: 'har', target: 'cluster', mode: 'open', how: 'client' }, () => {});
     expect(dry.objects).toEqual([{ kind: 'Deployment', metadata: { name: 'har-v1' } }]);
     expect(h.stores.deployments.writes).toBe(writes);
-    expect((await rejection(dryRunDeploy(h.services, { model: 'har', target: 'local', mode: 'open', how: 'client' }, () => {}))).message).toBe('--dry-run applies to --target cluster');
+    expect((await rejection(dryRunDeploy(h.services, { model: 'har', target: 'local', mode: 'open', how: 'client' }, () => {}))).message).toBe(
+      '--dry-run applies to --target cluster',
+    );
   });
 });

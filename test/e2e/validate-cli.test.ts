@@ -18,7 +18,20 @@ describe('maas init and validate (spawned)', () => {
   const cli = (argv: string[], stdin?: string) => spawnCli(argv, { home: home.path, cwd: work.path, ...(stdin !== undefined ? { stdin } : {}) });
 
   it('scaffolds a description that validates, and reports problems with exit 2', async () => {
-    const init = await cli(['init', '--yes', '--name', 'har', '--task', 'classification', '--algorithm', 'MLP', '--feature', 'acc_x:number', '--labels-out', 'walking,sitting']);
+    const init = await cli([
+      'init',
+      '--yes',
+      '--name',
+      'har',
+      '--task',
+      'classification',
+      '--algorithm',
+      'MLP',
+      '--feature',
+      'acc_x:number',
+      '--labels-out',
+      'walking,sitting',
+    ]);
     expect(init.code, init.stderr).toBe(0);
     const ok = await cli(['validate', '--no-artifact-check', 'har.model.yaml']);
     expect(ok).toMatchObject({ code: 0, stdout: '✓ 1 model valid: har@1\n' });

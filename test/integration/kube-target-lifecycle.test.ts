@@ -231,10 +231,13 @@ describe('the cluster misbehaving', () => {
   it('a start that fails half way says what it created, so a purge removes it', async () => {
     const { e, model } = await env();
     e.fake.answer({ method: 'PATCH', path: /\/deployments\//, status: 403 });
-    const failed = await e.target().start(record(), model, quiet).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
+    const failed = await e
+      .target()
+      .start(record(), model, quiet)
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
     const runtime = startedRuntimeOf(failed);
     expect(runtime).toMatchObject({ name: 'har-classifier-v1', objects: ['ConfigMap/har-classifier-v1'] });
     expect(names(e)).toEqual(['configmaps/har-classifier-v1']);

@@ -37,7 +37,9 @@ beforeAll(async () => {
 afterAll(() => dir.cleanup());
 
 /** Runs `maas serve ...` until its endpoint file appears, then stops it with SIGTERM. */
-function serveOnce(args: string[]): Promise<{ code: number | null; stderr: string; endpoint: { url: string; port: number; pid: number } | undefined; ready: number }> {
+function serveOnce(
+  args: string[],
+): Promise<{ code: number | null; stderr: string; endpoint: { url: string; port: number; pid: number } | undefined; ready: number }> {
   const endpointFile = join(dir.path, `ep-${Math.random().toString(36).slice(2)}.json`);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, 'serve', ...args, '--port', '0', '--endpoint-file', endpointFile], {
@@ -84,7 +86,10 @@ describe('maas serve', () => {
     expect(r.code).toBe(0);
     expect(r.ready).toBe(200);
     expect(r.endpoint).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), pid: expect.any(Number) });
-    const events = r.stderr.trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event);
+    const events = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { event: string }).event);
     expect(events).toEqual(['listening', 'ready', 'shutdown', 'stopped']);
   });
 

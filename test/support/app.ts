@@ -66,7 +66,9 @@ export async function appHarness(o: { inference?: Partial<InferenceApi> } = {}):
     cluster,
     inferred,
     async register(description = modelDescription({ name: 'har', version: '1' })) {
-      const artifact = await stores.artifacts.put((await import('node:stream')).Readable.from([Buffer.from(`${description.metadata.name}@${description.metadata.version}`)]));
+      const artifact = await stores.artifacts.put(
+        (await import('node:stream')).Readable.from([Buffer.from(`${description.metadata.name}@${description.metadata.version}`)]),
+      );
       await stores.models.registerModel(description, { ...artifact, uri: description.spec.artifact.uri });
     },
   };

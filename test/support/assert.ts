@@ -13,7 +13,10 @@ export async function rejection(p: Promise<unknown>): Promise<MaasError> {
 }
 
 /** Calls a function that must throw an error of `type` (MaasError by default), and returns it. */
-export function thrown<T extends Error = MaasError>(fn: () => unknown, type: abstract new (...args: never[]) => T = MaasError as unknown as abstract new (...args: never[]) => T): T {
+export function thrown<T extends Error = MaasError>(
+  fn: () => unknown,
+  type: abstract new (...args: never[]) => T = MaasError as unknown as abstract new (...args: never[]) => T,
+): T {
   let caught: unknown;
   try {
     fn();

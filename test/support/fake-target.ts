@@ -5,7 +5,17 @@ import type { Clock } from '../../src/core/clock.js';
 import { pollUntil } from '../../src/core/poll.js';
 import type { DeploymentRecord, PlacementMode } from '../../src/domain/deployment.js';
 import type { ModelVersionRecord } from '../../src/domain/model.js';
-import type { DryRunResult, HttpEndpoint, Observed, Placement, PlannedDeployment, Target, TargetFlag, TargetOptions, TargetPlugin } from '../../src/targets/target.js';
+import type {
+  DryRunResult,
+  HttpEndpoint,
+  Observed,
+  Placement,
+  PlannedDeployment,
+  Target,
+  TargetFlag,
+  TargetOptions,
+  TargetPlugin,
+} from '../../src/targets/target.js';
 
 export interface FakeScript {
   /** start() throws this. */
@@ -54,7 +64,8 @@ export class FakeTarget implements Target {
         polls++;
         if (this.script.crash) return { state: 'failed', reason: this.script.crash };
         const now = this.running.get(d.id);
-        if (now?.state === 'deploying' && polls > (this.script.readyAfterPolls ?? 2)) this.running.set(d.id, { state: 'ready', endpoint: `http://fake/${d.id}` });
+        if (now?.state === 'deploying' && polls > (this.script.readyAfterPolls ?? 2))
+          this.running.set(d.id, { state: 'ready', endpoint: `http://fake/${d.id}` });
         return this.running.get(d.id) ?? { state: 'failed', reason: 'not running' };
       },
       (o) => o.state !== 'deploying',
@@ -66,7 +77,9 @@ export class FakeTarget implements Target {
   async observe(d: DeploymentRecord): Promise<Observed> {
     this.calls.push(`observe ${d.id}`);
     if (this.script.observeFails) throw this.script.observeFails;
-    return this.running.get(d.id) ?? (d.state === 'cached' ? { state: 'cached', reason: d.reason ?? 'scaled to zero' } : { state: 'failed', reason: 'not running' });
+    return (
+      this.running.get(d.id) ?? (d.state === 'cached' ? { state: 'cached', reason: d.reason ?? 'scaled to zero' } : { state: 'failed', reason: 'not running' })
+    );
   }
 
   async logs(d: DeploymentRecord): Promise<string> {

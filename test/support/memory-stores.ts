@@ -32,7 +32,14 @@ export class MemoryModelStore implements ModelStore {
         if (existing.specDigest === digest && existing.artifact.digest === artifact.digest) return { record: clone(existing), created: false };
         throw new MaasError('CONFLICT', `${key} is already registered with different content`);
       }
-      const record: ModelVersionRecord = { name: description.metadata.name, version: description.metadata.version, specDigest: digest, artifact, registeredAt: new Date(0).toISOString(), description };
+      const record: ModelVersionRecord = {
+        name: description.metadata.name,
+        version: description.metadata.version,
+        specDigest: digest,
+        artifact,
+        registeredAt: new Date(0).toISOString(),
+        description,
+      };
       staged.set(key, record);
       return { record: clone(record), created: true };
     });
@@ -55,7 +62,14 @@ export class MemoryModelStore implements ModelStore {
     return names.map((name) => {
       const all = this.of(name);
       const latest = all[0]!;
-      return { name, latest: latest.version, versions: all.length, task: latest.description.spec.task, algorithm: latest.description.spec.algorithm, registeredAt: latest.registeredAt };
+      return {
+        name,
+        latest: latest.version,
+        versions: all.length,
+        task: latest.description.spec.task,
+        algorithm: latest.description.spec.algorithm,
+        registeredAt: latest.registeredAt,
+      };
     });
   }
 
@@ -83,7 +97,15 @@ export class MemoryModelStore implements ModelStore {
     const hits = [...this.versions.values()]
       .filter((v) => request.task === undefined || v.description.spec.task === request.task)
       .filter((v) => request.text === undefined || JSON.stringify(v.description).includes(request.text))
-      .map((v) => ({ name: v.name, version: v.version, task: v.description.spec.task, algorithm: v.description.spec.algorithm, score: 1, registeredAt: v.registeredAt, reasons: [] }));
+      .map((v) => ({
+        name: v.name,
+        version: v.version,
+        task: v.description.spec.task,
+        algorithm: v.description.spec.algorithm,
+        score: 1,
+        registeredAt: v.registeredAt,
+        reasons: [],
+      }));
     return { hits, total: hits.length, scanned: this.versions.size };
   }
 }
@@ -153,9 +175,18 @@ export class MemoryDeploymentStore implements DeploymentStore {
     this.writes++;
     const slot = (d: Pick<DeploymentRecord, 'model' | 'version' | 'target' | 'mode' | 'node' | 'namespace' | 'cluster'>) =>
       JSON.stringify([d.model, d.version, d.target, d.mode, d.node ?? '', d.namespace ?? '', d.cluster ?? '']);
-    if ([...this.records.values()].some((d) => slot(d) === slot(n))) throw new MaasError('CONFLICT', `a deployment of ${n.model}@${n.version} on ${n.target} already exists`);
+    if ([...this.records.values()].some((d) => slot(d) === slot(n)))
+      throw new MaasError('CONFLICT', `a deployment of ${n.model}@${n.version} on ${n.target} already exists`);
     const { consumer, ...identity } = n;
-    const d: DeploymentRecord = { ...identity, state: 'queued', runtime: {}, consumers: [consumer], createdAt: at, updatedAt: at, history: [{ at, state: 'queued' }] };
+    const d: DeploymentRecord = {
+      ...identity,
+      state: 'queued',
+      runtime: {},
+      consumers: [consumer],
+      createdAt: at,
+      updatedAt: at,
+      history: [{ at, state: 'queued' }],
+    };
     this.records.set(n.id, d);
     return clone(d);
   }
@@ -167,16 +198,16 @@ export class MemoryDeploymentStore implements DeploymentStore {
 
   async listDeployments(filter: { model?: string; version?: string; target?: string } = {}): Promise<DeploymentRecord[]> {
     return [...this.records.values()]
-      .filter((d) => (filter.model === undefined || d.model === filter.model) && (filter.version === undefined || d.version === filter.version) && (filter.target === undefined || d.target === filter.target))
+      .filter(
+        (d) =>
+          (filter.model === undefined || d.model === filter.model) &&
+          (filter.version === undefined || d.version === filter.version) &&
+          (filter.target === undefined || d.target === filter.target),
+      )
       .map(clone);
   }
 
-  async setDeploymentState(
-    id: string,
-    state: DeploymentState,
-    at: string,
-    patch: DeploymentPatch = {},
-  ): Promise<DeploymentRecord> {
+  async setDeploymentState(id: string, state: DeploymentState, at: string, patch: DeploymentPatch = {}): Promise<DeploymentRecord> {
     this.writes++;
     const d = this.must(id);
     const before = { state: d.state, reason: d.reason };
@@ -226,6 +257,7 @@ export interface MemoryStores extends Stores {
 export function memoryStores(now: () => number = () => 0): MemoryStores {
   const deployments = new MemoryDeploymentStore();
   const models = new MemoryModelStore();
-  models.blocking = (name, version) => [...deployments.records.values()].filter((d) => d.model === name && d.version === version).map((d) => `deployment ${d.id}`);
+  models.blocking = (name, version) =>
+    [...deployments.records.values()].filter((d) => d.model === name && d.version === version).map((d) => `deployment ${d.id}`);
   return { models, artifacts: new MemoryArtifactStore(now), deployments, close: () => {} };
 }

@@ -56,7 +56,11 @@ describe('the CLI shell', () => {
   });
 
   it('refuses config values that would break later commands, and repairs a broken one', async () => {
-    for (const [key, value] of [['output', 'xml'], ['target', 'mars'], ['local.cacheTtl', 'soon']]) {
+    for (const [key, value] of [
+      ['output', 'xml'],
+      ['target', 'mars'],
+      ['local.cacheTtl', 'soon'],
+    ]) {
       const r = await runCli(['config', 'set', key!, value!], { home: home.path });
       expect(r.code, `${key}=${value}`).toBe(2);
     }

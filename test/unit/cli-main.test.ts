@@ -23,7 +23,10 @@ function cli(argv: string[], env: Record<string, string> = {}): Promise<CliResul
       clock,
       services: {
         stores,
-        plugins: [fakePlugin(local), fakePlugin(cluster, { modes: ['open', 'strict'], dryRun: true, flags: [{ flags: '--image <ref>', key: 'image', description: 'image' }] })],
+        plugins: [
+          fakePlugin(local),
+          fakePlugin(cluster, { modes: ['open', 'strict'], dryRun: true, flags: [{ flags: '--image <ref>', key: 'image', description: 'image' }] }),
+        ],
       },
     },
   });

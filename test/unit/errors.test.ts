@@ -27,7 +27,10 @@ describe('toMaasError', () => {
     expect(m.cause).toBeInstanceOf(Error);
   });
   it('maps Kubernetes API statuses from an error with a Status body', () => {
-    const e = Object.assign(new Error('HTTP-Code: 403'), { code: 403, body: JSON.stringify({ kind: 'Status', message: 'deployments.apps is forbidden: User "x" cannot create resource "deployments"' }) });
+    const e = Object.assign(new Error('HTTP-Code: 403'), {
+      code: 403,
+      body: JSON.stringify({ kind: 'Status', message: 'deployments.apps is forbidden: User "x" cannot create resource "deployments"' }),
+    });
     const m = toMaasError(e);
     expect(m.code).toBe('FORBIDDEN');
     expect(m.exitCode).toBe(EXIT.REFUSED);

@@ -49,7 +49,9 @@ describe('maas explain', () => {
     const data = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(data).toMatchObject({ path: 'spec.inference', name: 'inference', type: 'Object', required: false });
     expect(data.fields).toEqual(
-      expect.arrayContaining([expect.objectContaining({ name: 'inputModes', type: '[]string', allowedValues: ['inline', 'reference'], constraints: ['items >= 1', 'unique items'] })]),
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'inputModes', type: '[]string', allowedValues: ['inline', 'reference'], constraints: ['items >= 1', 'unique items'] }),
+      ]),
     );
     expect(r.stdout).not.toContain('KIND:');
     const y = await runCli(['-o', 'yaml', 'explain', 'metadata.name']);
@@ -64,6 +66,13 @@ describe('maas explain', () => {
     expect(explainField('spec.hyperparameters')).toMatchObject({ type: 'map[string]any' });
     const tree = explainField('', { recursive: true });
     const spec = tree.fields?.find((f) => f.name === 'spec');
-    expect(spec?.fields?.find((f) => f.name === 'features')?.fields?.map((f) => f.name)).toEqual(['name', 'type', 'description', 'values', 'range', 'optional']);
+    expect(spec?.fields?.find((f) => f.name === 'features')?.fields?.map((f) => f.name)).toEqual([
+      'name',
+      'type',
+      'description',
+      'values',
+      'range',
+      'optional',
+    ]);
   });
 });

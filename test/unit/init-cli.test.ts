@@ -9,7 +9,26 @@ import type { Io } from '../../src/cli/io.js';
 import { parseFeatureFlag, scaffoldModel } from '../../src/spec/scaffold.js';
 import { validateModelText } from '../../src/spec/validate.js';
 
-const FLAGS = ['--name', 'har', '--task', 'classification', '--algorithm', 'MLP', '--feature', 'acc_x:number[-20..20]', '--feature', 'steps:integer[0..]', '--feature', 'position:category=hand|pocket|bag', '--feature', 'indoor:boolean', '--labels-out', 'walking,sitting', '--label', 'team=vision'];
+const FLAGS = [
+  '--name',
+  'har',
+  '--task',
+  'classification',
+  '--algorithm',
+  'MLP',
+  '--feature',
+  'acc_x:number[-20..20]',
+  '--feature',
+  'steps:integer[0..]',
+  '--feature',
+  'position:category=hand|pocket|bag',
+  '--feature',
+  'indoor:boolean',
+  '--labels-out',
+  'walking,sitting',
+  '--label',
+  'team=vision',
+];
 
 /** Answers questions from a script and records what was asked. */
 function scripted(answers: string[]): Prompter & { asked: string[] } {
@@ -66,10 +85,27 @@ describe('maas init', () => {
   });
 
   it('scaffolds regression and other tasks from the regression template', async () => {
-    const r = await cli(['init', '--name', 'energy@3', '--task', 'forecasting', '--algorithm', 'ARIMA', '--feature', 'load:number', '-f', 'models/energy.yaml', '--artifact', 's3://bucket/energy.onnx']);
+    const r = await cli([
+      'init',
+      '--name',
+      'energy@3',
+      '--task',
+      'forecasting',
+      '--algorithm',
+      'ARIMA',
+      '--feature',
+      'load:number',
+      '-f',
+      'models/energy.yaml',
+      '--artifact',
+      's3://bucket/energy.onnx',
+    ]);
     expect(r.code).toBe(0);
     const text = readFileSync(join(work.path, 'models', 'energy.yaml'), 'utf8');
-    expect(parse(text)).toMatchObject({ metadata: { name: 'energy', version: '3' }, spec: { task: 'forecasting', artifact: { uri: 's3://bucket/energy.onnx' } } });
+    expect(parse(text)).toMatchObject({
+      metadata: { name: 'energy', version: '3' },
+      spec: { task: 'forecasting', artifact: { uri: 's3://bucket/energy.onnx' } },
+    });
     expect(validateModelText(text, { file: 'e.yaml', baseDir: work.path }).problems).toEqual([]);
   });
 
@@ -112,14 +148,28 @@ describe('maas init', () => {
   });
 
   it('asks for whatever the flags leave open', async () => {
-    const p = scripted(['har', '1.0.0', 'classification', 'MLP', 'acc_x:number', 'mode:category=a|b', '', 'walking, sitting', 'file://./m.onnx', 'Activity from wrist sensors.']);
+    const p = scripted([
+      'har',
+      '1.0.0',
+      'classification',
+      'MLP',
+      'acc_x:number',
+      'mode:category=a|b',
+      '',
+      'walking, sitting',
+      'file://./m.onnx',
+      'Activity from wrist sensors.',
+    ]);
     const answers = await collectAnswers({}, p);
     expect(answers).toEqual({
       name: 'har',
       version: '1.0.0',
       task: 'classification',
       algorithm: 'MLP',
-      features: [{ name: 'acc_x', type: 'number' }, { name: 'mode', type: 'category', values: ['a', 'b'] }],
+      features: [
+        { name: 'acc_x', type: 'number' },
+        { name: 'mode', type: 'category', values: ['a', 'b'] },
+      ],
       outputLabels: ['walking', 'sitting'],
       artifactUri: 'file://./m.onnx',
       description: 'Activity from wrist sensors.',
@@ -151,8 +201,13 @@ describe('maas init', () => {
     expect(() => parseFeatureFlag('c:category')).toThrow(/needs its values/);
     expect(() => parseFeatureFlag('b:boolean[0..1]')).toThrow(/only number and integer/);
     expect(() => parseFeatureFlag('nocolon')).toThrow(/expected name:type/);
-    const template = 'apiVersion: maas.dev/v1\nkind: Model\nmetadata: { name: t, version: "1", labels: {} }\nspec:\n  task: regression\n  algorithm: x\n  artifact: { uri: "file://./m.onnx", format: onnx }\n  features: []\n';
-    const text = scaffoldModel(template, { name: 'q', version: '7', task: 'regression', algorithm: 'it\'s "quoted"', features: [{ name: 'a', type: 'number' }], artifactUri: 'file://./q.onnx' }, '/abs/schema.json');
+    const template =
+      'apiVersion: maas.dev/v1\nkind: Model\nmetadata: { name: t, version: "1", labels: {} }\nspec:\n  task: regression\n  algorithm: x\n  artifact: { uri: "file://./m.onnx", format: onnx }\n  features: []\n';
+    const text = scaffoldModel(
+      template,
+      { name: 'q', version: '7', task: 'regression', algorithm: 'it\'s "quoted"', features: [{ name: 'a', type: 'number' }], artifactUri: 'file://./q.onnx' },
+      '/abs/schema.json',
+    );
     expect(text.startsWith('# yaml-language-server: $schema=/abs/schema.json\n')).toBe(true);
     expect(parse(text)).toMatchObject({ metadata: { name: 'q', version: '7' }, spec: { algorithm: 'it\'s "quoted"' } });
     expect(text).toContain('version: "7"');

@@ -455,7 +455,7 @@ function podStatus(name: string, status: PodStatusLike['status'], hash = 'abc'):
   return {
     metadata: { name, creationTimestamp: NOW, labels: { 'pod-template-hash': hash } },
     spec: { containers: [{ name: 'server', image: 'ghcr.io/x/maas-server:1' }], initContainers: [{ name: 'fetch-artifact', image: 'curlimages/curl:8.11.1' }] },
-    status,
+    ...(status !== undefined ? { status } : {}),
   };
 }
 

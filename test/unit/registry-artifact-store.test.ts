@@ -80,7 +80,11 @@ describe('FsArtifactStore', () => {
 
   it('records remote artifacts by URI without fetching them', async () => {
     const digest = `sha256:${'ab'.repeat(32)}`;
-    expect(await storeArtifact(blobs, { uri: 'https://models.example.com/m.onnx', digest })).toEqual({ digest, size: 0, uri: 'https://models.example.com/m.onnx' });
+    expect(await storeArtifact(blobs, { uri: 'https://models.example.com/m.onnx', digest })).toEqual({
+      digest,
+      size: 0,
+      uri: 'https://models.example.com/m.onnx',
+    });
     expect(await storeArtifact(blobs, { uri: 's3://bucket/m.onnx' })).toEqual({ digest: '', size: 0, uri: 's3://bucket/m.onnx' });
   });
 

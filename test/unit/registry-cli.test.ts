@@ -23,7 +23,10 @@ const HAR: ModelOptions = {
   name: 'har',
   version: '1',
   algorithm: 'MLP',
-  features: [['acc_x_mean', 'number'], ['acc_y_mean', 'number']],
+  features: [
+    ['acc_x_mean', 'number'],
+    ['acc_y_mean', 'number'],
+  ],
   metrics: { accuracy: 0.94 },
   cpu: '500m',
   memory: '256Mi',
@@ -31,7 +34,14 @@ const HAR: ModelOptions = {
   labels: { team: 'vision' },
   description: 'Recognises walking and sitting',
 };
-const HOUSE: ModelOptions = { name: 'house', version: '1.0.0', task: 'regression', algorithm: 'Ridge', features: [['rooms', 'integer']], metrics: { rmse: 0.8 } };
+const HOUSE: ModelOptions = {
+  name: 'house',
+  version: '1.0.0',
+  task: 'regression',
+  algorithm: 'Ridge',
+  features: [['rooms', 'integer']],
+  metrics: { rmse: 0.8 },
+};
 
 beforeEach(async () => {
   dir = tempDir('maas-cli-registry-');
@@ -72,7 +82,10 @@ describe('maas register', () => {
   });
 
   it('registers none of the documents of a file when one of them conflicts', async () => {
-    const file = modelFile('mixed.yaml', [{ ...HAR, version: '7' }, { ...HOUSE, algorithm: 'Lasso' }]);
+    const file = modelFile('mixed.yaml', [
+      { ...HAR, version: '7' },
+      { ...HOUSE, algorithm: 'Lasso' },
+    ]);
     const r = await cli('register', file);
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/house@1\.0\.0 is already registered with different content/);
@@ -148,7 +161,23 @@ describe('maas list, versions, get, describe', () => {
   it('describes a version for humans', async () => {
     const r = await cli('describe', 'har');
     expect(r.code).toBe(0);
-    for (const s of ['Name:        har', 'Task:        classification', 'Algorithm:   MLP', 'Features (2):', 'acc_x_mean', 'Metrics:', 'accuracy:  0.94', 'CPU:', '500m', 'Memory:', '256Mi', 'Latency:', '20 ms', 'team:  vision', 'Digest:']) {
+    for (const s of [
+      'Name:        har',
+      'Task:        classification',
+      'Algorithm:   MLP',
+      'Features (2):',
+      'acc_x_mean',
+      'Metrics:',
+      'accuracy:  0.94',
+      'CPU:',
+      '500m',
+      'Memory:',
+      '256Mi',
+      'Latency:',
+      '20 ms',
+      'team:  vision',
+      'Digest:',
+    ]) {
       expect(r.stdout).toContain(s);
     }
     expect(r.stdout).toMatch(/Artifact:\n {2}URI: +file:\/\/\.\/model\.onnx\n {2}Format: +onnx\n {2}Digest: +sha256:[a-f0-9]{64}/);
@@ -174,11 +203,40 @@ describe('maas delete', () => {
 
 describe('maas search', () => {
   it('finds models by requirements and prints why', async () => {
-    const r = await cli('search', '--kind', 'classification', '--feature', 'acc_x_mean:number', '--min', 'accuracy=0.9', '--max-cpu', '1', '--max-memory', '1Gi', '--label', 'team=vision', 'walking');
+    const r = await cli(
+      'search',
+      '--kind',
+      'classification',
+      '--feature',
+      'acc_x_mean:number',
+      '--min',
+      'accuracy=0.9',
+      '--max-cpu',
+      '1',
+      '--max-memory',
+      '1Gi',
+      '--label',
+      'team=vision',
+      'walking',
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^MODEL\s+VERSION\s+TASK\s+ALGORITHM\s+SCORE\s+WHY\n/);
     expect(r.stdout).toMatch(/har\s+1\s+classification\s+MLP\s+0\.\d{3}\s+task classification; feature acc_x_mean:number; accuracy 0\.94 >= 0\.90; \+4 more/);
-    const wide = await cli('search', '--task', 'classification', '--min', 'accuracy=0.9', '--max-cpu', '1', '--max-memory', '1Gi', '-t', 'walking', '-o', 'wide');
+    const wide = await cli(
+      'search',
+      '--task',
+      'classification',
+      '--min',
+      'accuracy=0.9',
+      '--max-cpu',
+      '1',
+      '--max-memory',
+      '1Gi',
+      '-t',
+      'walking',
+      '-o',
+      'wide',
+    );
     expect(wide.stdout).toContain("accuracy 0.94 >= 0.90; cpu 500m <= 1; memory 256Mi <= 1Gi; text matches 'walking'");
     expect(wide.stdout).toContain('REGISTERED');
   });
@@ -207,7 +265,10 @@ describe('maas search', () => {
   it('searches every version with --all-versions and cuts at --limit', async () => {
     await cli('register', modelFile('v2.yaml', [{ ...HAR, version: '2' }]));
     expect((await cli('search', '--feature', 'acc_x_mean', '-o', 'name')).stdout).toBe('har@2\n');
-    expect((await cli('search', '--feature', 'acc_x_mean', '--all-versions', '-o', 'name')).stdout.split('\n').filter(Boolean).sort()).toEqual(['har@1', 'har@2']);
+    expect((await cli('search', '--feature', 'acc_x_mean', '--all-versions', '-o', 'name')).stdout.split('\n').filter(Boolean).sort()).toEqual([
+      'har@1',
+      'har@2',
+    ]);
     const limited = await cli('search', '--all-versions', '--limit', '1');
     expect(limited.stdout.trim().split('\n')).toHaveLength(2);
     expect(limited.stderr).toContain('showing 1 of 3 matches');

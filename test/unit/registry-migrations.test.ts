@@ -45,7 +45,9 @@ describe('migrate', () => {
     expect(migrate(d)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(schemaVersion(d)).toBe(MIGRATIONS.length);
     const tables = (d.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
-    expect(tables).toEqual(expect.arrayContaining(['schema_migrations', 'model_versions', 'model_specs', 'model_features', 'model_metrics', 'model_labels', 'model_text']));
+    expect(tables).toEqual(
+      expect.arrayContaining(['schema_migrations', 'model_versions', 'model_specs', 'model_features', 'model_metrics', 'model_labels', 'model_text']),
+    );
     expect(d.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(d.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(d.pragma('busy_timeout', { simple: true })).toBe(5000);
@@ -63,7 +65,11 @@ describe('migrate', () => {
     await registry.registerModel(modelDescription({ name: 'kept', version: '1' }), { digest: '', size: 0, uri: 'https://x/m.onnx' });
     registry.close();
 
-    const next: Migration = { version: MIGRATIONS.length + 1, name: 'test: add a column', up: (d) => d.exec('ALTER TABLE model_versions ADD COLUMN note TEXT') };
+    const next: Migration = {
+      version: MIGRATIONS.length + 1,
+      name: 'test: add a column',
+      up: (d) => d.exec('ALTER TABLE model_versions ADD COLUMN note TEXT'),
+    };
     const d = db();
     expect(migrate(d, [...MIGRATIONS, next])).toEqual([next.version]);
     expect(schemaVersion(d)).toBe(next.version);

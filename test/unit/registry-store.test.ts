@@ -85,7 +85,8 @@ describe('latest version', () => {
   });
 
   it('follows semver precedence (prereleases below releases)', async () => {
-    for (const v of ['1.2.0', '1.10.0-rc.1', '1.10.0', '1.9.9', '1.10.0-rc.2']) await registry.registerModel(modelDescription({ name: 'm', version: v }), artifact());
+    for (const v of ['1.2.0', '1.10.0-rc.1', '1.10.0', '1.9.9', '1.10.0-rc.2'])
+      await registry.registerModel(modelDescription({ name: 'm', version: v }), artifact());
     expect((await registry.getModel('m'))?.version).toBe('1.10.0');
     expect((await registry.listVersions('m')).map((r) => r.version)).toEqual(['1.10.0', '1.10.0-rc.2', '1.10.0-rc.1', '1.9.9', '1.2.0']);
   });

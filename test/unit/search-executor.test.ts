@@ -6,18 +6,109 @@ import type { SearchRequest, SearchResult } from '../../src/domain/model.js';
 import { modelDescription, type ModelOptions } from '../../bench/model-fixtures.js';
 import { tempDir } from '../support/cli.js';
 
-const acc: ModelOptions['features'] = [['acc_x_mean', 'number'], ['acc_y_mean', 'number']];
+const acc: ModelOptions['features'] = [
+  ['acc_x_mean', 'number'],
+  ['acc_y_mean', 'number'],
+];
 
 /** Registered in this order, one second apart. */
 const SEED: ModelOptions[] = [
-  { name: 'har-mlp', version: '1', algorithm: 'MLP', features: acc, metrics: { accuracy: 0.8 }, cpu: '500m', memory: '256Mi', latencyMs: 20, reliability: 0.99, labels: { team: 'vision' }, description: 'Recognises walking, sitting and standing' },
-  { name: 'har-mlp', version: '2', algorithm: 'MLP', features: acc, metrics: { accuracy: 0.95 }, cpu: '500m', memory: '256Mi', latencyMs: 20, reliability: 0.99, labels: { team: 'vision' }, description: 'Recognises walking, sitting and standing' },
-  { name: 'har-rf', version: '1', algorithm: 'RandomForest', features: [['acc_x_mean', 'number']], metrics: { accuracy: 0.92 }, cpu: '2', memory: '1Gi', latencyMs: 40, labels: { team: 'vision' }, description: 'A walking detector' },
-  { name: 'har-int', version: '1', algorithm: 'LogisticRegression', features: [['acc_x_mean', 'integer']], metrics: { accuracy: 0.97 }, cpu: '250m', labels: { team: 'vision' } },
-  { name: 'credit', version: '1', algorithm: 'XGBoost', features: [['income', 'number'], ['age', 'integer']], metrics: { accuracy: 0.91 }, cpu: '1', labels: { team: 'risk' }, description: 'Credit default risk' },
-  { name: 'house', version: '1.0.0', task: 'regression', algorithm: 'Ridge', features: [['rooms', 'integer'], ['area', 'number']], metrics: { rmse: 0.8, mae: 0.5 }, cpu: '500m', latencyMs: 5 },
-  { name: 'house', version: '1.1.0', task: 'regression', algorithm: 'Ridge', features: [['rooms', 'integer'], ['area', 'number']], metrics: { rmse: 1.5, mae: 0.9 }, cpu: '500m', latencyMs: 5 },
-  { name: 'gpu-cnn', version: '1', algorithm: 'CNN', features: [['acc_x_mean', 'number']], metrics: { accuracy: 0.99 }, cpu: '1', gpu: 1, labels: { team: 'vision' } },
+  {
+    name: 'har-mlp',
+    version: '1',
+    algorithm: 'MLP',
+    features: acc,
+    metrics: { accuracy: 0.8 },
+    cpu: '500m',
+    memory: '256Mi',
+    latencyMs: 20,
+    reliability: 0.99,
+    labels: { team: 'vision' },
+    description: 'Recognises walking, sitting and standing',
+  },
+  {
+    name: 'har-mlp',
+    version: '2',
+    algorithm: 'MLP',
+    features: acc,
+    metrics: { accuracy: 0.95 },
+    cpu: '500m',
+    memory: '256Mi',
+    latencyMs: 20,
+    reliability: 0.99,
+    labels: { team: 'vision' },
+    description: 'Recognises walking, sitting and standing',
+  },
+  {
+    name: 'har-rf',
+    version: '1',
+    algorithm: 'RandomForest',
+    features: [['acc_x_mean', 'number']],
+    metrics: { accuracy: 0.92 },
+    cpu: '2',
+    memory: '1Gi',
+    latencyMs: 40,
+    labels: { team: 'vision' },
+    description: 'A walking detector',
+  },
+  {
+    name: 'har-int',
+    version: '1',
+    algorithm: 'LogisticRegression',
+    features: [['acc_x_mean', 'integer']],
+    metrics: { accuracy: 0.97 },
+    cpu: '250m',
+    labels: { team: 'vision' },
+  },
+  {
+    name: 'credit',
+    version: '1',
+    algorithm: 'XGBoost',
+    features: [
+      ['income', 'number'],
+      ['age', 'integer'],
+    ],
+    metrics: { accuracy: 0.91 },
+    cpu: '1',
+    labels: { team: 'risk' },
+    description: 'Credit default risk',
+  },
+  {
+    name: 'house',
+    version: '1.0.0',
+    task: 'regression',
+    algorithm: 'Ridge',
+    features: [
+      ['rooms', 'integer'],
+      ['area', 'number'],
+    ],
+    metrics: { rmse: 0.8, mae: 0.5 },
+    cpu: '500m',
+    latencyMs: 5,
+  },
+  {
+    name: 'house',
+    version: '1.1.0',
+    task: 'regression',
+    algorithm: 'Ridge',
+    features: [
+      ['rooms', 'integer'],
+      ['area', 'number'],
+    ],
+    metrics: { rmse: 1.5, mae: 0.9 },
+    cpu: '500m',
+    latencyMs: 5,
+  },
+  {
+    name: 'gpu-cnn',
+    version: '1',
+    algorithm: 'CNN',
+    features: [['acc_x_mean', 'number']],
+    metrics: { accuracy: 0.99 },
+    cpu: '1',
+    gpu: 1,
+    labels: { team: 'vision' },
+  },
   { name: 'nocpu', version: '1', algorithm: 'KNN', features: [['acc_x_mean', 'number']], metrics: { accuracy: 0.93 } },
 ];
 
@@ -109,7 +200,14 @@ describe('ranking and reasons', () => {
   it('gives every hit the reasons it matched', async () => {
     const hit = (await search({ ...request, maxCpuMillis: 1000, labels: { team: 'vision' }, text: 'walking' })).hits[0];
     expect(hit).toMatchObject({ name: 'har-mlp', version: '2', task: 'classification', algorithm: 'MLP' });
-    expect(hit?.reasons).toEqual(['task classification', 'feature acc_x_mean:number', 'accuracy 0.95 >= 0.90', 'cpu 500m <= 1', 'label team=vision', "text matches 'walking'"]);
+    expect(hit?.reasons).toEqual([
+      'task classification',
+      'feature acc_x_mean:number',
+      'accuracy 0.95 >= 0.90',
+      'cpu 500m <= 1',
+      'label team=vision',
+      "text matches 'walking'",
+    ]);
   });
 
   it('prefers resource headroom under a ceiling', async () => {
@@ -141,7 +239,13 @@ describe('ranking and reasons', () => {
 
 describe('near misses', () => {
   it('lists versions in scope that fail exactly one requirement, with the reason', async () => {
-    const r = await search({ task: 'classification', features: [{ name: 'acc_x_mean', type: 'number' }], minMetrics: { accuracy: 0.9 }, maxCpuMillis: 1000, explain: true });
+    const r = await search({
+      task: 'classification',
+      features: [{ name: 'acc_x_mean', type: 'number' }],
+      minMetrics: { accuracy: 0.9 },
+      maxCpuMillis: 1000,
+      explain: true,
+    });
     expect(sorted(r)).toEqual(['gpu-cnn@1', 'har-mlp@2']);
     const misses = Object.fromEntries((r.nearMisses ?? []).map((m) => [`${m.name}@${m.version}`, m.failed]));
     expect(misses).toEqual({

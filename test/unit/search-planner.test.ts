@@ -42,7 +42,20 @@ describe('search vocabulary', () => {
   });
 
   it('treats error, loss and latency metrics as lower-is-better', () => {
-    for (const m of ['rmse', 'MAE', 'mse', 'loss', 'log_loss', 'val_loss', 'mean_absolute_error', 'meanSquaredError', 'latency_p99', 'p95_ms', 'error_rate', 'wer']) {
+    for (const m of [
+      'rmse',
+      'MAE',
+      'mse',
+      'loss',
+      'log_loss',
+      'val_loss',
+      'mean_absolute_error',
+      'meanSquaredError',
+      'latency_p99',
+      'p95_ms',
+      'error_rate',
+      'wer',
+    ]) {
       expect(isLowerBetter(m), m).toBe(true);
     }
     for (const m of ['accuracy', 'f1', 'auc', 'r2', 'precision', 'recall', 'ndcg', 'silhouette', 'map']) expect(isLowerBetter(m), m).toBe(false);
@@ -161,7 +174,14 @@ describe('planSearch', () => {
   });
 
   it('intersects id sets from indexed side tables instead of probing each row', () => {
-    const plan = planSearch({ task: 'classification', features: [{ name: 'acc_x_mean', type: 'number' }], minMetrics: { accuracy: 0.9 }, labels: { team: 'vision' }, text: 'walking', limit: 5 });
+    const plan = planSearch({
+      task: 'classification',
+      features: [{ name: 'acc_x_mean', type: 'number' }],
+      minMetrics: { accuracy: 0.9 },
+      labels: { team: 'vision' },
+      text: 'walking',
+      limit: 5,
+    });
     const cte = plan.hits.sql.slice(0, plan.hits.sql.indexOf('SELECT mv.id, mv.name'));
     expect(cte.match(/INTERSECT/g)).toHaveLength(4);
     expect(cte).toContain('SELECT mv.id FROM model_versions mv WHERE mv.is_latest = 1 AND mv.task = @r0');
@@ -171,7 +191,17 @@ describe('planSearch', () => {
     expect(cte).toContain('SELECT id FROM text');
     expect(cte).toContain('text(id, rank) AS MATERIALIZED (\n    SELECT rowid, bm25(model_text) FROM model_text WHERE model_text MATCH @r4');
     expect(plan.hits.sql).not.toMatch(/EXISTS|\bspec\b/);
-    expect(plan.hits.params).toEqual({ r0: 'classification', r1n: 'acc_x_mean', r1: 'number', r2n: 'accuracy', r2: 0.9, r3n: 'team', r3: 'vision', r4: '"walking"*', limit: 5 });
+    expect(plan.hits.params).toEqual({
+      r0: 'classification',
+      r1n: 'acc_x_mean',
+      r1: 'number',
+      r2n: 'accuracy',
+      r2: 0.9,
+      r3n: 'team',
+      r3: 'vision',
+      r4: '"walking"*',
+      limit: 5,
+    });
     expect(plan.hits.sql).toContain('(SELECT count(*) FROM cand) AS total');
   });
 

@@ -16,12 +16,29 @@ const REQUIRED_INVALID = 1000;
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Path = (string | number)[];
 
-const ODD = ['\u202e', '\u200f', '\u200b', '\u2060', '\ufeff', '\u0000', '\u0007', '\u001b[31m', '😀', '👩‍👩‍👧', '\ud800', '\udfff', '\u2028', 'é', '\u0301', '𝔘𝔫𝔦'];
+const ODD = [
+  '\u202e',
+  '\u200f',
+  '\u200b',
+  '\u2060',
+  '\ufeff',
+  '\u0000',
+  '\u0007',
+  '\u001b[31m',
+  '😀',
+  '👩‍👩‍👧',
+  '\ud800',
+  '\udfff',
+  '\u2028',
+  'é',
+  '\u0301',
+  '𝔘𝔫𝔦',
+];
 const WRONG: Json[] = [42, -1, 0.5, 1e308, -1e308, 'text', '', true, false, null, [], {}, [1, 'two'], { a: 1 }];
 
 function tools(rng: Random) {
   const int = (n: number): number => Math.floor(rng.next() * n);
-  const pick = <T,>(a: readonly T[]): T => a[int(a.length)]!;
+  const pick = <T>(a: readonly T[]): T => a[int(a.length)]!;
   return { int, pick };
 }
 
@@ -62,9 +79,23 @@ function nested(depth: number, leaf: Json): Json {
 }
 
 const REQUIRED: Path[] = [
-  ['apiVersion'], ['kind'], ['metadata'], ['metadata', 'name'], ['metadata', 'version'], ['spec'], ['spec', 'task'], ['spec', 'algorithm'],
-  ['spec', 'artifact'], ['spec', 'artifact', 'uri'], ['spec', 'artifact', 'format'], ['spec', 'features'], ['spec', 'features', 0, 'name'],
-  ['spec', 'features', 1, 'type'], ['spec', 'resources', 'serving', 'replicas', 'min'], ['spec', 'training', 'data', 'uri'], ['spec', 'outputs', 'labels'],
+  ['apiVersion'],
+  ['kind'],
+  ['metadata'],
+  ['metadata', 'name'],
+  ['metadata', 'version'],
+  ['spec'],
+  ['spec', 'task'],
+  ['spec', 'algorithm'],
+  ['spec', 'artifact'],
+  ['spec', 'artifact', 'uri'],
+  ['spec', 'artifact', 'format'],
+  ['spec', 'features'],
+  ['spec', 'features', 0, 'name'],
+  ['spec', 'features', 1, 'type'],
+  ['spec', 'resources', 'serving', 'replicas', 'min'],
+  ['spec', 'training', 'data', 'uri'],
+  ['spec', 'outputs', 'labels'],
 ];
 
 /** One mutated description text, from a generator chosen by the PRNG. */
@@ -137,7 +168,10 @@ function mutate(rng: Random, text: string, base: Json): { kind: string; text: st
     },
     unknownKey: () => {
       const v = obj();
-      const containers = paths(v).filter((p) => { const x = getAt(v, p); return x !== null && typeof x === 'object' && !Array.isArray(x); });
+      const containers = paths(v).filter((p) => {
+        const x = getAt(v, p);
+        return x !== null && typeof x === 'object' && !Array.isArray(x);
+      });
       const p = pick(containers);
       const keys = Object.keys(getAt(v, p) as object);
       if (keys.length === 0) return dump(v);
@@ -146,7 +180,15 @@ function mutate(rng: Random, text: string, base: Json): { kind: string; text: st
     },
     hugeString: () => {
       const v = obj();
-      const target = pick<Path>([['metadata', 'name'], ['metadata', 'version'], ['spec', 'algorithm'], ['spec', 'artifact', 'uri'], ['spec', 'features', 0, 'name'], ['metadata', 'labels', 'team'], ['spec', 'outputs', 'labels', 0]]);
+      const target = pick<Path>([
+        ['metadata', 'name'],
+        ['metadata', 'version'],
+        ['spec', 'algorithm'],
+        ['spec', 'artifact', 'uri'],
+        ['spec', 'features', 0, 'name'],
+        ['metadata', 'labels', 'team'],
+        ['spec', 'outputs', 'labels', 0],
+      ]);
       setAt(v, target, 'x'.repeat(1000 + int(100_000)));
       return dump(v);
     },
@@ -157,7 +199,13 @@ function mutate(rng: Random, text: string, base: Json): { kind: string; text: st
     },
     hugeNumber: () => {
       const v = obj();
-      const target = pick<Path>([['spec', 'resources', 'serving', 'gpu'], ['spec', 'resources', 'serving', 'replicas', 'max'], ['spec', 'inference', 'maxBatchSize'], ['spec', 'qos', 'reliability'], ['spec', 'resources', 'serving', 'cpu']]);
+      const target = pick<Path>([
+        ['spec', 'resources', 'serving', 'gpu'],
+        ['spec', 'resources', 'serving', 'replicas', 'max'],
+        ['spec', 'inference', 'maxBatchSize'],
+        ['spec', 'qos', 'reliability'],
+        ['spec', 'resources', 'serving', 'cpu'],
+      ]);
       setAt(v, target, pick([1e308, -1e308, 2 ** 64, -0.5, 1.5]));
       return dump(v).replace(/: 1e\+308$/m, rng.next() < 0.5 ? ': .inf' : ': .nan');
     },
@@ -179,7 +227,15 @@ function mutate(rng: Random, text: string, base: Json): { kind: string; text: st
     },
     misspell: () => {
       const v = obj();
-      const p = pick<Path>([['spec', 'task'], ['spec', 'features', 1, 'type'], ['spec', 'artifact', 'format'], ['kind'], ['apiVersion'], ['spec', 'inference', 'protocol'], ['spec', 'training', 'data', 'format']]);
+      const p = pick<Path>([
+        ['spec', 'task'],
+        ['spec', 'features', 1, 'type'],
+        ['spec', 'artifact', 'format'],
+        ['kind'],
+        ['apiVersion'],
+        ['spec', 'inference', 'protocol'],
+        ['spec', 'training', 'data', 'format'],
+      ]);
       const current = getAt(v, p);
       const s = typeof current === 'string' ? current : JSON.stringify(current);
       const at = int(s.length);
@@ -196,7 +252,8 @@ function mutate(rng: Random, text: string, base: Json): { kind: string; text: st
       if (pickOne === 4) setAt(v, ['spec', 'features', 2, 'values'], undefined);
       if (pickOne === 5) setAt(v, ['spec', 'resources', 'serving', 'memory'], pick(['lots', '1 Gi', '256m', '-1Gi', '1.2.3']));
       if (pickOne === 6) setAt(v, ['metadata', 'version'], pick(['v1', '1.2', '01', 'latest', '1.0.0-', '1..2']));
-      if (pickOne === 7) setAt(v, ['spec', 'artifact', 'uri'], pick(['ftp://x/m.onnx', 'model.onnx', 'file://./missing.onnx', 's3:/nobucket', 'https://', 'file:']));
+      if (pickOne === 7)
+        setAt(v, ['spec', 'artifact', 'uri'], pick(['ftp://x/m.onnx', 'model.onnx', 'file://./missing.onnx', 's3:/nobucket', 'https://', 'file:']));
       if (pickOne === 8) setAt(v, ['spec', 'features', 0, 'values'], [1, 2]);
       if (pickOne === 9) setAt(v, ['spec', 'outputs', 'labels'], ['same', 'same']);
       return dump(v);
@@ -205,7 +262,23 @@ function mutate(rng: Random, text: string, base: Json): { kind: string; text: st
       const broken = mutate(rng, text, base).text;
       return pick([`${smallModel()}---\n${broken}`, `${broken}\n---\n${smallModel()}`, `---\n${broken}\n---\n---\n`]);
     },
-    notAMapping: () => pick(['', '\n\n', '# nothing\n', '---\n---\n', 'just text', '- a\n- b\n', '42', 'null', '~', '[1, 2]', '"quoted"', '\u0000', '\ufeff', '%YAML 1.2\n---\n']),
+    notAMapping: () =>
+      pick([
+        '',
+        '\n\n',
+        '# nothing\n',
+        '---\n---\n',
+        'just text',
+        '- a\n- b\n',
+        '42',
+        'null',
+        '~',
+        '[1, 2]',
+        '"quoted"',
+        '\u0000',
+        '\ufeff',
+        '%YAML 1.2\n---\n',
+      ]),
     otherKind: () => text.replace('kind: Model', `kind: ${pick(['Composition', 'Deployment', 'model', '""', '[Model]'])}`),
   };
   const kind = pick(Object.keys(generators));

@@ -69,7 +69,11 @@ describe('loading model description files', () => {
   });
 
   it('reads `-` from stdin, bounded', async () => {
-    const { models } = await checkModelFiles(['-'], { cwd: dir.path, checkArtifact: false, readStdin: (max) => readStream(Readable.from([smallModel('piped')]), max) });
+    const { models } = await checkModelFiles(['-'], {
+      cwd: dir.path,
+      checkArtifact: false,
+      readStdin: (max) => readStream(Readable.from([smallModel('piped')]), max),
+    });
     expect(models[0]).toMatchObject({ file: '<stdin>', description: { metadata: { name: 'piped' } } });
     expect(await readStream(Readable.from(['abc', 'def']), 4)).toBe('abcd');
     const { problems } = await checkModelFiles(['-'], { cwd: dir.path });

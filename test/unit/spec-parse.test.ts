@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { formatPath, parseYaml, quote, MAX_ALIAS_COUNT, MAX_DOCUMENTS, MAX_FLOW_DEPTH, MAX_SPEC_BYTES } from '../../src/spec/parse.js';
 
 describe('parsing YAML with source positions', () => {
-  const text = ['apiVersion: maas.dev/v1', 'metadata:', '  name: x', 'spec:', '  features:', '    - name: a', '      type: number', '    - { name: b, type: boolean }', ''].join('\n');
+  const text = [
+    'apiVersion: maas.dev/v1',
+    'metadata:',
+    '  name: x',
+    'spec:',
+    '  features:',
+    '    - name: a',
+    '      type: number',
+    '    - { name: b, type: boolean }',
+    '',
+  ].join('\n');
 
   it('maps field paths to line and column, or to the nearest existing ancestor', () => {
     const [doc] = parseYaml(text, 'm.yaml').documents;
@@ -49,7 +59,8 @@ describe('parsing YAML with source positions', () => {
 
   it('stops alias bombs and dangling aliases without crashing', () => {
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${new Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${new Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
     const bomb = parseYaml(levels.join('\n'), 'bomb.yaml');
     expect(bomb.documents).toEqual([]);
     expect(bomb.problems[0]!.message).toContain(`more than ${MAX_ALIAS_COUNT} aliases`);
@@ -60,7 +71,9 @@ describe('parsing YAML with source positions', () => {
   it('survives absurd nesting, huge and empty inputs', () => {
     // A file of open brackets would need ~1 KB per level in the parser: refused up front.
     const deep = parseYaml(`a: 1\nb: ${'['.repeat(MAX_SPEC_BYTES - 20)}`, 'deep.yaml');
-    expect(deep.problems).toEqual([expect.objectContaining({ line: 2, column: 4 + MAX_FLOW_DEPTH, message: `YAML is nested more than ${MAX_FLOW_DEPTH} levels deep` })]);
+    expect(deep.problems).toEqual([
+      expect.objectContaining({ line: 2, column: 4 + MAX_FLOW_DEPTH, message: `YAML is nested more than ${MAX_FLOW_DEPTH} levels deep` }),
+    ]);
     // Brackets inside quotes and comments are not nesting.
     expect(parseYaml(`a: "${'['.repeat(500)}"\n# ${'{'.repeat(500)}\nb: '${'['.repeat(500)}'\n`, 'q.yaml').problems).toEqual([]);
     const deepBlock = Array.from({ length: 1500 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n');

@@ -14,7 +14,9 @@ describe('model versions', () => {
   });
 
   it('orders by semver precedence, integers as N.0.0', () => {
-    const sorted = ['2', '1.0.0', '1.0.0-rc.1', '1.0.0-beta.11', '1.0.0-beta.2', '1.0.0-alpha', '1.0.0-alpha.1', '10', '1.10.0', '1.9.0', '0.9.9'].sort(compareVersions);
+    const sorted = ['2', '1.0.0', '1.0.0-rc.1', '1.0.0-beta.11', '1.0.0-beta.2', '1.0.0-alpha', '1.0.0-alpha.1', '10', '1.10.0', '1.9.0', '0.9.9'].sort(
+      compareVersions,
+    );
     expect(sorted).toEqual(['0.9.9', '1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0', '1.9.0', '1.10.0', '2', '10']);
   });
 

@@ -88,7 +88,11 @@ describe('maas schema', () => {
     expect(JSON.parse(r.stdout)).toEqual(modelJsonSchema());
     const j = await runCli(['-o', 'json', 'schema']);
     const schema = JSON.parse(j.stdout) as Record<string, unknown>;
-    expect(schema).toMatchObject({ $schema: 'http://json-schema.org/draft-07/schema#', title: 'maas model description', required: ['apiVersion', 'kind', 'metadata', 'spec'] });
+    expect(schema).toMatchObject({
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      title: 'maas model description',
+      required: ['apiVersion', 'kind', 'metadata', 'spec'],
+    });
     const p = await runCli(['schema', '--path']);
     expect(p.stdout.trim()).toMatch(/\/schema\/model\.schema\.json$/);
   });

@@ -19,9 +19,7 @@ function walk(cmd: Command<unknown[], Record<string, unknown>, Record<string, un
 }
 
 function bash(nodes: Node[]): string {
-  const cases = nodes
-    .map((n) => `    "${n.path.join(' ')}") words="${[...n.subcommands, ...n.options].join(' ')}" ;;`)
-    .join('\n');
+  const cases = nodes.map((n) => `    "${n.path.join(' ')}") words="${[...n.subcommands, ...n.options].join(' ')}" ;;`).join('\n');
   return `# maas bash completion: source <(maas completion bash)
 _maas() {
   local cur path w i
@@ -32,7 +30,10 @@ _maas() {
     [[ "$w" == -* ]] && continue
     if [[ -z "$path" ]]; then candidate="$w"; else candidate="$path $w"; fi
     case "$candidate" in
-${nodes.map((n) => `      "${n.path.join(' ')}") path="$candidate" ;;`).filter((l) => !l.includes('"")')).join('\n')}
+${nodes
+  .map((n) => `      "${n.path.join(' ')}") path="$candidate" ;;`)
+  .filter((l) => !l.includes('"")'))
+  .join('\n')}
     esac
   done
   local words=""

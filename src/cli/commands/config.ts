@@ -38,7 +38,9 @@ export function define(program: Program, run: Run): void {
   config
     .command('path')
     .description('print where maas keeps its files')
-    .action(run(async (ctx) => ({ data: { home: ctx.home.root, config: ctx.home.configFile, registry: ctx.home.registryDb }, text: () => ctx.home.configFile })));
+    .action(
+      run(async (ctx) => ({ data: { home: ctx.home.root, config: ctx.home.configFile, registry: ctx.home.registryDb }, text: () => ctx.home.configFile })),
+    );
   config
     .command('get')
     .argument('<key>')

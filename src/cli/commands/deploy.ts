@@ -29,13 +29,20 @@ export function define(program: Program, run: Run): void {
     .argument('<model>')
     .description('deploy a registered model (name or name@version; latest when no version)')
     .option('-t, --target <target>', `where to run it: ${TARGET_NAMES.join(', ')} (default: config target, then ${DEFAULT_TARGET})`)
-    .addOption(new Option('--mode <mode>', 'placement: open (scheduler decides) or strict (pinned to --node)').choices(['open', 'strict'] as const).default('open' as const))
+    .addOption(
+      new Option('--mode <mode>', 'placement: open (scheduler decides) or strict (pinned to --node)')
+        .choices(['open', 'strict'] as const)
+        .default('open' as const),
+    )
     .option('--node <name>', 'node to pin the deployment to (strict mode)')
     .option('--consumer <name>', 'who uses this deployment (default user@host)')
     .option('--async', 'return the deployment ID at once; check later with `maas status ID --wait`')
     .option('--timeout <duration>', 'how long to wait for readiness', '120s')
     .addOption(
-      new Option('--dry-run [mode]', 'print the objects instead of deploying: client (no cluster contact) or server (validated by the API server); nothing is stored').choices(['client', 'server'] as const),
+      new Option(
+        '--dry-run [mode]',
+        'print the objects instead of deploying: client (no cluster contact) or server (validated by the API server); nothing is stored',
+      ).choices(['client', 'server'] as const),
     );
   for (const flag of TARGET_PLUGINS.flatMap((p) => p.flags)) command.addOption(new Option(flag.flags, flag.description));
   command.action(
@@ -73,7 +80,15 @@ export function define(program: Program, run: Run): void {
   );
 }
 
-type DryRunFlags = { model: string; version?: string; target: string; mode: 'open' | 'strict'; node?: string; targetOptions?: TargetOptions; how: 'client' | 'server' };
+type DryRunFlags = {
+  model: string;
+  version?: string;
+  target: string;
+  mode: 'open' | 'strict';
+  node?: string;
+  targetOptions?: TargetOptions;
+  how: 'client' | 'server';
+};
 
 /** `--dry-run`: the objects of a deployment that is never recorded, as a `kind: List`. */
 async function dryRun(ctx: Context, flags: DryRunFlags): Promise<CommandResult> {
@@ -82,7 +97,11 @@ async function dryRun(ctx: Context, flags: DryRunFlags): Promise<CommandResult> 
   const spinner = await ctx.spinner(flags.how === 'server' ? 'asking the API server to validate the objects' : 'rendering the objects');
   let result;
   try {
-    result = await dryRunDeploy(services, { ...flags, ...(ctx.globals.namespace !== undefined ? { namespace: ctx.globals.namespace } : {}) }, ctx.progress(spinner));
+    result = await dryRunDeploy(
+      services,
+      { ...flags, ...(ctx.globals.namespace !== undefined ? { namespace: ctx.globals.namespace } : {}) },
+      ctx.progress(spinner),
+    );
     spinner.stop();
   } catch (e) {
     spinner.fail();

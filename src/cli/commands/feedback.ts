@@ -24,10 +24,12 @@ export function define(program: Program, run: Run): void {
         ]);
         let items: FeedbackItem[];
         if (opts.file !== undefined) {
-          if (opts.id !== undefined || opts.label !== undefined || opts.value !== undefined) throw new MaasError('USAGE', '--file cannot be combined with --id/--label/--value');
+          if (opts.id !== undefined || opts.label !== undefined || opts.value !== undefined)
+            throw new MaasError('USAGE', '--file cannot be combined with --id/--label/--value');
           items = parseFeedbackRows(await readSource(ctx.io, opts.file), formatFromName(opts.file));
         } else {
-          if (opts.id === undefined) throw new MaasError('USAGE', 'give --id REQUEST_ID with --label or --value, or --file FILE', { hint: '`maas predict` prints the ids' });
+          if (opts.id === undefined)
+            throw new MaasError('USAGE', 'give --id REQUEST_ID with --label or --value, or --file FILE', { hint: '`maas predict` prints the ids' });
           if ((opts.label === undefined) === (opts.value === undefined)) throw new MaasError('USAGE', 'give exactly one of --label and --value');
           const { parseFiniteNumber } = await import('../../core/numbers.js');
           items = [opts.label !== undefined ? { id: opts.id, label: opts.label } : { id: opts.id, value: parseFiniteNumber(opts.value ?? '', '--value') }];

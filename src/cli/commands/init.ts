@@ -63,7 +63,8 @@ export function define(program: Program, run: Run): void {
         return {
           data: { file: target, id, name: answers.name, version: answers.version, task: answers.task },
           names: [target],
-          text: (style) => `${style.green('created')} ${display} (${id})\nnext: put the model at ${answers.artifactUri}, then \`maas validate ${display}\` and \`maas register ${display}\``,
+          text: (style) =>
+            `${style.green('created')} ${display} (${id})\nnext: put the model at ${answers.artifactUri}, then \`maas validate ${display}\` and \`maas register ${display}\``,
         };
       }),
     );

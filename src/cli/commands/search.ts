@@ -48,7 +48,8 @@ function number(text: string): number | undefined {
 export function searchRequest(words: string[], options: SearchOptions): SearchRequest {
   const o = { ...options, feature: options.feature ?? [], min: options.min ?? [], label: options.label ?? [] };
   const request: SearchRequest = { latestOnly: o.allVersions !== true, explain: o.explain === true };
-  if (o.kind !== undefined && o.task !== undefined && o.kind !== o.task) throw usage(`--kind ${o.kind} and --task ${o.task} disagree`, '--kind and --task are the same filter; give one');
+  if (o.kind !== undefined && o.task !== undefined && o.kind !== o.task)
+    throw usage(`--kind ${o.kind} and --task ${o.task} disagree`, '--kind and --task are the same filter; give one');
   const task = o.task ?? o.kind;
   if (task !== undefined) request.task = task as TaskKind;
   if (o.feature.length) {
@@ -64,7 +65,10 @@ export function searchRequest(words: string[], options: SearchOptions): SearchRe
     for (const [metric, value] of pairs(o.min, '--min', 'accuracy=0.9')) {
       const n = number(value);
       if (n === undefined) {
-        throw usage(`--min ${metric}=${value}: "${value}" is not a number`, 'e.g. --min accuracy=0.9; for error metrics (rmse, mae, loss, ...) the value is a ceiling');
+        throw usage(
+          `--min ${metric}=${value}: "${value}" is not a number`,
+          'e.g. --min accuracy=0.9; for error metrics (rmse, mae, loss, ...) the value is a ceiling',
+        );
       }
       request.minMetrics[metric] = n;
     }
@@ -81,7 +85,8 @@ export function searchRequest(words: string[], options: SearchOptions): SearchRe
   }
   if (o.maxGpu !== undefined) {
     const n = number(o.maxGpu);
-    if (n === undefined || n < 0 || !Number.isInteger(n)) throw usage(`--max-gpu expects a whole number, got "${o.maxGpu}"`, 'e.g. --max-gpu 0 for CPU-only models');
+    if (n === undefined || n < 0 || !Number.isInteger(n))
+      throw usage(`--max-gpu expects a whole number, got "${o.maxGpu}"`, 'e.g. --max-gpu 0 for CPU-only models');
     request.maxGpu = n;
   }
   if (o.maxLatency !== undefined) {
@@ -111,7 +116,10 @@ function nearMissText(result: SearchResult, style: Style): string {
   if (!misses) return '';
   if (misses.length === 0) return style.dim('no near misses: nothing in scope fails exactly one requirement');
   const width = Math.max(...misses.map((m) => m.name.length + m.version.length + 1));
-  return [style.bold('Near misses (fail exactly one requirement):'), ...misses.map((m) => `  ${`${m.name}@${m.version}`.padEnd(width)}  ${style.red(m.failed.join('; '))}`)].join('\n');
+  return [
+    style.bold('Near misses (fail exactly one requirement):'),
+    ...misses.map((m) => `  ${`${m.name}@${m.version}`.padEnd(width)}  ${style.red(m.failed.join('; '))}`),
+  ].join('\n');
 }
 
 export function define(program: Program, run: Run): void {

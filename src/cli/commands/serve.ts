@@ -4,7 +4,13 @@
 import { MaasError } from '../../core/errors.js';
 import type { Program, Run } from '../program.js';
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  ...value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 async function bytes(text: string, flag: string): Promise<number> {
   const { memoryBytes } = await import('../../domain/quantity.js');
@@ -37,7 +43,7 @@ export function define(program: Program, run: Run): void {
     .argument('[model]')
     .description('run a model server (Open Inference Protocol v2 over HTTP) until SIGTERM/SIGINT')
     .option('--description <file>', 'model description (YAML or JSON) instead of a registered name[@version]')
-    .option('--artifact <path>', 'model file (default: the description\'s file:// artifact, or the registry\'s copy)')
+    .option('--artifact <path>', "model file (default: the description's file:// artifact, or the registry's copy)")
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8080')
     .option('--endpoint-file <file>', 'after listening, write {url, port, pid} here (atomically)')
@@ -92,10 +98,10 @@ export function define(program: Program, run: Run): void {
             artifactPath,
             host: opts.host,
             port,
-            logDb: opts.logDb ? ctx.resolvePath(opts.logDb) : undefined,
+            ...(opts.logDb ? { logDb: ctx.resolvePath(opts.logDb) } : {}),
             retention,
             maxBodyBytes: await bytes(opts.maxBody ?? '16Mi', '--max-body'),
-            threads: opts.threads ? parsePositiveInt(opts.threads, '--threads') : undefined,
+            ...(opts.threads ? { threads: parsePositiveInt(opts.threads, '--threads') } : {}),
             reference: {
               schemes: opts.allowRefScheme ?? [],
               hosts: opts.allowRefHost ?? [],
@@ -103,8 +109,8 @@ export function define(program: Program, run: Run): void {
               maxBytes: await bytes(opts.maxRefBytes ?? '64Mi', '--max-ref-bytes'),
             },
             stats: {
-              windowRows: opts.statsWindow ? parsePositiveInt(opts.statsWindow, '--stats-window') : undefined,
-              reservoirSize: opts.reservoir ? parsePositiveInt(opts.reservoir, '--reservoir') : undefined,
+              ...(opts.statsWindow ? { windowRows: parsePositiveInt(opts.statsWindow, '--stats-window') } : {}),
+              ...(opts.reservoir ? { reservoirSize: parsePositiveInt(opts.reservoir, '--reservoir') } : {}),
             },
             accessLog: opts.accessLog === true,
             drainTimeoutMs: parseDuration(opts.drainTimeout, '--drain-timeout'),
@@ -114,7 +120,8 @@ export function define(program: Program, run: Run): void {
         } catch (e) {
           signals.dispose();
           const code = (e as { code?: unknown }).code;
-          if (code === 'EADDRINUSE') throw new MaasError('CONFLICT', `port ${port} on ${opts.host} is in use`, { hint: 'pick another --port, or --port 0 for a free one' });
+          if (code === 'EADDRINUSE')
+            throw new MaasError('CONFLICT', `port ${port} on ${opts.host} is in use`, { hint: 'pick another --port, or --port 0 for a free one' });
           throw e;
         }
         events({ level: 'info', event: 'listening', url: server.url, port: server.port, pid: process.pid, model: name });

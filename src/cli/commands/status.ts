@@ -15,7 +15,10 @@ export function define(program: Program, run: Run): void {
     .action(
       run(async (ctx, id, opts) => {
         if (!id) return listAllDeployments(ctx, {});
-        const [{ observeDeployment, watchDeployment }, { requireDeployment }] = await Promise.all([import('../../app/observe.js'), import('../../app/lookup.js')]);
+        const [{ observeDeployment, watchDeployment }, { requireDeployment }] = await Promise.all([
+          import('../../app/observe.js'),
+          import('../../app/lookup.js'),
+        ]);
         const services = await ctx.services();
         let d = (await observeDeployment(services, await requireDeployment(services, id))).deployment;
         if (opts.wait && (d.state === 'queued' || d.state === 'deploying')) {

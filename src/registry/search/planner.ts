@@ -190,7 +190,9 @@ function idSet(c: Candidates): string {
  */
 function nearMissSql(c: Candidates): string {
   const conds = [...(c.sets.length ? [] : c.rowConds), ...(c.probe ? [c.probe] : [])];
-  const from = c.sets.length ? `WITH near(id) AS MATERIALIZED (\n    ${idSet(c)}\n  )\nSELECT mv.id FROM near JOIN model_versions mv ON mv.id = near.id` : 'SELECT mv.id FROM model_versions mv';
+  const from = c.sets.length
+    ? `WITH near(id) AS MATERIALIZED (\n    ${idSet(c)}\n  )\nSELECT mv.id FROM near JOIN model_versions mv ON mv.id = near.id`
+    : 'SELECT mv.id FROM model_versions mv';
   return `${from}${conds.length ? `\n  WHERE ${conds.join(' AND ')}` : ''}\n  ORDER BY mv.registered_at DESC, mv.id DESC LIMIT @nearLimit`;
 }
 

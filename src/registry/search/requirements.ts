@@ -48,7 +48,8 @@ function usage(message: string, hint: string): MaasError {
 
 function ceiling(value: number | undefined, what: string, hint: string, integer = false): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value))) throw usage(`${what} must be a non-negative ${integer ? 'integer' : 'number'}, got ${value}`, hint);
+  if (!Number.isFinite(value) || value < 0 || (integer && !Number.isInteger(value)))
+    throw usage(`${what} must be a non-negative ${integer ? 'integer' : 'number'}, got ${value}`, hint);
   return value;
 }
 
@@ -89,7 +90,8 @@ export function requirementsOf(request: SearchRequest): Requirement[] {
   for (const [key, value] of Object.entries(request.labels ?? {})) out.push({ kind: 'label', key, value });
   if (request.text !== undefined && request.text.trim() !== '') {
     const match = ftsQuery(request.text);
-    if (!match) throw usage(`"${request.text}" has no words to search for`, 'free text matches words in names, descriptions, algorithms, labels and feature names');
+    if (!match)
+      throw usage(`"${request.text}" has no words to search for`, 'free text matches words in names, descriptions, algorithms, labels and feature names');
     out.push({ kind: 'text', text: request.text.trim(), match });
   }
   return out;

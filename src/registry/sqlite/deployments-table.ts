@@ -148,22 +148,23 @@ export class SqliteDeploymentStore implements DeploymentStore {
   async listDeployments(filter: { model?: string; version?: string; target?: TargetName } = {}): Promise<DeploymentRecord[]> {
     const where: string[] = [];
     const params: string[] = [];
-    for (const [col, value] of [['model', filter.model], ['version', filter.version], ['target', filter.target]] as const) {
+    for (const [col, value] of [
+      ['model', filter.model],
+      ['version', filter.version],
+      ['target', filter.target],
+    ] as const) {
       if (value !== undefined) {
         where.push(`${col} = ?`);
         params.push(value);
       }
     }
-    const rows = this.db.prepare(`SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`).all(...params) as Row[];
+    const rows = this.db
+      .prepare(`SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`)
+      .all(...params) as Row[];
     return rows.map((r) => this.hydrate(r));
   }
 
-  async setDeploymentState(
-    id: string,
-    state: DeploymentState,
-    at: string,
-    patch: DeploymentPatch = {},
-  ): Promise<DeploymentRecord> {
+  async setDeploymentState(id: string, state: DeploymentState, at: string, patch: DeploymentPatch = {}): Promise<DeploymentRecord> {
     const tx = this.db.transaction(() => {
       const current = this.must(id);
       const sets = ['state = ?', 'updated_at = ?'];

@@ -103,15 +103,18 @@ export class SqliteRegistry implements ModelStore {
     const digest = specDigest(description);
     const { name, version } = description.metadata;
     const existing = this.db.prepare('SELECT id, spec_digest, artifact_digest FROM model_versions WHERE name = ? AND version = ?').get(name, version) as
-      | { id: number; spec_digest: string; artifact_digest: string }
-      | undefined;
+      { id: number; spec_digest: string; artifact_digest: string } | undefined;
     if (existing) {
       const sameArtifact = existing.artifact_digest === artifact.digest || artifact.digest === '' || existing.artifact_digest === '';
       if (existing.spec_digest === digest && sameArtifact) return { record: this.byId(existing.id), created: false };
-      throw new MaasError('CONFLICT', `${name}@${version} is already registered with different ${existing.spec_digest === digest ? 'artifact bytes' : 'content'}`, {
-        hint: 'versions are immutable; bump metadata.version',
-        details: { name, version, registered: existing.spec_digest, given: digest },
-      });
+      throw new MaasError(
+        'CONFLICT',
+        `${name}@${version} is already registered with different ${existing.spec_digest === digest ? 'artifact bytes' : 'content'}`,
+        {
+          hint: 'versions are immutable; bump metadata.version',
+          details: { name, version, registered: existing.spec_digest, given: digest },
+        },
+      );
     }
     const id = this.insert(toRows(description, artifact, digest, isoNow(this.clock)));
     this.refreshLatest(name);
@@ -164,7 +167,10 @@ export class SqliteRegistry implements ModelStore {
       id = Number(this.stmt(INSERT_VERSION).run(rows.row).lastInsertRowid);
     } catch (e) {
       if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new MaasError('CONFLICT', `${rows.row.name}@${rows.row.version} is already registered`, { hint: 'versions are immutable; bump metadata.version', cause: e });
+        throw new MaasError('CONFLICT', `${rows.row.name}@${rows.row.version} is already registered`, {
+          hint: 'versions are immutable; bump metadata.version',
+          cause: e,
+        });
       }
       throw e;
     }
@@ -177,7 +183,14 @@ export class SqliteRegistry implements ModelStore {
     const label = this.stmt('INSERT INTO model_labels (version_id, key, value) VALUES (?, ?, ?)');
     for (const l of rows.labels) label.run(id, l.key, l.value);
     const { text } = rows;
-    this.stmt('INSERT INTO model_text (rowid, name, description, algorithm, labels, features) VALUES (?, ?, ?, ?, ?, ?)').run(id, text.name, text.description, text.algorithm, text.labels, text.features);
+    this.stmt('INSERT INTO model_text (rowid, name, description, algorithm, labels, features) VALUES (?, ?, ?, ?, ?, ?)').run(
+      id,
+      text.name,
+      text.description,
+      text.algorithm,
+      text.labels,
+      text.features,
+    );
     return id;
   }
 
@@ -232,7 +245,9 @@ export class SqliteRegistry implements ModelStore {
       .transaction(() => {
         const row = this.db.prepare('SELECT id FROM model_versions WHERE name = ? AND version = ?').get(name, version) as { id: number } | undefined;
         if (!row) {
-          throw new MaasError('NOT_FOUND', `model ${name}@${version} is not registered`, { hint: `list its versions with \`maas versions ${name}\`, or all models with \`maas list\`` });
+          throw new MaasError('NOT_FOUND', `model ${name}@${version} is not registered`, {
+            hint: `list its versions with \`maas versions ${name}\`, or all models with \`maas list\``,
+          });
         }
         const users = this.dependentsOf(name, version);
         if (users.length > 0) {

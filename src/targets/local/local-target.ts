@@ -88,12 +88,18 @@ export class LocalTarget implements Target {
       [
         this.bin,
         'serve',
-        '--description', f.description,
-        '--artifact', artifact,
-        '--host', '127.0.0.1',
-        '--port', '0',
-        '--endpoint-file', f.endpoint,
-        '--log-db', f.requests,
+        '--description',
+        f.description,
+        '--artifact',
+        artifact,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--endpoint-file',
+        f.endpoint,
+        '--log-db',
+        f.requests,
         ...(this.opts.refRoot ? ['--ref-root', this.opts.refRoot] : []),
       ],
       f.log,
@@ -135,9 +141,10 @@ export class LocalTarget implements Target {
   }
 
   async observe(d: DeploymentRecord): Promise<Observed> {
-    if (d.state === 'cached') return { state: 'cached', reason: d.reason };
+    const recorded: Observed = { state: d.state, ...(d.reason !== undefined ? { reason: d.reason } : {}) };
+    if (d.state === 'cached') return recorded;
     const pid = (d.runtime as LocalRuntime).pid;
-    if (pid === undefined) return { state: d.state, reason: d.reason };
+    if (pid === undefined) return recorded;
     if (!isAlive(pid, d.id)) {
       return { state: 'failed', reason: d.state === 'failed' && d.reason ? d.reason : await this.deathReason(d, pid), details: { pid } };
     }

@@ -41,21 +41,34 @@ export function isAlive(pid: number, marker?: string): boolean {
 }
 
 /** SIGTERM (graceful drain), then SIGKILL after the grace period. Resolves once it is gone. */
-export async function stopProcess(pid: number, marker: string | undefined, graceMs = 10_000, clock: Clock = systemClock): Promise<'stopped' | 'killed' | 'not-running'> {
+export async function stopProcess(
+  pid: number,
+  marker: string | undefined,
+  graceMs = 10_000,
+  clock: Clock = systemClock,
+): Promise<'stopped' | 'killed' | 'not-running'> {
   if (!isAlive(pid, marker)) return 'not-running';
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
     return 'not-running';
   }
-  const gone = await pollUntil(async () => !isAlive(pid, marker), (g) => g, { clock, deadline: clock.now() + graceMs, initialMs: 20, maxMs: 50 });
+  const gone = await pollUntil(
+    async () => !isAlive(pid, marker),
+    (g) => g,
+    { clock, deadline: clock.now() + graceMs, initialMs: 20, maxMs: 50 },
+  );
   if (gone.value) return 'stopped';
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
     return 'stopped';
   }
-  await pollUntil(async () => !isAlive(pid, marker), (g) => g, { clock, deadline: clock.now() + 2_000, initialMs: 20, maxMs: 20 });
+  await pollUntil(
+    async () => !isAlive(pid, marker),
+    (g) => g,
+    { clock, deadline: clock.now() + 2_000, initialMs: 20, maxMs: 20 },
+  );
   return 'killed';
 }
 
