@@ -186,8 +186,10 @@ describe('deploy --target kubernetes', () => {
     expect(failed.stderr).toMatch(/hint: retry/);
     expect(objectsIn(e, NS)).toEqual([`configmaps/${name}`]);
     const [record] = await e.json<DeploymentRecord[]>(['ps']);
-    // The failed start recorded no objects: ps shows the recorded failure without asking the cluster.
-    expect(record).toMatchObject({ state: 'failed', reason: expect.stringContaining('failed to apply Deployment ml/har-classifier-v1') });
+    // The failed start recorded the ConfigMap it applied (a purge would remove it); ps looks and
+    // says what is missing, without writing anything.
+    expect(record).toMatchObject({ state: 'failed', reason: expect.stringContaining('objects missing in namespace ml: Deployment har-classifier-v1') });
+    expect(record!.runtime).toMatchObject({ objects: [`ConfigMap/${name}`] });
     const cmVersion = e.fake.state.get('configmaps', NS, name)!.metadata.resourceVersion as string;
 
     // The same names: the next deploy adopts what the interrupted one left.
