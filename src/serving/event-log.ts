@@ -1,10 +1,11 @@
 // Server events (startup, shutdown, errors, optional access log) as one JSON object per line.
+import { isoNow, systemClock, type Clock } from '../core/clock.js';
 
 export type EventSink = (event: Record<string, unknown>) => void;
 
-export function jsonLines(stream: { write(chunk: string): unknown }, now: () => number = Date.now): EventSink {
+export function jsonLines(stream: { write(chunk: string): unknown }, clock: Pick<Clock, 'now'> = systemClock): EventSink {
   return (event) => {
-    stream.write(`${JSON.stringify({ time: new Date(now()).toISOString(), ...event })}\n`);
+    stream.write(`${JSON.stringify({ time: isoNow(clock), ...event })}\n`);
   };
 }
 

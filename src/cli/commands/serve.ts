@@ -79,7 +79,7 @@ export function define(program: Program, run: Run): void {
           import('../../serving/endpoint-file.js'),
           import('../main.js'),
         ]);
-        const events = jsonLines(ctx.io.stderr);
+        const events = jsonLines(ctx.io.stderr, ctx.clock);
         const retention: { maxRows?: number; maxAgeMs?: number } = {};
         if (opts.retention) retention.maxRows = parsePositiveInt(opts.retention, '--retention');
         if (opts.retentionAge) retention.maxAgeMs = parseDuration(opts.retentionAge, '--retention-age');

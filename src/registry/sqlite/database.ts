@@ -21,7 +21,10 @@ export function openDatabase(file: string, busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_
   }
 }
 
-/** WAL is persistent in the file; switching a fresh file needs a lock, so retry while busy. */
+/**
+ * WAL is persistent in the file; switching a fresh file needs a lock, so retry while busy. Opening
+ * is synchronous (better-sqlite3), so this is the one wait that cannot use the async poll loop.
+ */
 function useWal(db: Db, busyTimeoutMs: number): void {
   if (db.pragma('journal_mode', { simple: true }) === 'wal') return;
   const deadline = Date.now() + busyTimeoutMs;
