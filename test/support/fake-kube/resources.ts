@@ -45,6 +45,13 @@ const RESOURCES: ResourceDef[] = [
   resource('autoscaling', 'v2', 'HorizontalPodAutoscaler', true, { generation: true, statusSubresource: true }),
 ];
 
+/** Every group version the table serves, in table order. */
+export function groupVersions(): Array<{ group: string; version: string }> {
+  const seen = new Map<string, { group: string; version: string }>();
+  for (const r of RESOURCES) seen.set(groupVersion(r), { group: r.group, version: r.version });
+  return [...seen.values()];
+}
+
 export function groupVersion(def: Pick<ResourceDef, 'group' | 'version'>): string {
   return def.group ? `${def.group}/${def.version}` : def.version;
 }

@@ -1,11 +1,12 @@
 // Request routing: authentication, discovery, the answer rules of the test, authorization, then
 // the resource handlers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { discovery } from './discovery.js';
 import { apply, create, get, list, remove, removeCollection, type Call, type Reply } from './handlers.js';
 import { podLog } from './pod-log.js';
 import { forward, parseServiceRef, servicePortMatches } from './proxy.js';
 import { allowedByPolicy, forbiddenReason, type Attributes, type Policy } from './rbac.js';
-import { apiResourceList, findResource, type ResourceDef } from './resources.js';
+import { findResource, type ResourceDef } from './resources.js';
 import type { Controllers } from './rollout.js';
 import { KubeError, errors } from './status.js';
 import type { Store } from './store.js';
@@ -155,11 +156,9 @@ export async function handle(ctx: ServerContext, req: IncomingMessage, res: Serv
       .filter((s) => s.length > 0)
       .map((s) => decodeURIComponent(s));
 
-    // Discovery: what KubernetesObjectApi reads to find the path of a kind.
-    if (method === 'GET' && segs.length === (segs[0] === 'api' ? 2 : 3)) {
-      const l = segs[0] === 'api' ? apiResourceList('', segs[1]!) : segs[0] === 'apis' ? apiResourceList(segs[1]!, segs[2]!) : undefined;
-      if (l) return send(res, { code: 200, body: l });
-    }
+    // Discovery: what KubernetesObjectApi and kubectl read to find the path of a kind.
+    const found = method === 'GET' ? discovery(segs) : undefined;
+    if (found) return send(res, { code: 200, body: found });
     let route: Route | undefined;
     if (segs[0] === 'api' && segs[1] === 'v1') route = parseRoute('', 'v1', segs.slice(2));
     else if (segs[0] === 'apis' && segs.length >= 3) route = parseRoute(segs[1]!, segs[2]!, segs.slice(3));
