@@ -1,8 +1,7 @@
-// The two-step end of a deployment: release (cache at zero consumers), then destroy; and the
-// garbage collection of expired caches and of artifacts no registered version uses.
+// The two-step end of a deployment: release (cache at zero consumers), then destroy.
 import { isoNow } from '../core/clock.js';
 import { MaasError } from '../core/errors.js';
-import { planDecommission, planGc } from '../domain/deployment-plan.js';
+import { planDecommission } from '../domain/deployment-plan.js';
 import type { DeploymentRecord } from '../domain/deployment.js';
 import { requireDeployment } from './lookup.js';
 import type { Services } from './services.js';
@@ -57,30 +56,4 @@ export async function decommission(s: Services, req: DecommissionRequest): Promi
       await s.deployments.deleteDeployment(id);
       return { id, outcome: 'purged', remainingConsumers: plan.remaining };
   }
-}
-
-export interface GcRequest {
-  /** Every cached deployment, expired or not. */
-  all: boolean;
-  dryRun: boolean;
-}
-
-export interface GcResult {
-  dryRun: boolean;
-  /** Deployments destroyed (or that would be). */
-  deployments: DeploymentRecord[];
-  /** Artifact digests removed (or that would be). */
-  artifacts: string[];
-}
-
-export async function collectGarbage(s: Services, req: GcRequest): Promise<GcResult> {
-  const doomed = planGc(await s.deployments.listDeployments(), s.clock.now(), req.all);
-  if (!req.dryRun) {
-    for (const d of doomed) {
-      await (await s.targets.get(d.target)).destroy(d);
-      await s.deployments.deleteDeployment(d.id);
-    }
-  }
-  const artifacts = await s.artifacts.prune(await s.models.artifactDigests(), { now: s.clock.now(), dryRun: req.dryRun });
-  return { dryRun: req.dryRun, deployments: doomed, artifacts };
 }

@@ -1,6 +1,6 @@
-// Reading and removing registered versions, and capability search.
+// Reading and removing registered versions.
 import { MaasError } from '../core/errors.js';
-import type { ModelSummary, ModelVersionRecord, SearchRequest, SearchResult } from '../domain/model.js';
+import type { ModelSummary, ModelVersionRecord } from '../domain/model.js';
 import { requireModel } from './lookup.js';
 import type { Services } from './services.js';
 
@@ -23,8 +23,4 @@ export async function listVersions(s: Pick<Services, 'models'>, name: string): P
 
 export async function deleteModel(s: Pick<Services, 'models'>, name: string, version: string): Promise<void> {
   await s.models.deleteModel(name, version);
-}
-
-export function searchModels(s: Pick<Services, 'models'>, request: SearchRequest): Promise<SearchResult> {
-  return s.models.searchModels(request);
 }

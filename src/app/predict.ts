@@ -1,37 +1,11 @@
-// Predict and feedback: reach a deployment's model server over the Open Inference Protocol.
-import { MaasError } from '../core/errors.js';
-import type { DeploymentRecord } from '../domain/deployment.js';
-import type { ModelVersionRecord } from '../domain/model.js';
-import type { FeedbackItem } from '../protocol/feedback.js';
-import type { InferenceApi } from '../protocol/inference-api.js';
+// Predict: rows to a deployment's model server over the Open Inference Protocol, and the answer
+// read back per row.
 import type { DataFormat } from '../protocol/formats.js';
 import type { InferRequest, InferResponse } from '../protocol/oip.js';
 import { rowIds } from '../protocol/row-id.js';
 import { parseInputText, rowsToRequest } from '../protocol/rows.js';
-import { requireDeployment, requireModel } from './lookup.js';
-import { observeDeployment } from './observe.js';
+import { connect } from './connect.js';
 import type { Services } from './services.js';
-
-export interface Connection {
-  deployment: DeploymentRecord;
-  model: ModelVersionRecord;
-  api: InferenceApi;
-}
-
-/** The deployment as observed now, its model, and a client of its model server. */
-export async function connect(s: Services, id: string, timeoutMs: number): Promise<Connection> {
-  const record = await requireDeployment(s, id);
-  const { deployment } = await observeDeployment(s, record);
-  const target = await s.targets.get(deployment.target);
-  const endpoint = await target.endpoint(deployment);
-  let model: ModelVersionRecord;
-  try {
-    model = await requireModel(s, deployment.model, deployment.version);
-  } catch (e) {
-    throw new MaasError('NOT_FOUND', `model ${deployment.model}@${deployment.version} of deployment ${id} is no longer registered`, { cause: e });
-  }
-  return { deployment, model, api: await s.inference(endpoint, deployment.model, timeoutMs) };
-}
 
 export type PredictInput =
   /** Rows as text (JSON, NDJSON, CSV, or a whole OIP request). */
@@ -95,16 +69,4 @@ export function predictionRows(response: InferResponse): PredictionRow[] {
     rows[i] = r;
   }
   return rows;
-}
-
-export interface FeedbackRequest {
-  deployment: string;
-  items: FeedbackItem[];
-  timeoutMs: number;
-}
-
-export async function sendFeedback(s: Services, req: FeedbackRequest): Promise<{ accepted: number; [key: string]: unknown }> {
-  if (req.items.length === 0) throw new MaasError('USAGE', 'no feedback to send');
-  const { api } = await connect(s, req.deployment, req.timeoutMs);
-  return api.feedback(req.items);
 }

@@ -1,12 +1,15 @@
 // Status, decommission, gc, predict and feedback use cases: read-only observation, the two-step
 // end, cache expiry on the manual clock, and refusals.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collectGarbage, decommission } from '../../src/app/decommission.js';
+import { collectGarbage } from '../../src/app/collect-garbage.js';
+import { decommission } from '../../src/app/decommission.js';
 import { deploy } from '../../src/app/deploy.js';
-import { dryRunDeploy, deploymentLogs } from '../../src/app/deployments.js';
+import { dryRunDeploy } from '../../src/app/dry-run.js';
+import { deploymentLogs } from '../../src/app/logs.js';
 import { deleteModel, listVersions } from '../../src/app/models.js';
-import { listDeployments, observeDeployment, watchDeployment } from '../../src/app/observe.js';
-import { predict, sendFeedback } from '../../src/app/predict.js';
+import { listDeployments, observeDeployment, watchDeployment } from '../../src/app/status.js';
+import { sendFeedback } from '../../src/app/feedback.js';
+import { predict } from '../../src/app/predict.js';
 import { MaasError } from '../../src/core/errors.js';
 import { modelDescription } from '../../bench/model-fixtures.js';
 import { rejection } from '../support/assert.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { register } from '../../src/app/register.js';
-import { searchModels } from '../../src/app/models.js';
+import { searchModels } from '../../src/app/search.js';
 import { modelDescription } from '../../bench/model-fixtures.js';
 import { rejection } from '../support/assert.js';
 import { tempDir } from '../support/cli.js';

@@ -92,7 +92,7 @@ type DryRunFlags = {
 
 /** `--dry-run`: the objects of a deployment that is never recorded, as a `kind: List`. */
 async function dryRun(ctx: Context, flags: DryRunFlags): Promise<CommandResult> {
-  const [{ dryRunDeploy }, { stringify }] = await Promise.all([import('../../app/deployments.js'), import('yaml')]);
+  const [{ dryRunDeploy }, { stringify }] = await Promise.all([import('../../app/dry-run.js'), import('yaml')]);
   const services = await ctx.services();
   const spinner = await ctx.spinner(flags.how === 'server' ? 'asking the API server to validate the objects' : 'rendering the objects');
   let result;

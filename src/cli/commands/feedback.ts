@@ -18,7 +18,7 @@ export function define(program: Program, run: Run): void {
       run(async (ctx, id, opts) => {
         const [{ parseDuration }, { sendFeedback }, { parseFeedbackRows }, { formatFromName }] = await Promise.all([
           import('../../core/duration.js'),
-          import('../../app/predict.js'),
+          import('../../app/feedback.js'),
           import('../../protocol/feedback.js'),
           import('../../protocol/formats.js'),
         ]);

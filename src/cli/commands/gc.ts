@@ -10,7 +10,7 @@ export function define(program: Program, run: Run): void {
     .option('--dry-run', 'only list what would be destroyed')
     .action(
       run(async (ctx, opts) => {
-        const { collectGarbage } = await import('../../app/decommission.js');
+        const { collectGarbage } = await import('../../app/collect-garbage.js');
         const dryRun = opts.dryRun === true;
         const result = await collectGarbage(await ctx.services(), { all: opts.all === true, dryRun });
         const doomed = result.deployments;

@@ -9,7 +9,7 @@ export function define(program: Program, run: Run): void {
     .option('--tail <lines>', 'only the last N lines')
     .action(
       run(async (ctx, id, opts) => {
-        const [{ deploymentLogs }, { parsePositiveInt }] = await Promise.all([import('../../app/deployments.js'), import('../../core/numbers.js')]);
+        const [{ deploymentLogs }, { parsePositiveInt }] = await Promise.all([import('../../app/logs.js'), import('../../core/numbers.js')]);
         const text = await deploymentLogs(await ctx.services(), id, opts.tail !== undefined ? { tail: parsePositiveInt(opts.tail, '--tail') } : {});
         return { data: { id, logs: text }, text: () => text };
       }),

@@ -5,7 +5,7 @@ import type { CommandResult } from '../output.js';
 import type { Program, Run } from '../program.js';
 
 export async function listAllDeployments(ctx: Context, filter: { model?: string }): Promise<CommandResult> {
-  const { listDeployments } = await import('../../app/observe.js');
+  const { listDeployments } = await import('../../app/status.js');
   const rows = await listDeployments(await ctx.services(), filter);
   return {
     data: rows,

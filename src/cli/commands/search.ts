@@ -144,7 +144,7 @@ export function define(program: Program, run: Run): void {
     .action(
       run(async (ctx, words, opts) => {
         const request = searchRequest(words, opts);
-        const { searchModels } = await import('../../app/models.js');
+        const { searchModels } = await import('../../app/search.js');
         const result = await searchModels(await ctx.services(), request);
         const full = ctx.output === 'wide';
         const notes: string[] = [];

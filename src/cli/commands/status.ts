@@ -15,12 +15,9 @@ export function define(program: Program, run: Run): void {
     .action(
       run(async (ctx, id, opts) => {
         if (!id) return listAllDeployments(ctx, {});
-        const [{ observeDeployment, watchDeployment }, { requireDeployment }] = await Promise.all([
-          import('../../app/observe.js'),
-          import('../../app/lookup.js'),
-        ]);
+        const { deploymentStatus, watchDeployment } = await import('../../app/status.js');
         const services = await ctx.services();
-        let d = (await observeDeployment(services, await requireDeployment(services, id))).deployment;
+        let d = await deploymentStatus(services, id);
         if (opts.wait && (d.state === 'queued' || d.state === 'deploying')) {
           const spinner = await ctx.spinner(`waiting for ${id}`);
           try {

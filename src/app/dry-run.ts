@@ -1,15 +1,10 @@
-// Logs and dry runs: the rest of what faces ask about deployments.
+// A dry run of a deploy: the objects it would create; nothing is recorded (client: nothing is sent).
 import { MaasError } from '../core/errors.js';
 import type { ModelVersionRecord } from '../domain/model.js';
 import type { DryRunMode, DryRunResult, Progress } from '../targets/target.js';
 import { checkTargetRequest, type DeployRequest } from './deploy.js';
-import { requireDeployment, requireModel } from './lookup.js';
+import { requireModel } from './lookup.js';
 import type { Services } from './services.js';
-
-export async function deploymentLogs(s: Services, id: string, opts: { tail?: number }): Promise<string> {
-  const d = await requireDeployment(s, id);
-  return (await s.targets.get(d.target)).logs(d, opts);
-}
 
 export type DryRunRequest = Pick<DeployRequest, 'model' | 'version' | 'target' | 'targetOptions' | 'mode' | 'node'> & {
   namespace?: string;

@@ -4,6 +4,7 @@ import type { DeploymentRecord } from '../domain/deployment.js';
 import { MaasError, toMaasError } from '../core/errors.js';
 import type { Observed } from '../targets/target.js';
 import type { Services } from './services.js';
+import { requireDeployment } from './lookup.js';
 
 export interface DeploymentView {
   deployment: DeploymentRecord;
@@ -24,6 +25,11 @@ export async function observeDeployment(s: Pick<Services, 'targets'>, d: Deploym
   const target = await s.targets.get(d.target);
   const observed = await target.observe(d);
   return { deployment: merge(d, observed), observed };
+}
+
+/** One deployment by ID, as its target observes it now. */
+export async function deploymentStatus(s: Pick<Services, 'targets' | 'deployments'>, id: string): Promise<DeploymentRecord> {
+  return (await observeDeployment(s, await requireDeployment(s, id))).deployment;
 }
 
 /**
