@@ -17,6 +17,60 @@ const pure = [IO_MODULES, 'pure modules do no I/O: take a port (an interface) as
 const notCli = ['(^|/)cli/', 'only the CLI imports the CLI; move what is shared into app/, domain/ or protocol/'];
 const notApp = ['(^|/)app/', 'the application layer sits above this module; pass what it needs in as a parameter'];
 
+const BACKENDS = '(^|/)(registry/(sqlite|fs-artifact-store|open)|targets/(local|kubernetes|plugins)|client|queue/in-process|serving)(/|\\.js$)';
+
+/** cli -> app -> (ports, domain, protocol, spec, core); backends only through app/composition-root.ts. */
+const LAYERS = [
+  {
+    files: ['src/app/**/*.ts'],
+    ignores: ['src/app/composition-root.ts'],
+    rules: [notCli, [BACKENDS, 'use cases depend on ports; the composition root picks the backends'], [IO_MODULES, 'use cases reach I/O through ports', true]],
+  },
+  { files: ['src/app/composition-root.ts'], rules: [notCli] },
+  {
+    files: ['src/domain/**/*.ts', 'src/protocol/**/*.ts'],
+    rules: [
+      notCli,
+      notApp,
+      ['(^|/)(registry|targets|serving|client|queue)/', 'domain and protocol are shared by everyone and depend on nothing above them'],
+      pure,
+    ],
+  },
+  {
+    files: ['src/spec/**/*.ts', 'src/core/**/*.ts'],
+    rules: [notCli, notApp, ['(^|/)(registry|targets|serving|client|queue)/', 'descriptions and core helpers depend on nothing above them']],
+  },
+  {
+    files: ['src/registry/**/*.ts', 'src/queue/**/*.ts'],
+    rules: [notCli, notApp, ['(^|/)(targets|serving|client)/', 'stores and queues know nothing of targets or serving']],
+  },
+  {
+    files: ['src/targets/**/*.ts', 'src/client/**/*.ts'],
+    rules: [notCli, notApp, ['(^|/)serving/', 'targets start model servers as processes or pods; they do not import the server']],
+  },
+  {
+    files: ['src/serving/**/*.ts'],
+    rules: [notCli, notApp, ['(^|/)(registry|targets|client|queue)/', 'the model server is self-contained: it gets a description and an artifact']],
+  },
+];
+
+/** Pure cores besides domain and protocol: planners, object builders, statistics. No I/O at all. */
+const PURE = [
+  'src/core/poll.ts',
+  'src/registry/search/planner.ts',
+  'src/registry/search/requirements.ts',
+  'src/registry/canonical.ts',
+  'src/targets/kubernetes/objects.ts',
+  'src/targets/kubernetes/names.ts',
+  'src/targets/kubernetes/placement.ts',
+  'src/targets/kubernetes/resources.ts',
+  'src/targets/kubernetes/rollout-explain.ts',
+  'src/targets/kubernetes/image.ts',
+  'src/targets/kubernetes/kube-runtime.ts',
+  'src/serving/stats/**/*.ts',
+  'src/serving/dataplane/**/*.ts',
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'schema/**', 'bench/out/**', 'examples/out/**', 'test-results/**'] },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
@@ -51,59 +105,11 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  // The dependency direction. cli -> app -> (ports, domain, protocol, spec, core); backends
-  // (registry/sqlite, targets/*, client, queue/in-process) only through app/composition-root.ts.
-  {
-    files: ['src/app/**/*.ts'],
-    ignores: ['src/app/composition-root.ts'],
-    rules: forbid([
-      notCli,
-      [
-        '(^|/)(registry/(sqlite|fs-artifact-store|open)|targets/(local|kubernetes|plugins)|client|queue/in-process|serving)(/|\\.js$)',
-        'use cases depend on ports; the composition root picks the backends',
-      ],
-      [IO_MODULES, 'use cases reach I/O through ports', true],
-    ]),
-  },
-  { files: ['src/app/composition-root.ts'], rules: forbid([notCli]) },
-  {
-    files: ['src/domain/**/*.ts', 'src/protocol/**/*.ts'],
-    rules: forbid([
-      notCli,
-      notApp,
-      ['(^|/)(registry|targets|serving|client|queue)/', 'domain and protocol are shared by everyone and depend on nothing above them'],
-      pure,
-    ]),
-  },
-  {
-    files: ['src/spec/**/*.ts', 'src/core/**/*.ts'],
-    rules: forbid([notCli, notApp, ['(^|/)(registry|targets|serving|client|queue)/', 'descriptions and core helpers depend on nothing above them']]),
-  },
-  {
-    files: ['src/registry/**/*.ts', 'src/queue/**/*.ts'],
-    rules: forbid([notCli, notApp, ['(^|/)(targets|serving|client)/', 'stores and queues know nothing of targets or serving']]),
-  },
-  {
-    files: ['src/targets/**/*.ts', 'src/client/**/*.ts'],
-    rules: forbid([notCli, notApp, ['(^|/)serving/', 'targets start model servers as processes or pods; they do not import the server']]),
-  },
-  {
-    files: ['src/serving/**/*.ts'],
-    rules: forbid([notCli, notApp, ['(^|/)(registry|targets|client|queue)/', 'the model server is self-contained: it gets a description and an artifact']]),
-  },
-  // Pure cores: statistics, planners, object builders, bandits later. No I/O at all.
-  {
-    files: [
-      'src/domain/**/*.ts',
-      'src/protocol/**/*.ts',
-      'src/core/poll.ts',
-      'src/registry/search/planner.ts',
-      'src/registry/search/requirements.ts',
-      'src/registry/canonical.ts',
-      'src/targets/kubernetes/{objects,names,placement,resources,rollout-explain,image,kube-runtime}.ts',
-      'src/serving/stats/**/*.ts',
-      'src/serving/dataplane/**/*.ts',
-    ],
-    rules: forbid([pure, notCli, notApp]),
-  },
+  // The dependency direction and the pure cores, one block per directory (a later block would
+  // replace an earlier one's restricted imports, so each block carries all rules of its files).
+  ...LAYERS.map(({ files, ignores, rules }) => ({ files, ...(ignores ? { ignores } : {}), rules: forbid(rules) })),
+  ...LAYERS.map(({ files, rules }) => ({
+    files: PURE.filter((p) => files.some((f) => p.startsWith(f.replace('**/*.ts', '')))),
+    rules: forbid([...rules, pure]),
+  })).filter((b) => b.files.length > 0),
 );
