@@ -11,21 +11,30 @@ export interface DecommissionRequest {
   consumer: string;
   purge: boolean;
   force: boolean;
+  /** A retried step succeeds: a missing deployment, or one this consumer already released, is no error. */
+  ignoreNotFound?: boolean;
 }
 
-export type DecommissionOutcome = 'released' | 'cached' | 'purged' | 'unchanged';
+export type DecommissionOutcome = 'released' | 'cached' | 'purged' | 'unchanged' | 'not-found';
 
 export interface DecommissionResult {
   id: string;
   outcome: DecommissionOutcome;
   remainingConsumers: string[];
   deployment?: DeploymentRecord;
+  /** The recorded state before (a failed deployment is stopped, not "scaled to zero"). */
+  previousState?: DeploymentRecord['state'];
 }
 
 export async function decommission(s: Services, req: DecommissionRequest): Promise<DecommissionResult> {
   const { id, consumer } = req;
-  const d = await requireDeployment(s, id);
+  const found = await s.deployments.getDeployment(id);
+  if (!found && req.ignoreNotFound) return { id, outcome: 'not-found', remainingConsumers: [] };
+  const d = found ?? (await requireDeployment(s, id));
   const plan = planDecommission(d, consumer, req);
+  if (plan.action === 'refuse' && plan.reason === 'not-a-consumer' && req.ignoreNotFound) {
+    return { id, outcome: 'unchanged', remainingConsumers: plan.remaining, deployment: d, previousState: d.state };
+  }
   switch (plan.action) {
     case 'refuse':
       if (plan.reason === 'in-use') {
@@ -45,11 +54,11 @@ export async function decommission(s: Services, req: DecommissionRequest): Promi
       if (updated.state === 'cached') return { id, outcome: 'unchanged', remainingConsumers: [], deployment: updated };
       await (await s.targets.get(d.target)).scaleToZero(updated);
       updated = await s.deployments.setDeploymentState(id, 'cached', isoNow(s.clock), {
-        reason: 'no consumer left; scaled to zero',
+        reason: d.state === 'failed' ? `no consumer left; stopped (it had failed: ${d.reason ?? 'unknown reason'})` : 'no consumer left; scaled to zero',
         endpoint: null,
         expiresAt: new Date(s.clock.now() + s.settings.cacheTtlMs).toISOString(),
       });
-      return { id, outcome: 'cached', remainingConsumers: [], deployment: updated };
+      return { id, outcome: 'cached', remainingConsumers: [], deployment: updated, previousState: d.state };
     }
     case 'destroy':
       await (await s.targets.get(d.target)).destroy(d);

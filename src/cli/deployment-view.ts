@@ -36,7 +36,17 @@ export function deploymentColumns(now: number): Column<DeploymentRecord>[] {
     { header: 'consumers', value: (d) => String(d.consumers.length) },
     { header: 'endpoint', value: (d) => d.endpoint ?? '' },
     { header: 'age', value: (d) => age(d.createdAt, now) },
-    { header: 'reason', value: (d) => firstLine(d.reason).slice(0, 80), wide: true },
+    // Wide output is for reading the whole story: the reason with its cause, on one line.
+    {
+      header: 'reason',
+      value: (d) =>
+        (d.reason ?? '')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .join(' | '),
+      wide: true,
+    },
     { header: 'consumer names', value: (d) => d.consumers.join(','), wide: true },
   ];
 }

@@ -5,7 +5,7 @@
 // the one the description declares, or empty when it declares none, and their size is 0 (unknown).
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { MaasError } from '../core/errors.js';
 import type { ArtifactRef, ArtifactSource } from '../domain/model.js';
 import type { ArtifactStore } from './ports.js';
+import { makeDir } from '../core/make-dir.js';
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/;
 
@@ -59,7 +60,7 @@ export class FsArtifactStore implements ArtifactStore {
 
   async put(bytes: Readable, expected: { digest?: string; uri?: string } = {}): Promise<{ digest: string; size: number }> {
     checkDigest(expected.digest);
-    await mkdir(this.dir, { recursive: true });
+    await makeDir(this.dir);
     const temp = join(this.dir, `.incoming-${process.pid}-${randomBytes(6).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;

@@ -2,12 +2,12 @@
 // and deployments, a content-addressed directory for artifacts. `location` is the seam for the
 // config's `registry:` setting (`file://...` picks another database file; a remote `https://...`
 // backend implementing the same ports plugs in here).
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MaasError } from '../core/errors.js';
 import type { MaasHome } from '../core/home.js';
 import type { Stores } from './ports.js';
+import { makeDirSync } from '../core/make-dir.js';
 
 export interface OpenOptions {
   /** Where the registry is: `file:///abs/registry.db` or, later, `https://registry.example.com`. */
@@ -27,8 +27,8 @@ function databaseFile(home: MaasHome, location: string | undefined): string {
 
 export async function openStores(home: MaasHome, options: OpenOptions = {}): Promise<Stores> {
   const file = databaseFile(home, options.location);
-  mkdirSync(home.root, { recursive: true });
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirSync(home.root);
+  makeDirSync(dirname(file));
   const [{ SqliteRegistry }, { FsArtifactStore }] = await Promise.all([import('./sqlite/sqlite-registry.js'), import('./fs-artifact-store.js')]);
   const db = SqliteRegistry.open({ file });
   return { models: db, deployments: db.deployments, artifacts: new FsArtifactStore(home.blobs), close: () => db.close() };

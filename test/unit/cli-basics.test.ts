@@ -17,6 +17,25 @@ describe('the CLI shell', () => {
     expect(await runCli(['-q', '--version'])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
   });
 
+  it('answers `maas version` like kubectl and helm do', async () => {
+    expect(await runCli(['version'])).toMatchObject({
+      code: 0,
+      stdout: `maas ${pkg.version} (node ${process.version}, ${process.platform}/${process.arch})\n`,
+    });
+    expect(JSON.parse((await runCli(['version', '-o', 'json'])).stdout)).toEqual({
+      version: pkg.version,
+      node: process.version,
+      platform: `${process.platform}/${process.arch}`,
+    });
+  });
+
+  it('fails, rather than spinning forever, for a home it cannot create', async () => {
+    // Node's recursive mkdir never returns under /proc; maas must answer at once.
+    const r = await runCli(['--home', '/proc/maas-no-such-home', 'list']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('/proc/maas-no-such-home');
+  });
+
   it('prints help with exit 0, and usage with exit 2 when called bare', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
@@ -43,16 +62,34 @@ describe('the CLI shell', () => {
   });
 
   it('reads and writes the config file, keeping it valid YAML', async () => {
-    expect((await runCli(['config', 'get', 'target'], { home: home.path })).code).toBe(4);
+    // Unset keys show their default and say so.
+    expect(JSON.parse((await runCli(['config', 'get', 'target', '-o', 'json'], { home: home.path })).stdout)).toEqual({
+      key: 'target',
+      value: 'local',
+      source: 'default',
+    });
     expect((await runCli(['config', 'set', 'target', 'kubernetes'], { home: home.path })).code).toBe(0);
     expect((await runCli(['config', 'set', 'kubernetes.namespace', 'ml'], { home: home.path })).code).toBe(0);
     const got = await runCli(['config', 'get', 'target', '-o', 'json'], { home: home.path });
-    expect(JSON.parse(got.stdout)).toEqual({ key: 'target', value: 'kubernetes' });
+    expect(JSON.parse(got.stdout)).toEqual({ key: 'target', value: 'kubernetes', source: 'config' });
     const view = await runCli(['config', 'view', '-o', 'json'], { home: home.path });
-    expect(JSON.parse(view.stdout).config).toEqual({ target: 'kubernetes', kubernetes: { namespace: 'ml' } });
+    const viewed = JSON.parse(view.stdout) as { config: unknown; settings: { key: string; value: string; source: string }[] };
+    expect(viewed.config).toEqual({ target: 'kubernetes', kubernetes: { namespace: 'ml' } });
+    expect(viewed.settings).toContainEqual({ key: 'local.cacheTtl', value: '24h', source: 'default' });
+    expect(viewed.settings).toContainEqual({ key: 'kubernetes.namespace', value: 'ml', source: 'config' });
+    // The human view is a table of every key, not `{}`.
+    expect((await runCli(['config', 'view'], { home: home.path })).stdout).toMatch(/^KEY\s+VALUE\s+SOURCE\n/);
     const bad = await runCli(['config', 'set', 'nope', 'x'], { home: home.path });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/known keys/);
+    expect((await runCli(['config', 'get', 'targt'], { home: home.path })).stderr).toContain('did you mean target?');
+    // unset goes back to the default and leaves no empty section behind.
+    expect(JSON.parse((await runCli(['config', 'unset', 'kubernetes.namespace', '-o', 'json'], { home: home.path })).stdout)).toMatchObject({
+      removed: true,
+      source: 'default',
+    });
+    expect(readFileSync(join(home.path, 'config.yaml'), 'utf8')).toBe('target: kubernetes\n');
+    expect(JSON.parse((await runCli(['config', 'unset', 'kubernetes.namespace', '-o', 'json'], { home: home.path })).stdout)).toMatchObject({ removed: false });
   });
 
   it('refuses config values that would break later commands, and repairs a broken one', async () => {

@@ -96,6 +96,41 @@ describe('main() with injected services and clock', () => {
   });
 });
 
+describe('decommission as a CI step', () => {
+  const json = (r: CliResult) => JSON.parse(r.stdout) as Record<string, unknown>;
+
+  it('is retried safely with --ignore-not-found, and refuses empty or repeated consumers', async () => {
+    const d = JSON.parse((await cli(['deploy', 'har@1', '--consumer', 'alice', '-o', 'json'])).stdout) as { id: string };
+    await cli(['deploy', 'har@1', '--consumer', 'bob']);
+    expect(json(await cli(['decommission', d.id, '--consumer', 'alice', '-o', 'json']))).toMatchObject({ outcome: 'released' });
+    const again = await cli(['decommission', d.id, '--consumer', 'alice']);
+    expect(again.code).toBe(2);
+    const retried = await cli(['decommission', d.id, '--consumer', 'alice', '--ignore-not-found']);
+    expect(retried).toMatchObject({ code: 0, stdout: `alice had already released ${d.id}\n` });
+    expect(await cli(['decommission', 'd-gone', '--ignore-not-found'])).toMatchObject({ code: 0, stdout: 'd-gone does not exist (nothing to do)\n' });
+    expect((await cli(['decommission', 'd-gone'])).code).toBe(4);
+
+    const empty = await cli(['deploy', 'har@1', '--consumer', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('a consumer name cannot be empty');
+    const twice = await cli(['decommission', d.id, '--consumer', 'bob', '--consumer', 'carol']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('given twice');
+  });
+
+  it('says a failed deployment was stopped, not "scaled to zero", and ps -o wide shows the whole reason', async () => {
+    const d = JSON.parse((await cli(['deploy', 'har@1', '-o', 'json'])).stdout) as { id: string };
+    local.running.set(d.id, { state: 'failed', reason: 'model server process 42 is not running; last log lines:\nerror: out of memory' });
+    const wide = await cli(['ps', '-o', 'wide']);
+    expect(wide.stdout).toContain('model server process 42 is not running; last log lines: | error: out of memory');
+    await cli(['deploy', 'har@1', '--async']);
+    const stores_ = stores.deployments;
+    await stores_.setDeploymentState(d.id, 'failed', new Date(clock.now()).toISOString(), { reason: 'crashed' });
+    const r = await cli(['decommission', d.id]);
+    expect(r.stdout).toMatch(new RegExp(`^${d.id} had failed; stopped and cached until `));
+  });
+});
+
 describe('one output resolution for results and errors', () => {
   const errorJson = (r: CliResult) => (JSON.parse(r.stderr) as { error: { code: string; message: string } }).error;
 

@@ -148,6 +148,21 @@ describe('deleteModel', () => {
     expect(await registry.dependents('m', '1')).toEqual([]);
   });
 
+  it('says to purge when only cached deployments hold a version, and to decommission when running ones do', async () => {
+    await registry.registerModel(modelDescription({ name: 'm', version: '1' }), artifact());
+    const d = await registry.deployments.createDeployment(
+      { id: 'd-1', model: 'm', version: '1', target: 'local', mode: 'open', consumer: 'a' },
+      '2026-01-01T00:00:00Z',
+    );
+    const running = await rejection(registry.deleteModel('m', '1'));
+    expect(running).toMatchObject({ code: 'IN_USE', message: 'm@1 is in use by deployment d-1' });
+    expect(running.hint).toMatch(/^decommission those first/);
+    await registry.deployments.setDeploymentState(d.id, 'cached', '2026-01-01T00:01:00Z');
+    const cached = await rejection(registry.deleteModel('m', '1'));
+    expect(cached.message).toBe('m@1 is in use by deployment d-1 (cached)');
+    expect(cached.hint).toMatch(/^purge the cached deployments first/);
+  });
+
   it('refuses with IN_USE (exit 5) while something depends on the version', async () => {
     class InUse extends SqliteRegistry {
       protected override dependentsOf(name: string, version: string): string[] {

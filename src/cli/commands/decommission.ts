@@ -1,5 +1,6 @@
 // `maas decommission ID [--purge]`: release; with no consumer left, scale to zero and cache;
 // `--purge` destroys.
+import { consumerFlag } from '../flags.js';
 import type { Program, Run } from '../program.js';
 
 export function define(program: Program, run: Run): void {
@@ -7,19 +8,31 @@ export function define(program: Program, run: Run): void {
     .command('decommission')
     .argument('<id>')
     .description('release a deployment; with no consumer left it is scaled to zero and cached; --purge destroys it')
-    .option('--consumer <name>', 'the consumer releasing it (default user@host)')
+    .option('--consumer <name>', 'the consumer releasing it (default user@host)', consumerFlag)
     .option('--purge', 'destroy it (refused while another consumer uses it)')
     .option('--force', 'with --purge: destroy even while others use it; without: release on behalf of another consumer')
+    .option('--ignore-not-found', 'succeed when the deployment is gone or this consumer already released it (for retried CI steps)')
     .action(
       run(async (ctx, id, opts) => {
         const { decommission } = await import('../../app/decommission.js');
         const consumer = ctx.consumer(opts.consumer);
-        const result = await decommission(await ctx.services(), { id, consumer, purge: opts.purge === true, force: opts.force === true });
+        const result = await decommission(await ctx.services(), {
+          id,
+          consumer,
+          purge: opts.purge === true,
+          force: opts.force === true,
+          ignoreNotFound: opts.ignoreNotFound === true,
+        });
+        const until = `until ${result.deployment?.expiresAt ?? '?'} (purge with \`maas decommission ${id} --purge\` or \`maas gc\`)`;
         const message = {
           released: `${id} released by ${consumer}; still used by ${result.remainingConsumers.join(', ')}`,
-          cached: `${id} scaled to zero and cached until ${result.deployment?.expiresAt ?? '?'} (purge with \`maas decommission ${id} --purge\` or \`maas gc\`)`,
+          cached: result.previousState === 'failed' ? `${id} had failed; stopped and cached ${until}` : `${id} scaled to zero and cached ${until}`,
           purged: `${id} destroyed`,
-          unchanged: `${id} was already cached`,
+          unchanged:
+            result.deployment?.consumers.includes(consumer) === false && result.deployment.state !== 'cached'
+              ? `${consumer} had already released ${id}`
+              : `${id} was already cached`,
+          'not-found': `${id} does not exist (nothing to do)`,
         }[result.outcome];
         return { data: result, text: () => message, names: [id] };
       }),

@@ -7,6 +7,7 @@ import { parseModelRef } from '../../domain/model-ref.js';
 import { DEFAULT_TARGET, TARGET_NAMES, TARGET_PLUGINS } from '../../targets/plugins.js';
 import type { TargetOptions } from '../../targets/target.js';
 import type { Context } from '../context.js';
+import { consumerFlag } from '../flags.js';
 import { deploymentColumns, objectList } from '../deployment-view.js';
 import type { CommandResult } from '../output.js';
 import type { Program, Run } from '../program.js';
@@ -35,7 +36,7 @@ export function define(program: Program, run: Run): void {
         .default('open' as const),
     )
     .option('--node <name>', 'node to pin the deployment to (strict mode)')
-    .option('--consumer <name>', 'who uses this deployment (default user@host)')
+    .option('--consumer <name>', 'who uses this deployment (default user@host)', consumerFlag)
     .option('--async', 'return the deployment ID at once; check later with `maas status ID --wait`')
     .option('--timeout <duration>', 'how long to wait for readiness', '120s')
     .addOption(

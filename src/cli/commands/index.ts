@@ -22,6 +22,7 @@ import * as decommission from './decommission.js';
 import * as gc from './gc.js';
 import * as config from './config.js';
 import * as completion from './completion.js';
+import * as version from './version.js';
 
 export const COMMANDS: CommandModule[] = [
   init,
@@ -46,4 +47,5 @@ export const COMMANDS: CommandModule[] = [
   gc,
   config,
   completion,
+  version,
 ];

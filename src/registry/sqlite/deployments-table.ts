@@ -68,8 +68,8 @@ interface Row {
 }
 
 /** The deployments that reference `name@version` (the registry refuses to delete those). */
-export function deploymentsOf(db: Database.Database, name: string, version: string): string[] {
-  return (db.prepare('SELECT id FROM deployments WHERE model = ? AND version = ? ORDER BY id').all(name, version) as { id: string }[]).map((r) => r.id);
+export function deploymentsOf(db: Database.Database, name: string, version: string): { id: string; state: string }[] {
+  return db.prepare('SELECT id, state FROM deployments WHERE model = ? AND version = ? ORDER BY id').all(name, version) as { id: string; state: string }[];
 }
 
 export class SqliteDeploymentStore implements DeploymentStore {

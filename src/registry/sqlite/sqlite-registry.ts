@@ -237,7 +237,7 @@ export class SqliteRegistry implements ModelStore {
   }
 
   protected dependentsOf(name: string, version: string): string[] {
-    return deploymentsOf(this.db, name, version).map((id) => `deployment ${id}`);
+    return deploymentsOf(this.db, name, version).map((d) => `deployment ${d.id}${d.state === 'cached' ? ' (cached)' : ''}`);
   }
 
   async deleteModel(name: string, version: string): Promise<void> {
@@ -251,8 +251,12 @@ export class SqliteRegistry implements ModelStore {
         }
         const users = this.dependentsOf(name, version);
         if (users.length > 0) {
+          // A cached deployment only waits for its purge; a running one still has consumers.
+          const onlyCached = users.every((u) => u.endsWith(' (cached)'));
           throw new MaasError('IN_USE', `${name}@${version} is in use by ${users.join(', ')}`, {
-            hint: 'decommission those first (`maas decommission ID`), then delete',
+            hint: onlyCached
+              ? 'purge the cached deployments first (`maas decommission ID --purge`, or `maas gc --all`), then delete'
+              : 'decommission those first (`maas decommission ID`, and `--purge` once cached), then delete',
             details: { dependents: users },
           });
         }

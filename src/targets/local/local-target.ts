@@ -1,6 +1,6 @@
 // The `local` target: each deployment is a detached `maas serve` process on 127.0.0.1 with a free
 // port, its files under MAAS_HOME/deployments/<id>, tracked by PID and health-checked.
-import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import { readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../spec/package-files.js';
@@ -14,6 +14,7 @@ import { pollUntil } from '../../core/poll.js';
 import type { ArtifactStore } from '../../registry/ports.js';
 import { isAlive, spawnDetached, stopProcess, tailFile } from './process.js';
 import { probe } from './http-probe.js';
+import { makeDir } from '../../core/make-dir.js';
 
 export interface LocalTargetOptions {
   home: MaasHome;
@@ -75,7 +76,7 @@ export class LocalTarget implements Target {
     }
     const previous = (d.runtime as LocalRuntime).pid;
     if (previous !== undefined) await stopProcess(previous, d.id, 5_000, this.opts.clock);
-    await mkdir(f.dir, { recursive: true });
+    await makeDir(f.dir);
     const tmp = `${f.description}.tmp`;
     await writeFile(tmp, JSON.stringify(model.description, null, 2));
     await rename(tmp, f.description);
