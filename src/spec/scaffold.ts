@@ -23,7 +23,7 @@ export function templateFor(task: TaskKind): 'classification' | 'regression' {
   return task === 'classification' ? 'classification' : 'regression';
 }
 
-export const FEATURE_SYNTAX = 'name:type, e.g. age:integer, temp:number[0..50], color:category=red|green|blue, active:boolean';
+export const FEATURE_SYNTAX = 'name:type, e.g. age:integer, temp:number[0..50], color:category=red,green,blue, active:boolean';
 
 const NUMBER = '-?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][-+]?\\d+)?';
 const FEATURE_RE = new RegExp(`^([^:\\s]+):(\\w+)(?:=(.*))?(?:\\[(${NUMBER})?\\.\\.(${NUMBER})?\\])?$`);
@@ -39,14 +39,15 @@ export function parseFeatureFlag(input: string): FeatureSpec {
   const feature: FeatureSpec = { name: name!, type: type as FeatureType };
   if (values !== undefined) {
     if (type !== 'category') throw bad('only category features take =values');
+    // `|` or `,`: `basic,pro` is what people type, and `|` needs quoting in a shell.
     const list = values
-      .split('|')
+      .split(/[|,]/)
       .map((v) => v.trim())
       .filter((v) => v !== '');
     if (list.length === 0) throw bad('category values are empty');
     feature.values = list;
   } else if (type === 'category') {
-    throw bad('a category feature needs its values, e.g. color:category=red|green|blue');
+    throw bad('a category feature needs its values, e.g. color:category=red,green,blue');
   }
   if (min !== undefined || max !== undefined) {
     if (type !== 'number' && type !== 'integer') throw bad('only number and integer features take a [min..max] range');
