@@ -95,3 +95,15 @@ export function latestVersion(versions: readonly string[]): string | undefined {
   for (const v of versions) if (best === undefined || compareVersions(v, best) > 0) best = v;
   return best;
 }
+
+/**
+ * Whether two differently written versions name the same one (`2` and `2.0.0`, or `1.0.0+a` and
+ * `1.0.0+b`, which order equally): registering both would make `name@version` ambiguous.
+ */
+export function sameVersion(a: string, b: string): boolean {
+  if (a === b) return true;
+  const pa = parseVersion(a);
+  const pb = parseVersion(b);
+  if (!pa || !pb) return false;
+  return [0, 1, 2].every((i) => compareDigits(pa.core[i as 0 | 1 | 2], pb.core[i as 0 | 1 | 2]) === 0) && comparePrerelease(pa.prerelease, pb.prerelease) === 0;
+}

@@ -221,3 +221,15 @@ describe('openStores', () => {
     expect(e.code).toBe('USAGE');
   });
 });
+
+describe('equivalent versions', () => {
+  it('refuses 2.0.0 when 2 is registered (and 1.0.0+b after 1.0.0+a), naming the registered one', async () => {
+    await registry.registerModel(modelDescription({ name: 'm', version: '2' }), artifact());
+    const e = await rejection(registry.registerModel(modelDescription({ name: 'm', version: '2.0.0' }), artifact()));
+    expect(e).toMatchObject({ code: 'CONFLICT', message: 'm@2.0.0 is the same version as the registered m@2' });
+    await registry.registerModel(modelDescription({ name: 'm', version: '1.0.0+a' }), artifact());
+    expect((await rejection(registry.registerModel(modelDescription({ name: 'm', version: '1.0.0+b' }), artifact()))).code).toBe('CONFLICT');
+    await registry.registerModel(modelDescription({ name: 'm', version: '2.0.1' }), artifact());
+    expect((await registry.listVersions('m')).map((v) => v.version)).toEqual(['2.0.1', '2', '1.0.0+a']);
+  });
+});

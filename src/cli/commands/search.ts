@@ -3,6 +3,7 @@
 import type { Program, Run } from '../program.js';
 import type { Style } from '../output.js';
 import { MaasError } from '../../core/errors.js';
+import { parseDuration } from '../../core/duration.js';
 import { cpuMillis, memoryBytes } from '../../domain/quantity.js';
 import type { FeatureType, TaskKind } from '../../spec/schema.js';
 import type { SearchHit, SearchRequest, SearchResult } from '../../domain/model.js';
@@ -90,9 +91,19 @@ export function searchRequest(words: string[], options: SearchOptions): SearchRe
     request.maxGpu = n;
   }
   if (o.maxLatency !== undefined) {
-    const n = number(o.maxLatency.replace(/ms$/, ''));
-    if (n === undefined || n < 0) throw usage(`--max-latency expects milliseconds, got "${o.maxLatency}"`, 'e.g. --max-latency 50');
-    request.maxLatencyMs = n;
+    // A bare number is milliseconds (the unit of spec.qos.latencyMs); `250ms`, `1s` also work.
+    const bare = number(o.maxLatency);
+    let ms = bare;
+    if (bare === undefined) {
+      try {
+        ms = /^\s*\d+(\.\d+)?\s*(ms|s|m)\s*$/.test(o.maxLatency) ? parseDuration(o.maxLatency.trim(), '--max-latency') : undefined;
+      } catch {
+        ms = undefined;
+      }
+    }
+    if (ms === undefined || ms < 0)
+      throw usage(`--max-latency expects milliseconds or a duration, got "${o.maxLatency}"`, 'e.g. --max-latency 50, 250ms or 1s');
+    request.maxLatencyMs = ms;
   }
   if (o.label.length) request.labels = Object.fromEntries(pairs(o.label, '--label', 'team=vision'));
   if (o.algorithm !== undefined) request.algorithm = o.algorithm;

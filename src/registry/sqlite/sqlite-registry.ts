@@ -5,7 +5,7 @@ import { MaasError } from '../../core/errors.js';
 import { isoNow, systemClock, type Clock } from '../../core/clock.js';
 import { SqliteDeploymentStore, deploymentsOf } from './deployments-table.js';
 import type { DeploymentStore } from '../../domain/deployment.js';
-import { compareVersions } from '../../domain/version.js';
+import { compareVersions, sameVersion } from '../../domain/version.js';
 import type { ModelDescription } from '../../spec/schema.js';
 import { specDigest } from '../canonical.js';
 import type { ArtifactRef, ModelSummary, ModelVersionRecord, RegisterOutcome, SearchRequest, SearchResult } from '../../domain/model.js';
@@ -115,6 +115,14 @@ export class SqliteRegistry implements ModelStore {
           details: { name, version, registered: existing.spec_digest, given: digest },
         },
       );
+    }
+    const twin = (this.stmt('SELECT version FROM model_versions WHERE name = ?').all(name) as { version: string }[]).find((v) =>
+      sameVersion(v.version, version),
+    );
+    if (twin) {
+      throw new MaasError('CONFLICT', `${name}@${version} is the same version as the registered ${name}@${twin.version}`, {
+        hint: `write the version as "${twin.version}" to refer to it, or bump it for a new one`,
+      });
     }
     const id = this.insert(toRows(description, artifact, digest, isoNow(this.clock)));
     this.refreshLatest(name);

@@ -1,0 +1,21 @@
+// Search flags to a request: latency takes milliseconds or a duration.
+import { describe, expect, it } from 'vitest';
+import { searchRequest } from '../../src/cli/commands/search.js';
+import { thrown } from '../support/assert.js';
+
+describe('--max-latency', () => {
+  it.each([
+    ['50', 50],
+    ['50ms', 50],
+    ['250ms', 250],
+    ['1s', 1000],
+    ['1.5s', 1500],
+  ])('takes %s as %i ms', (text, ms) => {
+    expect(searchRequest([], { maxLatency: text }).maxLatencyMs).toBe(ms);
+  });
+
+  it('refuses what is neither, saying what it takes', () => {
+    const e = thrown(() => searchRequest([], { maxLatency: 'fast' }));
+    expect(e).toMatchObject({ code: 'USAGE', message: '--max-latency expects milliseconds or a duration, got "fast"' });
+  });
+});
