@@ -3,7 +3,7 @@ import { MaasError } from '../core/errors.js';
 import type { DeploymentRecord } from '../domain/deployment.js';
 import type { ModelVersionRecord } from '../domain/model.js';
 import type { InferenceApi } from '../protocol/inference-api.js';
-import { requireDeployment, requireModel } from './lookup.js';
+import { requireModel, resolveDeployment } from './lookup.js';
 import type { Services } from './services.js';
 import { observeDeployment } from './status.js';
 
@@ -15,8 +15,9 @@ export interface Connection {
 
 /** The deployment as observed now, its model, and a client of its model server. */
 export async function connect(s: Services, id: string, timeoutMs: number): Promise<Connection> {
-  const record = await requireDeployment(s, id);
+  const record = await resolveDeployment(s, id);
   const { deployment } = await observeDeployment(s, record);
+  if (deployment.state !== 'ready') throw notServing(deployment);
   const target = await s.targets.get(deployment.target);
   const endpoint = await target.endpoint(deployment);
   let model: ModelVersionRecord;
@@ -26,4 +27,21 @@ export async function connect(s: Services, id: string, timeoutMs: number): Promi
     throw new MaasError('NOT_FOUND', `model ${deployment.model}@${deployment.version} of deployment ${id} is no longer registered`, { cause: e });
   }
   return { deployment, model, api: await s.inference(endpoint, deployment.model, timeoutMs) };
+}
+
+/** Why a deployment cannot answer, named and with the command that fixes it. */
+function notServing(d: DeploymentRecord): MaasError {
+  const what = `deployment ${d.id} (${d.model}@${d.version} on ${d.target})`;
+  const why = (d.reason ?? '').split('\n')[0];
+  switch (d.state) {
+    case 'cached':
+      return new MaasError('UNAVAILABLE', `${what} is scaled to zero (cached)`, { hint: `\`maas restart ${d.id}\` serves it again` });
+    case 'queued':
+    case 'deploying':
+      return new MaasError('UNAVAILABLE', `${what} is still starting${why ? `: ${why}` : ''}`, { hint: `wait for it with \`maas status ${d.id} --wait\`` });
+    default:
+      return new MaasError('UNAVAILABLE', `${what} is not serving: its model server is not running${why ? ` (${why})` : ''}`, {
+        hint: `\`maas restart ${d.id}\` starts it again; \`maas logs ${d.id}\` shows why it stopped`,
+      });
+  }
 }

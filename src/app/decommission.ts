@@ -3,7 +3,7 @@ import { isoNow } from '../core/clock.js';
 import { MaasError } from '../core/errors.js';
 import { planDecommission } from '../domain/deployment-plan.js';
 import type { DeploymentRecord } from '../domain/deployment.js';
-import { requireDeployment } from './lookup.js';
+import { findDeployment, resolveDeployment } from './lookup.js';
 import type { Services } from './services.js';
 
 export interface DecommissionRequest {
@@ -27,10 +27,11 @@ export interface DecommissionResult {
 }
 
 export async function decommission(s: Services, req: DecommissionRequest): Promise<DecommissionResult> {
-  const { id, consumer } = req;
-  const found = await s.deployments.getDeployment(id);
-  if (!found && req.ignoreNotFound) return { id, outcome: 'not-found', remainingConsumers: [] };
-  const d = found ?? (await requireDeployment(s, id));
+  const { consumer } = req;
+  const found = await findDeployment(s, req.id);
+  if (!found && req.ignoreNotFound) return { id: req.id, outcome: 'not-found', remainingConsumers: [] };
+  const d = found ?? (await resolveDeployment(s, req.id));
+  const id = d.id;
   const plan = planDecommission(d, consumer, req);
   if (plan.action === 'refuse' && plan.reason === 'not-a-consumer' && req.ignoreNotFound) {
     return { id, outcome: 'unchanged', remainingConsumers: plan.remaining, deployment: d, previousState: d.state };

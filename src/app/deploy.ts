@@ -7,7 +7,7 @@ import { planDeploy, sameSlot } from '../domain/deployment-plan.js';
 import type { DeploymentRecord, NewDeployment, PlacementMode } from '../domain/deployment.js';
 import type { ModelVersionRecord } from '../domain/model.js';
 import { startedRuntimeOf, type Progress, type TargetOptions, type TargetPlugin } from '../targets/target.js';
-import { requireDeployment, requireModel } from './lookup.js';
+import { requireDeployment, requireModel, resolveDeployment } from './lookup.js';
 import type { Services } from './services.js';
 
 export interface DeployRequest {
@@ -139,17 +139,37 @@ export async function deploy(s: Services, req: DeployRequest, progress: Progress
       }
       outcome = plan.action === 'reuse' ? 'reused' : plan.action === 'attach' ? 'attached' : 'restarted';
     }
-    if (outcome === 'created' || outcome === 'restarted') {
-      const handle = await s.queue.enqueue(DEPLOY_JOB, { deploymentId: d.id, ...job } satisfies DeployJob, progress);
-      if (req.wait) {
-        await handle.done;
-        d = await requireDeployment(s, d.id);
-      }
-    }
-    if (req.wait && d.state !== 'ready') d = await waitForDeployment(s, d, req.timeoutMs, progress);
+    if (outcome === 'created' || outcome === 'restarted') d = await launch(s, d, job, req, progress);
+    else if (req.wait && d.state !== 'ready') d = await waitForDeployment(s, d, req.timeoutMs, progress);
     return { deployment: d, outcome };
   }
   throw new MaasError('CONFLICT', 'another deploy of the same model and target is changing it right now', { hint: 'retry in a moment' });
+}
+
+/** Queues the launch of a recorded deployment and, when asked, waits until it is ready. */
+async function launch(
+  s: Services,
+  d: DeploymentRecord,
+  job: Omit<DeployJob, 'deploymentId'>,
+  o: { wait: boolean; timeoutMs: number },
+  progress: Progress,
+): Promise<DeploymentRecord> {
+  const handle = await s.queue.enqueue(DEPLOY_JOB, { deploymentId: d.id, ...job } satisfies DeployJob, progress);
+  if (!o.wait) return d;
+  await handle.done;
+  const launched = await requireDeployment(s, d.id);
+  return launched.state === 'ready' ? launched : waitForDeployment(s, launched, o.timeoutMs, progress);
+}
+
+/**
+ * Starts a recorded deployment again where it is (after its server died, say): same ID, same
+ * consumers, same placement. Also what a cached deployment needs to serve again.
+ */
+export async function restart(s: Services, handle: string, o: { wait: boolean; timeoutMs: number }, progress: Progress): Promise<DeploymentRecord> {
+  const found = await resolveDeployment(s, handle);
+  progress(`restarting ${found.id} (${found.model}@${found.version} on ${found.target})`);
+  const d = await s.deployments.setDeploymentState(found.id, 'queued', isoNow(s.clock), { reason: null });
+  return launch(s, d, {}, o, progress);
 }
 
 function isDeployJob(p: unknown): p is DeployJob {

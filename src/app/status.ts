@@ -4,7 +4,7 @@ import type { DeploymentRecord } from '../domain/deployment.js';
 import { MaasError, toMaasError } from '../core/errors.js';
 import type { Observed } from '../targets/target.js';
 import type { Services } from './services.js';
-import { requireDeployment } from './lookup.js';
+import { resolveDeployment } from './lookup.js';
 
 export interface DeploymentView {
   deployment: DeploymentRecord;
@@ -29,7 +29,7 @@ export async function observeDeployment(s: Pick<Services, 'targets'>, d: Deploym
 
 /** One deployment by ID, as its target observes it now. */
 export async function deploymentStatus(s: Pick<Services, 'targets' | 'deployments'>, id: string): Promise<DeploymentRecord> {
-  return (await observeDeployment(s, await requireDeployment(s, id))).deployment;
+  return (await observeDeployment(s, await resolveDeployment(s, id))).deployment;
 }
 
 /**

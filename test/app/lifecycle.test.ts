@@ -3,11 +3,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { collectGarbage } from '../../src/app/collect-garbage.js';
 import { decommission } from '../../src/app/decommission.js';
-import { deploy } from '../../src/app/deploy.js';
+import { deploy, restart } from '../../src/app/deploy.js';
 import { dryRunDeploy } from '../../src/app/dry-run.js';
 import { deploymentLogs } from '../../src/app/logs.js';
 import { deleteModel, listVersions } from '../../src/app/models.js';
-import { listDeployments, observeDeployment, watchDeployment } from '../../src/app/status.js';
+import { deploymentStatus, listDeployments, observeDeployment, watchDeployment } from '../../src/app/status.js';
 import { sendFeedback } from '../../src/app/feedback.js';
 import { predict } from '../../src/app/predict.js';
 import { MaasError } from '../../src/core/errors.js';
@@ -173,5 +173,34 @@ describe('models and dry runs', () => {
     expect((await rejection(dryRunDeploy(h.services, { model: 'har', target: 'local', mode: 'open', how: 'client' }, () => {}))).message).toBe(
       '--dry-run applies to --target cluster',
     );
+  });
+});
+
+describe('deployment handles and restart', () => {
+  it('accepts a unique ID prefix and NAME[@VERSION], and says which deployments an ambiguous handle matches', async () => {
+    const d = await up();
+    expect((await deploymentStatus(h.services, d.id.slice(0, 4))).id).toBe(d.id);
+    expect((await deploymentStatus(h.services, 'har')).id).toBe(d.id);
+    expect((await deploymentStatus(h.services, 'har@1')).id).toBe(d.id);
+    await up('alice', 'cluster');
+    const e = await rejection(deploymentStatus(h.services, 'har'));
+    expect(e.code).toBe('USAGE');
+    expect(e.message).toMatch(/^"har" matches 2 deployments: d-0001 \(har@1 on local\), d-0002 \(har@1 on cluster\)$/);
+    const missing = await rejection(deploymentStatus(h.services, 'd-0009'));
+    expect(missing).toMatchObject({ code: 'NOT_FOUND', message: 'no deployment "d-0009" (did you mean d-0001?)' });
+  });
+
+  it('names a dead deployment and its fix instead of "connection refused", and restart brings it back', async () => {
+    const d = await up();
+    h.local.running.set(d.id, { state: 'failed', reason: 'model server process 42 is not running' });
+    const e = await rejection(predict(h.services, { deployment: d.id, input: { kind: 'text', text: '[[1, "a"]]' }, timeoutMs: 1 }));
+    expect(e).toMatchObject({
+      code: 'UNAVAILABLE',
+      message: `deployment ${d.id} (har@1 on local) is not serving: its model server is not running (model server process 42 is not running)`,
+    });
+    expect(e.hint).toContain(`maas restart ${d.id}`);
+    const back = await restart(h.services, d.id, { wait: true, timeoutMs: 10_000 }, () => {});
+    expect(back).toMatchObject({ id: d.id, state: 'ready', consumers: ['alice'] });
+    expect(h.local.calls.filter((c) => c.startsWith('start'))).toHaveLength(2);
   });
 });

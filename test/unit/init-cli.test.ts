@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { runCli, tempDir } from '../support/cli.js';
 import { PassThrough } from 'node:stream';
-import { collectAnswers, inquirerPrompter, type Prompter } from '../../src/cli/init-prompts.js';
+import { collectAnswers, inquirerPrompter, type InitEnv, type Prompter } from '../../src/cli/init-prompts.js';
+import { prepareDescription } from '../../src/cli/commands/init.js';
+import { isMaasError } from '../../src/core/errors.js';
 import type { Io } from '../../src/cli/io.js';
 import { parseFeatureFlag, scaffoldModel } from '../../src/spec/scaffold.js';
 import { validateModelText } from '../../src/spec/validate.js';
@@ -30,19 +32,35 @@ const FLAGS = [
   'team=vision',
 ];
 
-/** Answers questions from a script and records what was asked. */
-function scripted(answers: string[]): Prompter & { asked: string[] } {
+interface Rejection {
+  question: string;
+  answer: string;
+  why: string;
+}
+
+/**
+ * Answers questions from a script and records what was asked. Like inquirer, an empty answer
+ * takes the default and a rejected answer is followed by the next one to the same question;
+ * `lax` skips validation, as a prompter that does not validate would.
+ */
+function scripted(answers: string[], { lax = false } = {}): Prompter & { asked: string[]; rejected: Rejection[] } {
   const asked: string[] = [];
-  const next = (message: string, validate?: (v: string) => true | string): string => {
+  const rejected: Rejection[] = [];
+  const next = (message: string, validate?: (v: string) => true | string, defaultValue?: string): string => {
     asked.push(message);
-    const a = answers.shift();
-    if (a === undefined) throw new Error(`unexpected question: ${message}`);
-    if (validate && validate(a) !== true) throw new Error(`rejected answer "${a}" to ${message}: ${String(validate(a))}`);
-    return a;
+    for (;;) {
+      const given = answers.shift();
+      if (given === undefined) throw new Error(`unexpected question: ${message}`);
+      const a = given === '' && defaultValue !== undefined ? defaultValue : given;
+      const verdict = validate && !lax ? validate(a) : true;
+      if (verdict === true) return a;
+      rejected.push({ question: message, answer: a, why: verdict });
+    }
   };
   return {
     asked,
-    input: async (message, o = {}) => next(message, o.validate),
+    rejected,
+    input: async (message, o = {}) => next(message, o.validate, o.default),
     select: async (message, choices) => {
       const a = next(message);
       if (!choices.includes(a)) throw new Error(`not a choice: ${a}`);
@@ -135,11 +153,28 @@ describe('maas init', () => {
     expect(readFileSync(join(work.path, 'har.model.yaml'), 'utf8')).toMatch(/name: har/);
   });
 
-  it('rejects answers that would not validate, located, and writes nothing', async () => {
-    const r = await cli(['init', ...FLAGS.map((f) => (f === 'har' ? 'Bad_Name' : f))]);
+  it('rejects flags that would not validate, by flag, and writes nothing', async () => {
+    const r = await cli(['init', '--yes', ...FLAGS.map((f) => (f === 'har' ? 'Bad_Name' : f))]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^Bad_Name\.model\.yaml:\d+:\d+ metadata\.name: "Bad_Name" is not a valid name/m);
+    expect(r.stderr).toMatch(/^error: invalid flag value; nothing was written:\n {2}--name: "Bad_Name" is not a valid name\n/);
+    // Nothing was written, so no problem may point at a line of a file.
+    expect(r.stderr).not.toMatch(/\.yaml:\d+|:\d+:\d+/);
     expect(existsSync(join(work.path, 'Bad_Name.model.yaml'))).toBe(false);
+    const many = await cli(['init', '--yes', ...FLAGS, '--name', 'har@1.x', '--artifact', 'models/har.onnx', '--feature', '9lives:integer']);
+    expect(many.code).toBe(2);
+    expect(many.stderr).toContain('error: invalid flag values; nothing was written:');
+    expect(many.stderr).toMatch(/^ {2}--name: "1\.x" is not a valid version$/m);
+    expect(many.stderr).toMatch(/^ {2}--artifact: "models\/har\.onnx" has no URI scheme$/m);
+    expect(many.stderr).toMatch(/^ {2}--feature 9lives:integer: "9lives" is not a valid name$/m);
+    expect(many.stderr).not.toMatch(/\.yaml:\d+|:\d+:\d+/);
+    const json = await cli(['-o', 'json', 'init', ...FLAGS, '--label', `${'k'.repeat(64)}=v`]);
+    expect(json.code).toBe(2);
+    const { error } = JSON.parse(json.stderr) as { error: { code: string; details: { invalid: { flag: string; field: string }[] } } };
+    expect(error.code).toBe('USAGE');
+    expect(error.details.invalid).toEqual([expect.objectContaining({ flag: '--label', field: `metadata.labels.${'k'.repeat(64)}` })]);
+    const twice = await cli(['init', '--yes', ...FLAGS, '--feature', 'acc_x:integer']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('error: feature "acc_x" is given twice');
     const bad = await cli(['init', ...FLAGS, '--feature', 'x:float']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('invalid --feature "x:float": unknown type "float"');
@@ -150,6 +185,7 @@ describe('maas init', () => {
   it('asks for whatever the flags leave open', async () => {
     const p = scripted([
       'har',
+      '',
       '1.0.0',
       'classification',
       'MLP',
@@ -173,12 +209,130 @@ describe('maas init', () => {
       outputLabels: ['walking', 'sitting'],
       artifactUri: 'file://./m.onnx',
       description: 'Activity from wrist sensors.',
+      file: 'har.model.yaml',
     });
-    const q = scripted(['2', 'file://./x.onnx', '']);
+    expect(p.rejected).toEqual([]);
+    const q = scripted(['', '2', 'file://./x.onnx', '']);
     const partial = await collectAnswers({ name: 'x', task: 'regression', algorithm: 'OLS', feature: ['a:number'] }, q);
-    expect(q.asked).toEqual(['Version', 'Artifact URI', 'Description (optional)']);
+    expect(q.asked).toEqual(['File to write', 'Version', 'Artifact URI', 'Description (optional)']);
     expect(partial).toMatchObject({ version: '2', artifactUri: 'file://./x.onnx' });
     expect(partial.description).toBeUndefined();
+  });
+
+  it('asks again for an answer that would not validate, instead of aborting', async () => {
+    const p = scripted([
+      'har',
+      '',
+      '1.x',
+      '1.1.0',
+      'classification',
+      'MLP',
+      'acc_x:number',
+      'acc_x:integer',
+      '2fast:number',
+      'mode:category=a|a',
+      'acc_y:number',
+      '',
+      'walking',
+      'walking,sitting',
+      'models/har.onnx',
+      'file://./har.onnx',
+      '',
+    ]);
+    const answers = await collectAnswers({}, p);
+    expect(answers).toMatchObject({
+      version: '1.1.0',
+      features: [
+        { name: 'acc_x', type: 'number' },
+        { name: 'acc_y', type: 'number' },
+      ],
+      outputLabels: ['walking', 'sitting'],
+      artifactUri: 'file://./har.onnx',
+    });
+    expect(p.rejected.map((r) => [r.question.split(' (')[0], r.answer])).toEqual([
+      ['Version', '1.x'],
+      ['Another feature', 'acc_x:integer'],
+      ['Another feature', '2fast:number'],
+      ['Another feature', 'mode:category=a|a'],
+      ['Class labels, comma-separated', 'walking'],
+      ['Artifact URI', 'models/har.onnx'],
+    ]);
+    expect(p.rejected[1]!.why).toBe('there is already a feature "acc_x"; feature names must be unique');
+    expect(p.rejected[2]!.why).toMatch(/^"2fast" is not a valid name \(start with a letter/);
+    expect(p.rejected[3]!.why).toMatch(/^duplicate category value "a"/);
+    // Flags are checked before the first question.
+    const q = scripted([]);
+    await expect(collectAnswers({ name: 'Bad_Name' }, q)).rejects.toThrow(/--name: "Bad_Name" is not a valid name/);
+    expect(q.asked).toEqual([]);
+  });
+
+  it('settles the output file right after the name, asking again while it exists', async () => {
+    writeFileSync(join(work.path, 'har.model.yaml'), 'keep me\n');
+    const env: InitEnv = { exists: (f) => existsSync(join(work.path, f)) };
+    const script = ['', 'har.model.yaml', 'models/har.yaml', '1', 'regression', '', 'x:number', '', '', ''];
+    const p = scripted(['har', ...script]);
+    const answers = await collectAnswers({}, p, env);
+    expect(answers.file).toBe('models/har.yaml');
+    expect(p.asked.slice(0, 3)).toEqual(['Model name', 'File to write', 'Version']);
+    // The default (an empty answer) and the same path typed again are both refused.
+    const refused = {
+      question: 'File to write',
+      answer: 'har.model.yaml',
+      why: 'har.model.yaml already exists; give another path (or run again with --force to overwrite it)',
+    };
+    expect(p.rejected).toEqual([refused, refused]);
+    // A name or file from flags is checked before any question; -f that exists is asked again.
+    const q = scripted([...script]);
+    expect((await collectAnswers({ name: 'har', file: 'har.model.yaml' }, q, env)).file).toBe('models/har.yaml');
+    expect(q.asked[0]).toBe('File to write');
+    const forced = scripted(script.slice(3));
+    expect((await collectAnswers({ name: 'har', file: 'har.model.yaml', force: true }, forced, env)).file).toBe('har.model.yaml');
+    expect(forced.asked[0]).toBe('Version');
+    await expect(collectAnswers({ name: 'har', task: 'regression' }, undefined, env)).rejects.toThrow('har.model.yaml already exists');
+  });
+
+  it('gives the answers back as a command line when the generated description fails', async () => {
+    const p = scripted(
+      [
+        'Har',
+        '',
+        '2',
+        'classification',
+        'MLP',
+        'acc_x:number[-20..20]',
+        'mode:category=hand|pocket bag',
+        '',
+        'walking,sitting',
+        '',
+        "From the wearer's wrist.",
+      ],
+      { lax: true },
+    );
+    const failure = await prepareDescription({ feature: [], label: ['team=vision'] }, { prompter: p, resolvePath: (f) => join(work.path, f) }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!isMaasError(failure)) throw new Error('expected a MaasError');
+    expect(failure.code).toBe('USAGE');
+    expect(failure.message).toBe(
+      'the description generated from these answers is not valid, so nothing was written to Har.model.yaml:\n' +
+        '  metadata.name (--name): "Har" is not a valid name\n' +
+        '    hint: use lowercase letters, digits and dashes, starting and ending with a letter or digit (e.g. har-classifier)',
+    );
+    const command = (failure.details as { command: string }).command;
+    expect(command).toBe(
+      "maas init --yes --name Har --model-version 2 --task classification --algorithm MLP --feature 'acc_x:number[-20..20]' " +
+        "--feature 'mode:category=hand,pocket bag' --labels-out walking,sitting --label team=vision --description 'From the wearer'\\''s wrist.'",
+    );
+    expect(failure.hint).toContain(command);
+    expect(existsSync(join(work.path, 'Har.model.yaml'))).toBe(false);
+    // Fixing the one value named is enough.
+    const r = await cli(shellWords(command.replace('Har', 'har')).slice(1));
+    expect(r.code).toBe(0);
+    expect(parse(readFileSync(join(work.path, 'har.model.yaml'), 'utf8'))).toMatchObject({
+      metadata: { name: 'har', version: '2', labels: { team: 'vision' }, description: "From the wearer's wrist." },
+      spec: { features: [{ name: 'acc_x' }, { name: 'mode', values: ['hand', 'pocket bag'] }] },
+    });
   });
 
   it('asks through inquirer on the streams it is given', async () => {
@@ -213,3 +367,8 @@ describe('maas init', () => {
     expect(text).toContain('version: "7"');
   });
 });
+
+/** Splits a command line quoted the POSIX way ('...' and \\'). */
+function shellWords(line: string): string[] {
+  return [...line.matchAll(/(?:'[^']*'|\\'|[^\s'\\])+/g)].map((m) => m[0].replace(/'([^']*)'|\\'/g, (_, quoted?: string) => quoted ?? "'"));
+}

@@ -23,18 +23,19 @@ export function define(program: Program, run: Run): void {
           force: opts.force === true,
           ignoreNotFound: opts.ignoreNotFound === true,
         });
-        const until = `until ${result.deployment?.expiresAt ?? '?'} (purge with \`maas decommission ${id} --purge\` or \`maas gc\`)`;
+        const until = `until ${result.deployment?.expiresAt ?? '?'} (purge with \`maas decommission ${result.id} --purge\` or \`maas gc\`)`;
         const message = {
-          released: `${id} released by ${consumer}; still used by ${result.remainingConsumers.join(', ')}`,
-          cached: result.previousState === 'failed' ? `${id} had failed; stopped and cached ${until}` : `${id} scaled to zero and cached ${until}`,
-          purged: `${id} destroyed`,
+          released: `${result.id} released by ${consumer}; still used by ${result.remainingConsumers.join(', ')}`,
+          cached:
+            result.previousState === 'failed' ? `${result.id} had failed; stopped and cached ${until}` : `${result.id} scaled to zero and cached ${until}`,
+          purged: `${result.id} destroyed`,
           unchanged:
             result.deployment?.consumers.includes(consumer) === false && result.deployment.state !== 'cached'
-              ? `${consumer} had already released ${id}`
-              : `${id} was already cached`,
-          'not-found': `${id} does not exist (nothing to do)`,
+              ? `${consumer} had already released ${result.id}`
+              : `${result.id} was already cached`,
+          'not-found': `${result.id} does not exist (nothing to do)`,
         }[result.outcome];
-        return { data: result, text: () => message, names: [id] };
+        return { data: result, text: () => message, names: [result.id] };
       }),
     );
 }

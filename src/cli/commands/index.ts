@@ -18,6 +18,7 @@ import * as logs from './logs.js';
 import * as predict from './predict.js';
 import * as feedback from './feedback.js';
 import * as serve from './serve.js';
+import * as restart from './restart.js';
 import * as decommission from './decommission.js';
 import * as gc from './gc.js';
 import * as config from './config.js';
@@ -43,6 +44,7 @@ export const COMMANDS: CommandModule[] = [
   predict,
   feedback,
   serve,
+  restart,
   decommission,
   gc,
   config,

@@ -2,10 +2,41 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { MaasError } from '../../core/errors.js';
+import type { InitAnswers, InitOptions, Prompter } from '../init-prompts.js';
 import type { Program, Run } from '../program.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export interface InitSession {
+  /** Asks for what the flags leave open; none in scripts. */
+  prompter?: Prompter;
+  /** A path as the user wrote it -> absolute. */
+  resolvePath(path: string): string;
+}
+
+export interface PreparedDescription {
+  answers: InitAnswers;
+  /** Absolute path to write to. */
+  target: string;
+  text: string;
+}
+
+/** Collects the answers and renders the description; writes nothing, and fails if it would not validate. */
+export async function prepareDescription(opts: InitOptions, session: InitSession): Promise<PreparedDescription> {
+  const { modelSchemaFile, modelTemplateFile } = await import('../../spec/package-files.js');
+  const { scaffoldModel, templateFor } = await import('../../spec/scaffold.js');
+  const { validateModelText } = await import('../../spec/validate.js');
+  const { GENERATED, collectAnswers, invalidAnswersError } = await import('../init-prompts.js');
+
+  const answers = await collectAnswers(opts, session.prompter, { exists: (file) => existsSync(session.resolvePath(file)) });
+  const target = session.resolvePath(answers.file);
+  const template = await readFile(modelTemplateFile(templateFor(answers.task)), 'utf8');
+  const text = scaffoldModel(template, answers, modelSchemaFile());
+  // Answers are checked as they are given; this catches whatever a prompter let through.
+  const { problems } = validateModelText(text, { file: GENERATED, baseDir: dirname(target), checkArtifact: false });
+  if (problems.length > 0) throw invalidAnswersError(problems, answers, { prompted: session.prompter !== undefined, force: opts.force === true });
+  return { answers, target, text };
+}
 
 export function define(program: Program, run: Run): void {
   program
@@ -24,39 +55,16 @@ export function define(program: Program, run: Run): void {
     .option('--force', 'overwrite an existing file')
     .action(
       run(async (ctx, opts) => {
-        const { modelSchemaFile, modelTemplateFile } = await import('../../spec/package-files.js');
-        const { scaffoldModel, templateFor } = await import('../../spec/scaffold.js');
-        const { validateModelText } = await import('../../spec/validate.js');
-        const { collectAnswers, inquirerPrompter } = await import('../init-prompts.js');
-
-        const exists = (display: string): MaasError =>
-          new MaasError('USAGE', `${display} already exists`, { hint: 'pass --force to overwrite it, or choose another path with -f/--file' });
-        // Fail before asking anything when the target is already known to exist.
-        const known = opts.file ?? (opts.name ? `${opts.name.split('@')[0]}.model.yaml` : undefined);
-        if (known && !opts.force && existsSync(ctx.resolvePath(known))) throw exists(known);
-
+        const { fileExistsError, inquirerPrompter } = await import('../init-prompts.js');
         const prompter = ctx.interactive && !ctx.globals.yes ? await inquirerPrompter(ctx.io) : undefined;
-        const answers = await collectAnswers(opts, prompter);
-        const display = opts.file ?? `${answers.name}.model.yaml`;
-        const target = ctx.resolvePath(display);
-        if (!opts.force && existsSync(target)) throw exists(display);
-
-        const template = await readFile(modelTemplateFile(templateFor(answers.task)), 'utf8');
-        const text = scaffoldModel(template, answers, modelSchemaFile());
-        // What init writes must validate; flags that cannot (a bad name, say) fail here, located.
-        const { problems } = validateModelText(text, { file: display, baseDir: dirname(target), checkArtifact: false });
-        if (problems.length > 0) {
-          throw new MaasError('USAGE', 'these answers do not make a valid model description; nothing was written', {
-            details: { problems },
-            hint: 'fix the flags or answers for the fields named above',
-          });
-        }
+        const { answers, target, text } = await prepareDescription(opts, { ...(prompter ? { prompter } : {}), resolvePath: (p) => ctx.resolvePath(p) });
+        const display = answers.file;
         await mkdir(dirname(target), { recursive: true });
         try {
-          // `wx` refuses to replace a file created since the check above.
+          // `wx` refuses to replace a file created since the check at the name question.
           await writeFile(target, text, { flag: opts.force ? 'w' : 'wx' });
         } catch (e) {
-          if ((e as { code?: unknown }).code === 'EEXIST') throw exists(display);
+          if ((e as { code?: unknown }).code === 'EEXIST') throw fileExistsError(display);
           throw e;
         }
         const id = `${answers.name}@${answers.version}`;
