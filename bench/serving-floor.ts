@@ -35,7 +35,7 @@ async function main(): Promise<void> {
           id: body.id ?? String(n++),
           outputs: [
             { name: 'label', datatype: 'BYTES', shape: [rows], data: p.labels },
-            { name: 'probabilities', datatype: 'FP32', shape: [rows, labels.length], parameters: { labels }, data: p.probabilities?.flat() },
+            { name: 'probabilities', datatype: 'FP32', shape: [rows, labels.length], data: p.probabilities?.flat() },
           ],
         });
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });

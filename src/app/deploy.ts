@@ -94,7 +94,13 @@ async function reconcile(s: Services, d: DeploymentRecord): Promise<DeploymentRe
   return d;
 }
 
-export async function deploy(s: Services, req: DeployRequest, progress: Progress): Promise<DeployResult> {
+/** `recorded` learns the deployment as soon as it exists (a face can name it if interrupted). */
+export async function deploy(
+  s: Services,
+  req: DeployRequest,
+  progress: Progress,
+  hooks: { recorded?: (d: DeploymentRecord) => void } = {},
+): Promise<DeployResult> {
   checkTargetRequest(s.targets.plugins, req);
   const model = await requireModel(s, req.model, req.version);
   const target = await s.targets.get(req.target, req.targetOptions);
@@ -139,6 +145,7 @@ export async function deploy(s: Services, req: DeployRequest, progress: Progress
       }
       outcome = plan.action === 'reuse' ? 'reused' : plan.action === 'attach' ? 'attached' : 'restarted';
     }
+    hooks.recorded?.(d);
     if (outcome === 'created' || outcome === 'restarted') d = await launch(s, d, job, req, progress);
     else if (req.wait && d.state !== 'ready') d = await waitForDeployment(s, d, req.timeoutMs, progress);
     return { deployment: d, outcome };

@@ -33,6 +33,8 @@ export interface Context {
   info(message: string): void;
   /** Progress of a long operation: the spinner's text on a terminal, else an info line. */
   progress(spinner: Spinner): (message: string) => void;
+  /** What to tell the user if they interrupt the command now (e.g. the ID of what goes on). */
+  onInterrupt(note: () => string | undefined): void;
   /** Registers a cleanup that runs after the command, even on failure. */
   onClose(fn: () => void | Promise<void>): void;
   /** Resolves a path given on the command line against the caller's working directory. */

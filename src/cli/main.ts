@@ -14,12 +14,20 @@ export function packageVersion(): string {
 }
 
 /** `deps` replaces the clock or parts of the services (tests); the defaults are the real ones. */
-export async function main(argv: string[], io: Io = processIo(), deps: MainDeps = {}): Promise<number> {
+export async function main(argv: string[], io?: Io, deps: MainDeps = {}): Promise<number> {
   // Fast path: `maas --version` loads nothing else, so CI steps and shells start instantly.
+  const out = io ?? processIo();
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    io.stdout.write(`${packageVersion()}\n`);
+    out.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   const { runProgram } = await import('./program.js');
-  return runProgram(argv, io, deps);
+  // The real process answers Ctrl-C itself; callers that pass their own io decide for themselves.
+  const interrupts = deps.interrupts ?? (io === undefined ? sigint : undefined);
+  return runProgram(argv, out, { ...deps, ...(interrupts ? { interrupts } : {}) });
+}
+
+function sigint(handler: () => void): () => void {
+  process.once('SIGINT', handler);
+  return () => void process.removeListener('SIGINT', handler);
 }

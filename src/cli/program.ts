@@ -21,6 +21,8 @@ import { formatProblem } from './problem-view.js';
 export interface MainDeps {
   clock?: Clock;
   services?: ServiceOverrides;
+  /** Ctrl-C: subscribe, get an unsubscribe back. The real process passes SIGINT; tests a trigger. */
+  interrupts?: (handler: () => void) => () => void;
 }
 
 /** Wraps a handler as a commander action: `A` is the positional arguments plus the options object. */
@@ -36,6 +38,9 @@ export interface CommandModule {
 interface Pending {
   result?: CommandResult;
   ctx?: Context;
+  /** Spinners to stop and notes to print when the user interrupts. */
+  spinners: Set<{ stop(): void }>;
+  interruptNotes: (() => string | undefined)[];
 }
 
 type Closer = () => void | Promise<void>;
@@ -53,7 +58,7 @@ function defaultConsumer(io: Io): string {
 }
 
 /** `repairing`: the config commands still run with a broken config value, so it can be fixed. */
-async function makeContext(io: Io, deps: MainDeps, flags: GlobalFlags, closers: Closer[], repairing: boolean): Promise<Context> {
+async function makeContext(io: Io, deps: MainDeps, flags: GlobalFlags, closers: Closer[], repairing: boolean, pending: Pending): Promise<Context> {
   const home = resolveHome(io.env, io.cwd, flags.home);
   const config: MaasConfig = await loadConfig(home.configFile);
   const globals: GlobalOptions = resolveGlobals(flags, io, config, { strict: true, configFile: home.configFile, repairing });
@@ -98,9 +103,9 @@ async function makeContext(io: Io, deps: MainDeps, flags: GlobalFlags, closers: 
       if (!interactive || globals.quiet) return { update() {}, succeed() {}, fail() {}, stop() {} };
       const { default: ora } = await import('ora');
       const s = ora({ text, stream: io.stderr as NodeJS.WritableStream, color: 'cyan' }).start();
-      closers.push(() => {
-        if (s.isSpinning) s.stop();
-      });
+      const stop = { stop: () => void (s.isSpinning && s.stop()) };
+      pending.spinners.add(stop);
+      closers.push(() => stop.stop());
       return {
         update: (t) => {
           s.text = t;
@@ -118,6 +123,9 @@ async function makeContext(io: Io, deps: MainDeps, flags: GlobalFlags, closers: 
     },
     onClose(fn) {
       closers.push(fn);
+    },
+    onInterrupt(note) {
+      pending.interruptNotes.push(note);
     },
     resolvePath(p: string) {
       return resolve(io.cwd, p);
@@ -159,7 +167,7 @@ export function buildProgram(io: Io, deps: MainDeps, pending: Pending, closers: 
     async (...args) => {
       const command = args[args.length - 1] as Command;
       const flags = command.optsWithGlobals() as GlobalFlags;
-      const ctx = await makeContext(io, deps, flags, closers, command.parent?.name() === 'config');
+      const ctx = await makeContext(io, deps, flags, closers, command.parent?.name() === 'config', pending);
       pending.ctx = ctx;
       // Commander passes (positionals..., options, command); handlers get (ctx, positionals..., options).
       pending.result = await (handler as (ctx: Context, ...rest: unknown[]) => Promise<CommandResult>)(ctx, ...args.slice(0, -1));
@@ -215,8 +223,12 @@ export function normaliseArgv(argv: string[]): string[] {
 }
 
 export async function runProgram(argv: string[], io: Io, deps: MainDeps = {}): Promise<number> {
-  const pending: Pending = {};
+  const pending: Pending = { spinners: new Set(), interruptNotes: [] };
   const closers: Closer[] = [];
+  let unsubscribe = (): void => {};
+  const interrupted = new Promise<'interrupted'>((resolve) => {
+    if (deps.interrupts) unsubscribe = deps.interrupts(() => resolve('interrupted'));
+  });
   try {
     try {
       const program = buildProgram(io, deps, pending, closers);
@@ -224,12 +236,21 @@ export async function runProgram(argv: string[], io: Io, deps: MainDeps = {}): P
         program.outputHelp();
         return EXIT.USAGE;
       }
-      await program.parseAsync(normaliseArgv(argv), { from: 'user' });
+      const outcome = await Promise.race([program.parseAsync(normaliseArgv(argv), { from: 'user' }), interrupted]);
+      if (outcome === 'interrupted') {
+        // What was started keeps going (a detached server, a queued launch); say what and where.
+        for (const s of pending.spinners) s.stop();
+        const notes = pending.interruptNotes.map((n) => n()).filter((n): n is string => n !== undefined);
+        io.stderr.write(`interrupted${notes.length ? `; ${notes.join('; ')}` : ''}\n`);
+        closers.length = 0;
+        return EXIT.INTERRUPTED;
+      }
       const { ctx, result } = pending;
       if (!ctx || !result) return EXIT.OK;
       await renderResult(result, ctx.output, io.stdout, io.stderr, ctx.style);
       return result.exitCode ?? EXIT.OK;
     } finally {
+      unsubscribe();
       // Queued work (an --async deploy's launch) finishes before the stores close.
       for (const close of closers.splice(0).reverse()) {
         try {

@@ -19,8 +19,10 @@ export interface ModelTarget {
 
 export interface InferOutcome {
   id: string;
-  /** The response body, already serialized. */
+  /** The response body, already serialized (with `binary`: its JSON header). */
   body: string;
+  /** Raw tensor bytes that follow the JSON header (binary tensor extension). */
+  binary?: Buffer;
 }
 
 export interface FeedbackOutcome {

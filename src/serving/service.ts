@@ -144,7 +144,7 @@ export class ModelService implements InferenceBackend {
     if (parsed.inline) {
       const rows = parsed.inline;
       const p = await this.predict(rows);
-      const outcome = { id, body: this.encoder.encode(id, rows.rows, p, parsed.outputs) };
+      const outcome = this.answer(id, rows.rows, p, parsed);
       deliver?.(outcome);
       this.record(id, rows, p, 0, rows.rows);
       return outcome;
@@ -178,7 +178,13 @@ export class ModelService implements InferenceBackend {
     if (labels.length > 0) all.labels = labels;
     if (probabilities.length > 0) all.probabilities = probabilities;
     if (values.length > 0) all.values = values;
-    return { id, body: this.encoder.encode(id, rows.rows, all, parsed.outputs) };
+    return this.answer(id, rows.rows, all, parsed);
+  }
+
+  private answer(id: string, rows: number, p: Prediction, parsed: ParsedInfer): InferOutcome {
+    if (parsed.binary.size === 0) return { id, body: this.encoder.encode(id, rows, p, parsed.outputs) };
+    const { header, data } = this.encoder.encodeBinary(id, rows, p, parsed.outputs, parsed.binary);
+    return { id, body: header, binary: data };
   }
 
   /** Ground truth for logged rows; all or nothing (see RequestLog.applyFeedback). */

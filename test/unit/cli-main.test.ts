@@ -131,6 +131,29 @@ describe('decommission as a CI step', () => {
   });
 });
 
+describe('Ctrl-C', () => {
+  it('stops at once, names the deployment that goes on in the background, and exits 130', async () => {
+    let fire: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      local.start = async () => {
+        resolve();
+        return new Promise(() => {}); // a launch that does not come back before the user gives up
+      };
+    });
+    const run = runCli(['deploy', 'har@1'], {
+      home: dir.path,
+      env: { USER: 'tester' },
+      deps: { clock, services: { stores, plugins: [fakePlugin(local)] }, interrupts: (h) => ((fire = h), () => {}) },
+    });
+    await started;
+    fire();
+    const r = await run;
+    expect(r.code).toBe(130);
+    const id = [...stores.deployments.records.keys()][0]!;
+    expect(r.stderr).toContain(`interrupted; deployment ${id} goes on in the background: \`maas status ${id} --wait\``);
+  });
+});
+
 describe('one output resolution for results and errors', () => {
   const errorJson = (r: CliResult) => (JSON.parse(r.stderr) as { error: { code: string; message: string } }).error;
 

@@ -5,6 +5,7 @@ import { parseInferRequest } from '../../src/serving/dataplane/infer-request.js'
 import { createResponseEncoder } from '../../src/serving/dataplane/infer-response.js';
 import { modelMetadata, serverMetadata } from '../../src/serving/dataplane/metadata.js';
 import { ServingError } from '../../src/serving/errors.js';
+import { decodeBinaryRequest } from '../../src/serving/dataplane/binary-tensors.js';
 
 function description(overrides: Partial<ModelDescription['spec']> = {}): ModelDescription {
   return {
@@ -225,8 +226,21 @@ describe('infer request: envelope', () => {
       'unknown output "value"',
     );
     expect(
-      status(() => parseInferRequest(model, { ...tensor([1, 1, 'red', true]), outputs: [{ name: 'label', parameters: { binary_data: true } }] })).status,
-    ).toBe(400);
+      status(() => parseInferRequest(model, { ...tensor([1, 1, 'red', true]), outputs: [{ name: 'label', parameters: { binary_data: 'yes' } }] })).message,
+    ).toContain('binary_data must be true or false');
+  });
+
+  it('picks binary outputs: binary_data of an output wins over binary_data_output of the request', () => {
+    const base = tensor([1, 1, 'red', true]);
+    expect([...parseInferRequest(model, base).binary]).toEqual([]);
+    expect([...parseInferRequest(model, { ...base, parameters: { binary_data_output: true } }).binary]).toEqual(['label', 'probabilities']);
+    const mixed = parseInferRequest(model, {
+      ...base,
+      parameters: { binary_data_output: true },
+      outputs: [{ name: 'label', parameters: { binary_data: false } }, { name: 'probabilities' }],
+    });
+    expect([...mixed.binary]).toEqual(['probabilities']);
+    expect([...parseInferRequest(model, { ...base, outputs: [{ name: 'label', parameters: { binary_data: true } }] }).binary]).toEqual(['label']);
   });
 
   it('reads a data reference from parameters (or the top level) and checks the input mode', () => {
@@ -242,7 +256,7 @@ describe('infer request: envelope', () => {
 });
 
 describe('responses and metadata', () => {
-  it('encodes label and probabilities with the class labels, honouring the requested subset', () => {
+  it('encodes label and probabilities, honouring the requested subset', () => {
     const enc = createResponseEncoder(model);
     const body = JSON.parse(
       enc.encode(
@@ -263,7 +277,7 @@ describe('responses and metadata', () => {
       id: 'r-1',
       outputs: [
         { name: 'label', datatype: 'BYTES', shape: [2], data: ['a', 'b'] },
-        { name: 'probabilities', datatype: 'FP32', shape: [2, 2], parameters: { labels: ['a', 'b'] }, data: [0.9, 0.1, 0.2, 0.8] },
+        { name: 'probabilities', datatype: 'FP32', shape: [2, 2], data: [0.9, 0.1, 0.2, 0.8] },
       ],
     });
     const only = JSON.parse(enc.encode('r-2', 1, { labels: ['b'], probabilities: [[0.1, 0.9]] }, ['probabilities']));
@@ -294,5 +308,46 @@ describe('responses and metadata', () => {
     const encoded = new Float32Array([0.1, 3, 2, 1]);
     expect(model.features.map((f, j) => decodeValue(f, encoded[j]!))).toEqual([0.1, 3, 'blue', true]);
     expect(decodeValue(model.features[0]!, NaN)).toBeNull();
+  });
+});
+
+describe('binary tensor bodies', () => {
+  const body = (inputs: { name: string; datatype: string; bytes: Buffer }[]) => {
+    const header = Buffer.from(
+      JSON.stringify({ inputs: inputs.map((i) => ({ name: i.name, shape: [2], datatype: i.datatype, parameters: { binary_data_size: i.bytes.length } })) }),
+    );
+    return { buf: Buffer.concat([header, ...inputs.map((i) => i.bytes)]), n: header.length };
+  };
+
+  it('decodes each datatype little-endian, in input order, and drops binary_data_size', () => {
+    const u64 = Buffer.alloc(16);
+    u64.writeBigUInt64LE(7n, 0);
+    u64.writeBigUInt64LE(2n ** 40n, 8);
+    const { buf, n } = body([
+      { name: 'a', datatype: 'INT8', bytes: Buffer.from([0xff, 0x05]) },
+      { name: 'b', datatype: 'UINT16', bytes: Buffer.from([0x01, 0x01, 0xff, 0xff]) },
+      { name: 'c', datatype: 'FP16', bytes: Buffer.from([0x00, 0x3c, 0x00, 0xc1]) },
+      { name: 'd', datatype: 'UINT64', bytes: u64 },
+      { name: 'e', datatype: 'BOOL', bytes: Buffer.from([1, 0]) },
+      { name: 'f', datatype: 'BYTES', bytes: Buffer.from([1, 0, 0, 0, 0x61, 2, 0, 0, 0, 0xc3, 0xa9]) },
+    ]);
+    const decoded = decodeBinaryRequest(buf, n) as { inputs: { name: string; data: unknown[]; parameters: object }[] };
+    expect(decoded.inputs.map((i) => [i.name, i.data, i.parameters])).toEqual([
+      ['a', [-1, 5], {}],
+      ['b', [257, 65535], {}],
+      ['c', [1, -2.5], {}],
+      ['d', [7, 2 ** 40], {}],
+      ['e', [true, false], {}],
+      ['f', ['a', 'é'], {}],
+    ]);
+  });
+
+  it('refuses sizes that do not fit the datatype or the body', () => {
+    const odd = body([{ name: 'x', datatype: 'FP32', bytes: Buffer.alloc(6) }]);
+    expect(status(() => decodeBinaryRequest(odd.buf, odd.n)).message).toContain('not a multiple of the 4-byte FP32 element');
+    const cut = body([{ name: 's', datatype: 'BYTES', bytes: Buffer.from([9, 0, 0, 0, 0x61]) }]);
+    expect(status(() => decodeBinaryRequest(cut.buf, cut.n)).message).toContain('element 0 needs 9 bytes');
+    const unknown = body([{ name: 'q', datatype: 'BF16', bytes: Buffer.alloc(4) }]);
+    expect(status(() => decodeBinaryRequest(unknown.buf, unknown.n)).message).toContain('"BF16" is not supported');
   });
 });

@@ -137,7 +137,6 @@ describe('model server over HTTP', () => {
           name: 'probabilities',
           datatype: 'FP32',
           shape: [1, 2],
-          parameters: { labels: ['low', 'high'] },
           data: [expect.closeTo(0.2, 5), expect.closeTo(0.8, 5)],
         },
       ],

@@ -65,7 +65,11 @@ export function define(program: Program, run: Run): void {
       const services = await ctx.services();
       const spinner = await ctx.spinner(`deploying ${modelText}`);
       try {
-        const result = await deploy(services, { ...base, consumer: ctx.consumer(opts.consumer), wait: opts.async !== true, timeoutMs }, ctx.progress(spinner));
+        let id: string | undefined;
+        ctx.onInterrupt(() => (id ? `deployment ${id} goes on in the background: \`maas status ${id} --wait\`` : undefined));
+        const result = await deploy(services, { ...base, consumer: ctx.consumer(opts.consumer), wait: opts.async !== true, timeoutMs }, ctx.progress(spinner), {
+          recorded: (d) => (id = d.id),
+        });
         const d = result.deployment;
         spinner.succeed(`${d.id} ${d.state} (${result.outcome})`);
         return {

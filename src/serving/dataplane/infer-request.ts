@@ -62,10 +62,10 @@ function checkInput(raw: unknown, i: number): CheckedInput {
   if (typeof datatype !== 'string') throw badRequest(`input "${name}": datatype is required (FP32, FP64, INT32, INT64, BOOL or BYTES)`);
   const kind = KNOWN_DATATYPES.has(datatype) ? kindOf(datatype) : undefined;
   if (!kind) throw badRequest(`input "${name}": unknown datatype ${JSON.stringify(datatype)} (use FP32, FP64, INT32, INT64, BOOL or BYTES)`);
+  if (isObject(parameters) && parameters.binary_data_size !== undefined)
+    throw badRequest(`input "${name}": binary_data_size needs a binary body with the Inference-Header-Content-Length header`);
   if (data === undefined) throw badRequest(`input "${name}": data is required`);
   if (!Array.isArray(data)) throw badRequest(`input "${name}": data must be an array`);
-  if (isObject(parameters) && parameters.binary_data_size !== undefined)
-    throw badRequest(`input "${name}": binary tensor data is not supported; send the data as JSON`);
   const dims = checkShape(`input "${name}"`, shape);
   const nested = checkData(name, dims, data);
   return { name, shape: dims, datatype, kind, data, nested };
@@ -192,17 +192,29 @@ export function encodeInputs(model: ServedModel, rawInputs: unknown, limitBatch 
   return tensor ? encodeTensor(model, inputs[0]!) : encodeColumns(model, inputs);
 }
 
-function parseOutputs(model: ServedModel, raw: unknown): string[] | undefined {
-  if (raw === undefined) return undefined;
+function flag(where: string, v: unknown): boolean | undefined {
+  if (v === undefined || typeof v === 'boolean') return v;
+  throw badRequest(`${where} must be true or false`);
+}
+
+/**
+ * Requested outputs and which of them go back as binary tensors: an output's own
+ * `parameters.binary_data` wins, else the request's `parameters.binary_data_output`.
+ */
+function parseOutputs(model: ServedModel, raw: unknown, parameters: Record<string, unknown> | undefined): Pick<ParsedInfer, 'outputs' | 'binary'> {
+  const all = flag('parameters.binary_data_output', parameters?.binary_data_output) === true;
+  if (raw === undefined) return { outputs: undefined, binary: new Set(all ? model.outputs : []) };
   if (!Array.isArray(raw)) throw badRequest('outputs must be an array of {"name": ...}');
   const names: string[] = [];
+  const binary = new Set<string>();
   for (const [i, o] of raw.entries()) {
     if (!isObject(o) || typeof o.name !== 'string') throw badRequest(`outputs[${i}].name is required (a string)`);
     if (!(model.outputs as readonly string[]).includes(o.name)) throw badRequest(`unknown output "${o.name}"; this model has ${model.outputs.join(', ')}`);
-    if (isObject(o.parameters) && o.parameters.binary_data === true) throw badRequest(`output "${o.name}": binary data outputs are not supported`);
+    if (o.parameters !== undefined && !isObject(o.parameters)) throw badRequest(`output "${o.name}": parameters must be an object`);
+    if ((flag(`output "${o.name}": parameters.binary_data`, o.parameters?.binary_data) ?? all) === true) binary.add(o.name);
     names.push(o.name);
   }
-  return names;
+  return { outputs: names, binary };
 }
 
 function parseReference(model: ServedModel, parameters: Record<string, unknown> | undefined, body: Record<string, unknown>): ParsedInfer['reference'] {
@@ -223,13 +235,13 @@ export function parseInferRequest(model: ServedModel, body: unknown): ParsedInfe
   if (id !== undefined && (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH))
     throw badRequest(`id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
   if (parameters !== undefined && !isObject(parameters)) throw badRequest('parameters must be an object');
-  const requested = parseOutputs(model, outputs);
+  const requested = parseOutputs(model, outputs, parameters);
   const reference = parseReference(model, parameters, body);
   if (reference) {
     if (inputs !== undefined) throw badRequest('give either inputs or a data_ref, not both');
-    return { id, outputs: requested, reference };
+    return { id, ...requested, reference };
   }
   if (inputs === undefined) throw badRequest('inputs is required (or parameters.data_ref for inference by reference)');
   if (!model.inline) throw badRequest(`model ${model.name} accepts only inference by reference (inference.inputModes)`);
-  return { id, outputs: requested, inline: encodeInputs(model, inputs) };
+  return { id, ...requested, inline: encodeInputs(model, inputs) };
 }

@@ -18,6 +18,8 @@ export interface ParsedInfer {
   id: string | undefined;
   /** Requested outputs; undefined = all. */
   outputs: string[] | undefined;
+  /** Outputs to answer as binary tensors (binary tensor extension); empty = plain JSON. */
+  binary: ReadonlySet<string>;
   /** Inline rows, or a reference to fetch. Exactly one is set. */
   inline?: EncodedRows;
   reference?: DataReference;

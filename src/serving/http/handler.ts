@@ -8,11 +8,13 @@ import { MAX_ID_LENGTH } from '../../protocol/oip.js';
 import { ServingError, listSome, servingErrorOf } from '../errors.js';
 import type { IdSource } from '../ids.js';
 import type { ServingMetrics } from '../metrics.js';
-import type { InferenceBackend, ModelTarget } from '../backend.js';
+import type { InferenceBackend, InferOutcome, ModelTarget } from '../backend.js';
+import { BINARY_HEADER, binaryHeaderLength, decodeBinaryRequest } from '../dataplane/binary-tensors.js';
 import { BodyAborted, readBody } from './body.js';
 import { matchRoute, type RouteName } from './router.js';
 
 const JSON_TYPE = 'application/json';
+const BINARY_TYPE = 'application/octet-stream';
 const SAFE_HEADER = /^[\x21-\x7e][\x20-\x7e]*$/;
 
 export interface AccessEntry {
@@ -55,13 +57,25 @@ function bodyId(body: unknown): string | undefined {
   return typeof id === 'string' && id !== '' && id.length <= MAX_ID_LENGTH ? id : undefined;
 }
 
-function parseJson(text: string): unknown {
+function parseJson(body: Buffer, req: IncomingMessage): unknown {
+  const text = body.toString('utf8');
   if (text.trim() === '') throw new ServingError(400, 'the request body is empty; send a JSON object');
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
+    // A binary tensor body sent without its header: say what is missing rather than "malformed".
+    if (req.headers['content-type']?.startsWith('application/octet-stream') || text.includes('"binary_data_size"'))
+      throw new ServingError(400, `a binary tensor body needs the Inference-Header-Content-Length header (the length of its JSON part)`);
     throw new ServingError(400, `malformed JSON: ${(e as Error).message}`);
   }
+}
+
+/** The request body: JSON, or with the binary tensor header a JSON header and raw tensors. */
+function parseBody(body: Buffer, req: IncomingMessage, route: RouteName): unknown {
+  const header = req.headers[BINARY_HEADER];
+  if (header === undefined) return parseJson(body, req);
+  if (route !== 'infer') throw new ServingError(400, 'Inference-Header-Content-Length is only for infer requests; send feedback as JSON');
+  return decodeBinaryRequest(body, binaryHeaderLength(header, body.length));
 }
 
 export function createRequestHandler(opts: HandlerOptions): RequestHandler {
@@ -85,7 +99,7 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
     route: string,
     started: number,
     status: number,
-    body: string,
+    body: string | Buffer,
     id: string,
     contentType = JSON_TYPE,
     extra?: string[],
@@ -108,6 +122,15 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
     metrics.finished(route, status, seconds);
     opts.accessLog?.({ method: req.method ?? '', path: req.url ?? '', status, ms: Math.round(seconds * 1e6) / 1e3, id });
     done();
+  }
+
+  function answerInfer(req: IncomingMessage, res: ServerResponse, started: number, out: InferOutcome): void {
+    if (!out.binary) {
+      send(req, res, 'infer', started, 200, out.body, out.id);
+      return;
+    }
+    const header = Buffer.from(out.body, 'utf8');
+    send(req, res, 'infer', started, 200, Buffer.concat([header, out.binary]), out.id, BINARY_TYPE, ['Inference-Header-Content-Length', String(header.length)]);
   }
 
   function fail(req: IncomingMessage, res: ServerResponse, route: string, started: number, e: unknown, id: string): void {
@@ -158,17 +181,17 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
   }
 
   function post(req: IncomingMessage, res: ServerResponse, route: RouteName, target: ModelTarget, started: number, hid: string | undefined): void {
-    readBody(req, maxBodyBytes, (error, text) => {
+    readBody(req, maxBodyBytes, (error, raw) => {
       let id = hid ?? '';
       try {
         if (error) throw error;
-        const body = parseJson(text);
+        const body = parseBody(raw, req, route);
         // A feedback body's `id` names a prediction, not this request.
         const requestId = (route === 'infer' ? bodyId(body) : undefined) ?? hid ?? ids.next();
         id = requestId;
         const answered =
           route === 'infer'
-            ? backend.infer(target, body, requestId, (out) => send(req, res, route, started, 200, out.body, out.id))
+            ? backend.infer(target, body, requestId, (out) => answerInfer(req, res, started, out))
             : backend.feedback(target, body).then((out) => send(req, res, route, started, 200, JSON.stringify({ id: requestId, ...out }), requestId));
         answered.catch((e: unknown) => fail(req, res, route, started, e, requestId));
       } catch (e) {
