@@ -3,6 +3,7 @@
 // cell converted by its feature's type.
 import type { FeatureSpec } from '../spec/schema.js';
 import { MaasError } from '../core/errors.js';
+import { closest } from '../spec/suggest.js';
 import { parseCsv } from './csv.js';
 import { sniffFormat, type DataFormat } from './formats.js';
 import { FEATURE_DATATYPE, type InferRequest, type RequestInput } from './oip.js';
@@ -48,6 +49,16 @@ function parseNdjson(text: string): Row[] {
 
 function csvRows(text: string): Row[] {
   const { header, rows } = parseCsv(text, 'the input CSV');
+  // Feature names start with a letter or `_`: a first line of numbers is data, not a header.
+  if (header.length > 0 && header.every((h) => h.trim() !== '' && Number.isFinite(Number(h)))) {
+    throw new MaasError(
+      'USAGE',
+      `the input CSV has no header row: its first line holds values (${header.slice(0, 4).join(', ')}${header.length > 4 ? ', ...' : ''})`,
+      {
+        hint: 'add a first line with the feature names (`maas describe MODEL` lists them), or send rows as JSON arrays in feature order',
+      },
+    );
+  }
   return rows.map((cells) => {
     const row: Row = {};
     for (let j = 0; j < header.length; j++) row[header[j]!] = cells[j]!.trim();
@@ -109,9 +120,42 @@ function cellValue(f: FeatureSpec, v: unknown, row: number): unknown {
   }
 }
 
+const IGNORED_COLUMNS = new Set(['id']);
+
+/** Columns of keyed rows that no feature reads (the first row decides; `id` is allowed). */
+export function unusedColumns(rows: readonly Row[], features: readonly FeatureSpec[]): string[] {
+  const first = rows[0];
+  if (!first || Array.isArray(first.__vector)) return [];
+  const names = new Set(features.map((f) => f.name));
+  return Object.keys(first).filter((k) => !names.has(k) && !IGNORED_COLUMNS.has(k));
+}
+
+/** Shape mistakes named as such: a misspelt column, a vector of the wrong length. */
+function checkShape(rows: readonly Row[], features: readonly FeatureSpec[]): void {
+  const order = `in feature order: ${features.map((f) => f.name).join(', ')}`;
+  for (let i = 0; i < rows.length; i++) {
+    const v = rows[i]!.__vector;
+    if (!Array.isArray(v)) break;
+    if (v.length !== features.length) {
+      throw new MaasError('USAGE', `row ${i + 1} has ${v.length} value${v.length === 1 ? '' : 's'}, the model takes ${features.length}`, { hint: order });
+    }
+  }
+  const unused = unusedColumns(rows, features);
+  const keys = new Set(Object.keys(rows[0] ?? {}));
+  const missing = features.filter((f) => !f.optional && !keys.has(f.name)).map((f) => f.name);
+  if (unused.length === 0 || missing.length === 0) return;
+  const guesses = missing.map((m) => [m, closest(m, unused)] as const).filter((g): g is readonly [string, string] => g[1] !== undefined);
+  const message =
+    guesses.length > 0
+      ? guesses.map(([want, got]) => `unknown column "${got}" (did you mean "${want}"?)`).join('; ')
+      : `the input has no column ${missing.map((m) => `"${m}"`).join(', ')}; it has ${unused.map((u) => `"${u}"`).join(', ')} instead`;
+  throw new MaasError('USAGE', message, { hint: `the model reads: ${features.map((f) => f.name).join(', ')}` });
+}
+
 /** Rows (keyed by feature name, or `__vector` arrays in feature order) to column inputs. */
 export function rowsToRequest(rows: readonly Row[], features: readonly FeatureSpec[]): InferRequest {
   if (rows.length === 0) throw new MaasError('USAGE', 'no rows to predict');
+  checkShape(rows, features);
   const inputs = features.map((f, j): RequestInput => {
     const data = rows.map((r, i) => {
       const v = Array.isArray(r.__vector) ? (r.__vector as unknown[])[j] : r[f.name];
