@@ -8,7 +8,18 @@ import type { Services } from './services.js';
 export async function requireModel(s: Pick<Services, 'models'>, name: string, version?: string): Promise<ModelVersionRecord> {
   const model = await s.models.getModel(name, version);
   if (!model) {
-    throw new MaasError('NOT_FOUND', `model ${version !== undefined ? `${name}@${version}` : name} is not registered`, {
+    let guess = '';
+    if (version !== undefined) {
+      const known = (await s.models.listVersions(name)).map((v) => v.version);
+      if (known.length > 0) guess = ` (${name} has ${known.slice(0, 5).join(', ')}${known.length > 5 ? ', ...' : ''})`;
+    } else {
+      const near = closest(
+        name,
+        (await s.models.listModels()).map((m) => m.name),
+      );
+      if (near !== undefined) guess = ` (did you mean ${near}?)`;
+    }
+    throw new MaasError('NOT_FOUND', `model ${version !== undefined ? `${name}@${version}` : name} is not registered${guess}`, {
       hint:
         version !== undefined
           ? `list its versions with \`maas versions ${name}\``

@@ -44,7 +44,7 @@ export class InferenceClient implements InferenceApi {
       const data = res.data as { error?: unknown; message?: unknown } | string | undefined;
       const detail = typeof data === 'string' ? data : (data?.error ?? data?.message);
       const message = typeof detail === 'string' ? detail.slice(0, 500) : detail === undefined ? `HTTP ${res.status}` : JSON.stringify(detail);
-      throw fromHttpStatus(res.status, message, undefined, 'model-server');
+      throw fromHttpStatus(res.status, message, undefined, 'model-server', this.model);
     }
     return res.data as T;
   }

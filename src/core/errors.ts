@@ -206,14 +206,21 @@ export function internalError(message: string, cause?: unknown): MaasError {
  * Maps an HTTP status from the Kubernetes API (the default) or a model server to a MaasError whose
  * hint fits who answered.
  */
-export function fromHttpStatus(status: number, message: string, cause?: unknown, source: 'kubernetes' | 'model-server' = 'kubernetes'): MaasError {
+export function fromHttpStatus(
+  status: number,
+  message: string,
+  cause?: unknown,
+  source: 'kubernetes' | 'model-server' = 'kubernetes',
+  /** The model a model server answered for (named in hints). */
+  model?: string,
+): MaasError {
   const server = source === 'model-server';
   switch (status) {
     case 400:
       return new MaasError(
         'USAGE',
         `bad request: ${message}`,
-        server ? { hint: "check the data against the model's features: `maas describe MODEL`", cause } : { cause },
+        server ? { hint: `check the data against the model's features: \`maas describe ${model ?? 'NAME@VERSION'}\``, cause } : { cause },
       );
     case 401:
       return new MaasError('UNAUTHORIZED', `unauthorized: ${message}`, {

@@ -55,7 +55,7 @@ function csvRows(text: string): Row[] {
       'USAGE',
       `the input CSV has no header row: its first line holds values (${header.slice(0, 4).join(', ')}${header.length > 4 ? ', ...' : ''})`,
       {
-        hint: 'add a first line with the feature names (`maas describe MODEL` lists them), or send rows as JSON arrays in feature order',
+        hint: 'add a first line with the feature names (`maas describe` lists them), or send rows as JSON arrays in feature order',
       },
     );
   }

@@ -140,7 +140,8 @@ describe('deploy', () => {
 
   it('says NOT_FOUND for a model that is not registered', async () => {
     expect((await rejection(run({ model: 'nope' }))).code).toBe('NOT_FOUND');
-    expect((await rejection(run({ version: '9' }))).message).toBe('model har@9 is not registered');
+    expect((await rejection(run({ version: '9' }))).message).toBe('model har@9 is not registered (har has 1)');
+    expect((await rejection(run({ model: 'hra' }))).message).toBe('model hra is not registered (did you mean har?)');
   });
 
   it('deploys the latest version when none is given', async () => {

@@ -19,3 +19,11 @@ describe('--max-latency', () => {
     expect(e).toMatchObject({ code: 'USAGE', message: '--max-latency expects milliseconds or a duration, got "fast"' });
   });
 });
+
+describe('--task', () => {
+  it('suggests the task kind a typo probably means', () => {
+    const e = thrown(() => searchRequest([], { task: 'clasification' }));
+    expect(e).toMatchObject({ code: 'USAGE', message: 'unknown task "clasification" (did you mean classification?)' });
+    expect(searchRequest([], { kind: 'regression' }).task).toBe('regression');
+  });
+});

@@ -5,7 +5,8 @@ import type { Style } from '../output.js';
 import { MaasError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { cpuMillis, memoryBytes } from '../../domain/quantity.js';
-import type { FeatureType, TaskKind } from '../../spec/schema.js';
+import { TASK_KINDS, type FeatureType, type TaskKind } from '../../spec/schema.js';
+import { closest } from '../../spec/suggest.js';
 import type { SearchHit, SearchRequest, SearchResult } from '../../domain/model.js';
 
 interface SearchOptions {
@@ -52,7 +53,13 @@ export function searchRequest(words: string[], options: SearchOptions): SearchRe
   if (o.kind !== undefined && o.task !== undefined && o.kind !== o.task)
     throw usage(`--kind ${o.kind} and --task ${o.task} disagree`, '--kind and --task are the same filter; give one');
   const task = o.task ?? o.kind;
-  if (task !== undefined) request.task = task as TaskKind;
+  if (task !== undefined) {
+    if (!(TASK_KINDS as readonly string[]).includes(task)) {
+      const near = closest(task, TASK_KINDS);
+      throw usage(`unknown task "${task}"${near ? ` (did you mean ${near}?)` : ''}`, `use one of: ${TASK_KINDS.join(', ')}`);
+    }
+    request.task = task as TaskKind;
+  }
   if (o.feature.length) {
     request.features = o.feature.map((f) => {
       const colon = f.indexOf(':');
