@@ -241,7 +241,12 @@ export function fromHttpStatus(
         server ? { cause } : { hint: 'someone else changed the object; re-run the command to converge', cause },
       );
     case 413:
-      return new MaasError('USAGE', `request too large: ${message}`, { hint: 'send fewer rows per request, or use --data-ref', cause });
+      // The model server's message already says what to do; a hint would only repeat it.
+      return new MaasError(
+        'USAGE',
+        `request too large: ${message}`,
+        /data_ref|fewer rows/.test(message) ? { cause } : { hint: 'send fewer rows per request, or use --data-ref', cause },
+      );
     case 422:
       return new MaasError('REJECTED', `rejected as invalid: ${message}`, { hint: 'the field named above is invalid for this cluster version', cause });
     case 503:

@@ -101,11 +101,11 @@ describe('infer request: tensor mode', () => {
           ),
         ),
       ).message,
-    ).toMatch(/row 1/);
+    ).toMatch(/row 2 of the data/);
   });
 
   it('names row and feature for out-of-range, non-integer, unknown category and wrong type values', () => {
-    expect(status(() => parseInferRequest(model, tensor([11, 1, 'red', true]))).message).toBe('input "input" row 0 feature "x": 11 is above the maximum 10');
+    expect(status(() => parseInferRequest(model, tensor([11, 1, 'red', true]))).message).toBe('input "input" row 1 feature "x": 11 is above the maximum 10');
     expect(status(() => parseInferRequest(model, tensor([1, 1.5, 'red', true]))).message).toContain('feature "n": expected an integer');
     expect(status(() => parseInferRequest(model, tensor([1, 1, 'purple', true]))).message).toContain(
       'unknown category "purple" (allowed: "red", "green", "blue")',

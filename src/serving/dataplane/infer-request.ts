@@ -47,7 +47,7 @@ function checkData(name: string, shape: number[], data: unknown[]): boolean {
     const row = data[r];
     if (!Array.isArray(row) || row.length !== width) {
       throw badRequest(
-        `input "${name}": row ${r} of the data ${Array.isArray(row) ? `has ${row.length} values` : 'is not an array'}, shape [${shape.join(', ')}] needs ${width}`,
+        `input "${name}": row ${r + 1} of the data ${Array.isArray(row) ? `has ${row.length} values` : 'is not an array'}, shape [${shape.join(', ')}] needs ${width}`,
       );
     }
   }
@@ -73,7 +73,8 @@ function checkInput(raw: unknown, i: number): CheckedInput {
 
 function locate(input: CheckedInput, row: number, f: FeatureCodec, tensor: boolean, e: unknown): ServingError {
   if (!(e instanceof ValueError)) throw e;
-  const at = tensor ? `input "${input.name}" row ${row} feature "${f.name}"` : `input "${f.name}" row ${row}`;
+  // Rows are counted from 1 in messages, as everywhere else; row ids (`<id>:<n>`) count from 0.
+  const at = tensor ? `input "${input.name}" row ${row + 1} feature "${f.name}"` : `input "${f.name}" row ${row + 1}`;
   return badRequest(`${at}: ${e.message}`);
 }
 

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import { ServingError } from '../errors.js';
+import { formatBytes } from '../../domain/quantity.js';
 
 export class BodyAborted extends Error {}
 
@@ -60,7 +61,7 @@ export function readBody(req: IncomingMessage, limit: number, callback: BodyCall
   const tooLarge = (decoded = false): ServingError =>
     new ServingError(
       413,
-      `request body is larger than the limit of ${limit} bytes${decoded && encoding && !(encoding instanceof ServingError) ? ` once ${encoding.name} decoded` : ''}; send fewer rows per request or use a data_ref`,
+      `request body is larger than the limit of ${/^\d+$/.test(formatBytes(limit)) ? `${limit} bytes` : `${formatBytes(limit)}B (${limit} bytes)`}${decoded && encoding && !(encoding instanceof ServingError) ? ` once ${encoding.name} decoded` : ''}; send fewer rows per request or use a data_ref`,
     );
   const keep = (chunk: Buffer): void => {
     if (!chunks) return;
