@@ -50,8 +50,13 @@ describe('toMaasError', () => {
   ])('maps HTTP %i', (status, code) => {
     expect(fromHttpStatus(status, 'm').code).toBe(code);
   });
-  it('does not repeat the model server's own advice in a hint, and names the model in a 400 hint', () => {
-    const big = fromHttpStatus(413, 'request body is larger than the limit of 16MiB (16777216 bytes); send fewer rows per request or use a data_ref', undefined, 'model-server');
+  it("does not repeat the model server's own advice in a hint, and names the model in a 400 hint", () => {
+    const big = fromHttpStatus(
+      413,
+      'request body is larger than the limit of 16MiB (16777216 bytes); send fewer rows per request or use a data_ref',
+      undefined,
+      'model-server',
+    );
     expect(big.hint).toBeUndefined();
     expect(fromHttpStatus(400, 'bad', undefined, 'model-server', 'har-classifier').hint).toContain('maas describe har-classifier');
   });
