@@ -138,26 +138,30 @@ async function makeContext(io: Io, deps: MainDeps, flags: GlobalFlags, closers: 
 }
 
 function baseProgram(io: Io) {
-  return new Command('maas')
-    .description('Describe, register, find, deploy, serve and keep ML models healthy.')
-    .version(packageVersion(), '-V, --version', 'print the version')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS))
-    .option('--no-color', 'disable colours (also NO_COLOR)')
-    .option('-q, --quiet', 'print only results, no progress')
-    .option('-y, --yes', 'answer yes to prompts; never prompt')
-    .option('--home <dir>', 'maas home directory (default $MAAS_HOME or ~/.maas)')
-    .option('--kubeconfig <file>', 'kubeconfig file (Kubernetes target)')
-    .option('--context <name>', 'kubeconfig context (Kubernetes target)')
-    .option('-n, --namespace <name>', 'Kubernetes namespace')
-    .showSuggestionAfterError(true)
-    .exitOverride()
-    .configureOutput({
-      writeOut: (s) => void io.stdout.write(s),
-      writeErr: (s) => void io.stderr.write(s),
-      outputError: () => {
-        // Rendered by our own error handler so every error looks the same.
-      },
-    });
+  return (
+    new Command('maas')
+      .description('Describe, register, find, deploy, serve and keep ML models healthy.')
+      .version(packageVersion(), '-V, --version', 'print the version')
+      .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS))
+      .option('--no-color', 'disable colours (also NO_COLOR)')
+      .option('-q, --quiet', 'print only results, no progress')
+      .option('-y, --yes', 'answer yes to prompts; never prompt')
+      .option('--home <dir>', 'maas home directory (default $MAAS_HOME or ~/.maas)')
+      .option('--kubeconfig <file>', 'kubeconfig file (Kubernetes target)')
+      .option('--context <name>', 'kubeconfig context (Kubernetes target)')
+      .option('-n, --namespace <name>', 'Kubernetes namespace')
+      .showSuggestionAfterError(true)
+      // Every command's --help lists the global flags too (-o, --home, -n...).
+      .configureHelp({ showGlobalOptions: true })
+      .exitOverride()
+      .configureOutput({
+        writeOut: (s) => void io.stdout.write(s),
+        writeErr: (s) => void io.stderr.write(s),
+        outputError: () => {
+          // Rendered by our own error handler so every error looks the same.
+        },
+      })
+  );
 }
 
 export function buildProgram(io: Io, deps: MainDeps, pending: Pending, closers: Closer[]): Program {

@@ -36,6 +36,13 @@ describe('the CLI shell', () => {
     expect(r.stderr).toContain('/proc/maas-no-such-home');
   });
 
+  it("shows the global flags and examples in a command's help", async () => {
+    const help = await runCli(['deploy', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Global Options:[\s\S]*-o, --output <format>/);
+    expect(help.stdout).toMatch(/Examples:\n {2}maas deploy har-classifier@1\n/);
+  });
+
   it('prints help with exit 0, and usage with exit 2 when called bare', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);

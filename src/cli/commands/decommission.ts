@@ -8,6 +8,10 @@ export function define(program: Program, run: Run): void {
     .command('decommission')
     .argument('<id>')
     .description('release a deployment; with no consumer left it is scaled to zero and cached; --purge destroys it')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  maas decommission d-5f3a9c1e2b\n  maas decommission har-classifier --consumer ci --ignore-not-found\n  maas decommission d-5f3a --purge',
+    )
     .option('--consumer <name>', 'the consumer releasing it (default user@host)', consumerFlag)
     .option('--purge', 'destroy it (refused while another consumer uses it)')
     .option('--force', 'with --purge: destroy even while others use it; without: release on behalf of another consumer')

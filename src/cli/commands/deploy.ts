@@ -29,6 +29,10 @@ export function define(program: Program, run: Run): void {
     .command('deploy')
     .argument('<model>')
     .description('deploy a registered model (name or name@version; latest when no version)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  maas deploy har-classifier@1\n  maas deploy har-classifier --async -o name\n  maas deploy har-classifier@1 --target kubernetes -n ml --mode strict --node worker-2\n  maas deploy har-classifier@1 --target kubernetes --dry-run -o yaml | kubectl apply -f -',
+    )
     .option('-t, --target <target>', `where to run it: ${TARGET_NAMES.join(', ')} (default: config target, then ${DEFAULT_TARGET})`)
     .addOption(
       new Option('--mode <mode>', 'placement: open (scheduler decides) or strict (pinned to --node)')

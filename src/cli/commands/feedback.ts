@@ -9,6 +9,7 @@ export function define(program: Program, run: Run): void {
     .command('feedback')
     .argument('<id>')
     .description('send ground truth for logged predictions (one, or a file of them)')
+    .addHelpText('after', '\nExamples:\n  maas feedback d-5f3a9c1e2b --id 1a2b3c-0 --label walking\n  maas feedback d-5f3a9c1e2b --file truth.csv')
     .option('--id <request-id>', 'the prediction id the feedback is for')
     .option('--label <label>', 'the true class (classification)')
     .option('--value <number>', 'the true value (regression)')

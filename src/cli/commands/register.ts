@@ -9,6 +9,7 @@ export function define(program: Program, run: Run): void {
     .command('register')
     .argument('<files...>')
     .description('register model descriptions as immutable versions (re-registering identical content is a no-op); `-` reads stdin')
+    .addHelpText('after', '\nExamples:\n  maas register model.yaml\n  maas register models/*.yaml -o json\n  cat model.yaml | maas register -')
     .action(
       run(async (ctx, files) => {
         const [{ register }, { readStream }] = await Promise.all([import('../../app/register.js'), import('../../spec/load.js')]);

@@ -10,6 +10,7 @@ export function define(program: Program, run: Run): void {
     .command('status')
     .argument('[id]')
     .description('show a deployment (or all of them) as it really is now')
+    .addHelpText('after', '\nExamples:\n  maas status d-5f3a9c1e2b\n  maas status har-classifier@1 --wait --timeout 5m')
     .option('--wait', 'wait until the deployment is ready or failed')
     .option('--timeout <duration>', 'how long --wait waits', '120s')
     .action(
