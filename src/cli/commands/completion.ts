@@ -1,79 +1,55 @@
-// `maas completion bash|zsh|fish`: shell completion generated from the command tree itself.
-import type { Command } from '@commander-js/extra-typings';
+// `maas completion bash|zsh|fish`: small scripts that ask `maas __complete` for the candidates on
+// each TAB, so completion follows the command tree and the registry without regenerating them.
+import { Argument } from '@commander-js/extra-typings';
 import type { Program, Run } from '../program.js';
-import { MaasError } from '../../core/errors.js';
 
-interface Node {
-  path: string[];
-  subcommands: string[];
-  options: string[];
-}
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
-function walk(cmd: Command<unknown[], Record<string, unknown>, Record<string, unknown>>, path: string[], out: Node[]): void {
-  out.push({
-    path,
-    subcommands: cmd.commands.map((c) => c.name()),
-    options: cmd.options.flatMap((o) => [o.short, o.long].filter((x): x is string => Boolean(x))),
-  });
-  for (const c of cmd.commands) walk(c, [...path, c.name()], out);
-}
-
-function bash(nodes: Node[]): string {
-  const cases = nodes.map((n) => `    "${n.path.join(' ')}") words="${[...n.subcommands, ...n.options].join(' ')}" ;;`).join('\n');
-  return `# maas bash completion: source <(maas completion bash)
-_maas() {
-  local cur path w i
-  cur="\${COMP_WORDS[COMP_CWORD]}"
-  path=""
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    w="\${COMP_WORDS[i]}"
-    [[ "$w" == -* ]] && continue
-    if [[ -z "$path" ]]; then candidate="$w"; else candidate="$path $w"; fi
-    case "$candidate" in
-${nodes
-  .map((n) => `      "${n.path.join(' ')}") path="$candidate" ;;`)
-  .filter((l) => !l.includes('"")'))
-  .join('\n')}
-    esac
-  done
-  local words=""
-  case "$path" in
-${cases}
+// Slices (`${a[@]:i:n}`) count from 0 in bash and zsh alike, so the function also runs under
+// zsh's bashcompinit. bash splits words at `=` and `@`; such a separator being completed is passed on.
+const bashFunction = `_maas() {
+  local IFS=$'\\n' line directive=0
+  local cur="\${COMP_WORDS[@]:COMP_CWORD:1}"
+  local -a args=("\${COMP_WORDS[@]:1:COMP_CWORD-1}") candidates=()
+  if [[ "$cur" == [=@] ]]; then args+=("$cur"); cur=''; fi
+  while read -r line; do
+    if [[ "$line" == :[0-9]* ]]; then directive="\${line#:}"; else candidates+=("$line"); fi
+  done < <(maas __complete -- "\${args[@]}" "$cur" 2>/dev/null)
+  case "$directive" in
+    4) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")) ;;
+    8) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")) ;;
+    *) COMPREPLY=("\${candidates[@]}") ;;
   esac
-  COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }
-complete -F _maas maas
+complete -o default -F _maas maas
 `;
-}
 
-function zsh(nodes: Node[]): string {
-  return `#compdef maas
-# maas zsh completion: source <(maas completion zsh)
-${bash(nodes).replace('complete -F _maas maas', 'autoload -U +X bashcompinit && bashcompinit\ncomplete -F _maas maas')}`;
-}
+const header = '# Candidates come from `maas __complete WORDS...`; its last line `:N` asks for files (4) or directories (8).';
 
-function fish(nodes: Node[]): string {
-  const lines = ['# maas fish completion: maas completion fish | source', 'complete -c maas -f'];
-  for (const n of nodes) {
-    const cond = n.path.length === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${n.path[n.path.length - 1]}`;
-    for (const s of n.subcommands) lines.push(`complete -c maas -n '${cond}' -a '${s}'`);
-    for (const o of n.options.filter((x) => x.startsWith('--'))) lines.push(`complete -c maas -n '${cond}' -l '${o.slice(2)}'`);
-  }
-  return `${lines.join('\n')}\n`;
-}
+const scripts: Record<(typeof SHELLS)[number], string> = {
+  bash: `# maas bash completion: source <(maas completion bash)\n${header}\n${bashFunction}`,
+  zsh: `#compdef maas\n# maas zsh completion: source <(maas completion zsh)\n${header}\nautoload -U +X bashcompinit && bashcompinit\n${bashFunction}`,
+  // The -f entry applies only while maas offers candidates; otherwise fish completes paths itself.
+  fish: `# maas fish completion: maas completion fish | source
+${header}
+function __maas_ask
+    set -l out (maas __complete -- (commandline -opc)[2..-1] (commandline -ct) 2>/dev/null)
+    set -g __maas_candidates (string match -v -r '^:[0-9]+$' -- $out)
+    test "$out[-1]" = :0; and set -q __maas_candidates[1]
+end
+complete -c maas -e
+complete -c maas -n __maas_ask -f -a '$__maas_candidates'
+`,
+};
 
 export function define(program: Program, run: Run): void {
   program
     .command('completion')
-    .argument('<shell>')
+    .addArgument(new Argument('<shell>').choices(SHELLS))
     .description('print a shell completion script (bash, zsh, fish)')
     .action(
       run(async (_ctx, shell) => {
-        const nodes: Node[] = [];
-        walk(program, [], nodes);
-        const gen = { bash, zsh, fish }[shell];
-        if (!gen) throw new MaasError('USAGE', `unknown shell "${shell}"`, { hint: 'use bash, zsh or fish' });
-        const script = gen(nodes);
+        const script = scripts[shell];
         return { data: { shell, script }, text: () => script };
       }),
     );

@@ -23,6 +23,7 @@ import * as decommission from './decommission.js';
 import * as gc from './gc.js';
 import * as config from './config.js';
 import * as completion from './completion.js';
+import * as complete from './complete.js';
 import * as version from './version.js';
 
 export const COMMANDS: CommandModule[] = [
@@ -49,5 +50,6 @@ export const COMMANDS: CommandModule[] = [
   gc,
   config,
   completion,
+  complete,
   version,
 ];
