@@ -64,3 +64,31 @@ export async function watchDeployment(
     hint: `it keeps starting in the background: \`maas status ${d.id} --wait\` again, or raise --timeout`,
   });
 }
+
+/** What a serving deployment has seen: predictions logged, feedback received, live quality. */
+export interface Traffic {
+  predictions: number;
+  feedback: number;
+  /** Since when the live window counts (the server's start or its window's oldest row). */
+  since: string | null;
+  accuracy?: number | null;
+  rmse?: number | null;
+}
+
+/**
+ * The live traffic of a ready deployment, from its model server's stats; undefined when it is
+ * not ready or does not answer in time (status must not fail because of it).
+ */
+export async function deploymentTraffic(s: Services, d: DeploymentRecord, timeoutMs = 2_000): Promise<Traffic | undefined> {
+  if (d.state !== 'ready') return undefined;
+  try {
+    const endpoint = await (await s.targets.get(d.target)).endpoint(d);
+    const stats = await (await s.inference(endpoint, d.model, timeoutMs)).stats();
+    const t: Traffic = { predictions: stats.total.rows, feedback: stats.total.feedback, since: stats.window.since };
+    if (stats.feedback.accuracy !== undefined) t.accuracy = stats.feedback.accuracy;
+    if (stats.feedback.rmse !== undefined) t.rmse = stats.feedback.rmse;
+    return t;
+  } catch {
+    return undefined;
+  }
+}

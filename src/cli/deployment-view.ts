@@ -1,4 +1,5 @@
 // How deployments are shown: one table layout for `deploy`, `status`, `ps` and `gc`.
+import type { Traffic } from '../app/status.js';
 import type { DeploymentRecord, DeploymentState } from '../domain/deployment.js';
 import type { Column, Style } from './output.js';
 
@@ -51,7 +52,7 @@ export function deploymentColumns(now: number): Column<DeploymentRecord>[] {
   ];
 }
 
-export function describeDeployment(d: DeploymentRecord, style: Style, now: number): string {
+export function describeDeployment(d: DeploymentRecord, style: Style, now: number, traffic?: Traffic): string {
   const lines = [
     `${style.bold('ID:')}         ${d.id}`,
     `${style.bold('Model:')}      ${d.model}@${d.version}`,
@@ -63,6 +64,12 @@ export function describeDeployment(d: DeploymentRecord, style: Style, now: numbe
   if (d.endpoint) lines.push(`${style.bold('Endpoint:')}   ${d.endpoint}`);
   lines.push(`${style.bold('Consumers:')}  ${d.consumers.length ? d.consumers.join(', ') : '(none)'}`);
   if (d.expiresAt) lines.push(`${style.bold('Expires:')}    ${d.expiresAt}`);
+  if (traffic) {
+    const quality =
+      traffic.accuracy != null ? `, accuracy ${traffic.accuracy.toFixed(3)}` : traffic.rmse != null ? `, rmse ${Number(traffic.rmse.toPrecision(4))}` : '';
+    const since = traffic.since ? ` since ${traffic.since}` : '';
+    lines.push(`${style.bold('Traffic:')}    ${traffic.predictions} prediction(s)${since}, ${traffic.feedback} with feedback${quality}`);
+  }
   lines.push(`${style.bold('Created:')}    ${d.createdAt} (${age(d.createdAt, now)} ago)`);
   lines.push(style.bold('History:'));
   for (const e of d.history) lines.push(`  ${e.at}  ${colorState(e.state, style)}${e.reason ? `  ${firstLine(e.reason)}` : ''}`);

@@ -7,7 +7,7 @@ import { deploy, restart } from '../../src/app/deploy.js';
 import { dryRunDeploy } from '../../src/app/dry-run.js';
 import { deploymentLogs } from '../../src/app/logs.js';
 import { deleteModel, listVersions } from '../../src/app/models.js';
-import { deploymentStatus, listDeployments, observeDeployment, watchDeployment } from '../../src/app/status.js';
+import { deploymentStatus, deploymentTraffic, listDeployments, observeDeployment, watchDeployment } from '../../src/app/status.js';
 import { sendFeedback } from '../../src/app/feedback.js';
 import { predict } from '../../src/app/predict.js';
 import { MaasError } from '../../src/core/errors.js';
@@ -202,5 +202,23 @@ describe('deployment handles and restart', () => {
     const back = await restart(h.services, d.id, { wait: true, timeoutMs: 10_000 }, () => {});
     expect(back).toMatchObject({ id: d.id, state: 'ready', consumers: ['alice'] });
     expect(h.local.calls.filter((c) => c.startsWith('start'))).toHaveLength(2);
+  });
+});
+
+describe('traffic', () => {
+  it('reads predictions, feedback and live accuracy of a ready deployment, and nothing of others', async () => {
+    const stats = { total: { rows: 120, feedback: 30 }, window: { since: '2026-01-01T00:00:00.000Z' }, feedback: { labelled: 30, accuracy: 0.9 } };
+    const hh = await appHarness({ inference: { stats: async () => stats as never } });
+    try {
+      await hh.register();
+      const d = (await deploy(hh.services, { model: 'har', target: 'local', mode: 'open', consumer: 'a', wait: true, timeoutMs: 10_000 }, () => {})).deployment;
+      expect(await deploymentTraffic(hh.services, d)).toEqual({ predictions: 120, feedback: 30, since: '2026-01-01T00:00:00.000Z', accuracy: 0.9 });
+      expect(await deploymentTraffic(hh.services, { ...d, state: 'cached' })).toBeUndefined();
+    } finally {
+      await hh.services.close();
+    }
+    // A server that does not answer its stats leaves status working.
+    const d = await up();
+    expect(await deploymentTraffic(h.services, d)).toBeUndefined();
   });
 });

@@ -78,6 +78,13 @@ describe('local deployments', () => {
     const unknown = await cli(['feedback', id, '--id', 'no-such-id', '--label', 'walking']);
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toMatch(/no-such-id/);
+    // The feedback shows in status: traffic and live accuracy from the model server.
+    const seen = await json<{ traffic?: { predictions: number; feedback: number; accuracy?: number } }>(['status', id]);
+    expect(seen.traffic).toMatchObject({ predictions: 2 * model.requests.length, feedback: model.requests.length });
+    expect(seen.traffic?.accuracy).toBeGreaterThan(0.5);
+    expect((await cli(['status', id])).stdout).toMatch(
+      new RegExp(`Traffic: +${2 * model.requests.length} prediction\\(s\\).*, ${model.requests.length} with feedback, accuracy 0\\.\\d{3}`),
+    );
   });
 
   it('lets the server fetch the rows by reference, only from the deploying directory', async () => {

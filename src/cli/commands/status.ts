@@ -16,7 +16,7 @@ export function define(program: Program, run: Run): void {
     .action(
       run(async (ctx, id, opts) => {
         if (!id) return listAllDeployments(ctx, {});
-        const { deploymentStatus, watchDeployment } = await import('../../app/status.js');
+        const { deploymentStatus, deploymentTraffic, watchDeployment } = await import('../../app/status.js');
         const services = await ctx.services();
         let d = await deploymentStatus(services, id);
         if (opts.wait && (d.state === 'queued' || d.state === 'deploying')) {
@@ -30,7 +30,13 @@ export function define(program: Program, run: Run): void {
           }
         }
         const now = ctx.clock.now();
-        return { data: d, text: (style) => describeDeployment(d, style, now), names: [d.id], exitCode: d.state === 'failed' ? 1 : 0 };
+        const traffic = await deploymentTraffic(services, d);
+        return {
+          data: traffic ? { ...d, traffic } : d,
+          text: (style) => describeDeployment(d, style, now, traffic),
+          names: [d.id],
+          exitCode: d.state === 'failed' ? 1 : 0,
+        };
       }),
     );
 }
