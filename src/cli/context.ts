@@ -33,6 +33,8 @@ export interface Context {
   info(message: string): void;
   /** Progress of a long operation: the spinner's text on a terminal, else an info line. */
   progress(spinner: Spinner): (message: string) => void;
+  /** Asks a yes/no question on a terminal; true without asking under --yes, CI or no terminal. */
+  confirm(question: string): Promise<boolean>;
   /** What to tell the user if they interrupt the command now (e.g. the ID of what goes on). */
   onInterrupt(note: () => string | undefined): void;
   /** Registers a cleanup that runs after the command, even on failure. */

@@ -21,6 +21,8 @@ import { formatProblem } from './problem-view.js';
 export interface MainDeps {
   clock?: Clock;
   services?: ServiceOverrides;
+  /** Answers yes/no questions on a terminal (tests script it); inquirer by default. */
+  confirm?: (question: string) => Promise<boolean>;
   /** Ctrl-C: subscribe, get an unsubscribe back. The real process passes SIGINT; tests a trigger. */
   interrupts?: (handler: () => void) => () => void;
 }
@@ -123,6 +125,20 @@ async function makeContext(io: Io, deps: MainDeps, flags: GlobalFlags, closers: 
     },
     onClose(fn) {
       closers.push(fn);
+    },
+    async confirm(question: string) {
+      // Only a person at a terminal is asked; --yes, CI and scripts go ahead.
+      if (globals.yes || (!interactive && !deps.confirm)) return true;
+      if (deps.confirm) return deps.confirm(question);
+      const { default: inquirer } = await import('inquirer');
+      const prompt = inquirer.createPromptModule({ input: io.stdin, output: io.stderr as unknown as NodeJS.WritableStream });
+      try {
+        const answer = (await prompt([{ type: 'confirm', name: 'ok', message: question, default: false }] as never)) as { ok: unknown };
+        return answer.ok === true;
+      } catch (e) {
+        if (e instanceof Error && e.name === 'ExitPromptError') return false;
+        throw e;
+      }
     },
     onInterrupt(note) {
       pending.interruptNotes.push(note);

@@ -131,6 +131,30 @@ describe('decommission as a CI step', () => {
   });
 });
 
+describe('purge', () => {
+  it('asks before destroying on a terminal, naming the other consumers; --yes and no terminal do not ask', async () => {
+    const d = JSON.parse((await cli(['deploy', 'har@1', '--consumer', 'alice', '-o', 'json'])).stdout) as { id: string };
+    await cli(['deploy', 'har@1', '--consumer', 'bob']);
+    const asked: string[] = [];
+    const withAnswer = (answer: boolean) =>
+      runCli(['decommission', d.id, '--purge', '--force', '--consumer', 'alice'], {
+        home: dir.path,
+        env: { USER: 'tester' },
+        deps: { clock, services: { stores, plugins: [fakePlugin(local)] }, confirm: async (q) => (asked.push(q), answer) },
+      });
+    const no = await withAnswer(false);
+    expect(no.code).toBe(130);
+    expect(no.stderr).toContain(`${d.id} was not destroyed`);
+    expect(asked[0]).toBe(`Destroy ${d.id} (har@1 on local)? Its logged predictions and feedback go with it; it is still used by bob.`);
+    expect(stores.deployments.records.has(d.id)).toBe(true);
+    expect((await withAnswer(true)).code).toBe(0);
+    expect(stores.deployments.records.has(d.id)).toBe(false);
+    // Without a terminal (CI) nobody is asked.
+    const again = JSON.parse((await cli(['deploy', 'har@1', '-o', 'json'])).stdout) as { id: string };
+    expect((await cli(['decommission', again.id, '--purge'])).code).toBe(0);
+  });
+});
+
 describe('Ctrl-C', () => {
   it('stops at once, names the deployment that goes on in the background, and exits 130', async () => {
     let fire: () => void = () => {};

@@ -1,5 +1,6 @@
 // `maas decommission ID [--purge]`: release; with no consumer left, scale to zero and cache;
 // `--purge` destroys.
+import { MaasError } from '../../core/errors.js';
 import { consumerFlag } from '../flags.js';
 import type { Program, Run } from '../program.js';
 
@@ -20,6 +21,17 @@ export function define(program: Program, run: Run): void {
       run(async (ctx, id, opts) => {
         const { decommission } = await import('../../app/decommission.js');
         const consumer = ctx.consumer(opts.consumer);
+        if (opts.purge) {
+          const { findDeployment } = await import('../../app/lookup.js');
+          const d = await findDeployment(await ctx.services(), id);
+          const others = d ? d.consumers.filter((c) => c !== consumer) : [];
+          const question = d
+            ? `Destroy ${d.id} (${d.model}@${d.version} on ${d.target})? Its logged predictions and feedback go with it${others.length ? `; it is still used by ${others.join(', ')}` : ''}.`
+            : '';
+          if (d && !(await ctx.confirm(question))) {
+            throw new MaasError('INTERRUPTED', `${d.id} was not destroyed`, { hint: 'pass --yes to purge without the question' });
+          }
+        }
         const result = await decommission(await ctx.services(), {
           id,
           consumer,
