@@ -7,8 +7,9 @@ import { startup } from './startup.js';
 import { search } from './search.js';
 import { serving } from './serving.js';
 import { deploy } from './deploy.js';
+import { output } from './output.js';
 
-const BENCHMARKS: Benchmark[] = [startup, search, serving, deploy];
+const BENCHMARKS: Benchmark[] = [startup, search, serving, deploy, output];
 
 async function main(argv: string[]): Promise<number> {
   const wanted = argv.filter((a) => !a.startsWith('-'));

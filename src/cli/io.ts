@@ -4,8 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 export interface OutStream {
+  /** false asks the writer to wait for 'drain' before writing more. */
   write(chunk: string): unknown;
   isTTY?: boolean;
+  /** Present on real streams; writers of large output wait for 'drain' through it. */
+  once?(event: 'drain', listener: () => void): unknown;
 }
 
 export interface Io {

@@ -267,7 +267,7 @@ export async function runProgram(argv: string[], io: Io, deps: MainDeps = {}): P
       }
       const { ctx, result } = pending;
       if (!ctx || !result) return EXIT.OK;
-      await renderResult(result, ctx.output, io.stdout, io.stderr, ctx.style);
+      await renderResult(result, ctx.output, io.stdout, io.stderr, ctx.style, { quiet: ctx.globals.quiet });
       return result.exitCode ?? EXIT.OK;
     } finally {
       unsubscribe();

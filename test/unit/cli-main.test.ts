@@ -131,6 +131,17 @@ describe('decommission as a CI step', () => {
   });
 });
 
+describe('-q', () => {
+  it('leaves out progress and notes, and keeps the result', async () => {
+    const loud = await cli(['deploy', 'har@1', '--dry-run', '--target', 'cluster']);
+    expect(loud.stderr).toContain('dry run (client)');
+    const quiet = await cli(['-q', 'deploy', 'har@1', '--dry-run', '--target', 'cluster']);
+    expect(quiet.stderr).toBe('');
+    expect(quiet.stdout).toBe(loud.stdout);
+    expect((await cli(['-q', 'ps'])).stderr).toBe('');
+  });
+});
+
 describe('purge', () => {
   it('asks before destroying on a terminal, naming the other consumers; --yes and no terminal do not ask', async () => {
     const d = JSON.parse((await cli(['deploy', 'har@1', '--consumer', 'alice', '-o', 'json'])).stdout) as { id: string };

@@ -16,6 +16,21 @@ function absoluteRef(ctx: Context, ref: string): string {
   return pathToFileURL(ctx.resolvePath(path)).href;
 }
 
+/** Regression models get a value column, classifiers a label and its confidence. */
+export function predictionColumns(rows: PredictionRow[]): Column<PredictionRow>[] {
+  const regression = rows.some((r) => r.value !== undefined);
+  return [
+    { header: 'row', value: (r) => String(r.row) },
+    { header: 'id', value: (r) => r.id },
+    ...(regression
+      ? [{ header: 'value', value: (r: PredictionRow) => (r.value === undefined ? '' : String(Number(r.value.toPrecision(6)))) }]
+      : [
+          { header: 'label', value: (r: PredictionRow) => r.label ?? '' },
+          { header: 'confidence', value: (r: PredictionRow) => (r.confidence === undefined ? '' : r.confidence.toFixed(3)) },
+        ]),
+  ];
+}
+
 export function define(program: Program, run: Run): void {
   program
     .command('predict')
@@ -48,20 +63,9 @@ export function define(program: Program, run: Run): void {
           ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
           timeoutMs: parseDuration(opts.timeout, '--timeout'),
         });
-        const regression = rows.some((r) => r.value !== undefined);
-        const columns: Column<PredictionRow>[] = [
-          { header: 'row', value: (r) => String(r.row) },
-          { header: 'id', value: (r) => r.id },
-          ...(regression
-            ? [{ header: 'value', value: (r: PredictionRow) => (r.value === undefined ? '' : String(Number(r.value.toPrecision(6)))) }]
-            : [
-                { header: 'label', value: (r: PredictionRow) => r.label ?? '' },
-                { header: 'confidence', value: (r: PredictionRow) => (r.confidence === undefined ? '' : r.confidence.toFixed(3)) },
-              ]),
-        ];
         return {
           data: response,
-          table: { columns, rows },
+          table: { columns: predictionColumns(rows), rows },
           names: rows.map((r) => r.id),
           notes: [`request ${response.id}: ${rows.length} prediction(s) from ${response.model_name}@${response.model_version ?? ''}`],
         };
