@@ -118,7 +118,8 @@ describe('decommission and gc', () => {
     writeFileSync(join(e.dir, 'rows.json'), JSON.stringify(harToRequests(generateHar({ rows: 1, seed: 5 }))));
     const refused = await e.maas(['predict', d.id, '--data', 'rows.json']);
     expect(refused.code).toBe(6);
-    expect(refused.stderr).toContain('is cached, not ready');
+    expect(refused.stderr).toContain('(har-classifier@1 on kubernetes) is scaled to zero (cached)');
+    expect(refused.stderr).toContain('maas restart');
 
     // Deploying it again releases the decommission manager's replica count: the HPA takes over.
     const back = await e.json<Deployed>(deployArgs('carol'));
