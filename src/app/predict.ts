@@ -1,9 +1,11 @@
 // Predict: rows to a deployment's model server over the Open Inference Protocol, and the answer
 // read back per row.
 import type { DataFormat } from '../protocol/formats.js';
-import type { InferRequest, InferResponse } from '../protocol/oip.js';
+import type { InferenceApi } from '../protocol/inference-api.js';
+import type { InferRequest, InferResponse, ResponseOutput } from '../protocol/oip.js';
 import { rowIds } from '../protocol/row-id.js';
-import { parseInputText, rowsToRequest } from '../protocol/rows.js';
+import { parseInputText, rowsToRequest, type Row } from '../protocol/rows.js';
+import type { FeatureSpec } from '../spec/schema.js';
 import { connect } from './connect.js';
 import type { Services } from './services.js';
 
@@ -32,6 +34,8 @@ export interface PredictionRow {
 export interface PredictResult {
   response: InferResponse;
   rows: PredictionRow[];
+  /** Requests sent: more than one when the rows exceed the model's maxBatchSize. */
+  requests: number;
 }
 
 export async function predict(s: Services, req: PredictRequest): Promise<PredictResult> {
@@ -39,13 +43,45 @@ export async function predict(s: Services, req: PredictRequest): Promise<Predict
   let request: InferRequest;
   if (req.input.kind === 'text') {
     const parsed = parseInputText(req.input.text, req.input.format);
+    const max = model.description.spec.inference?.maxBatchSize;
+    if (parsed.rows && max !== undefined && parsed.rows.length > max) {
+      return inBatches(api, parsed.rows, max, model.description.spec.features, req.requestId ?? s.newId('p'));
+    }
     request = parsed.request ?? rowsToRequest(parsed.rows ?? [], model.description.spec.features);
   } else {
     request = { parameters: { data_ref: req.input.uri, ...(req.input.format ? { format: req.input.format } : {}) } };
   }
   if (req.requestId !== undefined) request.id = req.requestId;
   const response = await api.infer(request);
-  return { response, rows: predictionRows(response) };
+  return { response, rows: predictionRows(response), requests: 1 };
+}
+
+/**
+ * More rows than the model takes in one request: send them in batches of `max` (request ids
+ * `<id>.0`, `<id>.1`, ...; each row keeps the id feedback refers to) and join the answers.
+ */
+async function inBatches(api: InferenceApi, rows: readonly Row[], max: number, features: readonly FeatureSpec[], id: string): Promise<PredictResult> {
+  const out: PredictionRow[] = [];
+  const outputs = new Map<string, ResponseOutput>();
+  let first: InferResponse | undefined;
+  let batches = 0;
+  for (let start = 0; start < rows.length; start += max, batches++) {
+    const request = rowsToRequest(rows.slice(start, start + max), features);
+    request.id = `${id}.${batches}`;
+    const response = await api.infer(request);
+    first ??= response;
+    for (const r of predictionRows(response)) out.push({ ...r, row: r.row + start });
+    for (const o of response.outputs) {
+      const joined = outputs.get(o.name);
+      if (!joined) outputs.set(o.name, { ...o, shape: [...o.shape], data: o.data.slice() });
+      else {
+        joined.shape[0] = (joined.shape[0] ?? 0) + (o.shape[0] ?? 0);
+        for (const v of o.data) joined.data.push(v);
+      }
+    }
+  }
+  const response: InferResponse = { ...(first as InferResponse), id, outputs: [...outputs.values()] };
+  return { response, rows: out, requests: batches };
 }
 
 /** Reads labels, top probabilities or values per row out of an infer response. */

@@ -222,3 +222,46 @@ describe('traffic', () => {
     expect(await deploymentTraffic(h.services, d)).toBeUndefined();
   });
 });
+
+describe('batches', () => {
+  it("splits rows beyond the model's maxBatchSize into several requests and joins the answers", async () => {
+    const sent: { id?: string; rows: number }[] = [];
+    const hh = await appHarness({
+      inference: {
+        infer: async (body) => {
+          const n = body.inputs?.[0]?.shape[0] ?? 0;
+          sent.push({ ...(body.id !== undefined ? { id: body.id } : {}), rows: n });
+          const x = (body.inputs?.[0]?.data ?? []) as number[];
+          return {
+            id: body.id ?? 'r',
+            model_name: 'har',
+            outputs: [{ name: 'label', shape: [n], datatype: 'BYTES', data: x.map((v) => (v > 2 ? 'yes' : 'no')) }],
+          };
+        },
+      },
+    });
+    try {
+      const description = modelDescription({ name: 'har', version: '1' });
+      description.spec.inference = { maxBatchSize: 2 };
+      await hh.register(description);
+      const d = (await deploy(hh.services, { model: 'har', target: 'local', mode: 'open', consumer: 'a', wait: true, timeoutMs: 10_000 }, () => {})).deployment;
+      const r = await predict(hh.services, { deployment: d.id, input: { kind: 'text', text: '[[1],[2],[3],[4],[5]]' }, requestId: 'big', timeoutMs: 1000 });
+      expect(sent).toEqual([
+        { id: 'big.0', rows: 2 },
+        { id: 'big.1', rows: 2 },
+        { id: 'big.2', rows: 1 },
+      ]);
+      expect(r.requests).toBe(3);
+      expect(r.response).toMatchObject({ id: 'big', outputs: [{ name: 'label', shape: [5], data: ['no', 'no', 'yes', 'yes', 'yes'] }] });
+      expect(r.rows.map((x) => [x.row, x.id, x.label])).toEqual([
+        [0, 'big.0:0', 'no'],
+        [1, 'big.0:1', 'no'],
+        [2, 'big.1:0', 'yes'],
+        [3, 'big.1:1', 'yes'],
+        [4, 'big.2', 'yes'],
+      ]);
+    } finally {
+      await hh.services.close();
+    }
+  });
+});

@@ -57,7 +57,7 @@ export function define(program: Program, run: Run): void {
           opts.data !== undefined
             ? { kind: 'text' as const, text: await readSource(ctx.io, opts.data), ...(format ? { format } : {}) }
             : { kind: 'reference' as const, uri: absoluteRef(ctx, source), ...(format ? { format } : {}) };
-        const { response, rows } = await predict(await ctx.services(), {
+        const { response, rows, requests } = await predict(await ctx.services(), {
           deployment: id,
           input,
           ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
@@ -67,7 +67,12 @@ export function define(program: Program, run: Run): void {
           data: response,
           table: { columns: predictionColumns(rows), rows },
           names: rows.map((r) => r.id),
-          notes: [`request ${response.id}: ${rows.length} prediction(s) from ${response.model_name}@${response.model_version ?? ''}`],
+          notes: [
+            `request ${response.id}: ${rows.length} prediction(s) from ${response.model_name}@${response.model_version ?? ''}` +
+              (requests > 1
+                ? ` in ${requests} requests (${response.id}.0 .. ${response.id}.${requests - 1}; the model takes at most ${Math.ceil(rows.length / requests)} rows each)`
+                : ''),
+          ],
         };
       }),
     );
