@@ -1,11 +1,12 @@
 // Reads model description files (or stdin) and validates them: every problem of every file in
 // one pass. `loadModelFiles` throws a VALIDATION error listing them; `checkModelFiles` returns them.
+// Opening the artifacts themselves is a port (`inspectArtifact`): the runtimes live above this layer.
 import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { MaasError } from '../core/errors.js';
 import type { Problem } from '../domain/problem.js';
 import type { ModelDescription } from './schema.js';
-import { MAX_SPEC_BYTES, fileProblem, type SourcePosition } from './parse.js';
+import { MAX_SPEC_BYTES, fileProblem, parseYaml, type SourcePosition } from './parse.js';
 import { validateModelText } from './validate.js';
 
 /** How stdin is named on the command line and in problems. */
@@ -35,9 +36,21 @@ export interface LoadedModel {
   artifactPath?: string;
 }
 
+/** Something about an artifact that does not fit its description, at a field path (`spec.features`). */
+export interface ArtifactProblem {
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+/** Opens a local artifact and checks it against its description; never called for remote URIs. */
+export type ArtifactCheck = (description: ModelDescription, artifactPath: string) => Promise<ArtifactProblem[]>;
+
 export interface LoadOptions {
-  /** Whether `file:` artifacts must exist (default true). */
+  /** Whether `file:` artifacts must exist (default true); when false they are not inspected either. */
   checkArtifact?: boolean;
+  /** Inspects each `file:` artifact of a valid description; none when absent. */
+  inspectArtifact?: ArtifactCheck;
   /** Directory that relative paths on the command line resolve from. */
   cwd: string;
   /** Reads stdin for `-`; when absent, `-` is a problem. */
@@ -128,7 +141,8 @@ export async function checkModelFiles(paths: readonly string[], opts: LoadOption
       checkArtifact: opts.checkArtifact !== false,
       ...(opts.isFile ? { isFile: opts.isFile } : {}),
     });
-    problems.push(...checked.problems);
+    const fileProblems = [...checked.problems];
+    const found: ArtifactFinding[] = [];
     for (const d of checked.documents) {
       if (!d.description) continue;
       const model: LoadedModel = {
@@ -139,10 +153,37 @@ export async function checkModelFiles(paths: readonly string[], opts: LoadOption
       };
       models.push(model);
       positions.set(model, d.identityAt);
+      if (opts.inspectArtifact && opts.checkArtifact !== false && d.artifactPath !== undefined) {
+        const artifactProblems = await opts.inspectArtifact(d.description, d.artifactPath);
+        if (artifactProblems.length > 0) found.push({ index: d.index, problems: artifactProblems });
+      }
     }
+    if (found.length > 0) {
+      fileProblems.push(...locateArtifactProblems(source.label, source.text ?? '', found));
+      fileProblems.sort((a, b) => a.line - b.line || a.column - b.column);
+    }
+    problems.push(...fileProblems);
   }
   problems.push(...duplicateIdentities(models, positions));
   return { models, problems };
+}
+
+interface ArtifactFinding {
+  /** Index of the document in its file. */
+  index: number;
+  problems: ArtifactProblem[];
+}
+
+/** Places artifact problems at their fields; the text is parsed again only when there are some. */
+function locateArtifactProblems(file: string, text: string, found: readonly ArtifactFinding[]): Problem[] {
+  const documents = parseYaml(text, file).documents;
+  return found.flatMap(({ index, problems }) => {
+    const doc = documents.find((d) => d.index === index);
+    return problems.map((p) => {
+      const at = doc?.locate(p.path.split('.')) ?? { line: 1, column: 1 };
+      return { file, line: at.line, column: at.column, path: p.path, message: p.message, ...(p.hint === undefined ? {} : { hint: p.hint }) };
+    });
+  });
 }
 
 /** The same name@version twice in one run is ambiguous: which one would be registered? */

@@ -3,7 +3,7 @@
 import { YAMLSeq, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { MaasError } from '../core/errors.js';
 import { escapeInvisible } from './parse.js';
-import { FEATURE_TYPES, TASK_KINDS, type FeatureSpec, type FeatureType, type TaskKind } from './schema.js';
+import { FEATURE_TYPES, MODEL_SCHEMA_ID, TASK_KINDS, type FeatureSpec, type FeatureType, type TaskKind } from './schema.js';
 
 export interface ScaffoldAnswers {
   name: string;
@@ -85,9 +85,9 @@ function flowMap(doc: Document, value: unknown): ReturnType<Document['createNode
 
 /**
  * The description text: a schema modeline for editors, then the template filled with answers.
- * `schemaPath` is the absolute path of the published JSON Schema.
+ * `schemaRef` is what the modeline points at (see schemaReference).
  */
-export function scaffoldModel(template: string, answers: ScaffoldAnswers, schemaPath: string): string {
+export function scaffoldModel(template: string, answers: ScaffoldAnswers, schemaRef: string): string {
   const doc = parseDocument(template);
   if (doc.errors.length > 0) throw new MaasError('INTERNAL', `model template is not valid YAML: ${doc.errors[0]!.message}`);
   doc.setIn(['metadata', 'name'], answers.name);
@@ -106,5 +106,29 @@ export function scaffoldModel(template: string, answers: ScaffoldAnswers, schema
   const version = doc.getIn(['metadata', 'version'], true);
   if (isScalar(version)) version.type = 'QUOTE_DOUBLE';
   const body = doc.toString({ lineWidth: 0 });
-  return `# yaml-language-server: $schema=${schemaPath}\n${body}`;
+  return `# yaml-language-server: $schema=${schemaRef}\n${body}`;
+}
+
+export const SCHEMA_URL = MODEL_SCHEMA_ID;
+
+/**
+ * The `$schema` a description written to `file` should name. A file meant to be committed must
+ * not carry one machine's absolute path: when maas is installed in the project (the schema sits
+ * in a node_modules above the file) the path is relative; otherwise the published URL.
+ */
+export function schemaReference(schemaFile: string, file: string): string {
+  const sep = schemaFile.includes('\\') ? '\\' : '/';
+  const at = schemaFile.lastIndexOf(`${sep}node_modules${sep}`);
+  if (at >= 0) {
+    const project = schemaFile.slice(0, at);
+    const dir = file.slice(0, file.lastIndexOf(sep));
+    if (dir === project || dir.startsWith(`${project}${sep}`)) {
+      const up = dir === project ? 0 : dir.slice(project.length + 1).split(sep).length;
+      return `${up === 0 ? '.' : Array.from({ length: up }, () => '..').join('/')}/${schemaFile
+        .slice(at + 1)
+        .split(sep)
+        .join('/')}`;
+    }
+  }
+  return SCHEMA_URL;
 }

@@ -5,6 +5,9 @@ import { MODEL_NAME_MAX, MODEL_NAME_PATTERN } from '../domain/names.js';
 
 export const API_VERSION = 'maas.dev/v1';
 
+/** The schema's `$id`, the same on every machine (what `maas init` names when no local path fits). */
+export const MODEL_SCHEMA_ID = 'https://maas.dev/schemas/model.schema.json';
+
 /** Kubernetes resource quantity, e.g. `500m`, `2`, `1Gi`, `512Mi`. */
 const Quantity = (description: string): TSchema => Type.Union([Type.String({ minLength: 1, maxLength: 32 }), Type.Number({ minimum: 0 })], { description });
 
@@ -279,7 +282,7 @@ export const ModelSchema = Type.Object(
     spec: Spec,
   },
   {
-    $id: 'https://maas.dev/schemas/model.schema.json',
+    $id: MODEL_SCHEMA_ID,
     title: 'maas model description',
     additionalProperties: false,
     description: 'A declarative description of a trained model: identity, task, inputs, outputs, artifact, resources, training and serving.',

@@ -8,7 +8,7 @@ import { collectAnswers, inquirerPrompter, type InitEnv, type Prompter } from '.
 import { prepareDescription } from '../../src/cli/commands/init.js';
 import { isMaasError } from '../../src/core/errors.js';
 import type { Io } from '../../src/cli/io.js';
-import { parseFeatureFlag, scaffoldModel } from '../../src/spec/scaffold.js';
+import { SCHEMA_URL, parseFeatureFlag, scaffoldModel, schemaReference } from '../../src/spec/scaffold.js';
 import { validateModelText } from '../../src/spec/validate.js';
 
 const FLAGS = [
@@ -88,7 +88,8 @@ describe('maas init', () => {
     expect(r.stdout).toMatch(/^created har\.model\.yaml \(har@2\.0\.0\)\n/);
     const file = join(work.path, 'har.model.yaml');
     const text = readFileSync(file, 'utf8');
-    expect(text.split('\n')[0]).toMatch(/^# yaml-language-server: \$schema=\/.*\/schema\/model\.schema\.json$/);
+    // Not this machine's absolute path: the file is meant to be committed.
+    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=https://maas.dev/schemas/model.schema.json');
     const doc = parse(text) as { metadata: unknown; spec: { features: unknown; outputs: { labels: unknown }; artifact: { uri: unknown } } };
     expect(doc.metadata).toMatchObject({ name: 'har', version: '2.0.0', labels: { team: 'vision' } });
     expect(doc.spec.features).toEqual([
@@ -372,3 +373,16 @@ describe('maas init', () => {
 function shellWords(line: string): string[] {
   return [...line.matchAll(/(?:'[^']*'|\\'|[^\s'\\])+/g)].map((m) => m[0].replace(/'([^']*)'|\\'/g, (_, quoted?: string) => quoted ?? "'"));
 }
+
+describe('the $schema modeline', () => {
+  it('is relative to a project-local install, and the published URL otherwise', () => {
+    expect(schemaReference('/work/app/node_modules/maas/schema/model.schema.json', '/work/app/models/har.model.yaml')).toBe(
+      '../node_modules/maas/schema/model.schema.json',
+    );
+    expect(schemaReference('/work/app/node_modules/maas/schema/model.schema.json', '/work/app/har.model.yaml')).toBe(
+      './node_modules/maas/schema/model.schema.json',
+    );
+    expect(schemaReference('/usr/lib/node_modules/maas/schema/model.schema.json', '/home/ann/har.model.yaml')).toBe(SCHEMA_URL);
+    expect(schemaReference('/src/maas/schema/model.schema.json', '/src/maas/x.yaml')).toBe(SCHEMA_URL);
+  });
+});

@@ -24,14 +24,14 @@ export interface PreparedDescription {
 /** Collects the answers and renders the description; writes nothing, and fails if it would not validate. */
 export async function prepareDescription(opts: InitOptions, session: InitSession): Promise<PreparedDescription> {
   const { modelSchemaFile, modelTemplateFile } = await import('../../spec/package-files.js');
-  const { scaffoldModel, templateFor } = await import('../../spec/scaffold.js');
+  const { scaffoldModel, schemaReference, templateFor } = await import('../../spec/scaffold.js');
   const { validateModelText } = await import('../../spec/validate.js');
   const { GENERATED, collectAnswers, invalidAnswersError } = await import('../init-prompts.js');
 
   const answers = await collectAnswers(opts, session.prompter, { exists: (file) => existsSync(session.resolvePath(file)) });
   const target = session.resolvePath(answers.file);
   const template = await readFile(modelTemplateFile(templateFor(answers.task)), 'utf8');
-  const text = scaffoldModel(template, answers, modelSchemaFile());
+  const text = scaffoldModel(template, answers, schemaReference(modelSchemaFile(), target));
   // Answers are checked as they are given; this catches whatever a prompter let through.
   const { problems } = validateModelText(text, { file: GENERATED, baseDir: dirname(target), checkArtifact: false });
   if (problems.length > 0) throw invalidAnswersError(problems, answers, { prompted: session.prompter !== undefined, force: opts.force === true });
