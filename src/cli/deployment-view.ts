@@ -62,6 +62,11 @@ export function describeDeployment(d: DeploymentRecord, style: Style, now: numbe
   ];
   if (d.reason) lines.push(`${style.bold('Reason:')}     ${d.reason.split('\n').join('\n            ')}`);
   if (d.endpoint) lines.push(`${style.bold('Endpoint:')}   ${d.endpoint}`);
+  const refRoot = d.runtime.refRoot;
+  if (typeof refRoot === 'string')
+    lines.push(
+      `${style.bold('File refs:')}  ${refRoot === 'none' ? 'none (--data-ref takes http(s) URLs only)' : `--data-ref file:// may read under ${refRoot}`}`,
+    );
   lines.push(`${style.bold('Consumers:')}  ${d.consumers.length ? d.consumers.join(', ') : '(none)'}`);
   if (d.expiresAt) lines.push(`${style.bold('Expires:')}    ${d.expiresAt}`);
   if (traffic) {

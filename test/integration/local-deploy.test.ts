@@ -85,6 +85,22 @@ describe('local deployments', () => {
     expect((await cli(['status', id])).stdout).toMatch(
       new RegExp(`Traffic: +${2 * model.requests.length} prediction\\(s\\).*, ${model.requests.length} with feedback, accuracy 0\\.\\d{3}`),
     );
+    // Sending the same file again is a no-op; a mixed file is answered per item.
+    const again = await cli(['feedback', id, '--file', '-'], csv);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(`feedback: 0 applied, ${ids.length} already recorded, 0 rejected\n`);
+    const other = model.labels[0] === 'walking' ? 'sitting' : 'walking';
+    const mixed = `id,label\n${ids[0]},${other}\n${ids[1]},${model.labels[1]}\n${res.id}:0,walking\n${res.id},walking\n`;
+    const answer = await cli(['feedback', id, '--file', '-'], mixed);
+    expect(answer.code).toBe(5);
+    expect(answer.stdout).toBe('feedback: 1 applied, 1 already recorded, 2 rejected\n');
+    expect(answer.stderr).toContain(`rejected ${ids[0]}: conflict (already has label "${model.labels[0]}")`);
+    expect(answer.stderr).toContain(
+      `rejected ${res.id}: unknown (${res.id} is a request of ${ids.length} rows; feedback goes to ${res.id}:0 .. ${res.id}:${ids.length - 1})`,
+    );
+    const unknownOnly = await cli(['feedback', id, '--file', '-', '-o', 'json'], `id,label\n${ids[2]},${model.labels[2]}\n${res.id},walking\n`);
+    expect(unknownOnly.code).toBe(4);
+    expect(JSON.parse(unknownOnly.stdout)).toMatchObject({ accepted: 1, applied: 0, unchanged: 1, rejected: [{ id: res.id, reason: 'unknown' }] });
   });
 
   it('lets the server fetch the rows by reference, only from the deploying directory', async () => {
@@ -180,6 +196,22 @@ describe('gc and async deploys', () => {
     expect((await json<Dep>(['status', d.id])).state).toBe('cached');
     expect((await json<{ destroyed: string[] }>(['gc', '--all'])).destroyed).toEqual([d.id]);
     expect((await cli(['status', d.id])).code).toBe(4);
+  });
+
+  it('reads file:// data references only where the deploy said, kept across restarts', async () => {
+    const d = await json<Dep>(['deploy', 'har-classifier@1', '--ref-root', 'none', '--consumer', 'refs']);
+    started.push(d.id);
+    const refused = await cli(['predict', d.id, '--data-ref', 'requests.json']);
+    expect(refused.code).toBe(2);
+    expect((await cli(['status', d.id])).stdout).toContain('File refs:  none');
+    expect((await json<Dep>(['restart', d.id])).state).toBe('ready');
+    expect((await cli(['predict', d.id, '--data-ref', 'requests.json'])).code).toBe(2);
+    expect((await cli(['decommission', d.id, '--purge', '--force'])).code).toBe(0);
+    const here = await json<Dep>(['deploy', 'har-classifier@1', '--ref-root', '.', '--consumer', 'refs']);
+    started.push(here.id);
+    expect((await cli(['predict', here.id, '--data-ref', 'requests.json'])).code).toBe(0);
+    expect((await cli(['status', here.id])).stdout).toContain(`File refs:  --data-ref file:// may read under ${dir.path}`);
+    expect((await cli(['decommission', here.id, '--purge', '--force'])).code).toBe(0);
   });
 
   it('fails clearly for an unknown model or a bad flag', async () => {

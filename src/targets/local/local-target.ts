@@ -21,8 +21,10 @@ export interface LocalTargetOptions {
   env: Record<string, string | undefined>;
   /** Path of the maas executable script (defaults to this package's bin/maas.js). */
   bin?: string;
-  /** Directory that `file://` data references may read (the deploying user's working directory). */
+  /** `--ref-root`: the directory `file://` data references may read, or `none`. */
   refRoot?: string;
+  /** The deploying user's directory: the root of a new deployment when no --ref-root is given. */
+  cwd: string;
   clock: Clock;
   artifacts: ArtifactStore;
 }
@@ -30,6 +32,8 @@ export interface LocalTargetOptions {
 interface LocalRuntime {
   pid?: number;
   dir?: string;
+  /** What file:// data references may read; kept across restarts until a deploy names another. */
+  refRoot?: string;
 }
 
 export interface EndpointFile {
@@ -81,7 +85,8 @@ export class LocalTarget implements Target {
     await writeFile(tmp, JSON.stringify(model.description, null, 2));
     await rename(tmp, f.description);
     await rm(f.endpoint, { force: true });
-    progress(`starting model server for ${model.name}@${model.version}`);
+    const refRoot = this.opts.refRoot ?? (d.runtime as LocalRuntime).refRoot ?? this.opts.cwd;
+    progress(`starting model server for ${model.name}@${model.version} (file:// data references: ${refRoot === 'none' ? 'none' : `under ${refRoot}`})`);
     const env: NodeJS.ProcessEnv = { ...this.opts.env, MAAS_HOME: this.opts.home.root, MAAS_DEPLOYMENT_ID: d.id };
     delete env.NODE_OPTIONS;
     const pid = spawnDetached(
@@ -101,13 +106,13 @@ export class LocalTarget implements Target {
         f.endpoint,
         '--log-db',
         f.requests,
-        ...(this.opts.refRoot ? ['--ref-root', this.opts.refRoot] : []),
+        ...(refRoot === 'none' ? ['--allow-ref-scheme', 'http', '--allow-ref-scheme', 'https'] : ['--ref-root', refRoot]),
       ],
       f.log,
       env,
       f.dir,
     );
-    return { runtime: { pid, dir: f.dir } };
+    return { runtime: { pid, dir: f.dir, refRoot } };
   }
 
   private async readEndpoint(id: string): Promise<EndpointFile | undefined> {
