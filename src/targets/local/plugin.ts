@@ -1,4 +1,5 @@
 // The `local` target plugin: model servers as supervised processes on this machine.
+import { resolve } from 'node:path';
 import type { TargetPlugin } from '../target.js';
 
 export const localPlugin: TargetPlugin = {
@@ -16,7 +17,6 @@ export const localPlugin: TargetPlugin = {
   dryRun: false,
   async create(env, options) {
     const { LocalTarget } = await import('./local-target.js');
-    const { resolve } = await import('node:path');
     const flag = typeof options.refRoot === 'string' ? options.refRoot : undefined;
     const refRoot = flag === undefined ? undefined : flag === 'none' ? 'none' : resolve(env.cwd, flag);
     return new LocalTarget({
