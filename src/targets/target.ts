@@ -69,6 +69,8 @@ export interface Target {
   /** What is really running now; never writes. */
   observe(deployment: DeploymentRecord): Promise<Observed>;
   logs(deployment: DeploymentRecord, options: { tail?: number }): Promise<string>;
+  /** `logs -f`: writes what the server logs from `from` (a byte offset) on, until it stops running. */
+  followLogs?(deployment: DeploymentRecord, from: number, write: (chunk: string) => void): Promise<void>;
   /** Step 1 of decommission: stop serving, keep artifact and logs. */
   scaleToZero(deployment: DeploymentRecord): Promise<void>;
   /** Step 2: remove everything of the deployment. */

@@ -211,7 +211,14 @@ describe('gc and async deploys', () => {
     started.push(here.id);
     expect((await cli(['predict', here.id, '--data-ref', 'requests.json'])).code).toBe(0);
     expect((await cli(['status', here.id])).stdout).toContain(`File refs:  --data-ref file:// may read under ${dir.path}`);
+    // logs -f prints the log so far and follows it until the server stops.
+    const follow = cli(['logs', here.id, '-f']);
+    await new Promise((r) => setTimeout(r, 300));
     expect((await cli(['decommission', here.id, '--purge', '--force'])).code).toBe(0);
+    const followed = await follow;
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toContain('"event":"listening"');
+    expect(followed.stdout).toContain('"event":"stopped"');
   });
 
   it('fails clearly for an unknown model or a bad flag', async () => {

@@ -1,6 +1,6 @@
 // The `local` target: each deployment is a detached `maas serve` process on 127.0.0.1 with a free
 // port, its files under MAAS_HOME/deployments/<id>, tracked by PID and health-checked.
-import { readFile, rm, writeFile, rename } from 'node:fs/promises';
+import { open, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../spec/package-files.js';
@@ -165,6 +165,31 @@ export class LocalTarget implements Target {
     if (!existsSync(f.log)) return '';
     if (options.tail !== undefined) return tailFile(f.log, options.tail);
     return readFile(f.log, 'utf8');
+  }
+
+  async followLogs(d: DeploymentRecord, from: number, write: (chunk: string) => void): Promise<void> {
+    const { log } = this.files(d.id);
+    const pid = (d.runtime as LocalRuntime).pid;
+    let offset = from;
+    const drain = async (): Promise<void> => {
+      const size = (await stat(log).catch(() => undefined))?.size ?? 0;
+      if (size <= offset) return;
+      const handle = await open(log, 'r');
+      try {
+        const buf = Buffer.alloc(size - offset);
+        await handle.read(buf, 0, buf.length, offset);
+        offset = size;
+        write(buf.toString('utf8'));
+      } finally {
+        await handle.close();
+      }
+    };
+    // Polls on the injected clock; ends (after a last read) once the server process is gone.
+    for (;;) {
+      await drain();
+      if (pid === undefined || !isAlive(pid, d.id)) return drain();
+      await this.opts.clock.sleep(200);
+    }
   }
 
   async scaleToZero(d: DeploymentRecord): Promise<void> {
