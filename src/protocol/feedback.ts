@@ -8,8 +8,34 @@ import { MAX_ID_LENGTH } from './oip.js';
 
 export type FeedbackItem = { id: string; label: string } | { id: string; value: number };
 
-/** What the server answers: the request's id and the prediction ids that took the feedback. */
-export type FeedbackResponse = { id: string; accepted: number; ids: string[] };
+/** The truth a prediction already has. */
+export type RecordedTruth = { label: string } | { value: number };
+
+/**
+ * An item the server did not take: `unknown` (no such prediction id; `message` says why, e.g.
+ * that a multi-row request's rows are `<id>:N`), or `conflict` (the prediction already has other
+ * ground truth, which stays as `recorded`).
+ */
+export type FeedbackRejection =
+  { id: string; reason: 'unknown'; message: string } | { id: string; reason: 'conflict'; message: string; recorded: RecordedTruth };
+
+/**
+ * What the server answers: the request's id, and per item what happened. `accepted` (applied +
+ * unchanged) and `ids` (theirs, in request order) are what servers answered before per-item
+ * results; those servers send none of the other fields.
+ */
+export type FeedbackResponse = {
+  id: string;
+  accepted: number;
+  ids: string[];
+  /** Items recorded now. */
+  applied?: number;
+  /** Items that repeat the recorded truth: a no-op. */
+  unchanged?: number;
+  /** The ids of the unchanged items. */
+  unchangedIds?: string[];
+  rejected?: FeedbackRejection[];
+};
 
 /** Most items in one feedback request. */
 export const MAX_FEEDBACK_BATCH = 100_000;

@@ -46,7 +46,7 @@ export interface InferenceBackend {
    * the caller can send it first; a later feedback request still finds the rows.
    */
   infer(model: ModelTarget, body: unknown, requestId: string, deliver?: (outcome: InferOutcome) => void): Promise<InferOutcome>;
-  /** Ground truth for logged predictions; all or nothing. */
+  /** Ground truth for logged predictions, answered per item (applied, unchanged, rejected). */
   feedback(model: ModelTarget, body: unknown): Promise<FeedbackOutcome>;
   stats(model: ModelTarget): Promise<StatsWire>;
   /** Flushes and releases everything, also a model still loading; idempotent. */

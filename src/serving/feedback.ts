@@ -1,7 +1,8 @@
 // Feedback against the served model: the protocol's body parser and item validator, plus what
-// only the model knows (classification wants a label it has, regression a value).
-import { parseFeedbackBody, type FeedbackItem } from '../protocol/feedback.js';
-import { badRequest } from './errors.js';
+// only the model knows (classification wants a label it has, regression a value), and the error
+// for a request of which nothing could be recorded.
+import { parseFeedbackBody, type FeedbackItem, type FeedbackRejection } from '../protocol/feedback.js';
+import { ServingError, badRequest, listSome } from './errors.js';
 import type { ServedModel } from './dataplane/model.js';
 
 function checkForModel(model: ServedModel, item: FeedbackItem, where: string): void {
@@ -16,4 +17,19 @@ function checkForModel(model: ServedModel, item: FeedbackItem, where: string): v
 /** `{id, label|value}` or `{feedback: [...]}` for `model`; protocol errors are MaasErrors (400). */
 export function parseModelFeedback(model: ServedModel, body: unknown): FeedbackItem[] {
   return parseFeedbackBody(body, (item, where) => checkForModel(model, item, where));
+}
+
+/**
+ * The answer when no item was applied or unchanged: 409 when some conflict with recorded truth,
+ * else 404, naming the items and why (a lone item keeps the status it always had).
+ */
+export function nothingRecorded(rejected: readonly FeedbackRejection[]): ServingError {
+  const unknown = rejected.filter((r) => r.reason === 'unknown');
+  const conflicts = rejected.filter((r) => r.reason === 'conflict');
+  const parts: string[] = [];
+  if (conflicts.length > 0) parts.push(listSome(conflicts.map((c) => `${JSON.stringify(c.id)} ${c.message}`)));
+  if (unknown.length > 0) {
+    parts.push(`unknown prediction id${unknown.length > 1 ? 's' : ''} ${listSome(unknown.map((u) => `${JSON.stringify(u.id)} (${u.message})`))}`);
+  }
+  return new ServingError(conflicts.length > 0 ? 409 : 404, `${parts.join('; ')}; no feedback was recorded`);
 }

@@ -13,11 +13,11 @@ import { Worker } from 'node:worker_threads';
 import type { Clock } from '../core/clock.js';
 import { ServingError } from './errors.js';
 import type { FeatureCodec } from './dataplane/model.js';
-import { LogStore, type FeedbackItem, type FeedbackMatch, type RetentionOptions, type StoredBatch } from './log/store.js';
+import { LogStore, type FeedbackItem, type FeedbackMatch, type FeedbackResults, type RetentionOptions, type StoredBatch } from './log/store.js';
 import type { FromWorker, Question, ToWorker } from './log/protocol.js';
 import { startCheckpointer } from './log/checkpointer.js';
 
-export type { FeedbackItem, FeedbackMatch, RetentionOptions };
+export type { FeedbackItem, FeedbackMatch, FeedbackResults, RetentionOptions };
 
 export interface RequestLogOptions {
   /** SQLite file, or `:memory:` for a log that lives as long as the process. */
@@ -83,7 +83,7 @@ function confidencesOf(probabilities: readonly (readonly number[])[], rows: numb
 /** Where the store runs: behind a worker, or right here. Both answer asynchronously. */
 interface Backend {
   write(batches: StoredBatch[], now: number): void;
-  feedback(items: FeedbackItem[], now: number): Promise<FeedbackMatch[]>;
+  feedback(items: FeedbackItem[], now: number): Promise<FeedbackResults>;
   count(): Promise<number>;
   close(): Promise<void>;
 }
@@ -150,7 +150,7 @@ function workerBackend(worker: Worker, onError: (e: unknown) => void): Backend {
       }
       worker.postMessage({ op: 'write', batches, now } satisfies ToWorker, [...transfer]);
     },
-    feedback: (items, now) => ask<FeedbackMatch[]>({ op: 'feedback', items, now }),
+    feedback: (items, now) => ask<FeedbackResults>({ op: 'feedback', items, now }),
     count: () => ask<number>({ op: 'count' }),
     async close() {
       await ask<null>({ op: 'close' });
@@ -239,10 +239,10 @@ export class RequestLog {
   }
 
   /**
-   * Attaches ground truth to logged rows, all or nothing in one transaction: unknown ids -> 404
-   * naming them, ids that already have feedback -> 409 naming them; nothing is written then.
+   * Attaches ground truth to logged rows in one transaction, per item: applied, unchanged (the
+   * same truth again), or rejected as unknown or conflicting (see LogStore.applyFeedback).
    */
-  applyFeedback(items: FeedbackItem[]): Promise<FeedbackMatch[]> {
+  applyFeedback(items: FeedbackItem[]): Promise<FeedbackResults> {
     if (this.closed) return Promise.reject(new ServingError(503, 'the request log is closed'));
     this.flush();
     return this.backend.feedback(items, this.opts.clock.now());

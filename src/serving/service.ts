@@ -2,6 +2,7 @@
 // InferenceBackend interface. Takes parsed request bodies, returns response bodies or throws
 // ServingError; the HTTP layer (and tests) call it; nothing here knows about sockets.
 import type { Clock } from '../core/clock.js';
+import type { FeedbackResponse } from '../protocol/feedback.js';
 import type { ModelMetadata, ServerMetadata } from '../protocol/oip.js';
 import type { StatsWire } from '../protocol/stats.js';
 import type { Prediction, Runtime, RuntimeInfo } from './runtime.js';
@@ -14,7 +15,7 @@ import { modelMetadata, serverMetadata } from './dataplane/metadata.js';
 import type { EncodedRows, ParsedInfer } from './dataplane/types.js';
 import type { RequestLog } from './request-log.js';
 import type { ServingStats } from './stats.js';
-import { parseModelFeedback } from './feedback.js';
+import { nothingRecorded, parseModelFeedback } from './feedback.js';
 import type { ReferenceFetcher } from './reference/fetch-ref.js';
 import { parseReferenceData } from './reference/parse-ref.js';
 import type { ServingMetrics } from './metrics.js';
@@ -187,13 +188,26 @@ export class ModelService implements InferenceBackend {
     return { id, body: header, binary: data };
   }
 
-  /** Ground truth for logged rows; all or nothing (see RequestLog.applyFeedback). */
-  async feedback(_model: ModelTarget, body: unknown): Promise<FeedbackOutcome> {
+  /**
+   * Ground truth for logged rows, per item (see RequestLog.applyFeedback). Only applied items
+   * reach the stats, so a repeated feedback counts once. Refused with 404/409 when nothing at
+   * all could be applied or was already recorded.
+   */
+  async feedback(_model: ModelTarget, body: unknown): Promise<FeedbackOutcome & Required<Omit<FeedbackResponse, 'id'>>> {
     const items = parseModelFeedback(this.model, body);
-    const matches = await this.opts.log.applyFeedback(items);
-    this.opts.stats.observeFeedback(matches);
-    this.opts.metrics?.feedback(matches.length);
-    return { accepted: matches.length, ids: matches.map((m) => m.id) };
+    const { applied, unchanged, rejected } = await this.opts.log.applyFeedback(items);
+    this.opts.stats.observeFeedback(applied);
+    this.opts.metrics?.feedback(applied.length);
+    if (applied.length + unchanged.length === 0) throw nothingRecorded(rejected);
+    const refused = new Set(rejected.map((r) => r.id));
+    return {
+      accepted: applied.length + unchanged.length,
+      ids: items.filter((i) => !refused.has(i.id)).map((i) => i.id),
+      applied: applied.length,
+      unchanged: unchanged.length,
+      unchangedIds: unchanged,
+      rejected,
+    };
   }
 
   /** The live window; flushes the log first so stats and log agree. */

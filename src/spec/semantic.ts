@@ -127,11 +127,37 @@ function checkQuantity(value: unknown, path: FieldPath, kind: 'cpu' | 'memory', 
   }
 }
 
+/** A plain number of bytes below 1Mi cannot hold a model server: a missing suffix. */
+function checkMemorySize(value: unknown, path: FieldPath, report: Report): void {
+  const bytes = typeof value === 'number' ? value : typeof value === 'string' && /^[0-9.]+$/.test(value.trim()) ? Number(value) : undefined;
+  if (bytes !== undefined && bytes > 0 && bytes < 2 ** 20) {
+    report(path, `${String(value)} means ${String(value)} bytes, too little to run a model`, `add the unit: did you mean "${String(value)}Mi"?`);
+  }
+}
+
+/** Metrics that are fractions by definition; 1.5 is a typo or a percentage. */
+const FRACTION_METRICS = new Set(['accuracy', 'f1', 'precision', 'recall', 'auc', 'roc_auc', 'balanced_accuracy']);
+
+function checkMetrics(performance: unknown, report: Report): void {
+  if (typeof performance !== 'object' || performance === null || Array.isArray(performance)) return;
+  for (const [name, value] of Object.entries(performance)) {
+    if (!FRACTION_METRICS.has(name.toLowerCase()) || typeof value !== 'number') continue;
+    if (value < 0 || value > 1) {
+      report(
+        ['spec', 'performance', name],
+        `${name} ${value} is outside 0..1`,
+        value >= 2 && value <= 100 ? `a percentage? write it as a fraction: ${value / 100}` : `${name} is a fraction between 0 and 1`,
+      );
+    }
+  }
+}
+
 function checkResources(resources: unknown, report: Report): void {
   for (const part of ['serving', 'training'] as const) {
     const r = get(resources, part);
     checkQuantity(get(r, 'cpu'), ['spec', 'resources', part, 'cpu'], 'cpu', report);
     checkQuantity(get(r, 'memory'), ['spec', 'resources', part, 'memory'], 'memory', report);
+    checkMemorySize(get(r, 'memory'), ['spec', 'resources', part, 'memory'], report);
   }
   const replicas = get(get(resources, 'serving'), 'replicas');
   const min = get(replicas, 'min');
@@ -221,6 +247,7 @@ export function semanticChecks(data: unknown, opts: SemanticOptions, report: Rep
     'metric names start with a letter, then letters, digits, `_`, `.` or `-` (e.g. accuracy, f1)',
     report,
   );
+  checkMetrics(get(spec, 'performance'), report);
   checkFeatures(get(spec, 'features'), report);
   checkOutputs(spec, report);
   checkResources(get(spec, 'resources'), report);

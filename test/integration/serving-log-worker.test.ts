@@ -4,7 +4,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as RequestLogModule from '../../src/serving/request-log.js';
-import type * as ErrorsModule from '../../src/serving/errors.js';
 import type * as ModelModule from '../../src/serving/dataplane/model.js';
 import type * as ReaderModule from '../../src/serving/log-reader.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
@@ -35,7 +34,6 @@ describe('request log on its writer thread', () => {
   it('logs, counts, takes feedback and closes with everything on disk', async () => {
     if (!existsSync(dist('log/worker.js'))) throw new Error('run `npm run build` before the integration tests');
     const { RequestLog } = await load<typeof RequestLogModule>('request-log.js');
-    const { ServingError } = await load<typeof ErrorsModule>('errors.js');
     const { compileModel } = await load<typeof ModelModule>('dataplane/model.js');
     const { readLoggedRows } = await load<typeof ReaderModule>('log-reader.js');
     const model = compileModel(description);
@@ -53,17 +51,16 @@ describe('request log on its writer thread', () => {
       });
     }
     expect(await log.count()).toBe(200);
-    expect(await log.applyFeedback([{ id: 'r7:1', value: 20 }])).toEqual([{ id: 'r7:1', value: 20, predictedLabel: null, predictedValue: 15 }]);
-    const unknown = await log
-      .applyFeedback([
-        { id: 'r7:0', value: 1 },
-        { id: 'r700:0', value: 1 },
-      ])
-      .catch((e: unknown) => e);
-    expect(unknown).toBeInstanceOf(ServingError);
-    expect((unknown as InstanceType<typeof ServingError>).status).toBe(404);
-    const repeat = await log.applyFeedback([{ id: 'r7:1', value: 1 }]).catch((e: unknown) => e);
-    expect((repeat as InstanceType<typeof ServingError>).status).toBe(409);
+    // Through the worker thread as in-thread: per item, the valid part applied.
+    expect((await log.applyFeedback([{ id: 'r7:1', value: 20 }])).applied).toEqual([{ id: 'r7:1', value: 20, predictedLabel: null, predictedValue: 15 }]);
+    const mixed = await log.applyFeedback([
+      { id: 'r7:0', value: 1 },
+      { id: 'r700:0', value: 1 },
+    ]);
+    expect(mixed.applied.map((m) => m.id)).toEqual(['r7:0']);
+    expect(mixed.rejected).toEqual([{ id: 'r700:0', reason: 'unknown', message: 'never logged, or dropped by retention' }]);
+    expect((await log.applyFeedback([{ id: 'r7:1', value: 1 }])).rejected).toMatchObject([{ id: 'r7:1', reason: 'conflict', recorded: { value: 20 } }]);
+    expect((await log.applyFeedback([{ id: 'r7:1', value: 20 }])).unchanged).toEqual(['r7:1']);
     log.append({ requestId: 'last', ts: 2000, rows: 1, firstRow: 0, totalRows: 1, values: new Float32Array([3, 1]), predictions: [9] });
     await log.close();
     const rows = readLoggedRows(path);

@@ -308,21 +308,29 @@ describe('maas serve: the Open Inference Protocol endpoints', () => {
     expect(put.json.error).toContain('not allowed');
   });
 
-  it('takes feedback singly and in batches, and 404s unknown ids without recording any', async () => {
+  it('takes feedback singly and in batches, per item, and refuses only what names nothing or contradicts the record', async () => {
     const res = await post(main, INFER, tensor(harRows.slice(0, 4), 'fb'));
+    expect(res.status).toBe(200);
     const single = await post(main, FEEDBACK, { id: 'fb:0', label: harLabels[0] });
-    expect(single.json).toMatchObject({ accepted: 1 });
+    expect(single.json).toMatchObject({ accepted: 1, applied: 1, unchanged: 0, rejected: [] });
     const partial = await post(main, FEEDBACK, {
       feedback: [
         { id: 'fb:1', label: harLabels[1] },
         { id: 'fb:nope', label: 'walking' },
       ],
     });
-    expect(partial.status).toBe(404);
-    expect(partial.json.error).toContain('"fb:nope"');
+    expect(partial.status).toBe(200);
+    expect(partial.json).toMatchObject({ accepted: 1, applied: 1, ids: ['fb:1'], rejected: [{ id: 'fb:nope', reason: 'unknown' }] });
     const batch = await post(main, FEEDBACK, { feedback: [1, 2, 3].map((i) => ({ id: `fb:${i}`, label: harLabels[i] })) });
-    expect(batch.json).toMatchObject({ accepted: 3, ids: ['fb:1', 'fb:2', 'fb:3'] });
-    expect(res.status).toBe(200);
+    expect(batch.json).toMatchObject({ accepted: 3, applied: 2, unchanged: 1, unchangedIds: ['fb:1'], ids: ['fb:1', 'fb:2', 'fb:3'] });
+    // Nothing recordable: refused as a whole, naming the items.
+    const other = harLabels[0] === 'walking' ? 'sitting' : 'walking';
+    const conflict = await post(main, FEEDBACK, { id: 'fb:0', label: other });
+    expect(conflict.status).toBe(409);
+    expect(conflict.json.error).toBe(`"fb:0" already has label ${JSON.stringify(harLabels[0])}; no feedback was recorded`);
+    const unknown = await post(main, FEEDBACK, { feedback: [{ id: 'fb', label: 'walking' }] });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error).toBe('unknown prediction id "fb" (fb is a request of 4 rows; feedback goes to fb:0 .. fb:3); no feedback was recorded');
   });
 
   it('infers by reference from a file:// CSV and an http:// URL, refusing other schemes, hosts and oversized data', async () => {

@@ -118,7 +118,7 @@ describe('RequestLog', () => {
     log.append(batch('ref', 2, 0, 5));
     log.append(batch('ref', 3, 2, 5));
     expect(await log.count()).toBe(5);
-    expect(await log.applyFeedback([{ id: 'ref:4', label: 'a' }])).toEqual([{ id: 'ref:4', label: 'a', predictedLabel: 'a', predictedValue: null }]);
+    expect((await log.applyFeedback([{ id: 'ref:4', label: 'a' }])).applied).toEqual([{ id: 'ref:4', label: 'a', predictedLabel: 'a', predictedValue: null }]);
   });
 
   it('keeps at most maxRows rows, dropping whole oldest requests first', async () => {
@@ -126,12 +126,16 @@ describe('RequestLog', () => {
     for (let i = 0; i < 4; i++) log.append(batch(`r${i}`, 3));
     log.append(batch('r4', 1));
     expect(await log.count()).toBe(4);
-    expect((await fails(log.applyFeedback([{ id: 'r2:2', label: 'a' }]))).status).toBe(404);
+    expect((await log.applyFeedback([{ id: 'r2:2', label: 'a' }])).rejected).toEqual([
+      { id: 'r2:2', reason: 'unknown', message: 'never logged, or dropped by retention' },
+    ]);
     expect(
-      await log.applyFeedback([
-        { id: 'r3:2', label: 'a' },
-        { id: 'r4', label: 'b' },
-      ]),
+      (
+        await log.applyFeedback([
+          { id: 'r3:2', label: 'a' },
+          { id: 'r4', label: 'b' },
+        ])
+      ).applied,
     ).toHaveLength(2);
   });
 
@@ -142,7 +146,7 @@ describe('RequestLog', () => {
       if (i % 3 === 0) expect(await log.count()).toBeLessThanOrEqual(1000);
     }
     expect(await log.count()).toBeGreaterThan(980);
-    expect(await log.applyFeedback([{ id: 'q299:6', label: 'a' }])).toHaveLength(1);
+    expect((await log.applyFeedback([{ id: 'q299:6', label: 'a' }])).applied).toHaveLength(1);
   });
 
   it('drops rows older than maxAgeMs', async () => {
@@ -153,32 +157,68 @@ describe('RequestLog', () => {
     now += 120_000;
     log.append(batch('new', 1));
     expect(await log.count()).toBe(1);
-    expect(await log.applyFeedback([{ id: 'new', label: 'b' }])).toHaveLength(1);
+    expect((await log.applyFeedback([{ id: 'new', label: 'b' }])).applied).toHaveLength(1);
   });
 
-  it('applies a feedback batch all or nothing: unknown ids 404, already-labelled ids 409', async () => {
+  it('answers feedback per item: applied, unchanged, conflict, unknown; writes the valid part', async () => {
     const log = open();
     log.append(batch('r', 3));
-    const unknown = await fails(
-      log.applyFeedback([
-        { id: 'r:0', label: 'a' },
-        { id: 'nope', label: 'b' },
-        { id: 'gone', label: 'b' },
-      ]),
-    );
-    expect(unknown.status).toBe(404);
-    expect(unknown.message).toContain('"nope", "gone"');
-    // Nothing was written: r:0 still takes feedback.
-    expect(await log.applyFeedback([{ id: 'r:0', label: 'b' }])).toEqual([{ id: 'r:0', label: 'b', predictedLabel: 'a', predictedValue: null }]);
-    const again = await fails(
-      log.applyFeedback([
-        { id: 'r:1', label: 'a' },
-        { id: 'r:0', label: 'a' },
-      ]),
-    );
-    expect(again.status).toBe(409);
-    expect(again.message).toContain('"r:0"');
-    expect(await log.applyFeedback([{ id: 'r:1', label: 'a' }])).toHaveLength(1);
+    log.append(batch('one', 1));
+    const first = await log.applyFeedback([
+      { id: 'r:0', label: 'a' },
+      { id: 'nope', label: 'b' },
+    ]);
+    expect(first).toEqual({
+      applied: [{ id: 'r:0', label: 'a', predictedLabel: 'a', predictedValue: null }],
+      unchanged: [],
+      rejected: [{ id: 'nope', reason: 'unknown', message: 'never logged, or dropped by retention' }],
+    });
+    const second = await log.applyFeedback([
+      { id: 'r:0', label: 'a' },
+      { id: 'r:1', label: 'b' },
+      { id: 'one', label: 'a' },
+    ]);
+    expect(second.unchanged).toEqual(['r:0']);
+    expect(second.applied.map((m) => m.id)).toEqual(['r:1', 'one']);
+    const third = await log.applyFeedback([
+      { id: 'r:0', label: 'b' },
+      { id: 'r:1', label: 'b' },
+      { id: 'r:2', label: 'a' },
+    ]);
+    expect(third.rejected).toEqual([{ id: 'r:0', reason: 'conflict', message: 'already has label "a"', recorded: { label: 'a' } }]);
+    expect(third.unchanged).toEqual(['r:1']);
+    expect(third.applied.map((m) => m.id)).toEqual(['r:2']);
+    // The conflict left the recorded truth as it was.
+    expect((await log.applyFeedback([{ id: 'r:0', label: 'a' }])).unchanged).toEqual(['r:0']);
+    await log.close();
+    expect((await fails(log.applyFeedback([{ id: 'r:2', label: 'a' }]))).status).toBe(503);
+  });
+
+  it('compares values exactly for regression feedback', async () => {
+    const log = open();
+    log.append({ ...batch('v', 1), labels: undefined, predictions: [2] });
+    expect((await log.applyFeedback([{ id: 'v', value: 2.5 }])).applied).toEqual([{ id: 'v', value: 2.5, predictedLabel: null, predictedValue: 2 }]);
+    expect((await log.applyFeedback([{ id: 'v', value: 2.5 }])).unchanged).toEqual(['v']);
+    expect((await log.applyFeedback([{ id: 'v', value: 2.50001 }])).rejected).toEqual([
+      { id: 'v', reason: 'conflict', message: 'already has value 2.5', recorded: { value: 2.5 } },
+    ]);
+  });
+
+  it("names the row ids when feedback names a multi-row request's own id or a row past its end", async () => {
+    const log = open();
+    log.append(batch('abc', 2, 0, 5));
+    log.append(batch('abc', 3, 2, 5));
+    log.append(batch('solo', 1));
+    const { rejected } = await log.applyFeedback([
+      { id: 'abc', label: 'a' },
+      { id: 'abc:5', label: 'a' },
+      { id: 'solo:0', label: 'a' },
+    ]);
+    expect(rejected.map((r) => r.message)).toEqual([
+      'abc is a request of 5 rows; feedback goes to abc:0 .. abc:4',
+      'abc is a request of 5 rows; feedback goes to abc:0 .. abc:4',
+      'solo is a one-row request; its feedback goes to solo',
+    ]);
   });
 
   it('lets a reused request id replace the earlier prediction', async () => {
@@ -187,7 +227,7 @@ describe('RequestLog', () => {
     log.flush();
     log.append({ ...batch('same', 1), labels: ['b'] });
     expect(await log.count()).toBe(1);
-    expect((await log.applyFeedback([{ id: 'same', label: 'a' }]))[0]!.predictedLabel).toBe('b');
+    expect((await log.applyFeedback([{ id: 'same', label: 'a' }])).applied[0]!.predictedLabel).toBe('b');
   });
 
   it('writes many one-row requests in grouped inserts, still letting a reused id win', async () => {
@@ -202,7 +242,7 @@ describe('RequestLog', () => {
           { id: 'r5', label: 'a' },
           { id: 'r39', label: 'a' },
         ])
-      ).map((m) => m.predictedLabel),
+      ).applied.map((m) => m.predictedLabel),
     ).toEqual(['a', 'b', 'a']);
   });
 
@@ -217,7 +257,8 @@ describe('RequestLog', () => {
     await first.close();
     const second = open(path);
     expect(await second.count()).toBe(3);
-    expect((await fails(second.applyFeedback([{ id: 'a:1', label: 'a' }]))).status).toBe(409);
+    expect((await second.applyFeedback([{ id: 'a:1', label: 'a' }])).rejected).toMatchObject([{ id: 'a:1', reason: 'conflict', recorded: { label: 'b' } }]);
+    expect((await second.applyFeedback([{ id: 'a:1', label: 'b' }])).unchanged).toEqual(['a:1']);
     const labelled = readLoggedRows(path, { labelledOnly: true });
     expect(labelled).toEqual([expect.objectContaining({ id: 'a:1', label: 'b', feedback: { label: 'b', value: null, ts: expect.any(Number) } })]);
   });

@@ -1,8 +1,11 @@
 // `maas feedback ID --id REQ --label L | --value V | --file F`: ground truth for logged predictions.
-import { MaasError } from '../../core/errors.js';
+import { EXIT, MaasError } from '../../core/errors.js';
 import type { FeedbackItem } from '../../protocol/feedback.js';
 import type { Program, Run } from '../program.js';
 import { readSource } from '../io.js';
+
+/** Rejected items listed on stderr; `-o json` has them all. */
+const MAX_REJECTED_NOTES = 20;
 
 export function define(program: Program, run: Run): void {
   program
@@ -35,8 +38,19 @@ export function define(program: Program, run: Run): void {
           const { parseFiniteNumber } = await import('../../core/numbers.js');
           items = [opts.label !== undefined ? { id: opts.id, label: opts.label } : { id: opts.id, value: parseFiniteNumber(opts.value ?? '', '--value') }];
         }
-        const response = await sendFeedback(await ctx.services(), { deployment: id, items, timeoutMs: parseDuration(opts.timeout, '--timeout') });
-        return { data: response, text: () => `feedback accepted for ${items.length} prediction(s)`, names: items.map((i) => i.id) };
+        const report = await sendFeedback(await ctx.services(), { deployment: id, items, timeoutMs: parseDuration(opts.timeout, '--timeout') });
+        const { rejected } = report;
+        const notes = rejected.slice(0, MAX_REJECTED_NOTES).map((r) => `rejected ${r.id}: ${r.reason} (${r.message})`);
+        if (rejected.length > MAX_REJECTED_NOTES) notes.push(`... and ${rejected.length - MAX_REJECTED_NOTES} more rejected (-o json lists them all)`);
+        // A conflict is the graver outcome: other truth is on record and was kept.
+        const exitCode = rejected.some((r) => r.reason === 'conflict') ? EXIT.CONFLICT : rejected.length > 0 ? EXIT.NOT_FOUND : EXIT.OK;
+        return {
+          data: report,
+          text: () => `feedback: ${report.applied} applied, ${report.unchanged} already recorded, ${rejected.length} rejected`,
+          names: report.ids,
+          notes,
+          exitCode,
+        };
       }),
     );
 }

@@ -7,9 +7,8 @@
 // costs one small insert and no number formatting; the `predictions` view expands batches into
 // one row per predicted row with its feedback, and log-reader.ts decodes the float32 columns.
 import Database from 'better-sqlite3';
-import type { FeedbackItem } from '../../protocol/feedback.js';
+import type { FeedbackItem, FeedbackRejection, RecordedTruth } from '../../protocol/feedback.js';
 import { parseRowId } from '../../protocol/row-id.js';
-import { ServingError, listSome } from '../errors.js';
 
 export interface RetentionOptions {
   /** Keep at most this many rows (oldest dropped first). */
@@ -31,13 +30,21 @@ export interface StoredBatch {
   predictions?: Float32Array;
 }
 
-export type { FeedbackItem };
+export type { FeedbackItem, FeedbackRejection };
 
 /** A logged prediction joined with its new ground truth. */
 export type FeedbackMatch = FeedbackItem & {
   predictedLabel: string | null;
   predictedValue: number | null;
 };
+
+/** What one feedback transaction did with each item; every list keeps the request's order. */
+export interface FeedbackResults {
+  applied: FeedbackMatch[];
+  /** Ids whose feedback repeats the recorded truth: nothing was written for them. */
+  unchanged: string[];
+  rejected: FeedbackRejection[];
+}
 
 /** A feature as the log keeps it (so readers can decode inputs without the description). */
 export interface StoredFeature {
@@ -109,6 +116,8 @@ interface Located {
   label: string | null;
   value: Buffer | null;
   labelled: number;
+  recordedLabel: string | null;
+  recordedValue: number | null;
 }
 
 export class LogStore {
@@ -123,6 +132,7 @@ export class LogStore {
   private readonly rowsUpTo: Database.Statement;
   private readonly findSingle: Database.Statement;
   private readonly findRow: Database.Statement;
+  private readonly requestRows: Database.Statement;
   private readonly addFeedback: Database.Statement;
   private readonly insertMany: Database.Statement;
   private readonly countRows: Database.Statement;
@@ -167,14 +177,17 @@ export class LogStore {
     // Batches arrive in time order, so everything before the first young-enough one is too old.
     this.firstYoung = this.db.prepare('SELECT seq FROM batches WHERE ts >= ? ORDER BY seq LIMIT 1');
     this.rowsUpTo = this.db.prepare('SELECT coalesce(sum(rows), 0) AS n FROM batches WHERE seq <= ?');
-    const row = '(CAST(? AS INTEGER) - first_row)';
-    const located = `seq, ${row} AS row, json_extract(labels, '$[' || ${row} || ']') AS label,
-      substr(predictions, 1 + 4 * ${row}, 4) AS value,
-      EXISTS (SELECT 1 FROM feedback f WHERE f.batch_seq = batches.seq AND f.row = ${row}) AS labelled`;
-    this.findSingle = this.db.prepare(`SELECT ${located} FROM batches WHERE request_id = ? AND first_row = 0 AND total_rows = 1`);
+    // Four row parameters: three in the select list, one in the join.
+    const row = '(CAST(? AS INTEGER) - b.first_row)';
+    const located = `SELECT b.seq AS seq, ${row} AS row, json_extract(b.labels, '$[' || ${row} || ']') AS label,
+      substr(b.predictions, 1 + 4 * ${row}, 4) AS value,
+      f.ts IS NOT NULL AS labelled, f.label AS recordedLabel, f.value AS recordedValue
+      FROM batches b LEFT JOIN feedback f ON f.batch_seq = b.seq AND f.row = ${row}`;
+    this.findSingle = this.db.prepare(`${located} WHERE b.request_id = ? AND b.first_row = 0 AND b.total_rows = 1`);
     this.findRow = this.db.prepare(
-      `SELECT ${located} FROM batches WHERE request_id = ? AND first_row <= ? AND total_rows > 1 AND ? < first_row + rows ORDER BY first_row DESC LIMIT 1`,
+      `${located} WHERE b.request_id = ? AND b.first_row <= ? AND b.total_rows > 1 AND ? < b.first_row + b.rows ORDER BY b.first_row DESC LIMIT 1`,
     );
+    this.requestRows = this.db.prepare('SELECT total_rows AS n FROM batches WHERE request_id = ? ORDER BY seq DESC LIMIT 1');
     this.addFeedback = this.db.prepare('INSERT INTO feedback (batch_seq, row, id, label, value, ts) VALUES (?, ?, ?, ?, ?, ?)');
     this.rowCount = (this.countRows.get() as { n: number }).n;
     this.writeAll = this.db.transaction((batches: readonly StoredBatch[], now: number) => {
@@ -312,37 +325,50 @@ export class LogStore {
     return this.findRow.get(row, row, row, row, requestId, row, row) as Located | undefined;
   }
 
+  /** Why an id names no logged row, with the ids it may have meant. */
+  private unknownReason(id: string): string {
+    const rowsOf = (requestId: string): number | undefined => (this.requestRows.get(requestId) as { n: number } | undefined)?.n;
+    const rowsHint = (requestId: string, n: number): string =>
+      `${requestId} is a request of ${n} rows; feedback goes to ${requestId}:0 .. ${requestId}:${n - 1}`;
+    const n = rowsOf(id);
+    if (n !== undefined && n > 1) return rowsHint(id, n);
+    const at = parseRowId(id);
+    if (at) {
+      const m = rowsOf(at.requestId);
+      if (m === 1) return `${at.requestId} is a one-row request; its feedback goes to ${at.requestId}`;
+      if (m !== undefined && at.row >= m) return rowsHint(at.requestId, m);
+    }
+    return 'never logged, or dropped by retention';
+  }
+
   /**
-   * Attaches ground truth to logged rows, all or nothing in one transaction: unknown ids -> 404
-   * naming them, ids that already have feedback -> 409 naming them; nothing is written then.
+   * Attaches ground truth to logged rows in one transaction, per item: a new truth is applied,
+   * the recorded truth again is unchanged (a no-op), other truth for a labelled row is a conflict
+   * (ground truth is immutable) and an id that names no logged row is unknown.
    */
-  applyFeedback(items: readonly FeedbackItem[], now: number): FeedbackMatch[] {
+  applyFeedback(items: readonly FeedbackItem[], now: number): FeedbackResults {
     return this.db.transaction(() => {
-      const unknown: string[] = [];
-      const labelled: string[] = [];
-      const found: [FeedbackItem, Located][] = [];
+      const out: FeedbackResults = { applied: [], unchanged: [], rejected: [] };
       for (const item of items) {
         const at = this.locate(item.id);
-        if (!at) unknown.push(item.id);
-        else if (at.labelled) labelled.push(item.id);
-        else found.push([item, at]);
-      }
-      if (unknown.length > 0) {
-        throw new ServingError(
-          404,
-          `unknown prediction id${unknown.length > 1 ? 's' : ''} ${listSome(unknown.map((i) => JSON.stringify(i)))} (never logged, or dropped by retention); no feedback was recorded`,
-        );
-      }
-      if (labelled.length > 0) {
-        throw new ServingError(
-          409,
-          `prediction${labelled.length > 1 ? 's' : ''} ${listSome(labelled.map((i) => JSON.stringify(i)))} already ha${labelled.length > 1 ? 've' : 's'} feedback; no feedback was recorded`,
-        );
-      }
-      return found.map(([item, at]) => {
+        if (!at) {
+          out.rejected.push({ id: item.id, reason: 'unknown', message: this.unknownReason(item.id) });
+          continue;
+        }
+        if (at.labelled) {
+          const recorded: RecordedTruth = at.recordedLabel !== null ? { label: at.recordedLabel } : { value: at.recordedValue ?? NaN };
+          const same = 'label' in item ? 'label' in recorded && recorded.label === item.label : 'value' in recorded && recorded.value === item.value;
+          if (same) out.unchanged.push(item.id);
+          else {
+            const message = 'label' in recorded ? `already has label ${JSON.stringify(recorded.label)}` : `already has value ${recorded.value}`;
+            out.rejected.push({ id: item.id, reason: 'conflict', message, recorded });
+          }
+          continue;
+        }
         this.addFeedback.run(at.seq, at.row, item.id, 'label' in item ? item.label : null, 'value' in item ? item.value : null, now);
-        return { ...item, predictedLabel: at.label, predictedValue: at.value && at.value.length === 4 ? at.value.readFloatLE(0) : null };
-      });
+        out.applied.push({ ...item, predictedLabel: at.label, predictedValue: at.value && at.value.length === 4 ? at.value.readFloatLE(0) : null });
+      }
+      return out;
     })();
   }
 

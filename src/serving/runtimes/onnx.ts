@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type * as OrtModule from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { MaasError, toMaasError } from '../../core/errors.js';
+import type { ArtifactProblem } from '../../spec/load.js';
 import type { ModelDescription } from '../../spec/schema.js';
 import type { Prediction, Runtime, RuntimeInfo } from '../runtime.js';
 
@@ -44,8 +45,19 @@ const describeMeta = (m: Meta): RuntimeInfo['inputs'][number] =>
 /** A per-row vector output: `[N]` or `[N, 1]` (shape may be unknown, i.e. `[]`). */
 const isColumn = (m: TensorMeta): boolean => rank(m) === 0 || rank(m) === 1 || (rank(m) === 2 && lastDim(m) === 1);
 
-function invalid(message: string, hint: string): MaasError {
-  return new MaasError('VALIDATION', message, { hint });
+/** A way the model does not fit its description, raised while planning and collected by `fitModel`. */
+class Misfit extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+function invalid(path: string, message: string, hint: string): Misfit {
+  return new Misfit(path, message, hint);
 }
 
 interface OutputPlan {
@@ -65,15 +77,17 @@ function pickOutput(
   const names = outputs.map((o) => o.name).join(', ');
   if (explicit !== undefined) {
     const m = outputs.find((o) => o.name === explicit);
-    if (!m)
-      throw invalid(`spec.artifact.outputTensors.${role} names "${explicit}", but the model's outputs are: ${names}`, 'fix the output name in the description');
+    const path = `spec.artifact.outputTensors.${role}`;
+    if (!m) throw invalid(path, `${path} names "${explicit}", but the model's outputs are: ${names}`, 'fix the output name in the description');
     if (!isTensor(m))
       throw invalid(
+        path,
         `the model output "${explicit}" (${role}) is not a tensor`,
         'export the model without a ZipMap/sequence output, e.g. skl2onnx options {zipmap: False}',
       );
     if (!fits(m))
       throw invalid(
+        path,
         `the model output "${explicit}" (${m.type} [${m.shape.join(', ')}]) cannot hold ${role}`,
         `point spec.artifact.outputTensors.${role} at a matching output (outputs: ${names})`,
       );
@@ -85,10 +99,25 @@ function pickOutput(
 }
 
 /**
+ * A float [N, C] output with a known C other than the number of labels: the description's classes
+ * do not match the model's, even when a label output alone could be served.
+ */
+function classCountMismatch(description: ModelDescription, m: TensorMeta): Misfit | undefined {
+  const classes = description.spec.outputs?.labels?.length;
+  const width = lastDim(m);
+  if (classes === undefined || !FLOAT_TYPES.has(m.type) || rank(m) !== 2 || typeof width !== 'number' || width < 2 || width === classes) return undefined;
+  return invalid(
+    'spec.outputs.labels',
+    `the model output "${m.name}" has ${width} class columns, but spec.outputs.labels lists ${classes} labels`,
+    'spec.outputs.labels must list every class in the order of the probability columns',
+  );
+}
+
+/**
  * Which outputs carry what: exactly those named in spec.artifact.outputTensors when it names any,
  * else inferred from names, types and shapes.
  */
-export function planOutputs(description: ModelDescription, outputs: readonly Meta[]): OutputPlan {
+function planOutputs(description: ModelDescription, outputs: readonly Meta[]): OutputPlan {
   const spec = description.spec;
   const explicit = spec.artifact.outputTensors ?? {};
   const infer = Object.values(explicit).every((v) => v === undefined);
@@ -97,16 +126,28 @@ export function planOutputs(description: ModelDescription, outputs: readonly Met
     FLOAT_TYPES.has(m.type) && (rank(m) === 0 || (rank(m) === 2 && (typeof lastDim(m) === 'string' || lastDim(m) === (classes ?? lastDim(m)))));
   const isLabel = (m: TensorMeta): boolean => LABEL_TYPES.has(m.type) && isColumn(m);
   const isValue = (m: TensorMeta): boolean => FLOAT_TYPES.has(m.type) && isColumn(m);
+  const names = outputs.map((o) => o.name).join(', ');
 
   if (spec.task === 'classification') {
+    const named = explicit.probabilities === undefined ? undefined : outputs.find((o) => o.name === explicit.probabilities);
+    const mismatch = named && isTensor(named) ? classCountMismatch(description, named) : undefined;
+    if (mismatch) throw mismatch;
     const plan: OutputPlan = {};
     const probabilities = pickOutput(outputs, explicit.probabilities, infer, 'probabilities', isProbabilities, /prob|score|softmax/i);
     const label = pickOutput(outputs, explicit.label, infer, 'label', isLabel, /label|class/i);
     if (probabilities) plan.probabilities = probabilities;
     if (label) plan.label = label;
+    if (infer && !plan.probabilities) {
+      const other = outputs
+        .filter(isTensor)
+        .map((m) => classCountMismatch(description, m))
+        .find((m) => m !== undefined);
+      if (other) throw other;
+    }
     if (!plan.probabilities && !plan.label) {
       throw invalid(
-        `the model has no output that holds class probabilities [N, ${classes ?? 'C'}] or labels [N] (outputs: ${outputs.map((o) => o.name).join(', ')})`,
+        classes !== undefined ? 'spec.outputs.labels' : 'spec.artifact.outputTensors',
+        `the model has no output that holds class probabilities [N, ${classes ?? 'C'}] or labels [N] (outputs: ${names})`,
         classes !== undefined
           ? `check that spec.outputs.labels lists all ${classes} classes in the model's order, or set spec.artifact.outputTensors`
           : 'set spec.artifact.outputTensors',
@@ -121,7 +162,8 @@ export function planOutputs(description: ModelDescription, outputs: readonly Met
   const label = pickOutput(outputs, explicit.label, infer, 'label', isLabel, /label|class|cluster/i);
   if (label) return { label };
   throw invalid(
-    `the model has no output that holds one value per row, [N] or [N, 1] (outputs: ${outputs.map((o) => o.name).join(', ')})`,
+    'spec.artifact.outputTensors',
+    `the model has no output that holds one value per row, [N] or [N, 1] (outputs: ${names})`,
     'set spec.artifact.outputTensors.value',
   );
 }
@@ -132,18 +174,21 @@ function resolveInput(description: ModelDescription, inputs: readonly Meta[]): T
   const input = wanted === undefined ? inputs[0] : inputs.find((i) => i.name === wanted);
   if (!input) {
     throw invalid(
+      wanted === undefined ? 'spec.artifact.uri' : 'spec.artifact.inputTensor',
       wanted === undefined ? 'the model has no inputs' : `spec.artifact.inputTensor names "${wanted}", but the model's inputs are: ${names}`,
       'fix spec.artifact.inputTensor (or omit it to use the first input)',
     );
   }
   if (inputs.length > 1) {
     throw invalid(
+      'spec.artifact.uri',
       `the model has ${inputs.length} inputs (${names}); maas feeds one [N, F] feature matrix`,
       'export the model with a single float input that takes all features',
     );
   }
   if (!isTensor(input) || (input.type !== 'float32' && input.type !== 'float64')) {
     throw invalid(
+      'spec.artifact.uri',
       `the model input "${input.name}" is ${isTensor(input) ? input.type : 'not a tensor'}; maas feeds float32 or float64`,
       'export the model with a float input [N, F]',
     );
@@ -151,6 +196,7 @@ function resolveInput(description: ModelDescription, inputs: readonly Meta[]): T
   const f = description.spec.features.length;
   if (rank(input) !== 0 && rank(input) !== 2) {
     throw invalid(
+      'spec.artifact.uri',
       `the model input "${input.name}" has shape [${input.shape.join(', ')}]; maas feeds a matrix [N, ${f}]`,
       'export the model with a 2-D input [N, F]',
     );
@@ -158,11 +204,49 @@ function resolveInput(description: ModelDescription, inputs: readonly Meta[]): T
   const width = lastDim(input);
   if (typeof width === 'number' && width !== f) {
     throw invalid(
+      'spec.features',
       `the model input "${input.name}" takes ${width} features per row, but the description lists ${f}`,
       'spec.features must list every model input column, in the order the model expects',
     );
   }
   return input;
+}
+
+export interface ModelFit {
+  /** The input the feature matrix is fed to; absent when it does not fit. */
+  input?: TensorMeta;
+  /** Which outputs carry what; absent when they do not fit. */
+  plan?: OutputPlan;
+  /** Every way the model's inputs and outputs do not fit the description (empty when they fit). */
+  problems: ArtifactProblem[];
+}
+
+function attempt<T>(problems: ArtifactProblem[], f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof Misfit)) throw e;
+    problems.push({ path: e.path, message: e.message, hint: e.hint });
+    return undefined;
+  }
+}
+
+/** Whether a model with these inputs and outputs can serve the description; pure. */
+export function fitModel(description: ModelDescription, inputs: readonly Meta[], outputs: readonly Meta[]): ModelFit {
+  const problems: ArtifactProblem[] = [];
+  const input = attempt(problems, () => resolveInput(description, inputs));
+  const plan = attempt(problems, () => planOutputs(description, outputs));
+  return { ...(input ? { input } : {}), ...(plan ? { plan } : {}), problems };
+}
+
+/** A VALIDATION error for the first problem, carrying them all in `details.problems`. */
+function misfitError(problems: readonly ArtifactProblem[], cause?: unknown): MaasError {
+  const first = problems[0];
+  return new MaasError('VALIDATION', first?.message ?? 'the model does not fit its description', {
+    ...(first?.hint === undefined ? {} : { hint: first.hint }),
+    details: { problems },
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 const SESSION_OPTIONS = (threads: number): InferenceSession.SessionOptions => ({
@@ -214,23 +298,23 @@ export async function createOnnxRuntime(opts: OnnxRuntimeOptions): Promise<Runti
   try {
     session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS(threads));
   } catch (e) {
-    throw new MaasError('VALIDATION', `${modelPath} is not a model onnxruntime can load: ${e instanceof Error ? e.message : String(e)}`, {
+    const problem = {
+      path: 'spec.artifact.uri',
+      message: `${modelPath} is not a model onnxruntime can load: ${e instanceof Error ? e.message : String(e)}`,
       hint: 'the file is damaged, not ONNX, or uses an operator set newer than onnxruntime supports; re-export it and register a new version',
-      cause: e,
-    });
+    };
+    throw misfitError([problem], e);
   }
 
   const features = description.spec.features.length;
   const labels = description.spec.outputs?.labels;
-  let plan: OutputPlan;
-  let input: TensorMeta;
-  try {
-    input = resolveInput(description, session.inputMetadata);
-    plan = planOutputs(description, session.outputMetadata);
-  } catch (e) {
+  const fit = fitModel(description, session.inputMetadata, session.outputMetadata);
+  if (!fit.input || !fit.plan) {
     await session.release();
-    throw e;
+    throw misfitError(fit.problems);
   }
+  const input: TensorMeta = fit.input;
+  const plan: OutputPlan = fit.plan;
   const outputOrder = session.outputNames;
   const fetches = [plan.probabilities, plan.label, plan.value]
     .filter((m): m is TensorMeta => m !== undefined)
@@ -308,16 +392,21 @@ export async function createOnnxRuntime(opts: OnnxRuntimeOptions): Promise<Runti
   try {
     const warm = await run(new Float32Array(features), 1).catch((e: unknown) => {
       const why = e instanceof Error ? e.message.replace(/^inference failed: /, '') : String(e);
-      throw new MaasError('VALIDATION', `the model does not accept a [1, ${features}] feature matrix: ${why}`, {
+      const problem = {
+        path: 'spec.features',
+        message: `the model does not accept a [1, ${features}] feature matrix: ${why}`,
         hint: 'spec.features must list every model input column, in the order the model expects',
-        cause: e,
-      });
+      };
+      throw misfitError([problem], e);
     });
     decode(warm, 1);
   } catch (e) {
     await session.release();
-    if (e instanceof MaasError && e.code === 'FAILURE')
-      throw new MaasError('VALIDATION', e.message, { ...(e.hint === undefined ? {} : { hint: e.hint }), cause: e });
+    if (e instanceof MaasError && e.code === 'FAILURE') {
+      // Decoding fails on labels that do not match the model's classes, or on outputs of the wrong shape.
+      const path = e.message.includes('spec.outputs.labels') ? 'spec.outputs.labels' : 'spec.artifact.outputTensors';
+      throw misfitError([{ path, message: e.message, ...(e.hint === undefined ? {} : { hint: e.hint }) }], e);
+    }
     throw e;
   }
 
@@ -343,4 +432,29 @@ export async function createOnnxRuntime(opts: OnnxRuntimeOptions): Promise<Runti
       await session.release();
     },
   };
+}
+
+/** Problems a failed load reports, at the description field to change (the artifact by default). */
+function problemsOf(e: MaasError): ArtifactProblem[] {
+  const listed = (e.details as { problems?: unknown } | undefined)?.problems;
+  if (Array.isArray(listed) && listed.length > 0) return listed as ArtifactProblem[];
+  return [{ path: 'spec.artifact.uri', message: e.message, ...(e.hint === undefined ? {} : { hint: e.hint }) }];
+}
+
+/**
+ * Loads the model as serving would (session, input and output plan, a warm-up row) and returns
+ * what does not fit the description instead of throwing. A missing onnxruntime is not a problem
+ * of the description: that still throws.
+ */
+export async function inspectOnnxArtifact(description: ModelDescription, modelPath: string): Promise<ArtifactProblem[]> {
+  let runtime: Runtime;
+  try {
+    runtime = await createOnnxRuntime({ modelPath, description });
+  } catch (e) {
+    const err = toMaasError(e);
+    if (err.code === 'UNAVAILABLE') throw err;
+    return problemsOf(err);
+  }
+  await runtime.close();
+  return [];
 }
