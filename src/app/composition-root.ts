@@ -87,6 +87,8 @@ export async function buildServices(o: RootOptions): Promise<OpenedServices> {
     inference,
     settings: { cacheTtlMs },
     newId: o.overrides?.newId ?? ((prefix) => randomId(prefix)),
+    // The runtimes load only when a description has a local artifact to open.
+    inspectArtifact: async (description, artifactPath) => (await import('../serving/runtimes/index.js')).inspectArtifact(description, artifactPath),
     async close() {
       try {
         await services.queue.idle();

@@ -1,5 +1,6 @@
 // Register: validate every document of the files first (a bad one registers nothing), put each
-// artifact into the artifact store, then record all versions in one all-or-nothing step.
+// artifact into the artifact store, then record all versions in one all-or-nothing step. Local
+// artifacts are opened in their runtime first, so a model that could never serve is not recorded.
 import type { LoadedModel } from '../spec/load.js';
 import type { Services } from './services.js';
 
@@ -8,6 +9,8 @@ export interface RegisterRequest {
   /** Directory relative file names resolve from. */
   cwd: string;
   readStdin?: (maxBytes: number) => Promise<string>;
+  /** Whether local artifacts are opened and checked against their descriptions (default true). */
+  inspectArtifacts?: boolean;
 }
 
 export interface RegisteredVersion {
@@ -19,9 +22,17 @@ export interface RegisteredVersion {
   file: string;
 }
 
-export async function register(s: Pick<Services, 'models' | 'artifacts'>, req: RegisterRequest): Promise<RegisteredVersion[]> {
+export async function register(
+  s: Pick<Services, 'models' | 'artifacts'> & Partial<Pick<Services, 'inspectArtifact'>>,
+  req: RegisterRequest,
+): Promise<RegisteredVersion[]> {
   const { loadModelFiles } = await import('../spec/load.js');
-  const models: LoadedModel[] = await loadModelFiles(req.files, { cwd: req.cwd, checkArtifact: true, ...(req.readStdin ? { readStdin: req.readStdin } : {}) });
+  const models: LoadedModel[] = await loadModelFiles(req.files, {
+    cwd: req.cwd,
+    checkArtifact: true,
+    ...(req.readStdin ? { readStdin: req.readStdin } : {}),
+    ...(s.inspectArtifact && req.inspectArtifacts !== false ? { inspectArtifact: s.inspectArtifact } : {}),
+  });
   const items = [];
   for (const m of models) {
     const { artifact: spec } = m.description.spec;

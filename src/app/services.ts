@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.js';
 import type { InferenceConnector } from '../protocol/inference-api.js';
 import type { DeploymentStore, ModelStore, ArtifactStore } from '../registry/ports.js';
 import type { JobQueue } from '../queue/port.js';
+import type { ArtifactCheck } from '../spec/load.js';
 import type { Target, TargetOptions, TargetPlugin } from '../targets/target.js';
 
 export interface Targets {
@@ -28,4 +29,6 @@ export interface Services {
   inference: InferenceConnector;
   settings: Settings;
   newId(prefix: string): string;
+  /** Opens a local artifact in its runtime and checks it against its description; absent, no check. */
+  inspectArtifact?: ArtifactCheck;
 }

@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelDescription } from '../../bench/model-fixtures.js';
 import { spawnCli, tempDir } from '../support/cli.js';
+import { onnxFor } from '../support/onnx-models.js';
 
 const PARALLEL = 8;
 
@@ -14,7 +15,8 @@ let home: string;
 beforeEach(() => {
   dir = tempDir('maas-parallel-');
   home = join(dir.path, 'home');
-  writeFileSync(join(dir.path, 'model.onnx'), 'dummy artifact bytes');
+  // Every description below is a one-feature, two-label classifier.
+  writeFileSync(join(dir.path, 'model.onnx'), onnxFor(modelDescription({ name: 'm', version: '1' })));
 });
 
 afterEach(() => dir.cleanup());

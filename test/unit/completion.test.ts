@@ -10,6 +10,7 @@ import { modelDescription } from '../../bench/model-fixtures.js';
 import { FakeTarget, fakePlugin } from '../support/fake-target.js';
 import { memoryStores, type MemoryStores } from '../support/memory-stores.js';
 import { BIN, runCli, tempDir } from '../support/cli.js';
+import { tinyOnnx } from '../support/onnx-models.js';
 
 let dir: { path: string; cleanup: () => void };
 let stores: MemoryStores;
@@ -225,7 +226,7 @@ describe('completion in a real shell', () => {
         expect(r.status, r.stderr).toBe(0);
       };
       maas('init', '-y', '--name', 'demo', '--task', 'regression', '--algorithm', 'MLP', '--feature', 'x:number', '--artifact', 'file://./demo.onnx');
-      writeFileSync(join(dir.path, 'demo.onnx'), 'x');
+      writeFileSync(join(dir.path, 'demo.onnx'), tinyOnnx({ features: 1 }));
       maas('register', 'demo.model.yaml');
       expect(bash(env, ['get', 'de'])).toEqual(['demo', 'demo@1']);
       expect(bash(env, ['deploy', 'demo', '@'])).toEqual(['1']);

@@ -4,15 +4,17 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelDescription, type ModelOptions } from '../../bench/model-fixtures.js';
 import { runCli, tempDir, type CliResult } from '../support/cli.js';
+import { onnxFor } from '../support/onnx-models.js';
 
 let dir: { path: string; cleanup: () => void };
 let home: string;
 
-/** Writes the models as one multi-document YAML file (JSON is YAML) next to a dummy artifact. */
+/** Writes the models as one multi-document YAML file (JSON is YAML) next to artifacts that fit them. */
 function modelFile(name: string, models: ModelOptions[]): string {
-  writeFileSync(join(dir.path, 'model.onnx'), 'not really onnx');
+  const descriptions = models.map((m) => modelDescription(m));
+  for (const d of descriptions) writeFileSync(join(dir.path, d.spec.artifact.uri.replace('file://./', '')), onnxFor(d));
   const path = join(dir.path, name);
-  writeFileSync(path, models.map((m) => JSON.stringify(modelDescription(m), null, 2)).join('\n---\n'));
+  writeFileSync(path, descriptions.map((d) => JSON.stringify(d, null, 2)).join('\n---\n'));
   return path;
 }
 
@@ -41,6 +43,8 @@ const HOUSE: ModelOptions = {
   algorithm: 'Ridge',
   features: [['rooms', 'integer']],
   metrics: { rmse: 0.8 },
+  // Its own artifact: a regression cannot share the classifier's model.
+  artifactUri: 'file://./house.onnx',
 };
 
 beforeEach(async () => {

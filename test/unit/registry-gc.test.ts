@@ -4,13 +4,15 @@ import { existsSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelDescription } from '../../bench/model-fixtures.js';
 import { runCli, tempDir } from '../support/cli.js';
+import { tinyOnnx } from '../support/onnx-models.js';
 
 let dir: { path: string; cleanup: () => void };
 let home: string;
 const cli = (...argv: string[]) => runCli(argv, { home, cwd: dir.path });
 
-function register(version: string, bytes: string): void {
-  writeFileSync(join(dir.path, 'model.onnx'), bytes);
+/** Writes version `version` of a model beside its artifact; `seed` varies the artifact's bytes. */
+function register(version: string, seed: number): void {
+  writeFileSync(join(dir.path, 'model.onnx'), tinyOnnx({ features: 1, classes: 2, seed }));
   writeFileSync(join(dir.path, `m${version}.yaml`), JSON.stringify(modelDescription({ name: 'har', version, features: [['x', 'number']] })));
 }
 
@@ -22,9 +24,9 @@ afterEach(() => dir.cleanup());
 
 describe('maas gc and the artifact store', () => {
   it('removes only unreferenced blobs older than the grace period', async () => {
-    register('1', 'bytes of version one');
+    register('1', 1);
     expect((await cli('register', 'm1.yaml')).code).toBe(0);
-    register('2', 'bytes of version two');
+    register('2', 2);
     const two = JSON.parse((await cli('register', 'm2.yaml', '-o', 'json')).stdout) as { artifactDigest: string }[];
     const digest2 = two[0]!.artifactDigest;
     const blob2 = join(home, 'blobs', 'sha256', digest2.replace('sha256:', ''));

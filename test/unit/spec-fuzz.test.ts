@@ -2,11 +2,13 @@
 // `maas register`) must answer with exit 2 and a located message, never crash, never leak a
 // stack trace, and never touch the registry.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { seededRandom, type Random } from '../../src/core/clock.js';
+import type { ModelDescription } from '../../src/spec/schema.js';
 import { REPO_ROOT, runCli, tempDir } from '../support/cli.js';
+import { onnxFor } from '../support/onnx-models.js';
 import { FULL_MODEL, smallModel, writeModel } from './spec-fixtures.js';
 
 const SEED = 20240611;
@@ -301,12 +303,17 @@ describe('fuzzing model descriptions', () => {
   it(`rejects ${REQUIRED_INVALID}+ mutated descriptions cleanly`, async () => {
     const cli = (argv: string[]) => runCli(argv, { home: home.path, cwd: work.path });
     const file = writeModel(work.path, 'm.yaml', FULL_MODEL);
+    // Validation opens the artifact: a real model that fits the unmutated description.
+    writeFileSync(join(work.path, 'model.onnx'), onnxFor(parse(FULL_MODEL) as ModelDescription));
     expect((await cli(['validate', 'm.yaml'])).code).toBe(0);
     let registryBefore = '';
     if (withRegister) {
       // A registry with content, so "unchanged" means something.
-      writeModel(work.path, 'seed.yaml', smallModel('seeded'));
-      const seeded = await cli(['register', 'seed.yaml']);
+      const seedDir = join(work.path, 'seed');
+      mkdirSync(seedDir);
+      writeModel(seedDir, 'seed.yaml', smallModel('seeded'));
+      writeFileSync(join(seedDir, 'model.onnx'), onnxFor(parse(smallModel('seeded')) as ModelDescription));
+      const seeded = await cli(['register', 'seed/seed.yaml']);
       expect(seeded.code, seeded.stderr).toBe(0);
       registryBefore = (await cli(['-o', 'json', 'list'])).stdout;
       expect(registryBefore).toContain('seeded');

@@ -2,11 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { checkModelFiles, loadModelFiles, readStream } from '../../src/spec/load.js';
+import { checkModelFiles, loadModelFiles, readStream, type ArtifactCheck } from '../../src/spec/load.js';
 import { MaasError } from '../../src/core/errors.js';
 import { MAX_SPEC_BYTES } from '../../src/spec/parse.js';
 import { tempDir } from '../support/cli.js';
-import { FULL_MODEL, edit, smallModel, writeModel } from './spec-fixtures.js';
+import { FULL_MODEL, edit, lineOf, smallModel, writeModel } from './spec-fixtures.js';
 
 describe('loading model description files', () => {
   let dir: { path: string; cleanup: () => void };
@@ -78,6 +78,59 @@ describe('loading model description files', () => {
     expect(await readStream(Readable.from(['abc', 'def']), 4)).toBe('abcd');
     const { problems } = await checkModelFiles(['-'], { cwd: dir.path });
     expect(problems[0]?.message).toMatch(/stdin is not supported/);
+  });
+
+  describe('opening artifacts (inspectArtifact)', () => {
+    /** Records what it is asked to open; finds `problems` in the artifacts of models named `bad`. */
+    function recorder(problems: Awaited<ReturnType<ArtifactCheck>> = []): { inspect: ArtifactCheck; opened: [string, string][] } {
+      const opened: [string, string][] = [];
+      const inspect: ArtifactCheck = async (description, artifactPath) => {
+        opened.push([description.metadata.name, artifactPath]);
+        return description.metadata.name === 'bad' ? problems : [];
+      };
+      return { inspect, opened };
+    }
+
+    it('opens only the local artifacts of valid descriptions', async () => {
+      const remote = edit(smallModel('remote'), 'file://./model.onnx', 's3://models/remote.onnx');
+      const invalid = edit(smallModel('invalid'), 'task: regression', 'task: regresion');
+      writeModel(dir.path, 'a.yaml', [smallModel('local'), remote, invalid].join('---\n'));
+      const { inspect, opened } = recorder();
+      const { problems } = await checkModelFiles(['a.yaml'], { cwd: dir.path, inspectArtifact: inspect });
+      expect(problems.map((p) => p.path)).toEqual(['spec.task']);
+      expect(opened).toEqual([['local', join(dir.path, 'model.onnx')]]);
+    });
+
+    it('opens nothing when the artifact check is off', async () => {
+      writeModel(dir.path, 'a.yaml', smallModel('bad'));
+      const { inspect, opened } = recorder([{ path: 'spec.artifact.uri', message: 'unreadable' }]);
+      const { problems } = await checkModelFiles(['a.yaml'], { cwd: dir.path, checkArtifact: false, inspectArtifact: inspect });
+      expect(problems).toEqual([]);
+      expect(opened).toEqual([]);
+    });
+
+    it('locates what it finds at the fields, in file order, and loading refuses the files', async () => {
+      const text = `${smallModel('good')}---\n${edit(smallModel('bad'), 'version: "1"', 'version: "2"')}`;
+      writeModel(dir.path, 'a.yaml', `${text}---\n${edit(smallModel('typo'), 'task: regression', 'task: regresion')}`);
+      const { inspect } = recorder([
+        { path: 'spec.features', message: 'the model takes 2 features', hint: 'list them all' },
+        { path: 'spec.artifact.uri', message: 'not a model' },
+      ]);
+      const { models, problems } = await checkModelFiles(['a.yaml'], { cwd: dir.path, inspectArtifact: inspect });
+      expect(models.map((m) => m.description.metadata.name)).toEqual(['good', 'bad']);
+      const lines = `${text}---\n`.split('\n');
+      const secondStart = lines.findIndex((l, i) => i > 0 && l === 'apiVersion: maas.dev/v1');
+      const uriLine = secondStart + lineOf(smallModel(), 'uri:');
+      const featuresLine = secondStart + lineOf(smallModel(), '- { name: temp');
+      expect(problems.map((p) => [p.line, p.column, p.path, p.message, p.hint])).toEqual([
+        [uriLine, 10, 'spec.artifact.uri', 'not a model', undefined],
+        [featuresLine, 5, 'spec.features', 'the model takes 2 features', 'list them all'],
+        [expect.any(Number), expect.any(Number), 'spec.task', expect.any(String), expect.any(String)],
+      ]);
+      const err = await loadModelFiles(['a.yaml'], { cwd: dir.path, inspectArtifact: inspect }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'VALIDATION', message: '3 problems in a.yaml' });
+      expect((err as MaasError).details).toEqual({ problems });
+    });
   });
 
   it('refuses an empty list of files', async () => {

@@ -1,8 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { runCli, tempDir } from '../support/cli.js';
 import { modelJsonSchema } from '../../src/spec/json-schema.js';
+import type { ModelDescription } from '../../src/spec/schema.js';
+import { onnxFor } from '../support/onnx-models.js';
 import { FULL_MODEL, edit, smallModel, writeModel } from './spec-fixtures.js';
 
 describe('maas validate', () => {
@@ -17,9 +20,14 @@ describe('maas validate', () => {
     work.cleanup();
   });
   const cli = (argv: string[], stdin?: string) => runCli(argv, { home: home.path, cwd: work.path, ...(stdin !== undefined ? { stdin } : {}) });
+  /** Validation opens artifacts: puts a real model that fits `text` at `file`. */
+  const artifactFor = (text: string, file = 'model.onnx') => writeFileSync(join(work.path, file), onnxFor(parse(text) as ModelDescription));
 
   it('says how many models are valid, exit 0, and writes nothing', async () => {
-    writeModel(work.path, 'a.yaml', `${FULL_MODEL}---\n${smallModel('energy')}`);
+    const energy = edit(smallModel('energy'), 'file://./model.onnx', 'file://./energy.onnx');
+    writeModel(work.path, 'a.yaml', `${FULL_MODEL}---\n${energy}`);
+    artifactFor(FULL_MODEL);
+    artifactFor(energy, 'energy.onnx');
     const before = readdirSync(work.path).sort();
     const r = await cli(['validate', 'a.yaml']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
@@ -46,6 +54,7 @@ describe('maas validate', () => {
 
   it('gives { valid, files, problems } with -o json and -o yaml', async () => {
     writeModel(work.path, 'ok.yaml', smallModel());
+    artifactFor(smallModel());
     writeFileSync(join(work.path, 'bad.yaml'), edit(smallModel(), 'version: "1"', 'version: "x.y"'));
     const r = await cli(['-o', 'json', 'validate', 'ok.yaml', 'bad.yaml']);
     expect(r.code).toBe(2);

@@ -10,10 +10,16 @@ export function define(program: Program, run: Run): void {
     .argument('<files...>')
     .description('register model descriptions as immutable versions (re-registering identical content is a no-op); `-` reads stdin')
     .addHelpText('after', '\nExamples:\n  maas register model.yaml\n  maas register models/*.yaml -o json\n  cat model.yaml | maas register -')
+    .option('--no-artifact-check', 'do not open the artifact to check that the runtime loads it and that it fits the description')
     .action(
-      run(async (ctx, files) => {
+      run(async (ctx, files, opts) => {
         const [{ register }, { readStream }] = await Promise.all([import('../../app/register.js'), import('../../spec/load.js')]);
-        const rows = await register(await ctx.services(), { files, cwd: ctx.io.cwd, readStdin: (max) => readStream(ctx.io.stdin, max) });
+        const rows = await register(await ctx.services(), {
+          files,
+          cwd: ctx.io.cwd,
+          readStdin: (max) => readStream(ctx.io.stdin, max),
+          inspectArtifacts: opts.artifactCheck,
+        });
         return {
           data: rows,
           names: rows.map((r) => `${r.name}@${r.version}`),

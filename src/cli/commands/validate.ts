@@ -1,4 +1,5 @@
-// `maas validate FILE...`: schema and semantic checks of model descriptions; writes nothing.
+// `maas validate FILE...`: schema and semantic checks of model descriptions, and whether each local
+// artifact loads in its runtime and fits its description; writes nothing.
 import { EXIT } from '../../core/errors.js';
 import type { Program, Run } from '../program.js';
 import { formatProblem } from '../problem-view.js';
@@ -8,13 +9,15 @@ export function define(program: Program, run: Run): void {
     .command('validate')
     .argument('<files...>')
     .description('check model descriptions (every problem, located); `-` reads stdin')
-    .option('--no-artifact-check', 'do not require file: artifacts to exist')
+    .option('--no-artifact-check', 'do not require file: artifacts to exist, nor open them')
     .action(
       run(async (ctx, files, opts) => {
         const { checkModelFiles, readStream } = await import('../../spec/load.js');
         const { models, problems } = await checkModelFiles(files, {
           cwd: ctx.io.cwd,
           checkArtifact: opts.artifactCheck,
+          // The runtimes (and onnxruntime) are imported only once there is an artifact to open.
+          inspectArtifact: async (description, artifactPath) => (await import('../../serving/runtimes/index.js')).inspectArtifact(description, artifactPath),
           readStdin: (max) => readStream(ctx.io.stdin, max),
         });
         const valid = problems.length === 0;
