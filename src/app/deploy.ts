@@ -104,6 +104,8 @@ export async function deploy(
   checkTargetRequest(s.targets.plugins, req);
   const model = await requireModel(s, req.model, req.version);
   const target = await s.targets.get(req.target, req.targetOptions);
+  // What can never start is refused before a record exists.
+  await target.preflight?.(model);
   // The record carries where a deployment really goes (namespace, cluster), so the same deploy
   // from another default namespace is another deployment.
   const placement = await target.placement();

@@ -4,12 +4,16 @@
 import { parseFeedbackBody, type FeedbackItem, type FeedbackRejection } from '../protocol/feedback.js';
 import { ServingError, badRequest, listSome } from './errors.js';
 import type { ServedModel } from './dataplane/model.js';
+import { closest } from '../spec/suggest.js';
 
 function checkForModel(model: ServedModel, item: FeedbackItem, where: string): void {
   if (model.classification) {
     if (!('label' in item)) throw badRequest(`${where}: "label" is required (a string; this is a classification model)`);
     if (model.labels.length > 0 && !model.labels.includes(item.label)) {
-      throw badRequest(`${where}: label ${JSON.stringify(item.label)} is not one of the model's labels (${model.labels.join(', ')})`);
+      const near = closest(item.label, model.labels);
+      throw badRequest(
+        `${where}: label ${JSON.stringify(item.label)} is not one of the model's labels (${model.labels.join(', ')})${near ? `; did you mean ${JSON.stringify(near)}?` : ''}`,
+      );
     }
   } else if (!('value' in item)) throw badRequest(`${where}: "value" is required (a finite number; this is a regression model)`);
 }

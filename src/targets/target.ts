@@ -56,6 +56,8 @@ export interface Target {
   readonly name: string;
   /** Where a deployment made now would go (flags, config, environment). */
   placement(): Promise<Placement>;
+  /** Refuses, before anything is recorded, a model this target can never start (e.g. no local artifact). */
+  preflight?(model: ModelVersionRecord): Promise<void>;
   /** The objects a deployment consists of, without recording or (client) contacting anything. */
   dryRun?(plan: PlannedDeployment, model: ModelVersionRecord, how: DryRunMode, progress: Progress): Promise<DryRunResult>;
   /**

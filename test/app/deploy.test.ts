@@ -149,6 +149,14 @@ describe('deploy', () => {
     expect((await run()).deployment.version).toBe('2');
   });
 
+  it('records nothing for a model the target can never start', async () => {
+    h.local.preflight = async (m) => {
+      throw new MaasError('USAGE', `the local target cannot serve ${m.name}@${m.version}`);
+    };
+    expect((await rejection(run())).message).toBe('the local target cannot serve har@1');
+    expect(h.stores.deployments.records.size).toBe(0);
+  });
+
   it('refuses a malformed job payload as a bug', async () => {
     expect((await rejection(runDeployJob(h.services, { nope: 1 }, () => {}))).code).toBe('INTERNAL');
   });

@@ -34,6 +34,8 @@ export class FakeTarget implements Target {
   readonly running = new Map<string, Observed>();
   readonly options: TargetOptions[] = [];
   script: FakeScript = {};
+  /** Set to refuse models before anything is recorded. */
+  preflight?: (model: ModelVersionRecord) => Promise<void>;
 
   constructor(
     readonly name: string,

@@ -27,3 +27,14 @@ describe('--task', () => {
     expect(searchRequest([], { kind: 'regression' }).task).toBe('regression');
   });
 });
+
+describe('--max', () => {
+  it('sets a ceiling for error metrics and refuses one for metrics better when higher', () => {
+    expect(searchRequest([], { max: ['rmse=0.5'], min: ['accuracy=0.9'] }).minMetrics).toEqual({ rmse: 0.5, accuracy: 0.9 });
+    expect(thrown(() => searchRequest([], { max: ['accuracy=0.9'] }))).toMatchObject({
+      code: 'USAGE',
+      message: '--max accuracy=0.9: accuracy is better when higher',
+      hint: 'use --min accuracy=0.9 for a floor',
+    });
+  });
+});

@@ -7,6 +7,7 @@ import { parseDuration } from '../../core/duration.js';
 import { cpuMillis, memoryBytes } from '../../domain/quantity.js';
 import { TASK_KINDS, type FeatureType, type TaskKind } from '../../spec/schema.js';
 import { closest } from '../../spec/suggest.js';
+import { isLowerBetter } from '../../registry/search/metric-direction.js';
 import type { SearchHit, SearchRequest, SearchResult } from '../../domain/model.js';
 
 interface SearchOptions {
@@ -14,6 +15,7 @@ interface SearchOptions {
   task?: string;
   feature?: string[];
   min?: string[];
+  max?: string[];
   maxCpu?: string;
   maxMemory?: string;
   maxGpu?: string;
@@ -68,8 +70,15 @@ export function searchRequest(words: string[], options: SearchOptions): SearchRe
       return colon === -1 ? { name } : { name, type: f.slice(colon + 1).trim() as FeatureType };
     });
   }
+  for (const [metric, value] of pairs(o.max ?? [], '--max', 'rmse=0.5')) {
+    // A ceiling only makes sense for metrics that are better when lower.
+    if (!isLowerBetter(metric)) throw usage(`--max ${metric}=${value}: ${metric} is better when higher`, `use --min ${metric}=${value} for a floor`);
+    const n = number(value);
+    if (n === undefined) throw usage(`--max ${metric}=${value}: "${value}" is not a number`, 'e.g. --max rmse=0.5');
+    (request.minMetrics ??= {})[metric] = n;
+  }
   if (o.min.length) {
-    request.minMetrics = {};
+    request.minMetrics ??= {};
     for (const [metric, value] of pairs(o.min, '--min', 'accuracy=0.9')) {
       const n = number(value);
       if (n === undefined) {
@@ -149,6 +158,7 @@ export function define(program: Program, run: Run): void {
     .option('--kind <task>', 'same as --task')
     .option('--feature <name[:type]>', 'required input feature, optionally with its type (repeatable)', collect)
     .option('--min <metric=value>', 'metric floor, e.g. accuracy=0.9; a ceiling for error metrics like rmse (repeatable)', collect)
+    .option('--max <metric=value>', 'metric ceiling for error metrics, e.g. rmse=0.5 (repeatable)', collect)
     .option('--max-cpu <quantity>', 'serving CPU ceiling, e.g. 500m or 2')
     .option('--max-memory <quantity>', 'serving memory ceiling, e.g. 512Mi')
     .option('--max-gpu <n>', 'serving GPU ceiling')

@@ -67,6 +67,13 @@ export class LocalTarget implements Target {
     };
   }
 
+  async preflight(model: ModelVersionRecord): Promise<void> {
+    if (model.artifact.digest && (await this.opts.artifacts.has(model.artifact.digest))) return;
+    throw new MaasError('USAGE', `the local target cannot serve ${model.name}@${model.version}: its artifact ${model.artifact.uri} is not in the local store`, {
+      hint: 'the local target serves registered file artifacts; register a version whose spec.artifact.uri is a local file, or deploy with --target kubernetes',
+    });
+  }
+
   async start(d: DeploymentRecord, model: ModelVersionRecord, progress: Progress): Promise<StartResult> {
     const f = this.files(d.id);
     let artifact: string;
