@@ -4,7 +4,7 @@ import type { DataFormat } from '../protocol/formats.js';
 import type { InferenceApi } from '../protocol/inference-api.js';
 import type { InferRequest, InferResponse, ResponseOutput } from '../protocol/oip.js';
 import { rowIds } from '../protocol/row-id.js';
-import { parseInputText, rowsToRequest, type Row } from '../protocol/rows.js';
+import { parseInputText, rowsToRequest, unusedColumns, type Row } from '../protocol/rows.js';
 import type { FeatureSpec } from '../spec/schema.js';
 import { connect } from './connect.js';
 import type { Services } from './services.js';
@@ -36,16 +36,20 @@ export interface PredictResult {
   rows: PredictionRow[];
   /** Requests sent: more than one when the rows exceed the model's maxBatchSize. */
   requests: number;
+  /** Input columns no feature reads (left out of the request; worth a warning). */
+  ignoredColumns: string[];
 }
 
 export async function predict(s: Services, req: PredictRequest): Promise<PredictResult> {
   const { api, model } = await connect(s, req.deployment, req.timeoutMs);
   let request: InferRequest;
+  let ignoredColumns: string[] = [];
   if (req.input.kind === 'text') {
     const parsed = parseInputText(req.input.text, req.input.format);
+    ignoredColumns = unusedColumns(parsed.rows ?? [], model.description.spec.features);
     const max = model.description.spec.inference?.maxBatchSize;
     if (parsed.rows && max !== undefined && parsed.rows.length > max) {
-      return inBatches(api, parsed.rows, max, model.description.spec.features, req.requestId ?? s.newId('p'));
+      return { ...(await inBatches(api, parsed.rows, max, model.description.spec.features, req.requestId ?? s.newId('p'))), ignoredColumns };
     }
     request = parsed.request ?? rowsToRequest(parsed.rows ?? [], model.description.spec.features);
   } else {
@@ -53,14 +57,20 @@ export async function predict(s: Services, req: PredictRequest): Promise<Predict
   }
   if (req.requestId !== undefined) request.id = req.requestId;
   const response = await api.infer(request);
-  return { response, rows: predictionRows(response), requests: 1 };
+  return { response, rows: predictionRows(response), requests: 1, ignoredColumns };
 }
 
 /**
  * More rows than the model takes in one request: send them in batches of `max` (request ids
  * `<id>.0`, `<id>.1`, ...; each row keeps the id feedback refers to) and join the answers.
  */
-async function inBatches(api: InferenceApi, rows: readonly Row[], max: number, features: readonly FeatureSpec[], id: string): Promise<PredictResult> {
+async function inBatches(
+  api: InferenceApi,
+  rows: readonly Row[],
+  max: number,
+  features: readonly FeatureSpec[],
+  id: string,
+): Promise<Omit<PredictResult, 'ignoredColumns'>> {
   const out: PredictionRow[] = [];
   const outputs = new Map<string, ResponseOutput>();
   let first: InferResponse | undefined;

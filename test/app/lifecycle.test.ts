@@ -148,6 +148,9 @@ describe('predict and feedback', () => {
       ],
     });
     expect(r.rows).toEqual([{ row: 0, id: 'r1', label: 'walking' }]);
+    expect(r.ignoredColumns).toEqual([]);
+    const extra = await predict(h.services, { deployment: d.id, input: { kind: 'text', text: 'acc_x_mean,code,note\n0.5,a,x\n' }, timeoutMs: 1000 });
+    expect(extra.ignoredColumns).toEqual(['note']);
     expect(await sendFeedback(h.services, { deployment: d.id, items: [{ id: 'r1', label: 'walking' }], timeoutMs: 1000 })).toMatchObject({ accepted: 1 });
   });
 

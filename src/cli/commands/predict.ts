@@ -57,7 +57,7 @@ export function define(program: Program, run: Run): void {
           opts.data !== undefined
             ? { kind: 'text' as const, text: await readSource(ctx.io, opts.data), ...(format ? { format } : {}) }
             : { kind: 'reference' as const, uri: absoluteRef(ctx, source), ...(format ? { format } : {}) };
-        const { response, rows, requests } = await predict(await ctx.services(), {
+        const { response, rows, requests, ignoredColumns } = await predict(await ctx.services(), {
           deployment: id,
           input,
           ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
@@ -72,6 +72,11 @@ export function define(program: Program, run: Run): void {
               (requests > 1
                 ? ` in ${requests} requests (${response.id}.0 .. ${response.id}.${requests - 1}; the model takes at most ${Math.ceil(rows.length / requests)} rows each)`
                 : ''),
+            ...(ignoredColumns.length > 0
+              ? [
+                  `warning: no feature reads column${ignoredColumns.length === 1 ? '' : 's'} ${ignoredColumns.join(', ')}; ${ignoredColumns.length === 1 ? 'it was' : 'they were'} left out`,
+                ]
+              : []),
           ],
         };
       }),
