@@ -52,6 +52,13 @@ export function deploymentColumns(now: number): Column<DeploymentRecord>[] {
   ];
 }
 
+/** Model server options a deployment keeps, shown as the flags that set them. */
+const SERVER_FLAGS = [
+  ['retention', '--retention'],
+  ['maxBody', '--max-body'],
+  ['threads', '--threads'],
+] as const;
+
 export function describeDeployment(d: DeploymentRecord, style: Style, now: number, traffic?: Traffic): string {
   const lines = [
     `${style.bold('ID:')}         ${d.id}`,
@@ -62,6 +69,9 @@ export function describeDeployment(d: DeploymentRecord, style: Style, now: numbe
   ];
   if (d.reason) lines.push(`${style.bold('Reason:')}     ${d.reason.split('\n').join('\n            ')}`);
   if (d.endpoint) lines.push(`${style.bold('Endpoint:')}   ${d.endpoint}`);
+  const server = (typeof d.runtime.server === 'object' && d.runtime.server !== null ? d.runtime.server : {}) as Record<string, unknown>;
+  const flags = SERVER_FLAGS.filter(([key]) => server[key] !== undefined).map(([key, flag]) => `${flag} ${String(server[key])}`);
+  if (flags.length > 0) lines.push(`${style.bold('Server:')}     ${flags.join(' ')}`);
   const refRoot = d.runtime.refRoot;
   if (typeof refRoot === 'string')
     lines.push(

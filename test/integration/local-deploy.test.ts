@@ -2,7 +2,7 @@
 // deploy, reuse by a second consumer, predict and feedback, kill -9 -> failed, redeploy -> ready,
 // decommission in two steps, purge, gc. Needs `npm run build` (the servers run bin/maas.js).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempDir } from '../support/cli.js';
 import { writeHarModel, type HarModelFiles } from '../../examples/har/quick-model.js';
@@ -207,8 +207,30 @@ describe('gc and async deploys', () => {
     expect((await json<Dep>(['restart', d.id])).state).toBe('ready');
     expect((await cli(['predict', d.id, '--data-ref', 'requests.json'])).code).toBe(2);
     expect((await cli(['decommission', d.id, '--purge', '--force'])).code).toBe(0);
-    const here = await json<Dep>(['deploy', 'har-classifier@1', '--ref-root', '.', '--consumer', 'refs']);
+    expect((await cli(['deploy', 'har-classifier@1', '--threads', 'zero'])).code).toBe(2);
+    expect(await json<Dep[]>(['ps'])).toEqual([]);
+    const here = await json<Dep>([
+      'deploy',
+      'har-classifier@1',
+      '--ref-root',
+      '.',
+      '--consumer',
+      'refs',
+      '--retention',
+      '5',
+      '--threads',
+      '2',
+      '--max-body',
+      '1Mi',
+    ]);
     started.push(here.id);
+    // The server options reach the model server's command line and are kept across restarts.
+    const cmdline = () =>
+      readFileSync(`/proc/${String(here.runtime.pid)}/cmdline`, 'utf8')
+        .split('\0')
+        .join(' ');
+    expect(cmdline()).toContain('--retention 5 --max-body 1Mi --threads 2');
+    expect((await cli(['status', here.id])).stdout).toContain('Server:     --retention 5 --max-body 1Mi --threads 2');
     expect((await cli(['predict', here.id, '--data-ref', 'requests.json'])).code).toBe(0);
     expect((await cli(['status', here.id])).stdout).toContain(`File refs:  --data-ref file:// may read under ${dir.path}`);
     // logs -f prints the log so far and follows it until the server stops.

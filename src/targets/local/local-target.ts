@@ -23,13 +23,23 @@ export interface LocalTargetOptions {
   bin?: string;
   /** `--ref-root`: the directory `file://` data references may read, or `none`. */
   refRoot?: string;
+  /** Model server options given to this deploy (the rest are kept from the previous start). */
+  server?: ServerOptions;
   /** The deploying user's directory: the root of a new deployment when no --ref-root is given. */
   cwd: string;
   clock: Clock;
   artifacts: ArtifactStore;
 }
 
+/** `maas serve` options a deployment keeps across restarts (checked values, as flags take them). */
+export interface ServerOptions {
+  retention?: string;
+  maxBody?: string;
+  threads?: string;
+}
+
 interface LocalRuntime {
+  server?: ServerOptions;
   pid?: number;
   dir?: string;
   /** What file:// data references may read; kept across restarts until a deploy names another. */
@@ -93,6 +103,7 @@ export class LocalTarget implements Target {
     await rename(tmp, f.description);
     await rm(f.endpoint, { force: true });
     const refRoot = this.opts.refRoot ?? (d.runtime as LocalRuntime).refRoot ?? this.opts.cwd;
+    const server: ServerOptions = { ...(d.runtime as LocalRuntime).server, ...this.opts.server };
     progress(`starting model server for ${model.name}@${model.version} (file:// data references: ${refRoot === 'none' ? 'none' : `under ${refRoot}`})`);
     const env: NodeJS.ProcessEnv = { ...this.opts.env, MAAS_HOME: this.opts.home.root, MAAS_DEPLOYMENT_ID: d.id };
     delete env.NODE_OPTIONS;
@@ -114,12 +125,15 @@ export class LocalTarget implements Target {
         '--log-db',
         f.requests,
         ...(refRoot === 'none' ? ['--allow-ref-scheme', 'http', '--allow-ref-scheme', 'https'] : ['--ref-root', refRoot]),
+        ...(server.retention ? ['--retention', server.retention] : []),
+        ...(server.maxBody ? ['--max-body', server.maxBody] : []),
+        ...(server.threads ? ['--threads', server.threads] : []),
       ],
       f.log,
       env,
       f.dir,
     );
-    return { runtime: { pid, dir: f.dir, refRoot } };
+    return { runtime: { pid, dir: f.dir, refRoot, ...(Object.keys(server).length > 0 ? { server } : {}) } };
   }
 
   private async readEndpoint(id: string): Promise<EndpointFile | undefined> {
