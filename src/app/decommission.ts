@@ -13,6 +13,8 @@ export interface DecommissionRequest {
   force: boolean;
   /** A retried step succeeds: a missing deployment, or one this consumer already released, is no error. */
   ignoreNotFound?: boolean;
+  /** With a purge: copy the logged predictions, feedback and server log here first. */
+  exportTo?: string;
 }
 
 export type DecommissionOutcome = 'released' | 'cached' | 'purged' | 'unchanged' | 'not-found';
@@ -24,6 +26,8 @@ export interface DecommissionResult {
   deployment?: DeploymentRecord;
   /** The recorded state before (a failed deployment is stopped, not "scaled to zero"). */
   previousState?: DeploymentRecord['state'];
+  /** Files written by `exportTo`. */
+  exported?: string[];
 }
 
 export async function decommission(s: Services, req: DecommissionRequest): Promise<DecommissionResult> {
@@ -61,9 +65,17 @@ export async function decommission(s: Services, req: DecommissionRequest): Promi
       });
       return { id, outcome: 'cached', remainingConsumers: [], deployment: updated, previousState: d.state };
     }
-    case 'destroy':
-      await (await s.targets.get(d.target)).destroy(d);
+    case 'destroy': {
+      const target = await s.targets.get(d.target);
+      let exported: string[] | undefined;
+      if (req.exportTo !== undefined) {
+        if (!target.exportData)
+          throw new MaasError('USAGE', `the ${d.target} target cannot export a deployment's data yet`, { hint: 'purge without --export' });
+        exported = await target.exportData(d, req.exportTo);
+      }
+      await target.destroy(d);
       await s.deployments.deleteDeployment(id);
-      return { id, outcome: 'purged', remainingConsumers: plan.remaining };
+      return { id, outcome: 'purged', remainingConsumers: plan.remaining, ...(exported ? { exported } : {}) };
+    }
   }
 }

@@ -75,6 +75,8 @@ export interface Target {
   followLogs?(deployment: DeploymentRecord, from: number, write: (chunk: string) => void): Promise<void>;
   /** Step 1 of decommission: stop serving, keep artifact and logs. */
   scaleToZero(deployment: DeploymentRecord): Promise<void>;
+  /** Copies what a purge would delete (the request log with its feedback, the server log) into `dir`. */
+  exportData?(deployment: DeploymentRecord, dir: string): Promise<string[]>;
   /** Step 2: remove everything of the deployment. */
   destroy(deployment: DeploymentRecord): Promise<void>;
   /** How to reach a deployment; `deployment` carries the observed state. */

@@ -239,7 +239,12 @@ describe('gc and async deploys', () => {
     // Scaling to zero stops the server and keeps its log; the purge comes after the follow ends.
     expect((await cli(['decommission', here.id, '--consumer', 'refs'])).code).toBe(0);
     const followed = await follow;
-    expect((await cli(['decommission', here.id, '--purge', '--force'])).code).toBe(0);
+    expect((await cli(['decommission', here.id, '--export', 'kept'])).code).toBe(2);
+    const purged = await cli(['decommission', here.id, '--purge', '--force', '--export', 'kept']);
+    expect(purged.code).toBe(0);
+    expect(purged.stdout).toContain(join(dir.path, 'kept', `${here.id}-requests.db`));
+    expect(existsSync(join(dir.path, 'kept', `${here.id}-requests.db`))).toBe(true);
+    expect(readFileSync(join(dir.path, 'kept', `${here.id}-server.log`), 'utf8')).toContain('"event":"stopped"');
     expect(followed.code).toBe(0);
     expect(followed.stdout).toContain('"event":"listening"');
     expect(followed.stdout).toContain('"event":"stopped"');

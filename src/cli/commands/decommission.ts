@@ -16,11 +16,14 @@ export function define(program: Program, run: Run): void {
     .option('--consumer <name>', 'the consumer releasing it (default user@host)', consumerFlag)
     .option('--purge', 'destroy it (refused while another consumer uses it)')
     .option('--force', 'with --purge: destroy even while others use it; without: release on behalf of another consumer')
+    .option('--export <dir>', 'with --purge: copy the logged predictions, feedback and server log into DIR first')
     .option('--ignore-not-found', 'succeed when the deployment is gone or this consumer already released it (for retried CI steps)')
     .action(
       run(async (ctx, id, opts) => {
         const { decommission } = await import('../../app/decommission.js');
         const consumer = ctx.consumer(opts.consumer);
+        if (opts.export !== undefined && !opts.purge)
+          throw new MaasError('USAGE', '--export applies to --purge', { hint: 'a release or a scale to zero keeps the data anyway' });
         if (opts.purge) {
           const { findDeployment } = await import('../../app/lookup.js');
           const d = await findDeployment(await ctx.services(), id);
@@ -38,13 +41,14 @@ export function define(program: Program, run: Run): void {
           purge: opts.purge === true,
           force: opts.force === true,
           ignoreNotFound: opts.ignoreNotFound === true,
+          ...(opts.export !== undefined ? { exportTo: ctx.resolvePath(opts.export) } : {}),
         });
         const until = `until ${result.deployment?.expiresAt ?? '?'} (purge with \`maas decommission ${result.id} --purge\` or \`maas gc\`)`;
         const message = {
           released: `${result.id} released by ${consumer}; still used by ${result.remainingConsumers.join(', ')}`,
           cached:
             result.previousState === 'failed' ? `${result.id} had failed; stopped and cached ${until}` : `${result.id} scaled to zero and cached ${until}`,
-          purged: `${result.id} destroyed`,
+          purged: `${result.id} destroyed${result.exported?.length ? `; kept ${result.exported.join(', ')}` : ''}`,
           unchanged:
             result.deployment?.consumers.includes(consumer) === false && result.deployment.state !== 'cached'
               ? `${consumer} had already released ${result.id}`

@@ -1,6 +1,6 @@
 // The `local` target: each deployment is a detached `maas serve` process on 127.0.0.1 with a free
 // port, its files under MAAS_HOME/deployments/<id>, tracked by PID and health-checked.
-import { open, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
+import { copyFile, open, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../spec/package-files.js';
@@ -211,6 +211,23 @@ export class LocalTarget implements Target {
       if (pid === undefined || !isAlive(pid, d.id)) return drain();
       await this.opts.clock.sleep(200);
     }
+  }
+
+  async exportData(d: DeploymentRecord, dir: string): Promise<string[]> {
+    const f = this.files(d.id);
+    await makeDir(dir);
+    const written: string[] = [];
+    for (const [from, name] of [
+      [f.requests, `${d.id}-requests.db`],
+      [f.log, `${d.id}-server.log`],
+      [f.description, `${d.id}-model.json`],
+    ] as const) {
+      if (!existsSync(from)) continue;
+      const to = join(dir, name);
+      await copyFile(from, to);
+      written.push(to);
+    }
+    return written;
   }
 
   async scaleToZero(d: DeploymentRecord): Promise<void> {
