@@ -5,7 +5,9 @@ import type { Style } from '../output.js';
 import { MaasError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import { cpuMillis, memoryBytes } from '../../domain/quantity.js';
-import { TASK_KINDS, type FeatureType, type TaskKind } from '../../spec/schema.js';
+import type { FeatureType, TaskKind } from '../../spec/schema.js';
+// The light copy of the task list: the schema module would load the JSON Schema library at startup.
+import { SEARCH_TASKS as TASK_KINDS } from '../../registry/search/tasks.js';
 import { closest } from '../../spec/suggest.js';
 import { isLowerBetter } from '../../registry/search/metric-direction.js';
 import type { SearchHit, SearchRequest, SearchResult } from '../../domain/model.js';
