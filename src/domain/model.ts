@@ -84,6 +84,8 @@ export interface SearchResult {
   nearMisses?: NearMiss[];
   /** How many versions were considered. */
   scanned: number;
+  /** Requested metrics no registered version reports, with the closest known name. */
+  unknownMetrics?: { name: string; suggestion?: string }[];
 }
 
 /** Where an artifact comes from, as registration knows it. */

@@ -27,6 +27,8 @@ export interface ModelStore {
   /** Throws NOT_FOUND when missing and IN_USE when something depends on the version. */
   deleteModel(name: string, version: string): Promise<void>;
   searchModels(request: SearchRequest): Promise<SearchResult>;
+  /** Every metric name some registered version reports (spec.performance keys). */
+  metricNames(): Promise<string[]>;
 }
 
 /** Artifact bytes by digest. */

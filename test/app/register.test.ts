@@ -52,3 +52,15 @@ describe('register', () => {
     expect([...stores.models.versions.keys()]).toEqual(['har@1']);
   });
 });
+
+describe('search', () => {
+  it('names a requested metric no registered model reports, with the closest known one', async () => {
+    const file = write('m.yaml', modelDescription({ name: 'har', version: '1', metrics: { accuracy: 0.9 } }));
+    await register(stores, { files: [file], cwd: dir.path });
+    const known = await stores.models.metricNames();
+    expect(known).toContain('accuracy');
+    const result = await searchModels(stores, { minMetrics: { acuracy: 0.5, accuracy: 0.5 } });
+    expect(result.unknownMetrics).toEqual([{ name: 'acuracy', suggestion: 'accuracy' }]);
+    expect((await searchModels(stores, { minMetrics: { accuracy: 0.5 } })).unknownMetrics).toBeUndefined();
+  });
+});

@@ -92,6 +92,10 @@ export class MemoryModelStore implements ModelStore {
     this.versions.delete(`${name}@${version}`);
   }
 
+  async metricNames(): Promise<string[]> {
+    return [...new Set([...this.versions.values()].flatMap((v) => Object.keys(v.description.spec.performance ?? {})))].sort();
+  }
+
   /** Task and free-text filters only: ranking is tested on the SQLite backend. */
   async searchModels(request: SearchRequest): Promise<SearchResult> {
     const hits = [...this.versions.values()]

@@ -178,6 +178,8 @@ export function define(program: Program, run: Run): void {
         const result = await searchModels(await ctx.services(), request);
         const full = ctx.output === 'wide';
         const notes: string[] = [];
+        for (const m of result.unknownMetrics ?? [])
+          notes.push(`no registered model reports the metric "${m.name}"${m.suggestion === undefined ? '' : ` (did you mean ${m.suggestion}?)`}`);
         if (result.total > result.hits.length) notes.push(`showing ${result.hits.length} of ${result.total} matches; raise --limit to see more`);
         return {
           data: result,

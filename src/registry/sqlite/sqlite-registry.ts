@@ -287,6 +287,11 @@ export class SqliteRegistry implements ModelStore {
     return executeSearch(this.db, request);
   }
 
+  async metricNames(): Promise<string[]> {
+    const rows = this.db.prepare('SELECT DISTINCT name FROM model_metrics ORDER BY name').all() as { name: string }[];
+    return rows.map((r) => r.name);
+  }
+
   close(): void {
     if (!this.db.open) return;
     if (this.wrote) {
