@@ -49,6 +49,15 @@ const LAYERS = [
     rules: [notCli, notApp, ['(^|/)serving/', 'targets start model servers as processes or pods; they do not import the server']],
   },
   {
+    files: ['src/drift/**/*.ts'],
+    rules: [
+      notCli,
+      notApp,
+      ['(^|/)(registry|targets|serving|client|queue)/', 'drift statistics, detectors and reports are pure: they get data, never fetch it'],
+      pure,
+    ],
+  },
+  {
     files: ['src/serving/**/*.ts'],
     rules: [notCli, notApp, ['(^|/)(registry|targets|client|queue)/', 'the model server is self-contained: it gets a description and an artifact']],
   },
