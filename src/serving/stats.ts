@@ -1,20 +1,40 @@
 // Live statistics of what the model serves, over a sliding window of recent rows, kept
 // incrementally as requests arrive so that drift checks read them without the raw log:
-// per-feature histograms, a uniform reservoir of rows, the prediction distribution and live
-// quality from feedback. The window is a ring of chunks; the oldest chunk drops as a new one
-// starts, so the window holds between (chunks-1)/chunks and all of `windowRows` rows.
+// per-feature histograms and counts (missing, out of range, unseen categories), a uniform
+// reservoir of rows, the prediction distribution, live quality from feedback and the feedback
+// stream in arrival order. The window is a ring of chunks; the oldest chunk drops as a new one
+// starts, so the window holds between (chunks-1)/chunks and all of `windowRows` rows; with a
+// maximum age, a chunk also starts every age/chunks and chunks whose newest row is older than
+// the age drop. Under strict placement no raw row is kept: no reservoir, no min/max.
 import type { Clock, Random } from '../core/clock.js';
 import type { FeatureStats, NumericSummary, StatsSnapshot } from '../protocol/stats.js';
 import { decodeValue, type ServedModel } from './dataplane/model.js';
-import { Reservoir, mergeSamples } from './stats/reservoir.js';
-import { NumericAccumulator, geometryFor, summarize, type BinGeometry } from './stats/numeric.js';
+import { Reservoir, mergeSamples } from '../drift/reservoir.js';
+import type { FeedbackStream } from '../drift/concept.js';
+import type { DriftSide, SideFeature } from '../drift/data-drift.js';
+import { NumericAccumulator, geometryFor, geometryFromEdges, summarize, type BinGeometry } from './stats/numeric.js';
 
 export type { StatsSnapshot };
 
+export const DEFAULT_WINDOW_ROWS = 10_000;
+export const STRICT_WITHHELD = 'strict placement: raw rows stay on the node';
+
 export interface StatsOptions {
+  /** Most rows in the window (default 10,000). */
   windowRows?: number;
   chunks?: number;
+  /** Rows of the sample `/stats` answers with (default 1000). */
   reservoirSize?: number;
+  /** Rows of the window the drift check reads as values (0: none; kept besides the `/stats` sample). */
+  driftSample?: number;
+  /** Rows older than this (ms) leave the window, a chunk at a time; undefined: no age limit. */
+  maxAgeMs?: number;
+  /** Histogram edges per feature name (the reference profile's), so that window and reference share bins. */
+  edges?: ReadonlyMap<string, readonly number[]>;
+  /** Strict placement: no raw rows (no reservoir, no drift sample), no min/max, coarse warm-up bins. */
+  strict?: boolean;
+  /** Feedback items kept in arrival order for concept drift (default: the window's capacity). */
+  feedbackCapacity?: number;
   bins?: number;
   /** Values used to fix histogram bins when a feature declares no range. */
   warmup?: number;
@@ -45,11 +65,52 @@ interface SampledRow {
   prediction: string | number | null;
 }
 
+/** The last `capacity` feedback items (1/0 correct, or absolute errors) with their arrival times. */
+class FeedbackRing {
+  private readonly values: Float64Array;
+  private readonly times: Float64Array;
+  private start = 0;
+  size = 0;
+
+  constructor(readonly capacity: number) {
+    this.values = new Float64Array(capacity);
+    this.times = new Float64Array(capacity);
+  }
+
+  push(value: number, at: number): void {
+    if (this.capacity === 0) return;
+    let i: number;
+    if (this.size < this.capacity) i = (this.start + this.size++) % this.capacity;
+    else {
+      i = this.start;
+      this.start = (this.start + 1) % this.capacity;
+    }
+    this.values[i] = value;
+    this.times[i] = at;
+  }
+
+  /** Values that arrived at or after `since`, oldest first. */
+  since(since: number): Float64Array {
+    const out = new Float64Array(this.size);
+    let n = 0;
+    for (let k = 0; k < this.size; k++) {
+      const i = (this.start + k) % this.capacity;
+      if (this.times[i]! >= since) out[n++] = this.values[i]!;
+    }
+    return n === out.length ? out : out.slice(0, n);
+  }
+}
+
 class Chunk {
   rows = 0;
+  /** When its newest row (or feedback) arrived; the window's age limit reads this. */
+  lastAt: number;
   readonly numeric: (NumericAccumulator | undefined)[];
   readonly counts: (Uint32Array | undefined)[];
+  /** Missing values of category and boolean features (numeric ones count in their accumulator). */
   readonly missing: Uint32Array;
+  readonly outOfRange: Uint32Array;
+  readonly unseen: Uint32Array;
   readonly labelCounts: Uint32Array;
   confidenceSum = 0;
   confidenceCount = 0;
@@ -70,6 +131,9 @@ class Chunk {
     this.numeric = model.features.map((f) => (f.type === 'number' || f.type === 'integer' ? new NumericAccumulator() : undefined));
     this.counts = model.features.map((f) => (f.type === 'category' ? new Uint32Array(f.values.length) : f.type === 'boolean' ? new Uint32Array(2) : undefined));
     this.missing = new Uint32Array(model.features.length);
+    this.outOfRange = new Uint32Array(model.features.length);
+    this.unseen = new Uint32Array(model.features.length);
+    this.lastAt = startedAt;
     // One extra slot counts labels the description does not list.
     this.labelCounts = new Uint32Array(model.labels.length + 1);
     const C = model.labels.length;
@@ -83,6 +147,18 @@ export class ServingStats {
   private readonly chunkRows: number;
   private readonly maxChunks: number;
   private readonly reservoirSize: number;
+  /** Rows each chunk samples: enough for the `/stats` sample and for the drift sample. */
+  private readonly sampleCapacity: number;
+  private readonly driftSample: number;
+  private readonly maxAgeMs: number | undefined;
+  private readonly strict: boolean;
+  /** Declared bounds as float32 (what the encoded values are compared with). */
+  private readonly rangeLo: Float64Array;
+  private readonly rangeHi: Float64Array;
+  private readonly totalMissing: Float64Array;
+  private readonly totalOutOfRange: Float64Array;
+  private readonly totalUnseen: Float64Array;
+  private readonly feedbackStream: FeedbackRing;
   private readonly bins: number;
   private readonly warmup: number;
   /** Per feature (numeric ones), then the regression prediction as the last entry. */
@@ -96,15 +172,30 @@ export class ServingStats {
     private readonly model: ServedModel,
     private readonly opts: StatsOptions,
   ) {
-    const windowRows = Math.max(1, opts.windowRows ?? 100_000);
+    const windowRows = Math.max(1, opts.windowRows ?? DEFAULT_WINDOW_ROWS);
     this.maxChunks = Math.max(1, opts.chunks ?? 8);
     this.chunkRows = Math.max(1, Math.ceil(windowRows / this.maxChunks));
-    this.reservoirSize = Math.max(0, opts.reservoirSize ?? 1000);
+    this.strict = opts.strict === true;
+    this.reservoirSize = this.strict ? 0 : Math.max(0, opts.reservoirSize ?? 1000);
+    this.driftSample = this.strict ? 0 : Math.max(0, opts.driftSample ?? 0);
+    // A chunk that keeps all its rows makes the merged drift sample exact for any size.
+    this.sampleCapacity = Math.max(this.reservoirSize, Math.min(this.chunkRows, this.driftSample));
+    this.maxAgeMs = opts.maxAgeMs !== undefined && opts.maxAgeMs > 0 ? opts.maxAgeMs : undefined;
     this.bins = Math.max(1, opts.bins ?? 20);
     this.warmup = Math.max(1, opts.warmup ?? 100);
-    this.geometry = model.features.map((f) =>
-      Number.isFinite(f.min) && Number.isFinite(f.max) ? geometryFor(f.min, f.max, f.min, f.max, this.bins) : undefined,
-    );
+    this.geometry = model.features.map((f) => {
+      const edges = opts.edges?.get(f.name);
+      const fromProfile = edges && (f.type === 'number' || f.type === 'integer') ? geometryFromEdges(edges) : undefined;
+      if (fromProfile) return fromProfile;
+      return Number.isFinite(f.min) && Number.isFinite(f.max) ? geometryFor(f.min, f.max, f.min, f.max, this.bins) : undefined;
+    });
+    const F = model.features.length;
+    this.rangeLo = Float64Array.from(model.features, (f) => Math.fround(f.min));
+    this.rangeHi = Float64Array.from(model.features, (f) => Math.fround(f.max));
+    this.totalMissing = new Float64Array(F);
+    this.totalOutOfRange = new Float64Array(F);
+    this.totalUnseen = new Float64Array(F);
+    this.feedbackStream = new FeedbackRing(Math.max(0, opts.feedbackCapacity ?? this.chunkRows * this.maxChunks));
     this.geometry.push(undefined);
     this.warmed = this.geometry.map(() => 0);
     this.labelIndex = new Map(model.labels.map((l, i) => [l, i]));
@@ -114,17 +205,61 @@ export class ServingStats {
     return this.chunkRows * this.maxChunks;
   }
 
-  private current(): Chunk {
+  /** Whether the window keeps raw rows (not under strict placement). */
+  get keepsRows(): boolean {
+    return !this.strict;
+  }
+
+  /** Drops chunks whose newest row is older than the age limit. */
+  private expire(now: number): void {
+    if (this.maxAgeMs === undefined) return;
+    const oldest = now - this.maxAgeMs;
+    while (this.chunks.length > 0 && this.chunks[0]!.lastAt < oldest) this.chunks.shift();
+  }
+
+  private current(now: number): Chunk {
+    this.expire(now);
     let c = this.chunks[this.chunks.length - 1];
-    if (!c || c.rows >= this.chunkRows) {
-      c = new Chunk(this.model, this.reservoirSize, this.opts.random, this.opts.clock.now());
+    const stale = c !== undefined && this.maxAgeMs !== undefined && now - c.startedAt >= this.maxAgeMs / this.maxChunks;
+    if (!c || c.rows >= this.chunkRows || stale) {
+      c = new Chunk(this.model, this.sampleCapacity, this.opts.random, now);
       this.chunks.push(c);
       if (this.chunks.length > this.maxChunks) this.chunks.shift();
     }
+    c.lastAt = now;
     return c;
   }
 
+  /**
+   * A value refused before it reached the model (an unseen category; an out-of-range value when
+   * the model rejects those): counted for the feature at `index` in the window and the totals.
+   */
+  countRefused(index: number, reason: 'unseen' | 'out_of_range'): void {
+    if (index < 0 || index >= this.model.features.length) return;
+    const c = this.current(this.opts.clock.now());
+    if (reason === 'unseen') {
+      c.unseen[index]!++;
+      this.totalUnseen[index]!++;
+    } else {
+      c.outOfRange[index]!++;
+      this.totalOutOfRange[index]!++;
+    }
+  }
+
+  /** Counts since start, per feature (what the Prometheus counters report). */
+  featureTotals(): { feature: string; missing: number; outOfRange: number; unseen: number }[] {
+    return this.model.features.map((f, j) => ({
+      feature: f.name,
+      missing: this.totalMissing[j]!,
+      outOfRange: this.totalOutOfRange[j]!,
+      unseen: this.totalUnseen[j]!,
+    }));
+  }
+
   private addNumeric(acc: NumericAccumulator, slot: number, x: number, declaredMin: number, declaredMax: number): void {
+    if (slot < this.model.features.length && x === x) {
+      if (x < this.rangeLo[slot]! || x > this.rangeHi[slot]!) this.outOfRange(slot);
+    }
     const g = this.geometry[slot];
     acc.add(x, g);
     if (g || Number.isNaN(x)) return;
@@ -137,7 +272,7 @@ export class ServingStats {
         if (a.min < lo) lo = a.min;
         if (a.max > hi) hi = a.max;
       }
-      const fixed = geometryFor(declaredMin, declaredMax, lo, hi, this.bins);
+      const fixed = geometryFor(declaredMin, declaredMax, lo, hi, this.bins, this.strict);
       this.geometry[slot] = fixed;
       for (const a of accs) a.settle(fixed);
     }
@@ -147,10 +282,16 @@ export class ServingStats {
     return this.chunks.map((ch) => (slot < this.model.features.length ? ch.numeric[slot]! : ch.predicted));
   }
 
+  private outOfRange(slot: number): void {
+    this.chunks[this.chunks.length - 1]!.outOfRange[slot]!++;
+    this.totalOutOfRange[slot]!++;
+  }
+
   /** Adds the rows of one inference call, chunk by chunk, feature by feature (column loops). */
   observe(batch: ObservedBatch): void {
+    const now = this.opts.clock.now();
     for (let r = 0; r < batch.rows;) {
-      const c = this.current();
+      const c = this.current(now);
       const n = Math.min(batch.rows - r, this.chunkRows - c.rows);
       this.observeRows(c, batch, r, r + n);
       c.rows += n;
@@ -167,17 +308,22 @@ export class ServingStats {
       const acc = c.numeric[j];
       if (!acc) {
         const counts = c.counts[j]!;
+        let missing = 0;
         for (let r = from; r < to; r++) {
           const x = values[r * F + j]!;
-          if (x !== x) c.missing[j]!++;
+          if (x !== x) missing++;
           else counts[x]!++;
         }
+        c.missing[j]! += missing;
+        this.totalMissing[j]! += missing;
         continue;
       }
+      const missingBefore = acc.missing;
       const g = this.geometry[j];
       if (!g) {
         const f = features[j]!;
         for (let r = from; r < to; r++) this.addNumeric(acc, j, values[r * F + j]!, f.min, f.max);
+        this.totalMissing[j]! += acc.missing - missingBefore;
         continue;
       }
       // The hot loop: bins fixed, accumulate in locals.
@@ -194,6 +340,10 @@ export class ServingStats {
       let overflow = acc.overflow;
       const lo = g.lo;
       const hi = g.hi;
+      const edges = g.edges;
+      const rangeLo = this.rangeLo[j]!;
+      const rangeHi = this.rangeHi[j]!;
+      let outside = 0;
       for (let r = from; r < to; r++) {
         const x = values[r * F + j]!;
         if (x !== x) {
@@ -205,13 +355,23 @@ export class ServingStats {
         sumSq += x * x;
         if (x < min) min = x;
         if (x > max) max = x;
+        if (x < rangeLo || x > rangeHi) outside++;
         if (x < lo) underflow++;
         else if (x > hi) overflow++;
         else {
-          const b = Math.floor((x - lo) * scale);
-          bins[b > last ? last : b]!++;
+          let b = Math.floor((x - lo) * scale);
+          if (b > last) b = last;
+          if (edges) {
+            // On a profile's edges: the bin its binary search would pick, also for values on an edge.
+            while (b > 0 && x < edges[b]!) b--;
+            while (b < last && x >= edges[b + 1]!) b++;
+          }
+          bins[b]!++;
         }
       }
+      c.outOfRange[j]! += outside;
+      this.totalOutOfRange[j]! += outside;
+      this.totalMissing[j]! += missing - missingBefore;
       acc.count = count;
       acc.sum = sum;
       acc.sumSq = sumSq;
@@ -238,7 +398,7 @@ export class ServingStats {
         prediction = predictions[r]!;
         this.addNumeric(c.predicted, F, prediction, -Infinity, Infinity);
       }
-      if (this.reservoirSize > 0) {
+      if (this.sampleCapacity > 0) {
         const slot = c.reservoir.slot();
         if (slot >= 0) c.reservoir.put(slot, { values: values.slice(r * F, r * F + F), prediction });
       }
@@ -247,12 +407,16 @@ export class ServingStats {
 
   /** Adds ground truth joined to logged predictions (counted in the current chunk). */
   observeFeedback(items: readonly ObservedFeedback[]): void {
-    const c = this.current();
+    if (items.length === 0) return;
+    const now = this.opts.clock.now();
+    const c = this.current(now);
     for (const it of items) {
       this.totalFeedback++;
       c.labelled++;
       if (it.label !== undefined) {
-        if (it.label === it.predictedLabel) c.correct++;
+        const correct = it.label === it.predictedLabel;
+        if (correct) c.correct++;
+        this.feedbackStream.push(correct ? 1 : 0, now);
         const t = this.labelIndex.get(it.label);
         const p = it.predictedLabel === null ? undefined : this.labelIndex.get(it.predictedLabel);
         if (c.confusion && t !== undefined && p !== undefined) c.confusion[t * this.model.labels.length + p]!++;
@@ -260,6 +424,7 @@ export class ServingStats {
         const e = it.value - it.predictedValue;
         c.absError += Math.abs(e);
         c.squaredError += e * e;
+        this.feedbackStream.push(Math.abs(e), now);
       }
     }
   }
@@ -275,31 +440,57 @@ export class ServingStats {
         if (a.min < lo) lo = a.min;
         if (a.max > hi) hi = a.max;
       }
-      g = Number.isFinite(lo) ? geometryFor(declaredMin, declaredMax, lo, hi, this.bins) : geometryFor(declaredMin, declaredMax, 0, 1, this.bins);
+      g = Number.isFinite(lo)
+        ? geometryFor(declaredMin, declaredMax, lo, hi, this.bins, this.strict)
+        : geometryFor(declaredMin, declaredMax, 0, 1, this.bins, this.strict);
     }
-    return summarize(accs, g);
+    const summary = summarize(accs, g);
+    // The extremes of the inputs are raw values: they stay on the node under strict placement.
+    return this.strict && slot < this.model.features.length ? { ...summary, min: null, max: null } : summary;
+  }
+
+  private featureCounts(j: number): { out_of_range: number; unseen: number; total: { missing: number; out_of_range: number; unseen: number } } {
+    let outOfRange = 0;
+    let unseen = 0;
+    for (const c of this.chunks) {
+      outOfRange += c.outOfRange[j]!;
+      unseen += c.unseen[j]!;
+    }
+    return {
+      out_of_range: outOfRange,
+      unseen,
+      total: { missing: this.totalMissing[j]!, out_of_range: this.totalOutOfRange[j]!, unseen: this.totalUnseen[j]! },
+    };
+  }
+
+  /** Category and boolean counts of the window by value (booleans as "false"/"true"). */
+  private categoryCounts(j: number): { counts: Record<string, number>; count: number; missing: number } {
+    const f = this.model.features[j]!;
+    const counts: Record<string, number> = {};
+    const keys = f.type === 'boolean' ? ['false', 'true'] : f.values.map(String);
+    keys.forEach((k) => (counts[k] = 0));
+    let missing = 0;
+    let count = 0;
+    for (const c of this.chunks) {
+      missing += c.missing[j]!;
+      const cc = c.counts[j]!;
+      for (let i = 0; i < keys.length; i++) {
+        counts[keys[i]!]! += cc[i]!;
+        count += cc[i]!;
+      }
+    }
+    return { counts, count, missing };
   }
 
   snapshot(): StatsSnapshot {
     const model = this.model;
+    this.expire(this.opts.clock.now());
     const chunks = this.chunks;
     const rows = chunks.reduce((n, c) => n + c.rows, 0);
     const features: FeatureStats[] = model.features.map((f, j) => {
-      if (f.type === 'number' || f.type === 'integer') return { name: f.name, type: f.type, ...this.numericSummary(j, f.min, f.max) };
-      const counts: Record<string, number> = {};
-      const keys = f.type === 'boolean' ? ['false', 'true'] : f.values.map(String);
-      keys.forEach((k) => (counts[k] = 0));
-      let missing = 0;
-      let count = 0;
-      for (const c of chunks) {
-        missing += c.missing[j]!;
-        const cc = c.counts[j]!;
-        for (let i = 0; i < keys.length; i++) {
-          counts[keys[i]!]! += cc[i]!;
-          count += cc[i]!;
-        }
-      }
-      return { name: f.name, type: f.type, count, missing, counts };
+      if (f.type === 'number' || f.type === 'integer') return { name: f.name, type: f.type, ...this.numericSummary(j, f.min, f.max), ...this.featureCounts(j) };
+      const { counts, count, missing } = this.categoryCounts(j);
+      return { name: f.name, type: f.type, count, missing, counts, ...this.featureCounts(j) };
     });
 
     let predictions: StatsSnapshot['predictions'];
@@ -342,11 +533,12 @@ export class ServingStats {
       this.reservoirSize,
       this.opts.random,
     );
-    const reservoir = {
+    const reservoir: StatsSnapshot['reservoir'] = {
       capacity: this.reservoirSize,
       features: model.features.map((f) => f.name),
       rows: sample.map((s) => model.features.map((f, j) => decodeValue(f, s.values[j]!))),
       predictions: sample.map((s) => s.prediction),
+      ...(this.strict ? { withheld: STRICT_WITHHELD } : {}),
     };
 
     return {
@@ -364,5 +556,78 @@ export class ServingStats {
       feedback,
       reservoir,
     };
+  }
+
+  /** The window's time span: since its oldest chunk started, until now. */
+  span(): { since: string | null; until: string } {
+    const now = this.opts.clock.now();
+    this.expire(now);
+    return { since: this.chunks.length > 0 ? new Date(this.chunks[0]!.startedAt).toISOString() : null, until: new Date(now).toISOString() };
+  }
+
+  /**
+   * The window as the current side of a drift check: per feature its counts and histogram (on the
+   * profile's edges when given), and unless strict the present values of the drift sample.
+   */
+  driftSide(source: string): DriftSide {
+    const model = this.model;
+    this.expire(this.opts.clock.now());
+    const chunks = this.chunks;
+    const rows = chunks.reduce((n, c) => n + c.rows, 0);
+    const sample =
+      this.driftSample > 0
+        ? mergeSamples(
+            chunks.map((c) => c.reservoir),
+            this.driftSample,
+            this.opts.random,
+          )
+        : undefined;
+    const features = new Map<string, SideFeature>();
+    model.features.forEach((f, j) => {
+      const { out_of_range: outOfRange, unseen } = this.featureCounts(j);
+      let side: SideFeature;
+      if (f.type === 'number' || f.type === 'integer') {
+        const s = this.numericSummary(j, f.min, f.max);
+        side = {
+          count: s.count,
+          missing: s.missing,
+          histogram: { kind: 'numeric', edges: s.histogram.edges, counts: s.histogram.counts, underflow: s.histogram.underflow, overflow: s.histogram.overflow },
+          outOfRange,
+          unseen,
+        };
+        if (sample) {
+          const values = new Float64Array(sample.length);
+          let n = 0;
+          for (const r of sample) {
+            const x = r.values[j]!;
+            if (x === x) values[n++] = x;
+          }
+          side.values = { kind: 'numeric', values: n === values.length ? values : values.slice(0, n) };
+        }
+      } else {
+        const { counts, count, missing } = this.categoryCounts(j);
+        const present: Record<string, number> = {};
+        for (const [k, v] of Object.entries(counts)) if (v > 0) present[k] = v;
+        side = { count, missing, histogram: { kind: 'categorical', counts: present }, distinct: Object.keys(present).length, outOfRange, unseen };
+        if (sample) {
+          const values: string[] = [];
+          for (const r of sample) {
+            const x = r.values[j]!;
+            if (x === x) values.push(f.type === 'boolean' ? (x !== 0 ? 'true' : 'false') : String(f.values[x]));
+          }
+          side.values = { kind: 'categorical', values };
+        }
+      }
+      features.set(f.name, side);
+    });
+    return { rows, source, features };
+  }
+
+  /** The window's feedback in arrival order: 1/0 correct (classification) or absolute errors. */
+  feedback(): FeedbackStream | undefined {
+    const since = this.maxAgeMs === undefined ? -Infinity : this.opts.clock.now() - this.maxAgeMs;
+    const values = this.feedbackStream.since(since);
+    if (values.length === 0) return undefined;
+    return this.model.classification ? { kind: 'classification', correct: values } : { kind: 'regression', absErrors: values };
   }
 }

@@ -3,7 +3,7 @@ import type { ModelDescription } from '../../src/spec/schema.js';
 import { seededRandom, type Clock } from '../../src/core/clock.js';
 import { compileModel } from '../../src/serving/dataplane/model.js';
 import { ServingStats } from '../../src/serving/stats.js';
-import { Reservoir, mergeSamples } from '../../src/serving/stats/reservoir.js';
+import { Reservoir, mergeSamples } from '../../src/drift/reservoir.js';
 
 const clock: Pick<Clock, 'now'> = { now: () => 1_700_000_000_000 };
 

@@ -1,6 +1,6 @@
 // Uniform samples of a stream (Algorithm R) and the exact merge of several such samples into a
 // uniform sample of their union (the windowed stats keep one reservoir per chunk).
-import type { Random } from '../../core/clock.js';
+import type { Random } from '../core/clock.js';
 
 export class Reservoir<T> {
   readonly items: T[] = [];
