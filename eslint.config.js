@@ -17,7 +17,8 @@ const pure = [IO_MODULES, 'pure modules do no I/O: take a port (an interface) as
 const notCli = ['(^|/)cli/', 'only the CLI imports the CLI; move what is shared into app/, domain/ or protocol/'];
 const notApp = ['(^|/)app/', 'the application layer sits above this module; pass what it needs in as a parameter'];
 
-const BACKENDS = '(^|/)(registry/(sqlite|fs-artifact-store|open)|targets/(local|kubernetes|plugins)|client|queue/in-process|serving)(/|\\.js$)';
+const BACKENDS =
+  '(^|/)(registry/(sqlite|fs-artifact-store|fs-dataset-reader|open)|targets/(local|kubernetes|plugins)|client|queue/in-process|serving)(/|\\.js$)';
 
 /** cli -> app -> (ports, domain, protocol, spec, core); backends only through app/composition-root.ts. */
 const LAYERS = [

@@ -8,8 +8,9 @@ import { search } from './search.js';
 import { serving } from './serving.js';
 import { deploy } from './deploy.js';
 import { output } from './output.js';
+import { drift } from './drift.js';
 
-const BENCHMARKS: Benchmark[] = [startup, search, serving, deploy, output];
+const BENCHMARKS: Benchmark[] = [startup, search, serving, deploy, output, drift];
 
 async function main(argv: string[]): Promise<number> {
   const wanted = argv.filter((a) => !a.startsWith('-'));

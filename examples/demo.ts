@@ -1,6 +1,6 @@
 // `npm run demo`: the whole local lifecycle on a fresh MAAS_HOME, printed as a user would see it:
-// generate -> train -> validate -> register -> search -> deploy -> predict -> feedback -> status ->
-// decommission (two consumers) -> purge.
+// generate -> train -> validate -> register -> search -> deploy -> predict -> feedback -> drift ->
+// status -> decommission (two consumers) -> purge.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -19,9 +19,13 @@ function banner(title: string): void {
   process.stdout.write(`\n== ${title}\n`);
 }
 
+/** Exit code of the last command run. */
+let lastExit = 0;
+
 function run(display: string, command: string, args: string[], opts: { quiet?: boolean; allowFail?: boolean } = {}): string {
   process.stdout.write(`$ ${display}\n`);
   const r = spawnSync(command, args, { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  lastExit = r.status ?? 1;
   if (!opts.quiet) {
     if (r.stdout) process.stdout.write(r.stdout.endsWith('\n') ? r.stdout : `${r.stdout}\n`);
     if (r.stderr) process.stdout.write(r.stderr.endsWith('\n') ? r.stderr : `${r.stderr}\n`);
@@ -74,6 +78,7 @@ function main(): void {
   maas(['register', description]);
   maas(['register', description]);
   maas(['list']);
+  maas(['profile', 'show', 'har-classifier@1']);
 
   banner('4. find it by capability');
   maas(['search', '--kind', 'classification', '--feature', 'acc_x_mean:number', '--min', 'accuracy=0.85', '--max-cpu', '1', '--max-memory', '512Mi']);
@@ -112,11 +117,55 @@ function main(): void {
   );
   maas(['feedback', deployment, '--file', rel(feedback)]);
 
-  banner('8. status');
+  banner('8. watch drift: batches against the stored profile, then the live window');
+  const batch = (name: string, seed: number, extra: string[] = []): string => {
+    const file = join(data, name);
+    node('dist/examples/har/generate.js', ['--out', rel(file), '--rows', '1000', '--seed', String(seed), ...extra]);
+    return rel(file);
+  };
+  const steady = batch('batch-steady.csv', 7);
+  const shifted = batch('batch-shifted.csv', 8, ['--shift', '1']);
+  maas(['drift', 'check', '--model', 'har-classifier@1', '--current', steady, '--fail-on-drift']);
+  maas(['drift', 'check', '--model', 'har-classifier@1', '--current', shifted, '--fail-on-drift'], { allowFail: true });
+  if (lastExit !== 3) throw new Error(`expected the shifted batch to fail the check with exit code 3, got ${lastExit}`);
+  process.stdout.write('(exit code 3: drift found, so a CI step with --fail-on-drift stops here)\n');
+  // Live: the server checks its own window. First traffic like the training data...
+  const live = (name: string, seed: number, extra: string[]): void => {
+    const requestsFile = join(data, `${name}.json`);
+    const labelsFile = join(data, `${name}.labels.json`);
+    node('dist/examples/har/generate.js', [
+      '--requests',
+      rel(requestsFile),
+      '--request-rows',
+      '600',
+      '--request-labels',
+      rel(labelsFile),
+      '--seed',
+      String(seed),
+      ...extra,
+    ]);
+    const liveIds = maas(['predict', deployment!, '--data', rel(requestsFile), '-o', 'name'], { quiet: true })
+      .trim()
+      .split('\n');
+    const truth = JSON.parse(readFileSync(labelsFile, 'utf8')) as string[];
+    const file = join(data, `${name}.feedback.csv`);
+    writeFileSync(file, `id,label\n${liveIds.map((id, i) => `${id},${truth[i] ?? ''}`).join('\n')}\n`);
+    maas(['feedback', deployment!, '--file', rel(file)], { quiet: true });
+    process.stdout.write(`(${liveIds.length} ${name} predictions with their ground truth sent)\n`);
+  };
+  live('steady', 11, []);
+  maas(['drift', 'check', deployment]);
+  // ...then a miscalibrated sensor and a changed concept (movements no longer mean what they did).
+  live('changed', 12, ['--shift', '1', '--label-shift']);
+  const report = join(out, 'drift.html');
+  maas(['drift', 'check', deployment, '--report', rel(report)]);
+  process.stdout.write(`open ${rel(report)} in a browser for the per-feature plots and the accuracy timeline\n`);
+
+  banner('9. status');
   maas(['status', deployment]);
   maas(['ps']);
 
-  banner('9. decommission: each consumer releases it; the last one caches it; purge destroys it');
+  banner('10. decommission: each consumer releases it; the last one caches it; purge destroys it');
   maas(['decommission', deployment, '--consumer', 'bob']);
   maas(['decommission', deployment, '--consumer', 'alice']);
   maas(['ps']);

@@ -6,7 +6,7 @@ import type { MaasConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import type { MaasHome } from '../core/home.js';
 import type { InferenceConnector } from '../protocol/inference-api.js';
-import type { Stores } from '../registry/ports.js';
+import type { DatasetReader, Stores } from '../registry/ports.js';
 import { InProcessQueue } from '../queue/in-process.js';
 import type { JobQueue } from '../queue/port.js';
 import type { Target, TargetEnv, TargetOptions, TargetPlugin } from '../targets/target.js';
@@ -17,6 +17,7 @@ export const DEFAULT_CACHE_TTL = '24h';
 
 export interface ServiceOverrides {
   stores?: Stores;
+  datasets?: DatasetReader;
   plugins?: readonly TargetPlugin[];
   inference?: InferenceConnector;
   queue?: (services: Services) => JobQueue;
@@ -81,6 +82,10 @@ export async function buildServices(o: RootOptions): Promise<OpenedServices> {
     models: stores.models,
     artifacts: stores.artifacts,
     deployments: stores.deployments,
+    // The reader loads only when a command reads data.
+    datasets: o.overrides?.datasets ?? {
+      open: async (...args: Parameters<DatasetReader['open']>) => new (await import('../registry/fs-dataset-reader.js')).FsDatasetReader().open(...args),
+    },
     targets: targetsOf(plugins, env),
     // Set right below: the queue's workers need the services they belong to.
     queue: undefined as unknown as JobQueue,

@@ -193,7 +193,9 @@ export async function runDeployJob(s: Services, payload: unknown, progress: Prog
   try {
     const model: ModelVersionRecord = await requireModel(s, d.model, d.version);
     const target = await s.targets.get(d.target, payload.targetOptions);
-    const started = await target.start(current, model, progress);
+    // The profile is read at each start, so a restart serves the one stored now.
+    const profile = await s.models.getProfile(model.name, model.version);
+    const started = await target.start(current, model, progress, profile ? { profile } : {});
     current = await s.deployments.setDeploymentState(d.id, 'deploying', isoNow(s.clock), {
       runtime: started.runtime,
       ...(started.endpoint !== undefined ? { endpoint: started.endpoint } : {}),

@@ -17,11 +17,13 @@ export async function dryRunDeploy(s: Services, req: DryRunRequest, progress: Pr
   const model = await requireModel(s, req.model, req.version);
   const target = await s.targets.get(req.target, req.targetOptions);
   if (!target.dryRun) throw new MaasError('USAGE', `the ${req.target} target has no dry run`);
+  const profile = await s.models.getProfile(model.name, model.version);
   const result = await target.dryRun(
     { mode: req.mode, ...(req.node !== undefined ? { node: req.node } : {}), ...(req.namespace !== undefined ? { namespace: req.namespace } : {}) },
     model,
     req.how,
     progress,
+    profile ? { profile } : {},
   );
   return { ...result, model };
 }

@@ -9,15 +9,15 @@ export async function requireModel(s: Pick<Services, 'models'>, name: string, ve
   const model = await s.models.getModel(name, version);
   if (!model) {
     let guess = '';
-    if (version !== undefined) {
-      const known = (await s.models.listVersions(name)).map((v) => v.version);
-      if (known.length > 0) guess = ` (${name} has ${known.slice(0, 5).join(', ')}${known.length > 5 ? ', ...' : ''})`;
-    } else {
+    const known = version === undefined ? [] : (await s.models.listVersions(name)).map((v) => v.version);
+    if (known.length > 0) guess = ` (${name} has ${known.slice(0, 5).join(', ')}${known.length > 5 ? ', ...' : ''})`;
+    else {
+      // An unknown name, with or without a version: the closest registered name.
       const near = closest(
         name,
         (await s.models.listModels()).map((m) => m.name),
       );
-      if (near !== undefined) guess = ` (did you mean ${near}?)`;
+      if (near !== undefined) guess = ` (did you mean ${near}${version !== undefined ? `@${version}` : ''}?)`;
     }
     throw new MaasError('NOT_FOUND', `model ${version !== undefined ? `${name}@${version}` : name} is not registered${guess}`, {
       hint:

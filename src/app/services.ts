@@ -2,7 +2,7 @@
 // environment; tests build them from in-memory stores, a scriptable target and a manual clock.
 import type { Clock } from '../core/clock.js';
 import type { InferenceConnector } from '../protocol/inference-api.js';
-import type { DeploymentStore, ModelStore, ArtifactStore } from '../registry/ports.js';
+import type { DeploymentStore, ModelStore, ArtifactStore, DatasetReader } from '../registry/ports.js';
 import type { JobQueue } from '../queue/port.js';
 import type { ArtifactCheck } from '../spec/load.js';
 import type { Target, TargetOptions, TargetPlugin } from '../targets/target.js';
@@ -24,6 +24,8 @@ export interface Services {
   models: ModelStore;
   artifacts: ArtifactStore;
   deployments: DeploymentStore;
+  /** Reads data sets (training data for reference profiles). */
+  datasets: DatasetReader;
   targets: Targets;
   queue: JobQueue;
   inference: InferenceConnector;

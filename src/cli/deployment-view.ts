@@ -59,6 +59,15 @@ const SERVER_FLAGS = [
   ['threads', '--threads'],
 ] as const;
 
+/** The reference profile a deployment's server was started with (runtime.profile), in words. */
+function profileLine(p: unknown): string | undefined {
+  if (typeof p !== 'object' || p === null) return undefined;
+  const { file, rows, sampleRows, note } = p as { file?: unknown; rows?: unknown; sampleRows?: unknown; note?: unknown };
+  const size = typeof rows === 'number' ? ` (${rows} rows${typeof sampleRows === 'number' ? `, sample of ${sampleRows}` : ''})` : '';
+  const where = typeof file === 'string' ? `${file}${size}` : `none${size}`;
+  return typeof note === 'string' ? `${where}; ${note}` : where;
+}
+
 export function describeDeployment(d: DeploymentRecord, style: Style, now: number, traffic?: Traffic): string {
   const lines = [
     `${style.bold('ID:')}         ${d.id}`,
@@ -77,6 +86,8 @@ export function describeDeployment(d: DeploymentRecord, style: Style, now: numbe
     lines.push(
       `${style.bold('File refs:')}  ${refRoot === 'none' ? 'none (--data-ref takes http(s) URLs only)' : `--data-ref file:// may read under ${refRoot}`}`,
     );
+  const profile = profileLine(d.runtime.profile);
+  if (profile) lines.push(`${style.bold('Profile:')}    ${profile}`);
   lines.push(`${style.bold('Consumers:')}  ${d.consumers.length ? d.consumers.join(', ') : '(none)'}`);
   if (d.expiresAt) lines.push(`${style.bold('Expires:')}    ${d.expiresAt}`);
   if (traffic) {

@@ -7,3 +7,6 @@ export function consumerFlag(value: string, previous: string | undefined): strin
   if (value.trim() === '') throw new InvalidArgumentError('a consumer name cannot be empty');
   return value.trim();
 }
+
+/** A repeatable option's values in order. */
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];

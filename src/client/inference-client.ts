@@ -4,7 +4,8 @@ import type { AxiosInstance } from 'axios';
 import { fromHttpStatus, toMaasError } from '../core/errors.js';
 import type { HttpEndpoint } from '../protocol/endpoint.js';
 import { feedbackBody, type FeedbackItem, type FeedbackResponse } from '../protocol/feedback.js';
-import type { InferenceApi, InferenceConnector } from '../protocol/inference-api.js';
+import type { DriftReport } from '../drift/report.js';
+import type { DriftQuery, InferenceApi, InferenceConnector } from '../protocol/inference-api.js';
 import type { InferRequest, InferResponse, ModelMetadata } from '../protocol/oip.js';
 import type { StatsWire } from '../protocol/stats.js';
 
@@ -63,6 +64,15 @@ export class InferenceClient implements InferenceApi {
 
   metadata(): Promise<ModelMetadata> {
     return this.call<ModelMetadata>('get', this.base);
+  }
+
+  drift(query: DriftQuery = {}): Promise<DriftReport> {
+    const q = new URLSearchParams();
+    if (query.test !== undefined) q.set('test', query.test);
+    if (query.threshold !== undefined) q.set('threshold', String(query.threshold));
+    if (query.share !== undefined) q.set('share', String(query.share));
+    const s = q.toString();
+    return this.call<DriftReport>('get', `${this.base}/drift${s ? `?${s}` : ''}`);
   }
 }
 

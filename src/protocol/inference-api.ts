@@ -4,12 +4,23 @@ import type { HttpEndpoint } from './endpoint.js';
 import type { FeedbackItem, FeedbackResponse } from './feedback.js';
 import type { InferRequest, InferResponse, ModelMetadata } from './oip.js';
 import type { StatsWire } from './stats.js';
+import type { DriftReport } from '../drift/report.js';
+
+/** Overrides for a server-side drift check (every feature). */
+export interface DriftQuery {
+  test?: string;
+  threshold?: number;
+  /** Dataset drift when at least this share of features drifted. */
+  share?: number;
+}
 
 export interface InferenceApi {
   infer(req: InferRequest): Promise<InferResponse>;
   feedback(items: FeedbackItem[]): Promise<FeedbackResponse>;
   stats(): Promise<StatsWire>;
   metadata(): Promise<ModelMetadata>;
+  /** The server's drift check of its live window against the reference profile. */
+  drift(query?: DriftQuery): Promise<DriftReport>;
 }
 
 export type InferenceConnector = (endpoint: HttpEndpoint, model: string, timeoutMs: number) => Promise<InferenceApi>;

@@ -19,7 +19,17 @@ export interface CountSummary {
   counts: Record<string, number>;
 }
 
-export type FeatureStats = { name: string; type: string } & (NumericSummary | CountSummary);
+/** What the window saw of a feature besides its distribution (optional: older servers leave these out). */
+export interface FeatureCounts {
+  /** Numeric values outside the declared range, in the window (served, or refused with `ranges: reject`). */
+  out_of_range?: number;
+  /** Category values (or codes) the description does not list, in the window; such requests are refused. */
+  unseen?: number;
+  /** Since the server started. */
+  total?: { missing: number; out_of_range: number; unseen: number };
+}
+
+export type FeatureStats = { name: string; type: string } & FeatureCounts & (NumericSummary | CountSummary);
 
 /** Classification: counts per label and the mean top probability. */
 export interface LabelStats {
@@ -45,8 +55,11 @@ export interface StatsSnapshot {
   /** Classification: label counts; regression: a numeric summary of the predicted values. */
   predictions: LabelStats | NumericSummary;
   feedback: FeedbackStats;
-  /** A uniform sample of the window: rows as clients send them, each with its prediction. */
-  reservoir: { capacity: number; features: string[]; rows: unknown[][]; predictions: (string | number | null)[] };
+  /**
+   * A uniform sample of the window: rows as clients send them, each with its prediction. Under
+   * strict placement no row is kept: `capacity` 0, no rows, and `withheld` says why.
+   */
+  reservoir: { capacity: number; features: string[]; rows: unknown[][]; predictions: (string | number | null)[]; withheld?: string };
 }
 
 /** The stats answer: the window and the number of rows the request log keeps. */

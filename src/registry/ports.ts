@@ -2,10 +2,29 @@
 // content-addressed blob directory) implements them today, a remote registry can later.
 import type { Readable } from 'node:stream';
 import type { DeploymentStore } from '../domain/deployment.js';
+import type { ReferenceProfile } from '../drift/profile.js';
 import type { ArtifactRef, ArtifactSource, ModelSummary, ModelVersionRecord, RegisterOutcome, SearchRequest, SearchResult } from '../domain/model.js';
 import type { ModelDescription } from '../spec/schema.js';
 
 export type { DeploymentStore };
+
+/** One version to register, with the reference profile of its training data when there is one. */
+export interface RegisterItem {
+  description: ModelDescription;
+  artifact: ArtifactRef;
+  /** Stored with the version (replacing a stored one when the version exists unchanged). */
+  profile?: ReferenceProfile;
+}
+
+/** What a stored profile is, without reading it (a cheap check). */
+export interface ProfileSummary {
+  rows: number;
+  features: number;
+  /** Rows in its sample. */
+  sampleRows: number;
+  source: ReferenceProfile['source'];
+  createdAt: string;
+}
 
 /** Registered model versions and capability search. */
 export interface ModelStore {
@@ -14,8 +33,17 @@ export interface ModelStore {
    * content under an existing name@version throws CONFLICT.
    */
   registerModel(description: ModelDescription, artifact: ArtifactRef): Promise<RegisterOutcome>;
-  /** Several versions at once, all or nothing: a conflict in one registers none. */
-  registerModels(items: readonly { description: ModelDescription; artifact: ArtifactRef }[]): Promise<RegisterOutcome[]>;
+  /** Several versions at once (and their profiles), all or nothing: a conflict in one registers none. */
+  registerModels(items: readonly RegisterItem[]): Promise<RegisterOutcome[]>;
+  /**
+   * Stores (or replaces) the reference profile of a version. Allowed on an immutable version: a
+   * profile is derived data. NOT_FOUND when the version is not registered.
+   */
+  setProfile(name: string, version: string, profile: ReferenceProfile): Promise<void>;
+  /** The stored profile, undefined when the version has none; NOT_FOUND when it is not registered. */
+  getProfile(name: string, version: string): Promise<ReferenceProfile | undefined>;
+  /** Like getProfile, but only the summary (no JSON parsed); undefined when there is none. */
+  profileSummary(name: string, version: string): Promise<ProfileSummary | undefined>;
   getModel(name: string, version?: string): Promise<ModelVersionRecord | undefined>;
   listModels(): Promise<ModelSummary[]>;
   /** All versions of a model, highest first. */
@@ -45,6 +73,34 @@ export interface ArtifactStore {
   localPath(digest: string): Promise<string>;
   /** Removes what no registered version uses, sparing anything younger than the grace period. */
   prune(referenced: ReadonlySet<string>, opts: { now: number; graceMs?: number; dryRun?: boolean }): Promise<string[]>;
+}
+
+/**
+ * Data sets maas reads itself (training data for reference profiles): local files, CSV for now.
+ * Relative paths and `file:` URIs resolve from `baseDir`.
+ */
+export interface DatasetReader {
+  /**
+   * Opens a data set, reading it once for its digest and header. USAGE (with `details.unsupported`
+   * 'scheme' or 'format') for what cannot be read here, NOT_FOUND when the file does not exist.
+   */
+  open(uri: string, options: { baseDir: string; format?: string }): Promise<Dataset>;
+}
+
+export interface Dataset {
+  /** `file://` URI of what is read (absolute). */
+  readonly uri: string;
+  readonly path: string;
+  readonly format: 'csv';
+  /** `sha256:<hex>` of the file's bytes. */
+  readonly digest: string;
+  readonly bytes: number;
+  /** Column names from the header row. */
+  readonly columns: readonly string[];
+  /** Streams the data rows keyed by column, cells as strings; each call reads the file afresh. */
+  records(): AsyncIterable<Readonly<Record<string, string>>>;
+  /** Data rows seen by the last complete pass of records(); undefined before one. */
+  readonly rows: number | undefined;
 }
 
 /** Everything a registry holds, opened together and closed once. */

@@ -3,6 +3,8 @@
 // handler checks model names and versions against `models()` before calling anything else.
 import type { ModelMetadata, ServerMetadata } from '../protocol/oip.js';
 import type { StatsWire } from '../protocol/stats.js';
+import type { DriftReport } from '../drift/report.js';
+import type { DriftQuery } from './drift-check.js';
 
 /** One served model version; a name may be listed once per version it serves. */
 export interface ModelRef {
@@ -49,6 +51,11 @@ export interface InferenceBackend {
   /** Ground truth for logged predictions, answered per item (applied, unchanged, rejected). */
   feedback(model: ModelTarget, body: unknown): Promise<FeedbackOutcome>;
   stats(model: ModelTarget): Promise<StatsWire>;
+  /**
+   * The drift report of the live window against the reference profile, computed now; throws a
+   * 404 ServingError without a profile. Backends without it answer every drift request 404.
+   */
+  drift?(model: ModelTarget, query: DriftQuery): Promise<DriftReport>;
   /** Flushes and releases everything, also a model still loading; idempotent. */
   close(): Promise<void>;
 }

@@ -14,6 +14,20 @@ export class ServingError extends Error {
   }
 }
 
+/**
+ * A 400 for a value the monitoring counts (an unseen category; an out-of-range value when the
+ * model rejects those): the service counts it for `feature` (its index) before answering.
+ */
+export class RejectedValueError extends ServingError {
+  constructor(
+    message: string,
+    readonly feature: number,
+    readonly reason: 'unseen' | 'out_of_range',
+  ) {
+    super(400, message);
+  }
+}
+
 export const badRequest = (message: string): ServingError => new ServingError(400, message);
 
 /**

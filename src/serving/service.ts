@@ -20,6 +20,9 @@ import type { ReferenceFetcher } from './reference/fetch-ref.js';
 import { parseReferenceData } from './reference/parse-ref.js';
 import type { ServingMetrics } from './metrics.js';
 import type { FeedbackOutcome, InferenceBackend, InferOutcome, ModelRef, ModelTarget } from './backend.js';
+import { RejectedValueError } from './errors.js';
+import { DriftChecker, type DriftQuery } from './drift-check.js';
+import type { DriftReport } from '../drift/report.js';
 
 export type { FeedbackOutcome, InferOutcome };
 
@@ -37,6 +40,8 @@ export interface ModelServiceOptions {
   metrics?: ServingMetrics;
   /** Loads the runtime when start() is called; without it, give one with setRuntime(). */
   loadRuntime?: () => Promise<Runtime>;
+  /** Drift of the window against the reference profile; checks on its schedule once started. */
+  drift?: DriftChecker;
 }
 
 export class ModelService implements InferenceBackend {
@@ -49,9 +54,11 @@ export class ModelService implements InferenceBackend {
   private loading: Promise<Runtime> | undefined;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  private readonly driftChecker: DriftChecker;
 
   constructor(private readonly opts: ModelServiceOptions) {
     this.model = opts.model;
+    this.driftChecker = opts.drift ?? new DriftChecker({ model: opts.model, stats: opts.stats, profile: undefined, clock: opts.clock });
     this.encoder = createResponseEncoder(opts.model);
     this.refs = Object.freeze([{ name: opts.model.name, version: opts.model.version }]);
     this.metadata = modelMetadata(opts.model);
@@ -93,11 +100,15 @@ export class ModelService implements InferenceBackend {
       const load = this.opts.loadRuntime;
       if (!load) {
         if (!this.runtime) throw new ServingError(503, `model ${this.model.name} has no runtime`);
+        if (!this.closing) this.driftChecker.start();
         return;
       }
       this.loading = load();
       const runtime = await this.loading;
-      if (!this.closing) this.runtime = runtime;
+      if (!this.closing) {
+        this.runtime = runtime;
+        this.driftChecker.start();
+      }
     })();
     return this.starting;
   }
@@ -138,7 +149,17 @@ export class ModelService implements InferenceBackend {
    * `deliver` gets the answer before the rows are logged and counted; both happen in the same
    * tick, so a later feedback request always finds the rows.
    */
-  async infer(_model: ModelTarget, body: unknown, requestId?: string, deliver?: (outcome: InferOutcome) => void): Promise<InferOutcome> {
+  async infer(model: ModelTarget, body: unknown, requestId?: string, deliver?: (outcome: InferOutcome) => void): Promise<InferOutcome> {
+    try {
+      return await this.inferCounted(model, body, requestId, deliver);
+    } catch (e) {
+      // Unseen categories (and out-of-range values the model rejects) are data too: counted, then refused.
+      if (e instanceof RejectedValueError) this.opts.stats.countRefused(e.feature, e.reason);
+      throw e;
+    }
+  }
+
+  private async inferCounted(_model: ModelTarget, body: unknown, requestId?: string, deliver?: (outcome: InferOutcome) => void): Promise<InferOutcome> {
     if (!this.runtime) throw new ServingError(503, `model ${this.model.name} is not ready`);
     const parsed = parseInferRequest(this.model, body);
     const id = parsed.id ?? requestId ?? this.opts.ids.next();
@@ -216,9 +237,15 @@ export class ModelService implements InferenceBackend {
     return { ...this.opts.stats.snapshot(), log: { rows } };
   }
 
+  /** The drift report of the window, computed now (404 without a reference profile). */
+  drift(_model: ModelTarget, query: DriftQuery): Promise<DriftReport> {
+    return this.driftChecker.report(query);
+  }
+
   /** Flushes the log and releases the runtime, also one still loading. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.driftChecker.close();
       await this.opts.log.close();
       const loaded = await this.loading?.catch(() => undefined);
       const runtime = this.runtime ?? loaded;

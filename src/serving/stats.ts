@@ -17,6 +17,34 @@ import { NumericAccumulator, geometryFor, geometryFromEdges, summarize, type Bin
 export type { StatsSnapshot };
 
 export const DEFAULT_WINDOW_ROWS = 10_000;
+
+/** Sampled values of a feature: numbers, or codes into `names` (category values; booleans false/true). */
+export type WindowSample = { kind: 'numeric'; values: Float64Array } | { kind: 'codes'; codes: Float64Array; names: readonly string[] };
+
+/** A feature of the window for a drift check: what the drift side holds, values still compact. */
+export interface WindowFeature extends Omit<SideFeature, 'values'> {
+  sample?: WindowSample;
+}
+
+/** The window for a drift check: cheap to take and to send to another thread. */
+export interface WindowSide {
+  rows: number;
+  source: string;
+  features: ReadonlyMap<string, WindowFeature>;
+}
+
+/** The window as a drift side: category codes become the values' strings. */
+export function windowSide(w: WindowSide): DriftSide {
+  const features = new Map<string, SideFeature>();
+  for (const [name, f] of w.features) {
+    const { sample, ...side } = f;
+    const out: SideFeature = side;
+    if (sample?.kind === 'numeric') out.values = { kind: 'numeric', values: sample.values };
+    else if (sample) out.values = { kind: 'categorical', values: Array.from(sample.codes, (c) => sample.names[c] ?? String(c)) };
+    features.set(name, out);
+  }
+  return { rows: w.rows, source: w.source, features };
+}
 export const STRICT_WITHHELD = 'strict placement: raw rows stay on the node';
 
 export interface StatsOptions {
@@ -567,12 +595,14 @@ export class ServingStats {
 
   /**
    * The window as the current side of a drift check: per feature its counts and histogram (on the
-   * profile's edges when given), and unless strict the present values of the drift sample.
+   * profile's edges when given), and unless strict the present values of the drift sample, read
+   * in one pass over the sampled rows; category values stay codes (`windowSide` expands them).
    */
-  driftSide(source: string): DriftSide {
+  driftWindow(source: string): WindowSide {
     const model = this.model;
     this.expire(this.opts.clock.now());
     const chunks = this.chunks;
+    const F = model.features.length;
     const rows = chunks.reduce((n, c) => n + c.rows, 0);
     const sample =
       this.driftSample > 0
@@ -582,43 +612,53 @@ export class ServingStats {
             this.opts.random,
           )
         : undefined;
-    const features = new Map<string, SideFeature>();
-    model.features.forEach((f, j) => {
-      const { out_of_range: outOfRange, unseen } = this.featureCounts(j);
-      let side: SideFeature;
-      if (f.type === 'number' || f.type === 'integer') {
-        const s = this.numericSummary(j, f.min, f.max);
-        side = {
-          count: s.count,
-          missing: s.missing,
-          histogram: { kind: 'numeric', edges: s.histogram.edges, counts: s.histogram.counts, underflow: s.histogram.underflow, overflow: s.histogram.overflow },
-          outOfRange,
-          unseen,
-        };
-        if (sample) {
-          const values = new Float64Array(sample.length);
-          let n = 0;
-          for (const r of sample) {
-            const x = r.values[j]!;
-            if (x === x) values[n++] = x;
-          }
-          side.values = { kind: 'numeric', values: n === values.length ? values : values.slice(0, n) };
-        }
-      } else {
-        const { counts, count, missing } = this.categoryCounts(j);
-        const present: Record<string, number> = {};
-        for (const [k, v] of Object.entries(counts)) if (v > 0) present[k] = v;
-        side = { count, missing, histogram: { kind: 'categorical', counts: present }, distinct: Object.keys(present).length, outOfRange, unseen };
-        if (sample) {
-          const values: string[] = [];
-          for (const r of sample) {
-            const x = r.values[j]!;
-            if (x === x) values.push(f.type === 'boolean' ? (x !== 0 ? 'true' : 'false') : String(f.values[x]));
-          }
-          side.values = { kind: 'categorical', values };
+    // Column j of the sample, missing values left out: row-major reads, one pass.
+    const columns = sample ? model.features.map(() => new Float64Array(sample.length)) : [];
+    const present = new Int32Array(F);
+    if (sample)
+      for (const r of sample) {
+        const v = r.values;
+        for (let j = 0; j < F; j++) {
+          const x = v[j]!;
+          if (x === x) columns[j]![present[j]!++] = x;
         }
       }
-      features.set(f.name, side);
+    const features = new Map<string, WindowFeature>();
+    model.features.forEach((f, j) => {
+      const { out_of_range: outOfRange, unseen } = this.featureCounts(j);
+      const column = columns[j];
+      const values = column && (present[j] === column.length ? column : column.slice(0, present[j]));
+      if (f.type === 'number' || f.type === 'integer') {
+        const s = this.numericSummary(j, f.min, f.max);
+        features.set(f.name, {
+          count: s.count,
+          missing: s.missing,
+          histogram: {
+            kind: 'numeric',
+            edges: s.histogram.edges,
+            counts: s.histogram.counts,
+            underflow: s.histogram.underflow,
+            overflow: s.histogram.overflow,
+          },
+          outOfRange,
+          unseen,
+          ...(values ? { sample: { kind: 'numeric', values } } : {}),
+        });
+        return;
+      }
+      const { counts, count, missing } = this.categoryCounts(j);
+      const seen: Record<string, number> = {};
+      for (const [k, v] of Object.entries(counts)) if (v > 0) seen[k] = v;
+      const names = f.type === 'boolean' ? ['false', 'true'] : f.values.map(String);
+      features.set(f.name, {
+        count,
+        missing,
+        histogram: { kind: 'categorical', counts: seen },
+        distinct: Object.keys(seen).length,
+        outOfRange,
+        unseen,
+        ...(values ? { sample: { kind: 'codes', codes: values, names } } : {}),
+      });
     });
     return { rows, source, features };
   }

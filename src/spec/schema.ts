@@ -2,6 +2,7 @@
 // validation and editors use, and the field documentation that `maas explain` prints.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { MODEL_NAME_MAX, MODEL_NAME_PATTERN } from '../domain/names.js';
+import { DRIFT_TESTS } from '../drift/test-names.js';
 
 export const API_VERSION = 'maas.dev/v1';
 
@@ -58,7 +59,11 @@ const Feature = Type.Object(
           min: Type.Optional(Type.Number({ description: 'Smallest accepted value (inclusive).' })),
           max: Type.Optional(Type.Number({ description: 'Largest accepted value (inclusive).' })),
         },
-        { additionalProperties: false, description: 'Accepted range of a number or integer feature; requests outside it are rejected with 400.' },
+        {
+          additionalProperties: false,
+          description:
+            'Expected range of a number or integer feature; values outside it are served and counted (rejected with 400 when `spec.monitoring.ranges` is `reject`).',
+        },
       ),
     ),
     optional: Type.Optional(Type.Boolean({ description: 'Whether the feature may be missing (null) in a request.' })),
@@ -229,6 +234,52 @@ const Qos = Type.Object(
   { additionalProperties: false, description: 'Advertised quality of service, used for service selection and composition.' },
 );
 
+const DriftTest = Type.Union(
+  DRIFT_TESTS.map((t) => Type.Literal(t)),
+  { description: 'Drift test: ks, wasserstein (normed), chisquare, z (two proportions), jensenshannon, psi, kl, hellinger.' },
+);
+const Threshold = Type.Number({
+  minimum: 0,
+  description: 'Drift threshold: p-value tests (ks, chisquare, z) drift below it; distance tests drift at or above it.',
+});
+const DurationText = (description: string) => Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$', description });
+
+const Monitoring = Type.Object(
+  {
+    test: Type.Optional(DriftTest),
+    threshold: Type.Optional(Threshold),
+    features: Type.Optional(
+      Type.Record(
+        Type.String({ maxLength: 128 }),
+        Type.Object(
+          { test: Type.Optional(DriftTest), threshold: Type.Optional(Threshold) },
+          { additionalProperties: false, description: 'Test and threshold of one feature.' },
+        ),
+        { description: 'Per-feature test and threshold, by feature name; overrides `test` and `threshold`.' },
+      ),
+    ),
+    datasetShare: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: 'Dataset drift when at least this share of features drifted (default 0.5).' }),
+    ),
+    window: Type.Optional(
+      Type.Object(
+        {
+          rows: Type.Optional(Type.Integer({ minimum: 10, maximum: 10_000_000, description: 'Most recent rows the server checks (default 10000).' })),
+          age: Type.Optional(DurationText('Oldest rows the server checks, e.g. `1h`, `7d` (default: no age limit).')),
+        },
+        { additionalProperties: false, description: 'The live window drift is computed on: bounded by count and by age.' },
+      ),
+    ),
+    schedule: Type.Optional(DurationText('How often the server recomputes drift for its metrics, e.g. `1m` (default 1m).')),
+    ranges: Type.Optional(
+      Type.Union([Type.Literal('observe'), Type.Literal('reject')], {
+        description: '`observe` (default): values outside a feature range are served and counted; `reject`: they get 400.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'Drift monitoring: tests, thresholds, dataset share, window, schedule and range enforcement.' },
+);
+
 const Spec = Type.Object(
   {
     task: Type.Union(
@@ -260,6 +311,7 @@ const Spec = Type.Object(
     inference: Type.Optional(Inference),
     explainability: Type.Optional(Explainability),
     qos: Type.Optional(Qos),
+    monitoring: Type.Optional(Monitoring),
   },
   { additionalProperties: false, description: 'What the model is, what it needs and how it is served.' },
 );

@@ -8,6 +8,7 @@ import { ARTIFACT_SCHEMES, DATA_SCHEMES, REPOSITORY_SCHEMES, isScpLikeRemote, re
 import { quote, formatPath, type FieldPath } from './parse.js';
 import { didYouMean } from './suggest.js';
 import type { Report } from './schema-errors.js';
+import { NUMERIC_ONLY_TESTS, type DriftTestName } from '../drift/test-names.js';
 
 export interface SemanticOptions {
   /** Directory that relative `file:` URIs resolve from. */
@@ -235,6 +236,47 @@ function checkTraining(training: unknown, report: Report): void {
   }
 }
 
+/** spec.monitoring: per-feature entries name real features, and each test fits its feature's type. */
+function checkMonitoring(spec: unknown, report: Report): void {
+  const monitoring = get(spec, 'monitoring');
+  if (!isObj(monitoring)) return;
+  const features = get(spec, 'features');
+  const types = new Map<string, string>();
+  if (Array.isArray(features)) for (const f of features) if (isObj(f) && typeof f.name === 'string' && typeof f.type === 'string') types.set(f.name, f.type);
+  const fits = (test: unknown, type: string | undefined, at: FieldPath): void => {
+    if (typeof test !== 'string' || type === undefined) return;
+    if (NUMERIC_ONLY_TESTS.includes(test as DriftTestName) && type !== 'number' && type !== 'integer')
+      report(
+        at,
+        `${test} needs a number or integer feature, and this one is ${type}`,
+        'use chisquare, jensenshannon, psi, kl or hellinger for categories, z for booleans',
+      );
+  };
+  const perFeature = get(monitoring, 'features');
+  if (isObj(perFeature)) {
+    for (const [name, entry] of Object.entries(perFeature)) {
+      const at: FieldPath = ['spec', 'monitoring', 'features', name];
+      if (!types.has(name)) {
+        report(at, `${quote(name)} is not a feature of this model`, `${didYouMean(name, [...types.keys()])}use one of the names in spec.features`, 'key');
+        continue;
+      }
+      fits(get(entry, 'test'), types.get(name), [...at, 'test']);
+    }
+  }
+  const test = get(monitoring, 'test');
+  if (typeof test === 'string' && NUMERIC_ONLY_TESTS.includes(test as DriftTestName)) {
+    const other = [...types].find(
+      ([name, t]) => t !== 'number' && t !== 'integer' && !(isObj(perFeature) && isObj(perFeature[name]) && 'test' in perFeature[name]),
+    );
+    if (other)
+      report(
+        ['spec', 'monitoring', 'test'],
+        `${test} applies to every feature, but ${quote(other[0])} is ${other[1]}`,
+        `set a test for ${other[0]} under spec.monitoring.features, or leave test unset to choose per feature`,
+      );
+  }
+}
+
 export function semanticChecks(data: unknown, opts: SemanticOptions, report: Report): SemanticResult {
   const spec = get(data, 'spec');
   const metadata = get(data, 'metadata');
@@ -252,6 +294,7 @@ export function semanticChecks(data: unknown, opts: SemanticOptions, report: Rep
   checkOutputs(spec, report);
   checkResources(get(spec, 'resources'), report);
   checkTraining(get(spec, 'training'), report);
+  checkMonitoring(spec, report);
   const artifactPath = checkArtifact(spec, opts, report);
   return artifactPath === undefined ? {} : { artifactPath };
 }

@@ -7,6 +7,7 @@ import type { MaasConfig } from '../core/config.js';
 import type { MaasHome } from '../core/home.js';
 import type { DeploymentRecord, DeploymentState, PlacementMode } from '../domain/deployment.js';
 import type { ModelVersionRecord } from '../domain/model.js';
+import type { ReferenceProfile } from '../drift/profile.js';
 import type { ArtifactStore } from '../registry/ports.js';
 import type { HttpEndpoint } from '../protocol/endpoint.js';
 
@@ -15,6 +16,12 @@ export interface Progress {
 }
 
 export type { HttpEndpoint };
+
+/** What a model server gets besides the description and the artifact, read by the use case. */
+export interface ServingExtras {
+  /** The version's reference profile (for drift monitoring), when it has one. */
+  profile?: ReferenceProfile;
+}
 
 export interface StartResult {
   endpoint?: string;
@@ -59,13 +66,14 @@ export interface Target {
   /** Refuses, before anything is recorded, a model this target can never start (e.g. no local artifact). */
   preflight?(model: ModelVersionRecord): Promise<void>;
   /** The objects a deployment consists of, without recording or (client) contacting anything. */
-  dryRun?(plan: PlannedDeployment, model: ModelVersionRecord, how: DryRunMode, progress: Progress): Promise<DryRunResult>;
+  dryRun?(plan: PlannedDeployment, model: ModelVersionRecord, how: DryRunMode, progress: Progress, extras?: ServingExtras): Promise<DryRunResult>;
   /**
    * Starts (or restarts) the model server of a deployment; returns once it is launched. A start
    * that fails after creating something throws with `startedRuntime` (see withStartedRuntime), so
-   * the record keeps what a purge must remove.
+   * the record keeps what a purge must remove. `extras` carries the profile the server is started
+   * with; a target that cannot ship it whole says so in the runtime (`profile`), never fails.
    */
-  start(deployment: DeploymentRecord, model: ModelVersionRecord, progress: Progress): Promise<StartResult>;
+  start(deployment: DeploymentRecord, model: ModelVersionRecord, progress: Progress, extras?: ServingExtras): Promise<StartResult>;
   /** Waits until ready or failed, up to the deadline (epoch ms on the injected clock). */
   waitReady(deployment: DeploymentRecord, deadline: number, progress: Progress): Promise<Observed>;
   /** What is really running now; never writes. */

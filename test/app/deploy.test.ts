@@ -1,6 +1,9 @@
 // The deploy use case over in-memory stores, scriptable targets and a manual clock.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deploy, runDeployJob, type DeployRequest } from '../../src/app/deploy.js';
+import { deploy, restart, runDeployJob, type DeployRequest } from '../../src/app/deploy.js';
+import { dryRunDeploy } from '../../src/app/dry-run.js';
+import { seededRandom } from '../../src/core/clock.js';
+import { ProfileBuilder } from '../../src/drift/profile.js';
 import { MaasError } from '../../src/core/errors.js';
 import { withStartedRuntime } from '../../src/targets/target.js';
 import { modelDescription } from '../../bench/model-fixtures.js';
@@ -155,6 +158,20 @@ describe('deploy', () => {
     };
     expect((await rejection(run())).message).toBe('the local target cannot serve har@1');
     expect(h.stores.deployments.records.size).toBe(0);
+  });
+
+  it("hands the version's stored profile to the target on every start (and dry run), nothing when it has none", async () => {
+    await run();
+    expect(h.local.extras).toEqual([{}]);
+    const b = new ProfileBuilder([{ name: 'x', type: 'number' }], { random: seededRandom(1) });
+    for (let i = 0; i < 10; i++) b.add({ x: i });
+    const profile = b.finish({ source: { uri: 'file:///train.csv' }, createdAt: '2026-01-01T00:00:00.000Z' });
+    await h.stores.models.setProfile('har', '1', profile);
+    // A restart reads the profile stored now.
+    await restart(h.services, 'd-0001', { wait: true, timeoutMs: 10_000 }, () => {});
+    expect(h.local.extras[1]).toEqual({ profile });
+    await dryRunDeploy(h.services, { model: 'har', target: 'cluster', mode: 'open', how: 'client' }, () => {});
+    expect(h.cluster.extras).toEqual([{ profile }]);
   });
 
   it('refuses a malformed job payload as a bug', async () => {

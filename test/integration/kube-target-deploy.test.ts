@@ -4,7 +4,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src/core/clock.js';
+import { resolveHome } from '../../src/core/home.js';
 import type { DeploymentRecord } from '../../src/domain/deployment.js';
+import { ProfileBuilder, type ReferenceProfile } from '../../src/drift/profile.js';
+import { openStores } from '../../src/registry/open.js';
 import { tempDir } from '../support/cli.js';
 import { CRASH, NOT_READY, type FakeKubeOptions } from '../support/fake-kube/index.js';
 import { startKubeEnv, trainExampleModel, validateSent, type KubeEnv, type TrainedModel } from '../support/kube-target.js';
@@ -33,6 +37,24 @@ type Deployed = DeploymentRecord & { outcome: string };
 /** Names of the model objects in a namespace, by kind. */
 function objectsIn(e: KubeEnv, ns: string): string[] {
   return ['configmaps', 'deployments', 'services', 'horizontalpodautoscalers'].flatMap((p) => e.fake.state.list(p, ns).map((o) => `${p}/${o.metadata.name}`));
+}
+
+/** A profile of the example model's features over `rows` random rows, all of them in its sample. */
+function harProfile(rows: number): ReferenceProfile {
+  const random = seededRandom(rows);
+  const features = model.description.spec.features.map((f) => ({ name: f.name, type: f.type }));
+  const b = new ProfileBuilder(features, { random, sampleSize: rows });
+  for (let i = 0; i < rows; i++) b.add(Object.fromEntries(features.map((f) => [f.name, random.next() * 10])));
+  return b.finish({ source: { uri: 'file:///train.csv' }, createdAt: '2026-01-01T00:00:00.000Z' });
+}
+
+async function storeProfile(e: KubeEnv, profile: ReferenceProfile): Promise<void> {
+  const stores = await openStores(resolveHome({}, e.dir, e.home));
+  try {
+    await stores.models.setProfile('har-classifier', '1', profile);
+  } finally {
+    stores.close();
+  }
 }
 
 describe('deploy --target kubernetes', () => {
@@ -79,6 +101,37 @@ describe('deploy --target kubernetes', () => {
     expect(logs.stdout).toMatch(/listening on http:\/\/0\.0\.0\.0:8080/);
     const human = await e.maas(['status', d.id]);
     expect(human.stdout).toContain(`kubernetes (namespace ${NS})`);
+  });
+
+  it('ships the reference profile in the ConfigMap and starts the server with --profile; a large one without its sample rows', async () => {
+    const e = await env();
+    const small = harProfile(20);
+    await storeProfile(e, small);
+    const name = 'har-classifier-v1';
+    const d = await e.json<Deployed>(['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS]);
+    expect(d).toMatchObject({ state: 'ready', runtime: { artifact: 'configmap', profile: { file: '/model/profile.json', rows: 20, sampleRows: 20 } } });
+    const cm = e.fake.state.get('configmaps', NS, name)!;
+    expect(JSON.parse(cm.data['profile.json'])).toEqual(small);
+    expect(Buffer.from(cm.binaryData['model.onnx'], 'base64').equals(model.onnx)).toBe(true);
+    const args = (): string[] => e.fake.state.get('deployments', NS, name)!.spec.template.spec.containers[0].args as string[];
+    expect(args().slice(args().indexOf('--profile'))).toEqual(['--profile', '/model/profile.json']);
+    expect(validateSent(e.fake.requests)).toContain('ConfigMap');
+    expect((await e.maas(['status', d.id])).stdout).toMatch(/Profile: +\/model\/profile\.json \(20 rows, sample of 20\)/);
+
+    // Too large with the description and the model file: the aggregates go, the sample rows do not.
+    const big = harProfile(8000);
+    await storeProfile(e, big);
+    const r = await e.maas(['restart', d.id, '-o', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const restarted = JSON.parse(r.stdout) as DeploymentRecord;
+    expect(restarted).toMatchObject({ state: 'ready', runtime: { profile: { file: '/model/profile.json', rows: 8000, sampleRows: 0 } } });
+    expect((restarted.runtime.profile as { note: string }).note).toContain('profile shipped without its 8000 sample rows');
+    const shipped = JSON.parse(e.fake.state.get('configmaps', NS, name)!.data['profile.json']) as ReferenceProfile;
+    expect(shipped.sample.rows).toEqual([]);
+    expect(shipped.features).toEqual(big.features);
+    expect(args()).toContain('--profile');
+    validateSent(e.fake.requests);
+    expect((await e.maas(['status', d.id])).stdout).toContain('sample of 0); profile shipped without its 8000 sample rows');
   });
 
   it('takes the namespace from the kubeconfig context when -n is not given', async () => {

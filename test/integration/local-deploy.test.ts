@@ -55,6 +55,15 @@ describe('local deployments', () => {
     expect(d.history.map((h) => h.state)).toEqual(['queued', 'deploying', 'ready']);
     const live = await fetch(`${d.endpoint}/v2/health/ready`);
     expect(live.status).toBe(200);
+    // The version was registered with its training data: the server got its reference profile.
+    const profile = join(home, 'deployments', id, 'profile.json');
+    expect(JSON.parse(readFileSync(profile, 'utf8'))).toMatchObject({ schema: 1, rows: 10 });
+    const pid = d.runtime.pid;
+    expect(
+      readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8')
+        .split('\0')
+        .join(' '),
+    ).toContain(`--profile ${profile}`);
   });
 
   it('reuses the running deployment for a second consumer', async () => {

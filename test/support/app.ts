@@ -1,10 +1,12 @@
 // Services for use-case tests: in-memory stores, two scriptable targets (a `local` with open
 // placement only, a `cluster` with strict placement, a flag and dry runs), a fake inference
-// connector, a manual clock. No module mocking: everything is passed in.
+// connector, a manual clock, the real file-system data reader (tests write data to temp dirs).
+// No module mocking: everything is passed in.
 import { buildServices, type OpenedServices } from '../../src/app/composition-root.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { resolveHome } from '../../src/core/home.js';
 import type { InferenceApi, InferenceConnector } from '../../src/protocol/inference-api.js';
+import { FsDatasetReader } from '../../src/registry/fs-dataset-reader.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
 import { modelDescription } from '../../bench/model-fixtures.js';
 import { FakeTarget, fakePlugin } from './fake-target.js';
@@ -36,6 +38,9 @@ export async function appHarness(o: { inference?: Partial<InferenceApi> } = {}):
     stats: async () => {
       throw new Error('not scripted');
     },
+    drift: async () => {
+      throw new Error('not scripted');
+    },
     metadata: async () => ({ name: 'm', versions: ['1'], platform: 'onnx', inputs: [], outputs: [] }),
     ...o.inference,
   });
@@ -50,6 +55,7 @@ export async function appHarness(o: { inference?: Partial<InferenceApi> } = {}):
     version: '0.0.0-test',
     overrides: {
       stores,
+      datasets: new FsDatasetReader(),
       plugins: [
         fakePlugin(local),
         fakePlugin(cluster, { modes: ['open', 'strict'], flags: [{ flags: '--image <ref>', key: 'image', description: 'image' }], dryRun: true }),

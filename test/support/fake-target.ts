@@ -11,6 +11,8 @@ import type {
   Observed,
   Placement,
   PlannedDeployment,
+  Progress,
+  ServingExtras,
   Target,
   TargetFlag,
   TargetOptions,
@@ -33,6 +35,8 @@ export class FakeTarget implements Target {
   readonly calls: string[] = [];
   readonly running = new Map<string, Observed>();
   readonly options: TargetOptions[] = [];
+  /** What each start and dry run was given besides the model (the profile), in call order. */
+  readonly extras: ServingExtras[] = [];
   script: FakeScript = {};
   /** Set to refuse models before anything is recorded. */
   preflight?: (model: ModelVersionRecord) => Promise<void>;
@@ -46,13 +50,15 @@ export class FakeTarget implements Target {
     return this.script.placement ?? {};
   }
 
-  async dryRun(plan: PlannedDeployment, model: ModelVersionRecord): Promise<DryRunResult> {
+  async dryRun(plan: PlannedDeployment, model: ModelVersionRecord, _how?: unknown, _progress?: Progress, extras: ServingExtras = {}): Promise<DryRunResult> {
     this.calls.push(`dryRun ${model.name}@${model.version}`);
+    this.extras.push(extras);
     return { namespace: plan.namespace ?? 'default', objects: [{ kind: 'Deployment', metadata: { name: `${model.name}-v${model.version}` } }] };
   }
 
-  async start(d: DeploymentRecord, model: ModelVersionRecord): Promise<{ runtime: Record<string, unknown> }> {
+  async start(d: DeploymentRecord, model: ModelVersionRecord, _progress?: Progress, extras: ServingExtras = {}): Promise<{ runtime: Record<string, unknown> }> {
     this.calls.push(`start ${d.id} ${model.name}@${model.version}`);
+    this.extras.push(extras);
     if (this.script.startFails) throw this.script.startFails;
     this.running.set(d.id, { state: 'deploying', reason: 'starting' });
     return { runtime: { fake: true, started: this.clock.now() } };

@@ -8,13 +8,16 @@ import type { DeploymentEvent, DeploymentPatch, DeploymentRecord, DeploymentStat
 import type { ArtifactRef, ArtifactSource, ModelSummary, ModelVersionRecord, RegisterOutcome, SearchRequest, SearchResult } from '../../src/domain/model.js';
 import { compareVersions } from '../../src/domain/version.js';
 import { specDigest } from '../../src/registry/canonical.js';
-import type { ArtifactStore, ModelStore, Stores } from '../../src/registry/ports.js';
+import type { ReferenceProfile } from '../../src/drift/profile.js';
+import type { ArtifactStore, ModelStore, ProfileSummary, RegisterItem, Stores } from '../../src/registry/ports.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
 export class MemoryModelStore implements ModelStore {
   readonly versions = new Map<string, ModelVersionRecord>();
+  /** Reference profiles by `name@version`. */
+  readonly profiles = new Map<string, ReferenceProfile>();
   /** Deployments that block deletion, by `name@version`. */
   blocking: (name: string, version: string) => string[] = () => [];
 
@@ -22,12 +25,14 @@ export class MemoryModelStore implements ModelStore {
     return (await this.registerModels([{ description, artifact }]))[0]!;
   }
 
-  async registerModels(items: readonly { description: ModelDescription; artifact: ArtifactRef }[]): Promise<RegisterOutcome[]> {
+  async registerModels(items: readonly RegisterItem[]): Promise<RegisterOutcome[]> {
     const staged = new Map(this.versions);
-    const out = items.map(({ description, artifact }): RegisterOutcome => {
+    const stagedProfiles = new Map(this.profiles);
+    const out = items.map(({ description, artifact, profile }): RegisterOutcome => {
       const key = `${description.metadata.name}@${description.metadata.version}`;
       const digest = specDigest(description);
       const existing = staged.get(key);
+      if (profile) stagedProfiles.set(key, clone(profile));
       if (existing) {
         if (existing.specDigest === digest && existing.artifact.digest === artifact.digest) return { record: clone(existing), created: false };
         throw new MaasError('CONFLICT', `${key} is already registered with different content`);
@@ -45,7 +50,29 @@ export class MemoryModelStore implements ModelStore {
     });
     this.versions.clear();
     for (const [k, v] of staged) this.versions.set(k, v);
+    this.profiles.clear();
+    for (const [k, v] of stagedProfiles) this.profiles.set(k, v);
     return out;
+  }
+
+  private mustExist(name: string, version: string): string {
+    const key = `${name}@${version}`;
+    if (!this.versions.has(key)) throw new MaasError('NOT_FOUND', `model ${key} is not registered`);
+    return key;
+  }
+
+  async setProfile(name: string, version: string, profile: ReferenceProfile): Promise<void> {
+    this.profiles.set(this.mustExist(name, version), clone(profile));
+  }
+
+  async getProfile(name: string, version: string): Promise<ReferenceProfile | undefined> {
+    const p = this.profiles.get(this.mustExist(name, version));
+    return p && clone(p);
+  }
+
+  async profileSummary(name: string, version: string): Promise<ProfileSummary | undefined> {
+    const p = this.profiles.get(this.mustExist(name, version));
+    return p && { rows: p.rows, features: p.features.length, sampleRows: p.sample.rows.length, source: clone(p.source), createdAt: p.createdAt };
   }
 
   private of(name: string): ModelVersionRecord[] {
@@ -90,6 +117,7 @@ export class MemoryModelStore implements ModelStore {
     const users = this.blocking(name, version);
     if (users.length > 0) throw new MaasError('IN_USE', `${name}@${version} is in use by ${users.join(', ')}`);
     this.versions.delete(`${name}@${version}`);
+    this.profiles.delete(`${name}@${version}`);
   }
 
   async metricNames(): Promise<string[]> {

@@ -66,6 +66,7 @@ describe('maas __complete', () => {
     expect(top.directive).toBe(':0');
     expect((await complete('de')).candidates.sort()).toEqual(['decommission', 'delete', 'deploy', 'describe']);
     expect((await complete('config', 's')).candidates).toEqual(['set']);
+    expect((await complete('profile', 's')).candidates).toEqual(['set', 'show']);
     expect(opened).toBe(0);
   });
 
@@ -97,6 +98,9 @@ describe('maas __complete', () => {
     expect((await complete('serve', '--description', '')).directive).toBe(':4');
     expect((await complete('--kubeconfig', '')).directive).toBe(':4');
     expect((await complete('--home', '')).directive).toBe(':8');
+    expect((await complete('profile', 'set', 'har@1', '--data', '')).directive).toBe(':4');
+    // `profile set --target` names a data column, not a deploy target.
+    expect(await complete('profile', 'set', 'har@1', '--target', '')).toMatchObject({ candidates: [], directive: ':0' });
     // `init --description` is text, not a file.
     expect((await complete('init', '--description', '')).directive).toBe(':0');
     expect(opened).toBe(0);

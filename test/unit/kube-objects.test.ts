@@ -22,12 +22,17 @@ import {
 } from '../../src/targets/kubernetes/names.js';
 import {
   artifactFitsConfigMap,
+  base64Length,
   buildModelObjects,
   buildModelObjectSet,
   CONFIGMAP_PAYLOAD_LIMIT,
+  profileForConfigMap,
   releaseScale,
   scaleToZero,
 } from '../../src/targets/kubernetes/objects.js';
+import { artifactFileName } from '../../src/targets/kubernetes/artifact-delivery.js';
+import { seededRandom } from '../../src/core/clock.js';
+import { ProfileBuilder, type ReferenceProfile } from '../../src/drift/profile.js';
 import { checkNodeFits, podRequests, type NodeLike, type PodLike } from '../../src/targets/kubernetes/placement.js';
 import { servingRequests } from '../../src/targets/kubernetes/resources.js';
 import { explainRollout, type EventLike, type PodStatusLike } from '../../src/targets/kubernetes/rollout-explain.js';
@@ -218,6 +223,8 @@ describe('buildModelObjects', () => {
     // The URI is never part of the script.
     expect(init.command!.join(' ')).not.toContain('models.example.com');
     expect(pod.containers[0]!.args).toContain('/model-artifact/model.onnx');
+    // Strict placement: the server keeps no raw rows in memory either.
+    expect(pod.containers[0]!.args).toContain('--strict');
     expect(pod.volumes!.find((v) => v.name === 'artifact')).toEqual({ name: 'artifact', emptyDir: {} });
     expect(pod.containers[0]!.resources).toEqual({
       requests: { cpu: '2', memory: '1536Mi', 'nvidia.com/gpu': '1' },
@@ -314,6 +321,76 @@ describe('buildModelObjects', () => {
       const docs = parseAllDocuments(readFileSync(join(ROOT, 'templates/kubernetes', file), 'utf8')).map((d) => d.toJS() as unknown);
       expect(docs, file).toEqual([JSON.parse(JSON.stringify(obj))]);
     }
+  });
+});
+
+/** A profile of `rows` rows of `features` numeric features, every row in its sample. */
+function profileOf(rows: number, features = 2): ReferenceProfile {
+  const names = Array.from({ length: features }, (_, i) => `f${i}`);
+  const b = new ProfileBuilder(
+    names.map((name) => ({ name, type: 'number' as const })),
+    { random: seededRandom(7), sampleSize: rows },
+  );
+  for (let r = 0; r < rows; r++) b.add(Object.fromEntries(names.map((n, i) => [n, r * 1.000123 + i])));
+  return b.finish({ source: { uri: 'file:///train.csv' }, createdAt: '2026-01-01T00:00:00.000Z' });
+}
+
+describe('the reference profile in the objects', () => {
+  const profile = profileOf(50);
+
+  for (const [name, base] of Object.entries(variants)) {
+    it(`${name}: profile.json in the ConfigMap, --profile in the server args, all valid objects`, () => {
+      const used = Buffer.byteLength(base.descriptionJson) + (base.artifact.kind === 'configmap' ? base64Length(base.artifact.data.length) : 0);
+      const shipped = profileForConfigMap(profile, used);
+      expect(shipped).toEqual({ json: JSON.stringify(profile), rows: 50, sampleRows: 50 });
+      const input = { ...base, profileJson: shipped.json! };
+      const objs = buildModelObjects(input);
+      for (const o of objs) expect(() => validateOfficial(o)).not.toThrow();
+      const { configMap, deployment } = buildModelObjectSet(input);
+      expect(JSON.parse(configMap.data!['profile.json']!)).toEqual(profile);
+      const pod = deployment.spec!.template;
+      const server = pod.spec!.containers[0]!;
+      const args = server.args!;
+      expect(args.slice(args.indexOf('--profile'), args.indexOf('--profile') + 2)).toEqual(['--profile', '/model/profile.json']);
+      // The ConfigMap volume (every key) is mounted where the args point.
+      expect(server.volumeMounts).toContainEqual({ name: 'model', mountPath: '/model', readOnly: true });
+      expect(pod.spec!.volumes!.find((v) => v.name === 'model')?.configMap).toMatchObject({ name: configMap.metadata.name });
+      // A new profile rolls the pods; without one, nothing changes.
+      expect(pod.metadata!.annotations!['maas.dev/profile-digest']).toMatch(/^sha256:[a-f0-9]{64}$/);
+      const other = buildModelObjectSet({ ...base, profileJson: JSON.stringify(profileOf(51)) }).deployment.spec!.template.metadata!.annotations!;
+      expect(other['maas.dev/profile-digest']).not.toBe(pod.metadata!.annotations!['maas.dev/profile-digest']);
+      const without = buildModelObjectSet(base);
+      expect(without.configMap.data).not.toHaveProperty('profile.json');
+      expect(without.deployment.spec!.template.spec!.containers[0]!.args).not.toContain('--profile');
+      expect(without.deployment.spec!.template.metadata!.annotations).not.toHaveProperty('maas.dev/profile-digest');
+    });
+  }
+
+  it('drops the sample rows when the whole profile does not fit beside description and artifact, and says so', () => {
+    const big = profileOf(4000, 20);
+    expect(Buffer.byteLength(JSON.stringify(big))).toBeGreaterThan(CONFIGMAP_PAYLOAD_LIMIT);
+    const base = variants['open, configmap artifact, fixed replicas'];
+    const used = Buffer.byteLength(base.descriptionJson) + base64Length(base.artifact.kind === 'configmap' ? base.artifact.data.length : 0);
+    const shipped = profileForConfigMap(big, used);
+    expect(shipped).toMatchObject({ rows: 4000, sampleRows: 0, note: expect.stringContaining('without its 4000 sample rows') });
+    const aggregates = JSON.parse(shipped.json!) as ReferenceProfile;
+    expect(aggregates.sample).toEqual({ capacity: 4000, columns: big.sample.columns, rows: [] });
+    expect(aggregates.features).toEqual(big.features);
+    const objs = buildModelObjects({ ...base, profileJson: shipped.json! });
+    for (const o of objs) expect(() => validateOfficial(o)).not.toThrow();
+    const cm = objs[0]!;
+    const payload = Buffer.byteLength(JSON.stringify(cm.kind === 'ConfigMap' ? { ...cm.data, ...cm.binaryData } : {}));
+    expect(payload).toBeLessThanOrEqual(CONFIGMAP_PAYLOAD_LIMIT);
+    // No room at all: no profile, a note, never an error.
+    const none = profileForConfigMap(big, CONFIGMAP_PAYLOAD_LIMIT - 100);
+    expect(none).toMatchObject({ rows: 4000, sampleRows: 0, note: expect.stringContaining('profile not shipped') });
+    expect(none.json).toBeUndefined();
+  });
+
+  it('keeps the artifact file name away from profile.json', () => {
+    expect(artifactFileName('https://example.com/models/profile.json')).toBe('model.onnx');
+    const input = exampleInput({ artifact: { kind: 'configmap', fileName: 'profile.json', data: small } });
+    expect(() => buildModelObjects(input)).toThrow(/cannot be used in the pod/);
   });
 });
 

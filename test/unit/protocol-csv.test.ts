@@ -1,8 +1,8 @@
 // The one CSV reader (client rows, feedback files, server data references, examples).
 import { describe, expect, it } from 'vitest';
 import type { MaasError } from '../../src/core/errors.js';
-import { thrown } from '../support/assert.js';
-import { formatCsv, parseCsv } from '../../src/protocol/csv.js';
+import { rejection, thrown } from '../support/assert.js';
+import { csvRows, formatCsv, parseCsv } from '../../src/protocol/csv.js';
 
 const fails = (fn: () => unknown): MaasError => thrown(fn);
 
@@ -74,5 +74,63 @@ describe('formatCsv', () => {
     const text = formatCsv(table);
     expect(text).toBe('id,note\n007,plain\n"a,b","say ""hi"""\nx,"two\nlines"\n');
     expect(parseCsv(text)).toEqual(table);
+  });
+});
+
+/** Everything csvRows yields for `text` cut into chunks of `size` bytes (as a file stream would). */
+async function streamed(text: string, size: number, what?: string): Promise<string[][]> {
+  const bytes = Buffer.from(text);
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+  }
+  const out: string[][] = [];
+  for await (const row of csvRows(chunks(), what)) out.push(row);
+  return out;
+}
+
+describe('csvRows (streaming)', () => {
+  const texts = [
+    '\ufeffa,b\r\n"1,5","say ""hi"""\n\n3,\n',
+    'a,b\r\n"multi\r\nline",2\r\n',
+    'a,b\r1,2\r3,4',
+    ' a , b \n  \n007, 1.50 \n',
+    'x,\u00e9t\u00e9\n\u00e0,\u{1F600}\r\n2,3\n',
+    'a,b\n',
+  ];
+
+  it('reads what parseCsv reads, however the bytes are split (CRLF, quotes, BOM, UTF-8 across chunks)', async () => {
+    for (const text of texts) {
+      const { header, rows } = parseCsv(text);
+      for (const size of [1, 2, 3, 7, 1 << 16]) expect(await streamed(text, size), `${JSON.stringify(text)} in ${size}-byte chunks`).toEqual([header, ...rows]);
+    }
+  });
+
+  it('refuses what parseCsv refuses, with the same messages', async () => {
+    const bad = ['a,b,c\n1,2,3\n\n"x\ny",2,3\n4,5\n', 'a,b\r\n1,2\r\n3\r\n', 'a\n"oops\n', '', '\n\n', 'a,b,a\n1,2,3\n'];
+    for (const text of bad) {
+      const sync = fails(() => parseCsv(text, 'the data'));
+      for (const size of [1, 4, 1 << 16]) {
+        const e = await rejection(streamed(text, size, 'the data'));
+        expect(e.code).toBe('VALIDATION');
+        expect(e.message, `${JSON.stringify(text)} in ${size}-byte chunks`).toBe(sync.message);
+      }
+    }
+  });
+
+  it('stops reading its source when the caller stops', async () => {
+    let pulled = 0;
+    async function* endless(): AsyncGenerator<string> {
+      yield 'a,b\n';
+      for (;;) {
+        pulled++;
+        yield '1,2\n'.repeat(100);
+      }
+    }
+    let n = 0;
+    for await (const _row of csvRows(endless())) if (++n === 3) break;
+    const after = pulled;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(pulled).toBe(after);
+    expect(pulled).toBeLessThan(50);
   });
 });

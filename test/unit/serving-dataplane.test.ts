@@ -105,7 +105,15 @@ describe('infer request: tensor mode', () => {
   });
 
   it('names row and feature for out-of-range, non-integer, unknown category and wrong type values', () => {
-    expect(status(() => parseInferRequest(model, tensor([11, 1, 'red', true]))).message).toBe('input "input" row 1 feature "x": 11 is above the maximum 10');
+    // By default out-of-range values are data: served, and counted by the stats.
+    expect(Array.from(parseInferRequest(model, tensor([11, -1, 'red', true])).inline!.values)).toEqual([11, -1, 0, 1]);
+    expect(Array.from(parseInferRequest(model, tensor([-3, 1, 0, 1], [1, 4], 'FP32')).inline!.values)).toEqual([-3, 1, 0, 1]);
+    const rejecting = compileModel(description({ monitoring: { ranges: 'reject' } }));
+    expect(status(() => parseInferRequest(rejecting, tensor([11, 1, 'red', true]))).message).toBe(
+      'input "input" row 1 feature "x": 11 is above the maximum 10',
+    );
+    const below = status(() => parseInferRequest(rejecting, tensor([-3, 1, 0, 1], [1, 4], 'FP32')));
+    expect(below).toMatchObject({ status: 400, message: 'input "input" row 1 feature "x": -3 is below the minimum 0' });
     expect(status(() => parseInferRequest(model, tensor([1, 1.5, 'red', true]))).message).toContain('feature "n": expected an integer');
     expect(status(() => parseInferRequest(model, tensor([1, 1, 'purple', true]))).message).toContain(
       'unknown category "purple" (allowed: "red", "green", "blue")',
@@ -301,7 +309,7 @@ describe('responses and metadata', () => {
     ]);
     expect(meta.inputs[2]!.parameters).toEqual({ feature_type: 'category', values: ['red', 'green', 'blue'] });
     expect(meta.outputs.map((o) => o.name)).toEqual(['label', 'probabilities']);
-    expect(serverMetadata('1.2.3')).toEqual({ name: 'maas', version: '1.2.3', extensions: ['feedback', 'stats', 'data_ref', 'metrics'] });
+    expect(serverMetadata('1.2.3')).toEqual({ name: 'maas', version: '1.2.3', extensions: ['feedback', 'stats', 'drift', 'data_ref', 'metrics'] });
   });
 
   it('decodes encoded values back to what clients send (float32 shown shortest)', () => {

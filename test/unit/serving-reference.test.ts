@@ -67,9 +67,13 @@ describe('reference data', () => {
   });
 
   it('names the row and column of a bad CSV cell, and unknown or missing columns', () => {
-    expect(fails(() => parseReferenceData(model, data('x,color,flag\n1,red,true\n200,red,true\n', '/d.csv'), undefined)).message).toBe(
+    // Out-of-range values are served (and counted) unless the model rejects them.
+    expect(parseReferenceData(model, data('x,color,flag\n1,red,true\n200,red,true\n', '/d.csv'), undefined).rows).toBe(2);
+    const rejecting = compileModel({ ...description, spec: { ...description.spec, monitoring: { ranges: 'reject' } } });
+    expect(fails(() => parseReferenceData(rejecting, data('x,color,flag\n1,red,true\n200,red,true\n', '/d.csv'), undefined)).message).toBe(
       'data_ref row 2 column "x": 200 is above the maximum 100',
     );
+    expect(fails(() => parseReferenceData(model, data('x,color,flag\n1,purple,true\n', '/d.csv'), undefined)).message).toContain('unknown category "purple"');
     expect(fails(() => parseReferenceData(model, data('x,color,flag,extra\n1,red,true,9\n', '/d.csv'), undefined)).message).toContain('unknown column "extra"');
     expect(fails(() => parseReferenceData(model, data('x,flag\n1,true\n', '/d.csv'), undefined)).message).toContain('missing column "color"');
     expect(fails(() => parseReferenceData(model, data('x,color,flag\n1,red\n', '/d.csv'), undefined)).message).toBe(

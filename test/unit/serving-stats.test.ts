@@ -4,6 +4,7 @@ import { seededRandom, type Clock } from '../../src/core/clock.js';
 import { compileModel } from '../../src/serving/dataplane/model.js';
 import { ServingStats } from '../../src/serving/stats.js';
 import { Reservoir, mergeSamples } from '../../src/drift/reservoir.js';
+import { equalWidthEdges, histogramCounts } from '../../src/drift/profile.js';
 
 const clock: Pick<Clock, 'now'> = { now: () => 1_700_000_000_000 };
 
@@ -143,6 +144,46 @@ describe('ServingStats', () => {
     expect(s.feedback).toEqual({ labelled: 2, mae: 3, rmse: Math.sqrt(10) });
     expect(s.predictions).toMatchObject({ count: 2, mean: 15, min: 10, max: 20 });
     expect([...s.reservoir.predictions].sort()).toEqual([10, 20]);
+  });
+});
+
+describe('ServingStats on a reference profile', () => {
+  it('bins on the profile edges exactly as the profile counts, values on edges included', () => {
+    const edges = equalWidthEdges(-0.3, 0.7, 10);
+    const stats = new ServingStats(model(), { random: seededRandom(9), clock, edges: new Map([['free', edges]]) });
+    const random = seededRandom(10);
+    // Values on every edge (as float32, like the encoded rows), random ones, and outliers both sides.
+    const values = Float32Array.from([...edges, ...Array.from({ length: 500 }, () => random.next() * 1.4 - 0.5), -9, 9]);
+    stats.observe(rows(Array.from(values, (x) => [1, x, 0, 1])));
+    const free = stats.snapshot().features[1]!;
+    if (!('histogram' in free)) throw new Error('numeric');
+    expect(free.histogram.edges).toEqual(edges);
+    const expected = histogramCounts(values, edges);
+    expect(free.histogram).toMatchObject({ counts: expected.counts, underflow: expected.underflow, overflow: expected.overflow });
+  });
+
+  it('counts out-of-range and refused values per feature, in the window and in totals', () => {
+    const stats = new ServingStats(model(), { random: seededRandom(11), clock, windowRows: 3, chunks: 1 });
+    stats.observe(
+      rows([
+        [11, 1, 0, NaN],
+        [-1, 1, 0, 1],
+      ]),
+    );
+    stats.countRefused(2, 'unseen');
+    stats.countRefused(0, 'out_of_range');
+    expect(stats.snapshot().features[0]).toMatchObject({ out_of_range: 3, unseen: 0, total: { out_of_range: 3, missing: 0 } });
+    // A full window starts a new chunk: the window forgets, the totals do not.
+    stats.observe(
+      rows([
+        [5, 1, 0, 1],
+        [5, 1, 0, 1],
+      ]),
+    );
+    const s = stats.snapshot();
+    expect(s.features[0]).toMatchObject({ out_of_range: 0, total: { out_of_range: 3 } });
+    expect(s.features[3]).toMatchObject({ missing: 0, total: { missing: 1 } });
+    expect(stats.featureTotals()[2]).toEqual({ feature: 'color', missing: 0, outOfRange: 0, unseen: 1 });
   });
 });
 

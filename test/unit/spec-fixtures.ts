@@ -83,6 +83,15 @@ spec:
     latencyMs: 25
     reliability: 0.999
     cost: 0.2
+  monitoring:
+    test: jensenshannon
+    threshold: 0.1
+    features:
+      acc_x: { test: ks, threshold: 0.01 }
+    datasetShare: 0.5
+    window: { rows: 5000, age: 24h }
+    schedule: 5m
+    ranges: observe
 `;
 
 /** A small valid regression description (artifact next to the file). */

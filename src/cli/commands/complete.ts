@@ -142,7 +142,8 @@ function valueName(o: Option): string {
 
 function optionSource(o: Option): Source | undefined {
   if (o.argChoices) return o.argChoices;
-  const known = o.long !== undefined ? OPTION_SOURCES[o.long] : undefined;
+  // `profile set --target <column>` names a data column, not a deploy target.
+  const known = o.long !== undefined && valueName(o) !== 'column' ? OPTION_SOURCES[o.long] : undefined;
   if (known) return known;
   const name = valueName(o);
   if (name === 'file' || name === 'path') return 'files';

@@ -9,6 +9,7 @@ import * as list from './list.js';
 import * as get from './get.js';
 import * as describe from './describe.js';
 import * as versions from './versions.js';
+import * as profile from './profile.js';
 import * as search from './search.js';
 import * as deleteCommand from './delete.js';
 import * as deploy from './deploy.js';
@@ -17,6 +18,7 @@ import * as ps from './ps.js';
 import * as logs from './logs.js';
 import * as predict from './predict.js';
 import * as feedback from './feedback.js';
+import * as drift from './drift.js';
 import * as serve from './serve.js';
 import * as restart from './restart.js';
 import * as decommission from './decommission.js';
@@ -36,6 +38,7 @@ export const COMMANDS: CommandModule[] = [
   get,
   describe,
   versions,
+  profile,
   search,
   deleteCommand,
   deploy,
@@ -44,6 +47,7 @@ export const COMMANDS: CommandModule[] = [
   logs,
   predict,
   feedback,
+  drift,
   serve,
   restart,
   decommission,

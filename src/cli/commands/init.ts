@@ -4,8 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { InitAnswers, InitOptions, Prompter } from '../init-prompts.js';
 import type { Program, Run } from '../program.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { collect } from '../flags.js';
 
 export interface InitSession {
   /** Asks for what the flags leave open; none in scripts. */

@@ -4,11 +4,18 @@ import type { Program, Run } from '../program.js';
 import { shortDigest } from '../model-view.js';
 import type { Style } from '../output.js';
 
+/** The reference profile a version has (rows and features of its training data), or why not. */
+function profileCell(r: RegisteredVersion, s: Style): string {
+  return typeof r.profile === 'string' ? s.dim(r.profile) : `${r.profile.rows} rows, ${r.profile.features} features`;
+}
+
 export function define(program: Program, run: Run): void {
   program
     .command('register')
     .argument('<files...>')
-    .description('register model descriptions as immutable versions (re-registering identical content is a no-op); `-` reads stdin')
+    .description(
+      'register model descriptions as immutable versions (re-registering identical content is a no-op); `-` reads stdin. Local training data (spec.training.data) is profiled for drift checks',
+    )
     .addHelpText('after', '\nExamples:\n  maas register model.yaml\n  maas register models/*.yaml -o json\n  cat model.yaml | maas register -')
     .option('--no-artifact-check', 'do not open the artifact to check that the runtime loads it and that it fits the description')
     .action(
@@ -30,6 +37,7 @@ export function define(program: Program, run: Run): void {
               { header: 'version', value: (r: RegisteredVersion) => r.version },
               { header: 'digest', value: (r: RegisteredVersion) => shortDigest(r.digest) },
               { header: 'status', value: (r: RegisteredVersion, s: Style) => (r.status === 'created' ? s.green(r.status) : s.dim(r.status)) },
+              { header: 'profile', value: (r: RegisteredVersion, s: Style) => profileCell(r, s) },
               { header: 'artifact', value: (r: RegisteredVersion) => shortDigest(r.artifactDigest), wide: true },
               { header: 'file', value: (r: RegisteredVersion) => r.file, wide: true },
             ],

@@ -1,6 +1,7 @@
 // `maas search`: find registered models by what they can do, ranked, with the reasons each one
 // matched and (with --explain) the near misses and what excluded them.
 import type { Program, Run } from '../program.js';
+import { collect } from '../flags.js';
 import type { Style } from '../output.js';
 import { MaasError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
@@ -31,7 +32,6 @@ interface SearchOptions {
 }
 
 // No default value for repeatable flags keeps `(default: [])` out of the help text.
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 function usage(message: string, hint: string): MaasError {
   return new MaasError('USAGE', message, { hint });

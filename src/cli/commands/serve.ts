@@ -2,6 +2,8 @@
 // v2 over REST) in the foreground until SIGTERM/SIGINT. The local deployment target starts it as
 // a detached process and learns the port from --endpoint-file.
 import { MaasError } from '../../core/errors.js';
+import type { ReferenceProfile } from '../../drift/profile.js';
+import type { ModelDescription } from '../../spec/schema.js';
 import type { Program, Run } from '../program.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [
@@ -17,6 +19,24 @@ async function bytes(text: string, flag: string): Promise<number> {
   const n = memoryBytes(text);
   if (n === undefined || n <= 0) throw new MaasError('USAGE', `${flag} expects a size in bytes (e.g. 16Mi, 1000000), got "${text}"`);
   return n;
+}
+
+/** Reads and checks a reference profile file: a clear startup error when it is not one, or not this model's. */
+async function readProfile(path: string, shown: string, description: ModelDescription): Promise<ReferenceProfile> {
+  const [{ readFile }, { checkReferenceProfile }] = await Promise.all([import('node:fs/promises'), import('../../drift/profile-check.js')]);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new MaasError('USAGE', `cannot read the profile ${shown}: ${(e as Error).message}`, { cause: e });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new MaasError('USAGE', `the profile ${shown} is not JSON: ${(e as Error).message}`, { hint: 'a profile is the JSON that `maas profile` writes' });
+  }
+  return checkReferenceProfile(value, description.spec.features, shown, `${description.metadata.name}@${description.metadata.version}`);
 }
 
 function waitForSignal(onSignal: (signal: string) => void): { stopped: Promise<void>; dispose: () => void } {
@@ -56,8 +76,11 @@ export function define(program: Program, run: Run): void {
     .option('--allow-ref-host <host>', 'host a data_ref may name: name, name:port or *.domain (repeatable; default any)', collect)
     .option('--ref-root <dir>', 'directory file:// data references may read (default: the working directory)')
     .option('--max-ref-bytes <bytes>', 'largest referenced data file (e.g. 64Mi)', '64Mi')
-    .option('--stats-window <rows>', 'rows in the live stats window (default 100000)')
+    .option('--stats-window <rows>', 'rows in the live window (default: spec.monitoring.window.rows, else 10000)')
     .option('--reservoir <rows>', 'rows in the stats sample (default 1000)')
+    .option('--profile <file>', 'reference profile (JSON) the server checks drift against (GET .../drift, drift metrics)')
+    .option('--drift-interval <duration>', 'how often drift is recomputed for the metrics (default: spec.monitoring.schedule, else 1m; 0 disables)')
+    .option('--strict', 'strict placement: keep no raw rows in memory (no stats sample; drift on histograms only)')
     .option('--drain-timeout <duration>', 'how long shutdown waits for in-flight requests', '10s')
     .option('--access-log', 'log every request as a JSON line on stderr')
     .action(
@@ -80,6 +103,8 @@ export function define(program: Program, run: Run): void {
           import('../main.js'),
         ]);
         const events = jsonLines(ctx.io.stderr, ctx.clock);
+        const profile = opts.profile ? await readProfile(ctx.resolvePath(opts.profile), opts.profile, description) : undefined;
+        const driftInterval = opts.driftInterval === undefined ? undefined : parseDuration(opts.driftInterval, '--drift-interval');
         const retention: { maxRows?: number; maxAgeMs?: number } = {};
         if (opts.retention) retention.maxRows = parsePositiveInt(opts.retention, '--retention');
         if (opts.retentionAge) retention.maxAgeMs = parseDuration(opts.retentionAge, '--retention-age');
@@ -112,6 +137,9 @@ export function define(program: Program, run: Run): void {
               ...(opts.statsWindow ? { windowRows: parsePositiveInt(opts.statsWindow, '--stats-window') } : {}),
               ...(opts.reservoir ? { reservoirSize: parsePositiveInt(opts.reservoir, '--reservoir') } : {}),
             },
+            ...(profile ? { profile } : {}),
+            ...(opts.strict ? { strict: true } : {}),
+            ...(driftInterval !== undefined ? { driftIntervalMs: driftInterval } : {}),
             accessLog: opts.accessLog === true,
             drainTimeoutMs: parseDuration(opts.drainTimeout, '--drain-timeout'),
             serverVersion: packageVersion(),

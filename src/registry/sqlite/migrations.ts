@@ -6,6 +6,7 @@ import { MaasError } from '../../core/errors.js';
 import type { Db } from './database.js';
 import { MODEL_VERSIONS_V1 } from './schema-v1.js';
 import { DEPLOYMENTS_MIGRATION_SQL } from './deployments-table.js';
+import { PROFILES_MIGRATION_SQL } from './profiles-table.js';
 import { isoNow, systemClock, type Clock } from '../../core/clock.js';
 
 export interface Migration {
@@ -17,6 +18,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'model versions, features, metrics, labels, full-text index', up: (db) => db.exec(MODEL_VERSIONS_V1) },
   { version: 2, name: 'deployments, their consumers and state history', up: (db) => db.exec(DEPLOYMENTS_MIGRATION_SQL) },
+  { version: 3, name: 'reference profiles of model versions', up: (db) => db.exec(PROFILES_MIGRATION_SQL) },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

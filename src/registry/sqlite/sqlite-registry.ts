@@ -9,10 +9,12 @@ import { compareVersions, sameVersion } from '../../domain/version.js';
 import type { ModelDescription } from '../../spec/schema.js';
 import { specDigest } from '../canonical.js';
 import type { ArtifactRef, ModelSummary, ModelVersionRecord, RegisterOutcome, SearchRequest, SearchResult } from '../../domain/model.js';
-import type { ModelStore } from '../ports.js';
+import type { ReferenceProfile } from '../../drift/profile.js';
+import type { ModelStore, ProfileSummary, RegisterItem } from '../ports.js';
 import type { Statement } from 'better-sqlite3';
 import { openDatabase, type Db } from './database.js';
 import { migrate } from './migrations.js';
+import { putProfile, readProfile, readProfileSummary } from './profiles-table.js';
 import { toRows, type VersionRows } from './rows.js';
 import { executeSearch } from '../search/executor.js';
 
@@ -92,21 +94,29 @@ export class SqliteRegistry implements ModelStore {
     return outcome as RegisterOutcome;
   }
 
-  async registerModels(items: readonly { description: ModelDescription; artifact: ArtifactRef }[]): Promise<RegisterOutcome[]> {
-    // One transaction: a conflict in any item registers none of them.
-    const outcomes = this.db.transaction(() => items.map((i) => this.registerOne(i.description, i.artifact))).immediate();
-    if (outcomes.some((o) => o.created)) this.wrote = true;
+  async registerModels(items: readonly RegisterItem[]): Promise<RegisterOutcome[]> {
+    // One transaction: a conflict in any item registers none of them (nor any profile).
+    const outcomes = this.db
+      .transaction(() =>
+        items.map((i) => {
+          const { id, outcome } = this.registerOne(i.description, i.artifact);
+          if (i.profile) putProfile(this.db, id, i.profile);
+          return outcome;
+        }),
+      )
+      .immediate();
+    if (outcomes.some((o) => o.created) || items.some((i) => i.profile)) this.wrote = true;
     return outcomes;
   }
 
-  private registerOne(description: ModelDescription, artifact: ArtifactRef): RegisterOutcome {
+  private registerOne(description: ModelDescription, artifact: ArtifactRef): { id: number; outcome: RegisterOutcome } {
     const digest = specDigest(description);
     const { name, version } = description.metadata;
     const existing = this.db.prepare('SELECT id, spec_digest, artifact_digest FROM model_versions WHERE name = ? AND version = ?').get(name, version) as
       { id: number; spec_digest: string; artifact_digest: string } | undefined;
     if (existing) {
       const sameArtifact = existing.artifact_digest === artifact.digest || artifact.digest === '' || existing.artifact_digest === '';
-      if (existing.spec_digest === digest && sameArtifact) return { record: this.byId(existing.id), created: false };
+      if (existing.spec_digest === digest && sameArtifact) return { id: existing.id, outcome: { record: this.byId(existing.id), created: false } };
       throw new MaasError(
         'CONFLICT',
         `${name}@${version} is already registered with different ${existing.spec_digest === digest ? 'artifact bytes' : 'content'}`,
@@ -126,7 +136,31 @@ export class SqliteRegistry implements ModelStore {
     }
     const id = this.insert(toRows(description, artifact, digest, isoNow(this.clock)));
     this.refreshLatest(name);
-    return { record: this.byId(id), created: true };
+    return { id, outcome: { record: this.byId(id), created: true } };
+  }
+
+  /** The row id of name@version; NOT_FOUND when it is not registered. */
+  private versionId(name: string, version: string): number {
+    const row = this.stmt('SELECT id FROM model_versions WHERE name = ? AND version = ?').get(name, version) as { id: number } | undefined;
+    if (!row) {
+      throw new MaasError('NOT_FOUND', `model ${name}@${version} is not registered`, {
+        hint: `list its versions with \`maas versions ${name}\`, or all models with \`maas list\``,
+      });
+    }
+    return row.id;
+  }
+
+  async setProfile(name: string, version: string, profile: ReferenceProfile): Promise<void> {
+    this.db.transaction(() => putProfile(this.db, this.versionId(name, version), profile)).immediate();
+    this.wrote = true;
+  }
+
+  async getProfile(name: string, version: string): Promise<ReferenceProfile | undefined> {
+    return readProfile(this.db, this.versionId(name, version));
+  }
+
+  async profileSummary(name: string, version: string): Promise<ProfileSummary | undefined> {
+    return readProfileSummary(this.db, this.versionId(name, version));
   }
 
   /**
@@ -251,12 +285,7 @@ export class SqliteRegistry implements ModelStore {
   async deleteModel(name: string, version: string): Promise<void> {
     this.db
       .transaction(() => {
-        const row = this.db.prepare('SELECT id FROM model_versions WHERE name = ? AND version = ?').get(name, version) as { id: number } | undefined;
-        if (!row) {
-          throw new MaasError('NOT_FOUND', `model ${name}@${version} is not registered`, {
-            hint: `list its versions with \`maas versions ${name}\`, or all models with \`maas list\``,
-          });
-        }
+        const row = { id: this.versionId(name, version) };
         const users = this.dependentsOf(name, version);
         if (users.length > 0) {
           // A cached deployment only waits for its purge; a running one still has consumers.
@@ -268,7 +297,8 @@ export class SqliteRegistry implements ModelStore {
             details: { dependents: users },
           });
         }
-        // Contentless FTS5 with contentless_delete: rows are removed by rowid.
+        // Contentless FTS5 with contentless_delete: rows are removed by rowid. The specs,
+        // features, metrics, labels and profile go with the version (ON DELETE CASCADE).
         this.db.prepare('DELETE FROM model_text WHERE rowid = ?').run(row.id);
         this.db.prepare('DELETE FROM model_versions WHERE id = ?').run(row.id);
         this.refreshLatest(name);

@@ -1,11 +1,29 @@
-// Reads one client value into the float the model sees, enforcing the description: ranges,
-// integrality, category values, booleans. Throws ValueError with a message that the caller
+// Reads one client value into the float the model sees, enforcing the description: integrality,
+// category values, booleans, and ranges when the model rejects out-of-range values (by default
+// they are served and counted by the stats). Throws ValueError with a message that the caller
 // prefixes with where the value was (input, row).
 import type { FeatureCodec } from './model.js';
 import type { ValueKind } from './datatypes.js';
-import { listSome } from '../errors.js';
+import { RejectedValueError, badRequest, listSome, type ServingError } from '../errors.js';
 
-export class ValueError extends Error {}
+export class ValueError extends Error {
+  /** Set when the value is data the monitoring counts: an unseen category, or out of range. */
+  readonly reason: 'unseen' | 'out_of_range' | undefined;
+
+  constructor(message: string, reason?: 'unseen' | 'out_of_range') {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/**
+ * The 400 answer for a value `f` refused with `e`, `at` saying where it was. Unseen categories and
+ * refused out-of-range values carry the feature, so that the service counts them before answering.
+ */
+export function valueRefused(at: string, f: FeatureCodec, e: ValueError): ServingError {
+  const message = `${at}: ${e.message}`;
+  return e.reason ? new RejectedValueError(message, f.index, e.reason) : badRequest(message);
+}
 
 function show(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}...` : v);
@@ -15,8 +33,9 @@ function show(v: unknown): string {
 }
 
 function checkRange(f: FeatureCodec, x: number): number {
-  if (x < f.min) throw new ValueError(`${x} is below the minimum ${f.min}`);
-  if (x > f.max) throw new ValueError(`${x} is above the maximum ${f.max}`);
+  if (!f.rejectOutOfRange) return x;
+  if (x < f.min) throw new ValueError(`${x} is below the minimum ${f.min}`, 'out_of_range');
+  if (x > f.max) throw new ValueError(`${x} is above the maximum ${f.max}`, 'out_of_range');
   return x;
 }
 
@@ -39,12 +58,12 @@ function category(f: FeatureCodec, v: unknown, kind: ValueKind): number {
   if (kind === 'float' || kind === 'int') {
     // Numeric datatypes carry codes (index into values), as the model itself sees them.
     if (typeof v !== 'number' || !Number.isInteger(v)) throw new ValueError(`expected an integer category code, got ${show(v)}`);
-    if (v < 0 || v >= f.values.length) throw new ValueError(`category code ${v} is out of range 0..${f.values.length - 1}`);
+    if (v < 0 || v >= f.values.length) throw new ValueError(`category code ${v} is out of range 0..${f.values.length - 1}`, 'unseen');
     return v;
   }
   if (typeof v !== 'string' && typeof v !== 'number') throw new ValueError(`expected a category value, got ${show(v)}`);
   const code = f.codes.get(typeof v === 'string' && kind === 'text' ? v.trim() : String(v));
-  if (code === undefined) throw new ValueError(`unknown category ${show(v)} (allowed: ${listSome(f.values.map((x) => JSON.stringify(x)))})`);
+  if (code === undefined) throw new ValueError(`unknown category ${show(v)} (allowed: ${listSome(f.values.map((x) => JSON.stringify(x)))})`, 'unseen');
   return code;
 }
 
@@ -68,7 +87,7 @@ function isMissing(v: unknown, kind: ValueKind): boolean {
 export function encodeValue(f: FeatureCodec, v: unknown, kind: ValueKind): number {
   // Fast path: the common float tensor of plain number features.
   if (typeof v === 'number' && f.type === 'number' && kind === 'float') {
-    if (v >= f.min && v <= f.max) return v;
+    if ((v >= f.min && v <= f.max) || (!f.rejectOutOfRange && Number.isFinite(v))) return v;
     return numeric(f, v, kind);
   }
   if (isMissing(v, kind)) {

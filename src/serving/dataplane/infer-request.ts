@@ -3,7 +3,7 @@
 import { ServingError, badRequest, listSome } from '../errors.js';
 import type { FeatureCodec, ServedModel } from './model.js';
 import { KNOWN_DATATYPES, intBounds, kindOf, type ValueKind } from './datatypes.js';
-import { ValueError, datatypeProblem, encodeValue } from './encode-value.js';
+import { ValueError, datatypeProblem, encodeValue, valueRefused } from './encode-value.js';
 import type { EncodedRows, ParsedInfer } from './types.js';
 import { MAX_ID_LENGTH } from '../../protocol/oip.js';
 import { isDataFormat } from '../../protocol/formats.js';
@@ -75,7 +75,7 @@ function locate(input: CheckedInput, row: number, f: FeatureCodec, tensor: boole
   if (!(e instanceof ValueError)) throw e;
   // Rows are counted from 1 in messages, as everywhere else; row ids (`<id>:<n>`) count from 0.
   const at = tensor ? `input "${input.name}" row ${row + 1} feature "${f.name}"` : `input "${f.name}" row ${row + 1}`;
-  return badRequest(`${at}: ${e.message}`);
+  return valueRefused(at, f, e);
 }
 
 function checkIntBounds(input: CheckedInput, v: unknown): void {

@@ -2,7 +2,7 @@
 import type { ServedModel } from './model.js';
 import type { ModelMetadata, ServerMetadata, TensorMetadata } from '../../protocol/oip.js';
 
-export const EXTENSIONS = ['feedback', 'stats', 'data_ref', 'metrics'];
+export const EXTENSIONS = ['feedback', 'stats', 'drift', 'data_ref', 'metrics'];
 
 export function modelMetadata(model: ServedModel): ModelMetadata {
   const inputs: TensorMetadata[] = model.features.map((f) => {

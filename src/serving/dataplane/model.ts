@@ -11,6 +11,8 @@ export interface FeatureCodec {
   /** Inclusive bounds; -Infinity/Infinity when undeclared. */
   readonly min: number;
   readonly max: number;
+  /** Whether values outside [min, max] are refused (`spec.monitoring.ranges: reject`) or served and counted. */
+  readonly rejectOutOfRange: boolean;
   /** Category values in code order. */
   readonly values: readonly (string | number)[];
   /** String form of each category value -> code. */
@@ -33,13 +35,15 @@ export interface ServedModel {
   readonly outputs: readonly OutputName[];
   /** Most rows per inference call; undefined = no limit besides the body size. */
   readonly maxBatchSize: number | undefined;
+  /** `observe` (default): values outside a feature's range are served and counted; `reject`: 400. */
+  readonly ranges: 'observe' | 'reject';
   readonly inline: boolean;
   readonly reference: boolean;
   /** Columns a reference file may carry that are not features (the training target). */
   readonly ignoredColumns: ReadonlySet<string>;
 }
 
-function compileFeature(f: FeatureSpec, index: number): FeatureCodec {
+function compileFeature(f: FeatureSpec, index: number, rejectOutOfRange: boolean): FeatureCodec {
   const values = f.type === 'category' ? (f.values ?? []) : [];
   const codes = new Map<string, number>();
   values.forEach((v, i) => codes.set(String(v), i));
@@ -50,6 +54,7 @@ function compileFeature(f: FeatureSpec, index: number): FeatureCodec {
     optional: f.optional === true,
     min: f.range?.min ?? -Infinity,
     max: f.range?.max ?? Infinity,
+    rejectOutOfRange,
     values,
     codes,
     datatype: FEATURE_DATATYPE[f.type],
@@ -58,7 +63,8 @@ function compileFeature(f: FeatureSpec, index: number): FeatureCodec {
 
 export function compileModel(description: ModelDescription): ServedModel {
   const spec = description.spec;
-  const features = spec.features.map(compileFeature);
+  const ranges = spec.monitoring?.ranges ?? 'observe';
+  const features = spec.features.map((f, i) => compileFeature(f, i, ranges === 'reject'));
   const labels = spec.outputs?.labels ?? [];
   const classification = spec.task === 'classification' || labels.length > 0;
   const modes = spec.inference?.inputModes ?? ['inline', 'reference'];
@@ -75,6 +81,7 @@ export function compileModel(description: ModelDescription): ServedModel {
     labels,
     outputs: classification ? ['label', 'probabilities'] : ['value'],
     maxBatchSize: spec.inference?.maxBatchSize,
+    ranges,
     inline: modes.includes('inline'),
     reference: modes.includes('reference'),
     ignoredColumns: ignored,

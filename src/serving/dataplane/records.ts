@@ -2,7 +2,7 @@
 // referenced data files. Same rules as inline inputs; errors name the row and the feature.
 import { badRequest, listSome } from '../errors.js';
 import type { ServedModel } from './model.js';
-import { ValueError, encodeValue } from './encode-value.js';
+import { ValueError, encodeValue, valueRefused } from './encode-value.js';
 import type { EncodedRows } from './types.js';
 
 /** Checks a header or a record's keys: unknown columns are refused unless they are the target. */
@@ -37,7 +37,7 @@ export function encodeCsvRows(model: ServedModel, header: readonly string[], row
         values[r * F + j] = encodeValue(f, c < 0 ? null : cells[c], 'text');
       } catch (e) {
         if (!(e instanceof ValueError)) throw e;
-        throw badRequest(`data_ref row ${r + firstRow} column "${f.name}": ${e.message}`);
+        throw valueRefused(`data_ref row ${r + firstRow} column "${f.name}"`, f, e);
       }
     }
   }
@@ -60,7 +60,7 @@ export function encodeRecords(model: ServedModel, records: readonly unknown[], f
         values[r * F + j] = encodeValue(f, obj[f.name], 'json');
       } catch (e) {
         if (!(e instanceof ValueError)) throw e;
-        throw badRequest(`data_ref row ${r + firstRow} feature "${f.name}": ${e.message}`);
+        throw valueRefused(`data_ref row ${r + firstRow} feature "${f.name}"`, f, e);
       }
     }
   }

@@ -12,6 +12,7 @@ import type { InferenceBackend, InferOutcome, ModelTarget } from '../backend.js'
 import { BINARY_HEADER, binaryHeaderLength, decodeBinaryRequest } from '../dataplane/binary-tensors.js';
 import { BodyAborted, readBody } from './body.js';
 import { matchRoute, type RouteName } from './router.js';
+import { parseDriftQuery } from '../drift-check.js';
 
 const JSON_TYPE = 'application/json';
 const BINARY_TYPE = 'application/octet-stream';
@@ -273,6 +274,18 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
             (e: unknown) => fail(req, res, route, started, e, id),
           );
           return;
+        case 'drift': {
+          const target = resolve(match.model, match.version);
+          const url = req.url ?? '';
+          const q = url.indexOf('?');
+          const query = parseDriftQuery(q < 0 ? '' : url.slice(q + 1));
+          if (!backend.drift) throw new ServingError(404, `model ${target.name} is served without drift checks`);
+          backend.drift(target, query).then(
+            (report) => send(req, res, route, started, 200, JSON.stringify(report), id),
+            (e: unknown) => fail(req, res, route, started, e, id),
+          );
+          return;
+        }
         case 'metrics':
           metrics.text().then(
             (text) => send(req, res, route, started, 200, text, id, metrics.contentType),

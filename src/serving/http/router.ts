@@ -1,26 +1,46 @@
 // Maps a method and URL to one of the server's routes without regular expressions or
-// allocations beyond one split of the path.
+// allocations beyond one split of the path. ROUTES is the one table of what the server answers:
+// the matcher reads its methods and model actions from it, and tests enumerate it.
 
-export type RouteName = 'health_live' | 'health_ready' | 'server_metadata' | 'model_metadata' | 'model_ready' | 'infer' | 'feedback' | 'stats' | 'metrics';
+export type RouteName =
+  'health_live' | 'health_ready' | 'server_metadata' | 'model_metadata' | 'model_ready' | 'infer' | 'feedback' | 'stats' | 'drift' | 'metrics';
+
+const MODEL = '/v2/models/{name}';
+const VERSION = '/v2/models/{name}/versions/{version}';
+const modelPaths = (action: string): readonly string[] => [`${MODEL}/${action}`, `${VERSION}/${action}`];
+
+/** Every route: its method and its path templates (`{name}`, `{version}` stand for path segments). */
+export const ROUTES: Readonly<Record<RouteName, { method: 'GET' | 'POST'; paths: readonly string[] }>> = {
+  health_live: { method: 'GET', paths: ['/v2/health/live'] },
+  health_ready: { method: 'GET', paths: ['/v2/health/ready'] },
+  server_metadata: { method: 'GET', paths: ['/v2'] },
+  model_metadata: { method: 'GET', paths: [MODEL, VERSION] },
+  model_ready: { method: 'GET', paths: modelPaths('ready') },
+  infer: { method: 'POST', paths: modelPaths('infer') },
+  feedback: { method: 'POST', paths: modelPaths('feedback') },
+  stats: { method: 'GET', paths: modelPaths('stats') },
+  drift: { method: 'GET', paths: modelPaths('drift') },
+  metrics: { method: 'GET', paths: ['/metrics'] },
+};
 
 export type Match =
   | { kind: 'route'; route: RouteName; model?: string | undefined; version?: string | undefined }
   | { kind: 'not_found' }
   | { kind: 'method_not_allowed'; allow: string; route: RouteName };
 
-const METHODS: Record<RouteName, string> = {
-  health_live: 'GET',
-  health_ready: 'GET',
-  server_metadata: 'GET',
-  model_metadata: 'GET',
-  model_ready: 'GET',
-  infer: 'POST',
-  feedback: 'POST',
-  stats: 'GET',
-  metrics: 'GET',
-};
+const TABLE = Object.entries(ROUTES) as [RouteName, (typeof ROUTES)[RouteName]][];
 
-const MODEL_ACTIONS: Record<string, RouteName> = { ready: 'model_ready', infer: 'infer', feedback: 'feedback', stats: 'stats' };
+/** Paths without parameters -> route (a trailing slash allowed), from the table. */
+const FIXED: ReadonlyMap<string, RouteName> = new Map(
+  TABLE.flatMap(([route, r]) => r.paths.filter((p) => !p.includes('{')).flatMap((p) => [[p, route] as const, [`${p}/`, route] as const])),
+);
+
+/** `/v2/models/{name}/<action>` -> route, from the table. */
+const MODEL_ACTIONS: ReadonlyMap<string, RouteName> = new Map(
+  TABLE.flatMap(([route, r]) =>
+    r.paths.filter((p) => p.startsWith(`${MODEL}/`) && !p.startsWith(VERSION)).map((p) => [p.slice(MODEL.length + 1), route] as const),
+  ),
+);
 
 function decode(segment: string): string | undefined {
   try {
@@ -31,19 +51,8 @@ function decode(segment: string): string | undefined {
 }
 
 function identify(path: string): { route: RouteName; model?: string | undefined; version?: string | undefined } | undefined {
-  switch (path) {
-    case '/v2/health/live':
-      return { route: 'health_live' };
-    case '/v2/health/ready':
-      return { route: 'health_ready' };
-    case '/v2':
-    case '/v2/':
-      return { route: 'server_metadata' };
-    case '/metrics':
-      return { route: 'metrics' };
-    default:
-      break;
-  }
+  const fixed = FIXED.get(path);
+  if (fixed) return { route: fixed };
   if (!path.startsWith('/v2/models/')) return undefined;
   // /v2/models/{name}[/versions/{v}][/{action}]
   const parts = path.slice(11).split('/');
@@ -59,7 +68,7 @@ function identify(path: string): { route: RouteName; model?: string | undefined;
   }
   if (parts.length === i) return { route: 'model_metadata', model, version };
   if (parts.length !== i + 1) return undefined;
-  const route = MODEL_ACTIONS[parts[i]!];
+  const route = MODEL_ACTIONS.get(parts[i]!);
   return route ? { route, model, version } : undefined;
 }
 
@@ -68,7 +77,7 @@ export function matchRoute(method: string, url: string): Match {
   const path = q < 0 ? url : url.slice(0, q);
   const found = identify(path);
   if (!found) return { kind: 'not_found' };
-  const allowed = METHODS[found.route];
+  const allowed = ROUTES[found.route].method;
   if (method !== allowed && !(method === 'HEAD' && allowed === 'GET'))
     return { kind: 'method_not_allowed', allow: allowed === 'GET' ? 'GET, HEAD' : allowed, route: found.route };
   return { kind: 'route', ...found };

@@ -7,7 +7,7 @@ import type { ServedModel } from '../dataplane/model.js';
 import type { EncodedRows } from '../dataplane/types.js';
 import { encodeCsvRows, encodeRecords } from '../dataplane/records.js';
 import { encodeInputs } from '../dataplane/infer-request.js';
-import { ValueError, encodeValue } from '../dataplane/encode-value.js';
+import { ValueError, encodeValue, valueRefused } from '../dataplane/encode-value.js';
 import type { FetchedData } from './fetch-ref.js';
 
 /** The format: as requested, else by content type, else by extension, else by the first character. */
@@ -36,7 +36,7 @@ function encodeArrays(model: ServedModel, rows: readonly unknown[][], firstRow: 
         values[r * F + j] = encodeValue(f, row[j], 'json');
       } catch (e) {
         if (!(e instanceof ValueError)) throw e;
-        throw badRequest(`data_ref row ${r + firstRow} feature "${f.name}": ${e.message}`);
+        throw valueRefused(`data_ref row ${r + firstRow} feature "${f.name}"`, f, e);
       }
     }
   }

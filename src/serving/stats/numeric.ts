@@ -1,12 +1,38 @@
 // Running moments and a fixed-bin histogram of one numeric quantity. Bins are shared by every
-// window chunk so that chunks add up; when no range is declared, the bins are fixed from the
-// first observed values (the warm-up) and later outliers land in underflow/overflow.
+// window chunk so that chunks add up; they come from the reference profile when there is one (so
+// that window and reference share edges), else from the declared range, else from the first
+// observed values (the warm-up); values outside land in underflow/overflow.
 import type { NumericSummary } from '../../protocol/stats.js';
 
 export interface BinGeometry {
   lo: number;
   hi: number;
   bins: number;
+  /** Explicit edges (bins + 1, lo first, hi last), e.g. a profile's; equal-width bins when absent. */
+  edges?: readonly number[];
+}
+
+/** Bins on given edges: [edges[i], edges[i+1]), the last bin closed (as the profile counts). */
+export function geometryFromEdges(edges: readonly number[]): BinGeometry | undefined {
+  if (edges.length < 2 || !(edges[edges.length - 1]! > edges[0]!)) return undefined;
+  return { lo: edges[0]!, hi: edges[edges.length - 1]!, bins: edges.length - 1, edges };
+}
+
+/**
+ * The bin of x in [lo, hi]: the equal-width guess, corrected on explicit edges so that a value on
+ * an edge lands where the profile's binary search puts it.
+ */
+export function binOf(x: number, g: BinGeometry): number {
+  const last = g.bins - 1;
+  let b = Math.floor(((x - g.lo) / (g.hi - g.lo)) * g.bins);
+  if (b > last) b = last;
+  else if (b < 0) b = 0;
+  const e = g.edges;
+  if (e) {
+    while (b > 0 && x < e[b]!) b--;
+    while (b < last && x >= e[b + 1]!) b++;
+  }
+  return b;
 }
 
 export class NumericAccumulator {
@@ -40,7 +66,7 @@ export class NumericAccumulator {
     this.counts ??= new Uint32Array(g.bins);
     if (x < g.lo) this.underflow++;
     else if (x > g.hi) this.overflow++;
-    else this.counts[Math.min(g.bins - 1, Math.floor(((x - g.lo) / (g.hi - g.lo)) * g.bins))]!++;
+    else this.counts[binOf(x, g)]!++;
   }
 
   /** Bins the warm-up values once the geometry is known. */
@@ -50,14 +76,23 @@ export class NumericAccumulator {
   }
 }
 
-/** Bins over the declared range, padded by a quarter of the span on undeclared sides. */
-export function geometryFor(declaredMin: number, declaredMax: number, observedMin: number, observedMax: number, bins: number): BinGeometry {
+/**
+ * Bins over the declared range, padded by a quarter of the span on undeclared sides. `coarse`
+ * (strict placement) then rounds undeclared sides outward to a multiple of the span's power of
+ * ten, so that the edges do not give away the observed extremes.
+ */
+export function geometryFor(declaredMin: number, declaredMax: number, observedMin: number, observedMax: number, bins: number, coarse = false): BinGeometry {
   let lo = Number.isFinite(declaredMin) ? declaredMin : observedMin;
   let hi = Number.isFinite(declaredMax) ? declaredMax : observedMax;
   if (!Number.isFinite(declaredMin) || !Number.isFinite(declaredMax)) {
     const span = hi - lo > 0 ? hi - lo : Math.max(Math.abs(lo), 1);
     if (!Number.isFinite(declaredMin)) lo -= span / 4;
     if (!Number.isFinite(declaredMax)) hi += span / 4;
+    if (coarse) {
+      const unit = 10 ** Math.floor(Math.log10(hi - lo > 0 ? hi - lo : span));
+      if (!Number.isFinite(declaredMin)) lo = Math.floor(lo / unit) * unit;
+      if (!Number.isFinite(declaredMax)) hi = Math.ceil(hi / unit) * unit;
+    }
   }
   if (!(hi > lo)) hi = lo + 1;
   return { lo, hi, bins };
@@ -87,8 +122,8 @@ export function summarize(parts: readonly NumericAccumulator[], g: BinGeometry):
   }
   const mean = count > 0 ? sum / count : null;
   const variance = count > 1 && mean !== null ? Math.max(0, (sumSq - count * mean * mean) / (count - 1)) : count === 1 ? 0 : null;
-  const edges: number[] = [];
-  for (let i = 0; i <= g.bins; i++) edges.push(g.lo + ((g.hi - g.lo) * i) / g.bins);
+  const edges: number[] = g.edges ? [...g.edges] : [];
+  if (!g.edges) for (let i = 0; i <= g.bins; i++) edges.push(g.lo + ((g.hi - g.lo) * i) / g.bins);
   return {
     count,
     missing,

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { MaasError } from '../../core/errors.js';
 import type { ModelVersionRecord } from '../../domain/model.js';
-import { CONFIGMAP_PAYLOAD_LIMIT, DESCRIPTION_KEY, artifactFitsConfigMap } from './objects.js';
+import { CONFIGMAP_PAYLOAD_LIMIT, DESCRIPTION_KEY, PROFILE_KEY, artifactFitsConfigMap } from './objects.js';
 import type { ArtifactDelivery } from './types.js';
 
 export type DeliveryPlan = { kind: 'configmap'; fileName: string; path: string } | { kind: 'url'; uri: string; fileName: string };
@@ -23,7 +23,7 @@ export function artifactFileName(uri: string, format = 'onnx'): string {
   } catch {
     name = '';
   }
-  const ok = FILE_NAME.test(name) && name !== '.' && name !== '..' && name !== DESCRIPTION_KEY && name.length <= 253;
+  const ok = FILE_NAME.test(name) && name !== '.' && name !== '..' && name !== DESCRIPTION_KEY && name !== PROFILE_KEY && name.length <= 253;
   return ok ? name : `model.${format.replace(/[^a-zA-Z0-9]/g, '') || 'bin'}`;
 }
 

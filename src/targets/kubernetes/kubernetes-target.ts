@@ -8,7 +8,18 @@ import { pollUntil } from '../../core/poll.js';
 import type { DeploymentRecord } from '../../domain/deployment.js';
 import type { ModelVersionRecord } from '../../domain/model.js';
 import { withStartedRuntime } from '../target.js';
-import type { DryRunMode, DryRunResult, HttpEndpoint, Observed, Placement, PlannedDeployment, Progress, StartResult, Target } from '../target.js';
+import type {
+  DryRunMode,
+  DryRunResult,
+  HttpEndpoint,
+  Observed,
+  Placement,
+  PlannedDeployment,
+  Progress,
+  ServingExtras,
+  StartResult,
+  Target,
+} from '../target.js';
 import type { ArtifactStore } from '../../registry/ports.js';
 import { loadDelivery, planDelivery } from './artifact-delivery.js';
 import { connectKube, type Connect, type KubeConnection } from './connection.js';
@@ -18,7 +29,18 @@ import { isNotFound } from './kube-errors.js';
 import { readRuntime, type KubeRuntime } from './kube-runtime.js';
 import { pickImage, type ImageChoice } from './image.js';
 import { DECOMMISSION_FIELD_MANAGER, FIELD_MANAGER, legacyObjectName, objectName, selectorFor, toLabelValue } from './names.js';
-import { PORT_NAME, SERVER_CONTAINER, buildModelObjects, releaseScale, scaleToZero } from './objects.js';
+import {
+  MODEL_DIR,
+  PORT_NAME,
+  PROFILE_KEY,
+  SERVER_CONTAINER,
+  base64Length,
+  buildModelObjects,
+  profileForConfigMap,
+  releaseScale,
+  scaleToZero,
+  type ShippedProfile,
+} from './objects.js';
 import { explanationText, readRollout, type RolloutView } from './rollout-read.js';
 import { checkStrictPlacement } from './strict-check.js';
 import type { KubeObject } from './types.js';
@@ -60,6 +82,16 @@ function slotIdentity(model: string, version: string, plan: Pick<PlannedDeployme
 function recordIdentity(d: DeploymentRecord, runtime: KubeRuntime): Identity {
   if (!runtime.name) return slotIdentity(d.model, d.version, d);
   return { name: runtime.name, instance: runtime.name === legacyObjectName(d.id) ? toLabelValue(d.id) : runtime.name };
+}
+
+/** What the record keeps of the shipped profile (`maas status` shows it). */
+function shippedProfileRuntime(p: ShippedProfile): Record<string, unknown> {
+  return {
+    ...(p.json !== undefined ? { file: `${MODEL_DIR}/${PROFILE_KEY}` } : {}),
+    rows: p.rows,
+    sampleRows: p.sampleRows,
+    ...(p.note !== undefined ? { note: p.note } : {}),
+  };
 }
 
 /** Whether a start of the deployment got as far as applying its objects. */
@@ -116,8 +148,8 @@ export class KubernetesTarget implements Target {
     return { namespace: await this.resolveNamespace(), cluster: await this.resolveCluster() };
   }
 
-  async dryRun(plan: PlannedDeployment, model: ModelVersionRecord, how: DryRunMode, progress: Progress): Promise<DryRunResult> {
-    return how === 'client' ? this.dryRunClient(plan, model) : this.dryRunServer(plan, model, progress);
+  async dryRun(plan: PlannedDeployment, model: ModelVersionRecord, how: DryRunMode, progress: Progress, extras: ServingExtras = {}): Promise<DryRunResult> {
+    return how === 'client' ? this.dryRunClient(plan, model, extras, progress) : this.dryRunServer(plan, model, progress, extras);
   }
 
   /** The namespace a new deployment goes to (flag, config, kubeconfig context, `default`). */
@@ -140,13 +172,24 @@ export class KubernetesTarget implements Target {
     }
   }
 
-  /** The objects of a deployment, in apply order. Reads the artifact blob; no cluster access. */
-  async render(plan: RenderPlan, model: ModelVersionRecord, image: string): Promise<{ objects: KubeObject[]; artifact: 'configmap' | 'url' }> {
+  /**
+   * The objects of a deployment, in apply order. Reads the artifact blob; no cluster access. The
+   * profile takes what room the description and artifact leave in the ConfigMap (see
+   * profileForConfigMap); how it shipped is returned, with a note when it was cut.
+   */
+  async render(
+    plan: RenderPlan,
+    model: ModelVersionRecord,
+    image: string,
+    extras: ServingExtras = {},
+  ): Promise<{ objects: KubeObject[]; artifact: 'configmap' | 'url'; profile?: ShippedProfile }> {
     const descriptionJson = JSON.stringify(model.description);
     const { artifacts } = this.opts;
     const size = model.artifact.digest ? await artifacts.size(model.artifact.digest) : undefined;
     const path = size !== undefined ? await artifacts.localPath(model.artifact.digest) : undefined;
     const delivery = planDelivery(model, path, size, Buffer.byteLength(descriptionJson));
+    const used = Buffer.byteLength(descriptionJson) + (delivery.kind === 'configmap' && size !== undefined ? base64Length(size) : 0);
+    const profile = extras.profile ? profileForConfigMap(extras.profile, used) : undefined;
     const objects = buildModelObjects({
       name: plan.name,
       instance: plan.instance,
@@ -159,15 +202,27 @@ export class KubernetesTarget implements Target {
       ...(plan.node ? { node: plan.node } : {}),
       artifact: await loadDelivery(delivery),
       descriptionJson,
+      ...(profile?.json !== undefined ? { profileJson: profile.json } : {}),
       ...(this.opts.downloaderImage ? { downloaderImage: this.opts.downloaderImage } : {}),
     });
-    return { objects, artifact: delivery.kind };
+    return { objects, artifact: delivery.kind, ...(profile ? { profile } : {}) };
   }
 
   /** `--dry-run=client`: the objects as they would be applied. */
-  async dryRunClient(plan: PlannedDeployment, model: ModelVersionRecord): Promise<{ namespace: string; objects: KubeObject[] }> {
+  async dryRunClient(
+    plan: PlannedDeployment,
+    model: ModelVersionRecord,
+    extras: ServingExtras = {},
+    progress: Progress = () => {},
+  ): Promise<{ namespace: string; objects: KubeObject[] }> {
     const namespace = plan.namespace ?? (await this.offlineNamespace());
-    const { objects } = await this.render({ ...plan, ...slotIdentity(model.name, model.version, plan), namespace }, model, pickImage(this.opts.images));
+    const { objects, profile } = await this.render(
+      { ...plan, ...slotIdentity(model.name, model.version, plan), namespace },
+      model,
+      pickImage(this.opts.images),
+      extras,
+    );
+    if (profile?.note) progress(profile.note);
     return { namespace, objects };
   }
 
@@ -176,11 +231,13 @@ export class KubernetesTarget implements Target {
     plan: PlannedDeployment,
     model: ModelVersionRecord,
     progress: Progress,
+    extras: ServingExtras = {},
   ): Promise<{ namespace: string; server: string; objects: unknown[] }> {
     const conn = await this.connection(this.opts.selection);
     const namespace = plan.namespace ?? conn.namespace;
     const identity = slotIdentity(model.name, model.version, plan);
-    const { objects } = await this.render({ ...plan, ...identity, namespace }, model, pickImage(this.opts.images));
+    const { objects, profile } = await this.render({ ...plan, ...identity, namespace }, model, pickImage(this.opts.images), extras);
+    if (profile?.note) progress(profile.note);
     const exists = await conn.api.namespaceExists(namespace);
     if (plan.mode === 'strict' && plan.node) await checkStrictPlacement(conn.api, plan.node, model.description, { namespace, instance: identity.instance });
     if (exists === false) {
@@ -196,13 +253,15 @@ export class KubernetesTarget implements Target {
     return { namespace, server: conn.server, objects: answered };
   }
 
-  async start(d: DeploymentRecord, model: ModelVersionRecord, progress: Progress): Promise<StartResult> {
+  async start(d: DeploymentRecord, model: ModelVersionRecord, progress: Progress, extras: ServingExtras = {}): Promise<StartResult> {
     const { conn, namespace, name, instance, runtime } = await this.forRecord(d);
     const api = conn.api;
     const image = pickImage({ ...this.opts.images, ...(runtime.image ? { previous: runtime.image } : {}) });
     // Everything that can fail without the cluster fails before the first request.
     const plan: RenderPlan = { mode: d.mode, ...(d.node ? { node: d.node } : {}), namespace, name, instance, deploymentId: d.id };
-    const { objects, artifact } = await this.render(plan, model, image);
+    const { objects, artifact, profile } = await this.render(plan, model, image, extras);
+    // A profile that does not fit is cut (or left out), never a reason to fail the deploy.
+    if (profile?.note) progress(profile.note);
     progress(`deploying to ${conn.server} (context ${conn.contextName}, namespace ${namespace})`);
     const exists = await api.namespaceExists(namespace);
     if (d.mode === 'strict') {
@@ -243,7 +302,7 @@ export class KubernetesTarget implements Target {
       if (kept.objects?.length) throw withStartedRuntime(e, { ...kept });
       throw e;
     }
-    return { runtime: { ...kept } };
+    return { runtime: { ...kept, ...(profile ? { profile: shippedProfileRuntime(profile) } : {}) } };
   }
 
   async waitReady(d: DeploymentRecord, deadline: number, progress: Progress): Promise<Observed> {

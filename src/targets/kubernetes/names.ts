@@ -14,6 +14,8 @@ export const ANNOTATION = {
   specDigest: 'maas.dev/spec-digest',
   artifactDigest: 'maas.dev/artifact-digest',
   modelRef: 'maas.dev/model-ref',
+  /** sha256 of the profile the pods read, on the pod template: a new profile rolls the pods. */
+  profileDigest: 'maas.dev/profile-digest',
   /** The maas deployment the objects were applied for; real deploys only, so that dry runs stay reproducible. */
   deploymentId: 'maas.dev/deployment-id',
 } as const;

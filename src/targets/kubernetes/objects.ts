@@ -1,7 +1,9 @@
 // The Kubernetes objects of a model deployment: ConfigMap, Deployment, Service and, when the
 // replica bounds differ, a HorizontalPodAutoscaler. Pure: same input, same objects; no I/O.
+import { createHash } from 'node:crypto';
 import type { V1Affinity, V1Container, V1PodSecurityContext, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { MaasError } from '../../core/errors.js';
+import type { ReferenceProfile } from '../../drift/profile.js';
 import { ANNOTATION, LABEL, MANAGED_BY, isValidLabelKey, isValidLabelValue, objectName, selectorLabels, toLabelValue } from './names.js';
 import { containerResources, replicaBounds, servingRequests } from './resources.js';
 import type { ConfigMapObject, DeploymentObject, HpaObject, KubeObject, ModelObjectsInput, NamedMeta, ServiceObject } from './types.js';
@@ -20,6 +22,7 @@ export const MODEL_DIR = '/model';
 export const ARTIFACT_DIR = '/model-artifact';
 export const DATA_DIR = '/data';
 export const DESCRIPTION_KEY = 'model.json';
+export const PROFILE_KEY = 'profile.json';
 
 /**
  * A ConfigMap may hold 1 MiB in total; the artifact travels base64-encoded in binaryData, next
@@ -36,12 +39,54 @@ export function artifactFitsConfigMap(artifactBytes: number, descriptionBytes = 
   return base64Length(artifactBytes) + descriptionBytes <= CONFIGMAP_PAYLOAD_LIMIT;
 }
 
+/** How a profile ships: its JSON (absent when it does not fit at all), its sample rows, and why it was cut. */
+export interface ShippedProfile {
+  json?: string;
+  rows: number;
+  sampleRows: number;
+  note?: string;
+}
+
+/**
+ * The profile as it ships in the ConfigMap next to `usedBytes` of description and (encoded)
+ * artifact, which come first: whole when it fits, else without its sample rows (the aggregates
+ * are small; the server then runs its histogram-based tests only), else not at all.
+ */
+export function profileForConfigMap(profile: ReferenceProfile, usedBytes: number): ShippedProfile {
+  const room = CONFIGMAP_PAYLOAD_LIMIT - usedBytes;
+  const whole = JSON.stringify(profile);
+  const sampleRows = profile.sample.rows.length;
+  if (Buffer.byteLength(whole) <= room) return { json: whole, rows: profile.rows, sampleRows };
+  const aggregates = JSON.stringify({ ...profile, sample: { ...profile.sample, rows: [] } });
+  const why = `the ConfigMap holds at most ${Math.floor(CONFIGMAP_PAYLOAD_LIMIT / 1024)} KiB with the description and the artifact`;
+  if (Buffer.byteLength(aggregates) <= room) {
+    return {
+      json: aggregates,
+      rows: profile.rows,
+      sampleRows: 0,
+      note: `profile shipped without its ${sampleRows} sample rows (${why}); value-based drift tests fall back to histograms`,
+    };
+  }
+  return {
+    rows: profile.rows,
+    sampleRows: 0,
+    note: `profile not shipped: even without its sample rows it does not fit (${why}); the server runs without drift reference`,
+  };
+}
+
 const CONFIGMAP_KEY = /^[-._a-zA-Z0-9]+$/;
 
 function checkFileName(fileName: string): void {
-  if (!CONFIGMAP_KEY.test(fileName) || fileName === '.' || fileName === '..' || fileName.length > 253 || fileName === DESCRIPTION_KEY) {
+  if (
+    !CONFIGMAP_KEY.test(fileName) ||
+    fileName === '.' ||
+    fileName === '..' ||
+    fileName.length > 253 ||
+    fileName === DESCRIPTION_KEY ||
+    fileName === PROFILE_KEY
+  ) {
     throw new MaasError('VALIDATION', `artifact file name "${fileName}" cannot be used in the pod`, {
-      hint: `use letters, digits, '-', '_' and '.', and not "${DESCRIPTION_KEY}"`,
+      hint: `use letters, digits, '-', '_' and '.', and not "${DESCRIPTION_KEY}" or "${PROFILE_KEY}"`,
     });
   }
 }
@@ -87,15 +132,20 @@ export function buildConfigMap(input: ModelObjectsInput): ConfigMapObject {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: meta(input),
-    data: { [DESCRIPTION_KEY]: input.descriptionJson },
+    data: { [DESCRIPTION_KEY]: input.descriptionJson, ...(input.profileJson !== undefined ? { [PROFILE_KEY]: input.profileJson } : {}) },
   };
   if (input.artifact.kind === 'configmap') {
     checkFileName(input.artifact.fileName);
     const size = input.artifact.data.length;
-    if (!artifactFitsConfigMap(size, Buffer.byteLength(input.descriptionJson))) {
-      throw new MaasError('VALIDATION', `the artifact (${size} bytes) is too large to ship in a ConfigMap`, {
-        hint: 'publish the artifact at an https:// URI; the pod then downloads it with an init container',
-      });
+    const beside = Buffer.byteLength(input.descriptionJson) + (input.profileJson !== undefined ? Buffer.byteLength(input.profileJson) : 0);
+    if (!artifactFitsConfigMap(size, beside)) {
+      throw new MaasError(
+        'VALIDATION',
+        `the artifact (${size} bytes) is too large to ship in a ConfigMap${input.profileJson !== undefined ? ' with the description and profile' : ''}`,
+        {
+          hint: 'publish the artifact at an https:// URI; the pod then downloads it with an init container',
+        },
+      );
     }
     cm.binaryData = { [input.artifact.fileName]: input.artifact.data.toString('base64') };
   }
@@ -190,6 +240,10 @@ function serverContainer(input: ModelObjectsInput): V1Container {
       String(port),
       '--log-db',
       `${DATA_DIR}/requests.db`,
+      // The ConfigMap volume holds every key: the profile is a file next to the description.
+      ...(input.profileJson !== undefined ? ['--profile', `${MODEL_DIR}/${PROFILE_KEY}`] : []),
+      // Strict placement keeps data on its node: the server holds no raw rows in memory either.
+      ...(input.mode === 'strict' ? ['--strict'] : []),
     ],
     env: [
       { name: 'MAAS_HOME', value: DATA_DIR },
@@ -220,6 +274,12 @@ function volumes(input: ModelObjectsInput): V1Volume[] {
   return v;
 }
 
+/** The profile's digest on the pod template: pods read it at start, so a new profile rolls them. */
+function profileAnnotation(input: ModelObjectsInput): Record<string, string> {
+  if (input.profileJson === undefined) return {};
+  return { [ANNOTATION.profileDigest]: `sha256:${createHash('sha256').update(input.profileJson).digest('hex')}` };
+}
+
 export function buildDeployment(input: ModelObjectsInput): DeploymentObject {
   if (input.mode === 'strict' && !input.node) {
     throw new MaasError('USAGE', 'strict placement needs a node', { hint: 'pass --node <name> (see `kubectl get nodes`)' });
@@ -244,7 +304,7 @@ export function buildDeployment(input: ModelObjectsInput): DeploymentObject {
       template: {
         // The digests change with the model, so a new version rolls the pods even when only
         // the ConfigMap content changed.
-        metadata: { labels: { ...m.labels }, annotations: annotationsFor(input) },
+        metadata: { labels: { ...m.labels }, annotations: { ...annotationsFor(input), ...profileAnnotation(input) } },
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,

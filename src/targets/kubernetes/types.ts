@@ -60,6 +60,8 @@ export interface ModelObjectsInput {
   artifact: ArtifactDelivery;
   /** The description file the server reads (`/model/model.json`). */
   descriptionJson: string;
+  /** The reference profile the server reads (`/model/profile.json`), when the version has one that fits. */
+  profileJson?: string;
   /** Image of the init container that downloads URL artifacts (needs sh, curl, sha256sum). */
   downloaderImage?: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';

@@ -4,7 +4,7 @@ import { copyFile, open, readFile, rm, stat, writeFile, rename } from 'node:fs/p
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../spec/package-files.js';
-import type { Target, Observed, StartResult, Progress, HttpEndpoint, Placement } from '../target.js';
+import type { Target, Observed, StartResult, Progress, HttpEndpoint, Placement, ServingExtras } from '../target.js';
 import type { DeploymentRecord } from '../../domain/deployment.js';
 import type { ModelVersionRecord } from '../../domain/model.js';
 import type { MaasHome } from '../../core/home.js';
@@ -71,6 +71,7 @@ export class LocalTarget implements Target {
     return {
       dir,
       description: join(dir, 'model.json'),
+      profile: join(dir, 'profile.json'),
       endpoint: join(dir, 'endpoint.json'),
       log: join(dir, 'server.log'),
       requests: join(dir, 'requests.db'),
@@ -84,7 +85,7 @@ export class LocalTarget implements Target {
     });
   }
 
-  async start(d: DeploymentRecord, model: ModelVersionRecord, progress: Progress): Promise<StartResult> {
+  async start(d: DeploymentRecord, model: ModelVersionRecord, progress: Progress, extras: ServingExtras = {}): Promise<StartResult> {
     const f = this.files(d.id);
     let artifact: string;
     try {
@@ -101,6 +102,12 @@ export class LocalTarget implements Target {
     const tmp = `${f.description}.tmp`;
     await writeFile(tmp, JSON.stringify(model.description, null, 2));
     await rename(tmp, f.description);
+    // The reference profile the server compares live traffic with; a stale one never stays behind.
+    const { profile } = extras;
+    if (profile) {
+      await writeFile(`${f.profile}.tmp`, JSON.stringify(profile));
+      await rename(`${f.profile}.tmp`, f.profile);
+    } else await rm(f.profile, { force: true });
     await rm(f.endpoint, { force: true });
     const refRoot = this.opts.refRoot ?? (d.runtime as LocalRuntime).refRoot ?? this.opts.cwd;
     const server: ServerOptions = { ...(d.runtime as LocalRuntime).server, ...this.opts.server };
@@ -128,12 +135,21 @@ export class LocalTarget implements Target {
         ...(server.retention ? ['--retention', server.retention] : []),
         ...(server.maxBody ? ['--max-body', server.maxBody] : []),
         ...(server.threads ? ['--threads', server.threads] : []),
+        ...(profile ? ['--profile', f.profile] : []),
       ],
       f.log,
       env,
       f.dir,
     );
-    return { runtime: { pid, dir: f.dir, refRoot, ...(Object.keys(server).length > 0 ? { server } : {}) } };
+    return {
+      runtime: {
+        pid,
+        dir: f.dir,
+        refRoot,
+        ...(Object.keys(server).length > 0 ? { server } : {}),
+        ...(profile ? { profile: { file: f.profile, rows: profile.rows, sampleRows: profile.sample.rows.length } } : {}),
+      },
+    };
   }
 
   private async readEndpoint(id: string): Promise<EndpointFile | undefined> {
