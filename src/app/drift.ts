@@ -94,12 +94,14 @@ export async function checkDrift(s: Services, req: DriftCheckRequest): Promise<D
       throw new MaasError('USAGE', 'per-feature tests and thresholds apply to offline checks only', {
         hint: "a deployment's server uses spec.monitoring.features from its description; --test and --threshold apply to every feature",
       });
-    const { api } = await connect(s, subject.id, req.timeoutMs ?? 60_000);
-    return api.drift({
+    const { api, deployment } = await connect(s, subject.id, req.timeoutMs ?? 60_000);
+    const report = await api.drift({
       ...(req.flags?.test !== undefined ? { test: req.flags.test } : {}),
       ...(req.flags?.threshold !== undefined ? { threshold: req.flags.threshold } : {}),
       ...(req.flags?.datasetShare !== undefined ? { share: req.flags.datasetShare } : {}),
     });
+    // The server knows its model, not the deployment record that runs it.
+    return { ...report, subject: { ...report.subject, deployment: deployment.id } };
   }
   if (subject.kind === 'model') {
     const ref = parseModelRef(subject.ref);

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateHar, harToRequests } from '../../examples/har/generate.js';
 import type { DeploymentRecord } from '../../src/domain/deployment.js';
+import { seededRandom } from '../../src/core/clock.js';
+import { ProfileBuilder } from '../../src/drift/profile.js';
+import type { DriftReport } from '../../src/drift/report.js';
 import { startModelServer, type ModelServer } from '../../src/serving/server.js';
 import { REPO_ROOT, tempDir } from '../support/cli.js';
 import { policyFromRbacYaml } from '../support/fake-kube/index.js';
@@ -35,6 +38,33 @@ async function env(): Promise<KubeEnv> {
 type Deployed = DeploymentRecord & { outcome: string };
 
 const deployArgs = (consumer: string) => ['deploy', 'har-classifier@1', '--target', 'kubernetes', '-n', NS, '--consumer', consumer];
+
+describe('drift check through the API server proxy', () => {
+  it("reads the model server's drift report of its window, and exits 3 with --fail-on-drift on shifted traffic", async () => {
+    const e = await env();
+    const d = await e.json<Deployed>(deployArgs('ops'));
+    const features = model.description.spec.features.map((f) => ({ name: f.name, type: f.type }));
+    const train = generateHar({ rows: 2000, seed: 1 });
+    const builder = new ProfileBuilder(features, { random: seededRandom(1) });
+    for (const r of harToRequests(train)) builder.add(r);
+    const profile = builder.finish({ source: { uri: 'file:///train.csv' }, createdAt: '2026-01-01T00:00:00.000Z' });
+    const server = await startModelServer({ description: model.description, artifactPath: join(model.dir, 'model.onnx'), host: '127.0.0.1', port: 0, profile });
+    servers.push(server);
+    await server.ready;
+    e.fake.registerBackend(NS, 'har-classifier-v1', server.url);
+    writeFileSync(join(e.dir, 'shifted.json'), JSON.stringify(harToRequests(generateHar({ rows: 400, seed: 9, shift: 2 }))));
+    expect((await e.maas(['predict', d.id, '--data', 'shifted.json', '-o', 'name'])).code).toBe(0);
+
+    const r = await e.maas(['drift', 'check', d.id, '--fail-on-drift', '-o', 'json']);
+    expect(r.code).toBe(3);
+    const report = JSON.parse(r.stdout) as DriftReport;
+    expect(report.subject).toEqual({ model: 'har-classifier', version: '1', deployment: d.id });
+    expect(report.current.rows).toBe(400);
+    expect(report.dataset.drifted).toBe(true);
+    const proxied = e.fake.requests.filter((q) => q.resource === 'services/proxy').map((q) => q.path);
+    expect(proxied.some((p) => p.endsWith('/proxy/v2/models/har-classifier/drift'))).toBe(true);
+  });
+});
 
 describe('predict and feedback through the API server proxy', () => {
   it('reach the real model server behind the Service, with the kubeconfig credentials', async () => {

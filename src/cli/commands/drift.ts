@@ -85,7 +85,11 @@ function verdict(r: DriftReport, style: Style): string {
     lines.push(
       `live ${q.metric}: ${fmt(q.value)}${interval} over ${q.labelled} labelled${q.declared !== null ? `, declared ${fmt(q.declared)}` : ''}${q.degraded ? style.red(' (below what was declared)') : ''}`,
       `concept drift: ${c.drifted ? style.red.bold('detected') : style.green('none')}; ${c.detectors
-        .map((d) => `${d.detector} ${d.state}${d.drifts.length ? ` (drift at ${d.drifts.slice(0, 3).join(', ')}${d.drifts.length > 3 ? ', ...' : ''})` : ''}`)
+        .map((d) =>
+          d.drifts.length
+            ? `${d.detector} drift at ${d.drifts.slice(0, 3).join(', ')}${d.drifts.length > 3 ? ', ...' : ''} (now ${d.state})`
+            : `${d.detector} ${d.state}`,
+        )
         .join(', ')}`,
     );
   }
