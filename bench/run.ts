@@ -9,8 +9,9 @@ import { serving } from './serving.js';
 import { deploy } from './deploy.js';
 import { output } from './output.js';
 import { drift } from './drift.js';
+import { driftWindow } from './drift-window.js';
 
-const BENCHMARKS: Benchmark[] = [startup, search, serving, deploy, output, drift];
+const BENCHMARKS: Benchmark[] = [startup, search, serving, deploy, output, drift, driftWindow];
 
 async function main(argv: string[]): Promise<number> {
   const wanted = argv.filter((a) => !a.startsWith('-'));

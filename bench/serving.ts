@@ -24,14 +24,14 @@ interface Cell {
   requests: number;
 }
 
-interface Result {
+export interface Result {
   rps: number;
   p50: number;
   p99: number;
   errors: number;
 }
 
-interface Target {
+export interface Target {
   label: string;
   url: string;
   child: ChildProcess;
@@ -40,7 +40,7 @@ interface Target {
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Median of each figure over the rounds. */
-function median(rs: Result[]): Result {
+export function median(rs: Result[]): Result {
   const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   return { rps: mid(rs.map((r) => r.rps)), p50: mid(rs.map((r) => r.p50)), p99: mid(rs.map((r) => r.p99)), errors: rs.reduce((n, r) => n + r.errors, 0) };
 }
@@ -49,8 +49,10 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
-async function startMaas(repoRoot: string, dir: string, descFile: string, model: string): Promise<Target> {
-  const endpoint = join(dir, 'endpoint.json');
+/** A `maas serve` process; `extra` adds flags, `label` names it (and its files in `dir`). */
+export async function startMaas(repoRoot: string, dir: string, descFile: string, model: string, extra: string[] = [], label = 'maas serve'): Promise<Target> {
+  const slug = label.replace(/[^a-z0-9]+/gi, '-');
+  const endpoint = join(dir, `endpoint-${slug}.json`);
   const child = spawn(
     process.execPath,
     [
@@ -65,11 +67,12 @@ async function startMaas(repoRoot: string, dir: string, descFile: string, model:
       '--endpoint-file',
       endpoint,
       '--log-db',
-      join(dir, 'log.db'),
+      join(dir, `log-${slug}.db`),
       '--threads',
       '1',
+      ...extra,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MAAS_HOME: join(dir, 'home'), CI: '1' } },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, MAAS_HOME: join(dir, `home-${slug}`), CI: '1' } },
   );
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -80,7 +83,7 @@ async function startMaas(repoRoot: string, dir: string, descFile: string, model:
     const status = await new Promise<number>((resolve) =>
       http.get(`${url}/v2/health/ready`, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', () => resolve(0)),
     );
-    if (status === 200) return { label: 'maas serve', url, child };
+    if (status === 200) return { label, url, child };
     await wait(25);
   }
   throw new Error(`maas serve never became ready: ${err}`);
@@ -101,7 +104,7 @@ async function startFloor(repoRoot: string, descJson: string, model: string): Pr
 }
 
 /** `clients` keep-alive loops sharing a fixed number of requests; latency per request. */
-async function load(url: string, body: Buffer, clients: number, requests: number): Promise<Result> {
+export async function load(url: string, body: Buffer, clients: number, requests: number): Promise<Result> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const latencies = new Float64Array(requests);
   let next = 0;
@@ -134,7 +137,7 @@ async function load(url: string, body: Buffer, clients: number, requests: number
   return { rps: requests / seconds, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), errors };
 }
 
-function requestBody(rows: number[][]): Buffer {
+export function requestBody(rows: number[][]): Buffer {
   return Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape: [rows.length, rows[0]!.length], datatype: 'FP32', data: rows.flat() }] }));
 }
 
