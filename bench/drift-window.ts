@@ -12,7 +12,7 @@ import { seededRandom } from '../src/core/clock.js';
 import { ProfileBuilder } from '../src/drift/profile.js';
 import type { ModelDescription } from '../src/spec/schema.js';
 import type { Benchmark, Goal, Table } from './report.js';
-import { load, median, requestBody, startMaas, type Result, type Target } from './serving.js';
+import { alternatingRounds, median, medianRatio, requestBody, startMaas, type Target } from './serving.js';
 
 export const GOAL_DROP = 0.03;
 const ROUNDS = Number(process.env.BENCH_SERVING_ROUNDS ?? 7);
@@ -57,15 +57,10 @@ export const driftWindow: Benchmark = {
         { rows: 64, clients: 8, requests: 2000 },
       ]) {
         const body = requestBody(rows.slice(0, cell.rows));
-        const url = (t: Target) => `${t.url}/v2/models/har-classifier/infer`;
-        for (const t of targets) await load(url(t), body, cell.clients, 500);
-        const runs = new Map<string, Result[]>(targets.map((t) => [t.label, []]));
-        for (let round = 0; round < ROUNDS; round++)
-          for (const t of round % 2 === 0 ? targets : [...targets].reverse()) runs.get(t.label)!.push(await load(url(t), body, cell.clients, cell.requests));
+        const runs = await alternatingRounds(targets, body, cell.clients, cell.requests, ROUNDS);
         const w = runs.get('with drift')!;
         const o = runs.get('without drift')!;
-        const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-        const ratio = mid(w.map((r, i) => r.rps / o[i]!.rps));
+        const ratio = medianRatio(w, o, 'rps');
         const mw = median(w);
         const mo = median(o);
         table.rows.push([

@@ -137,6 +137,31 @@ export async function load(url: string, body: Buffer, clients: number, requests:
   return { rps: requests / seconds, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), errors };
 }
 
+/**
+ * Warms every target, then measures them in alternating rounds (the order flips each round) so
+ * that load from other processes on the machine hits all alike. Results per target label.
+ */
+export async function alternatingRounds(
+  targets: readonly Target[],
+  body: Buffer,
+  clients: number,
+  requests: number,
+  rounds: number,
+): Promise<Map<string, Result[]>> {
+  const url = (t: Target) => `${t.url}/v2/models/har-classifier/infer`;
+  for (const t of targets) await load(url(t), body, clients, Math.min(500, requests));
+  const runs = new Map<string, Result[]>(targets.map((t) => [t.label, []]));
+  for (let round = 0; round < rounds; round++)
+    for (const t of round % 2 === 0 ? targets : [...targets].reverse()) runs.get(t.label)!.push(await load(url(t), body, clients, requests));
+  return runs;
+}
+
+/** The median of per-round ratios a/b of one figure (both sides measured back to back). */
+export function medianRatio(a: readonly Result[], b: readonly Result[], figure: 'rps' | 'p99'): number {
+  const ratios = a.map((r, i) => r[figure] / b[i]![figure]).sort((x, y) => x - y);
+  return ratios[Math.floor(ratios.length / 2)]!;
+}
+
 export function requestBody(rows: number[][]): Buffer {
   return Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape: [rows.length, rows[0]!.length], datatype: 'FP32', data: rows.flat() }] }));
 }
@@ -180,26 +205,16 @@ export const serving: Benchmark = {
       let errors = 0;
       for (const cell of cells) {
         const body = requestBody(rows.slice(0, cell.rows));
-        // Warm both, then measure in alternating rounds and take each side's median, so that
-        // load from other processes on the machine hits both alike.
-        for (const t of targets) await load(`${t.url}/v2/models/har-classifier/infer`, body, cell.clients, Math.min(500, cell.requests));
-        const runs = new Map<string, Result[]>(targets.map((t) => [t.label, []]));
-        for (let round = 0; round < ROUNDS; round++) {
-          for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
-            const r = await load(`${t.url}/v2/models/har-classifier/infer`, body, cell.clients, cell.requests);
-            errors += r.errors;
-            runs.get(t.label)!.push(r);
-          }
-        }
+        const runs = await alternatingRounds(targets, body, cell.clients, cell.requests, ROUNDS);
+        for (const rs of runs.values()) for (const r of rs) errors += r.errors;
         const results = new Map([...runs].map(([label, rs]) => [label, median(rs)]));
         const m = results.get('maas serve')!;
         const f = results.get('floor')!;
         // Ratios are taken per round (both sides measured back to back), then the median.
         const mRuns = runs.get('maas serve')!;
         const fRuns = runs.get('floor')!;
-        const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-        const rpsRatio = mid(mRuns.map((r, i) => r.rps / fRuns[i]!.rps));
-        const p99Ratio = mid(mRuns.map((r, i) => r.p99 / fRuns[i]!.p99));
+        const rpsRatio = medianRatio(mRuns, fRuns, 'rps');
+        const p99Ratio = medianRatio(mRuns, fRuns, 'p99');
         ctx.log(`serving: ${cell.rows} row(s) x ${cell.clients} clients: maas ${m.rps.toFixed(0)} rps, floor ${f.rps.toFixed(0)} rps`);
         table.rows.push([
           String(cell.rows),

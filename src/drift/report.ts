@@ -2,6 +2,8 @@
 // `GET /v2/models/{name}/drift`. Field names are snake_case like the rest of the wire; the shape is
 // documented in the README ("Drift report") and versioned by `schema`.
 
+import type { LiveQuality } from './live-quality.js';
+
 export const DRIFT_REPORT_SCHEMA = 'maas.dev/drift/v1';
 
 /** Distributions drawn over each other in the HTML report, as shares of each side's present values. */
@@ -48,14 +50,8 @@ export interface DetectorSummary {
   drifts: number[];
 }
 
-export interface QualitySummary {
-  metric: 'accuracy' | 'mae' | 'rmse';
-  labelled: number;
-  value: number | null;
-  interval: [number, number] | null;
-  declared: number | null;
-  degraded: boolean;
-}
+/** Live quality from feedback against what the description declares. */
+export type QualitySummary = LiveQuality;
 
 export interface ConceptDrift {
   /** What the detectors read: 1/0 errors (classification) or absolute errors (regression). */
