@@ -148,7 +148,10 @@ class Chunk {
   absError = 0;
   squaredError = 0;
   readonly confusion: Uint32Array | undefined;
-  readonly reservoir: Reservoir<SampledRow>;
+  /** Slots into `sampleValues`/`samplePredictions`: rows are copied into one buffer, not allocated each. */
+  readonly reservoir: Reservoir<number>;
+  private sampleValues: Float32Array | undefined;
+  private readonly samplePredictions: (string | number | null)[] = [];
 
   constructor(
     model: ServedModel,
@@ -166,7 +169,31 @@ class Chunk {
     this.labelCounts = new Uint32Array(model.labels.length + 1);
     const C = model.labels.length;
     this.confusion = C > 0 && C <= CONFUSION_MAX_CLASSES ? new Uint32Array(C * C) : undefined;
-    this.reservoir = new Reservoir<SampledRow>(reservoirSize, random);
+    this.reservoir = new Reservoir<number>(reservoirSize, random);
+    this.features = model.features.length;
+  }
+
+  private readonly features: number;
+
+  /** Offers row `r` of a batch to the sample (copied only when kept). */
+  sample(values: Float32Array, r: number, prediction: string | number | null): void {
+    const slot = this.reservoir.slot();
+    if (slot < 0) return;
+    const F = this.features;
+    const buf = (this.sampleValues ??= new Float32Array(this.reservoir.capacity * F));
+    const at = slot * F;
+    const from = r * F;
+    for (let k = 0; k < F; k++) buf[at + k] = values[from + k]!;
+    this.samplePredictions[slot] = prediction;
+    this.reservoir.put(slot, slot);
+  }
+
+  /** The sampled rows (views into the buffer), for merging into the window's sample. */
+  sampled(): { items: SampledRow[]; seen: number } {
+    const F = this.features;
+    const buf = this.sampleValues;
+    const items = buf ? this.reservoir.items.map((s) => ({ values: buf.subarray(s * F, s * F + F), prediction: this.samplePredictions[s] ?? null })) : [];
+    return { items, seen: this.reservoir.seen };
   }
 }
 
@@ -426,10 +453,7 @@ export class ServingStats {
         prediction = predictions[r]!;
         this.addNumeric(c.predicted, F, prediction, -Infinity, Infinity);
       }
-      if (this.sampleCapacity > 0) {
-        const slot = c.reservoir.slot();
-        if (slot >= 0) c.reservoir.put(slot, { values: values.slice(r * F, r * F + F), prediction });
-      }
+      if (this.sampleCapacity > 0) c.sample(values, r, prediction);
     }
   }
 
@@ -557,7 +581,7 @@ export class ServingStats {
     }
 
     const sample = mergeSamples(
-      chunks.map((c) => c.reservoir),
+      chunks.map((c) => c.sampled()),
       this.reservoirSize,
       this.opts.random,
     );
@@ -607,7 +631,7 @@ export class ServingStats {
     const sample =
       this.driftSample > 0
         ? mergeSamples(
-            chunks.map((c) => c.reservoir),
+            chunks.map((c) => c.sampled()),
             this.driftSample,
             this.opts.random,
           )
