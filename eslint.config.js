@@ -59,6 +59,15 @@ const LAYERS = [
     ],
   },
   {
+    files: ['src/retrain/**/*.ts'],
+    rules: [
+      notCli,
+      notApp,
+      ['(^|/)(registry|targets|serving|client|queue)/', 'retraining statistics and decisions are pure: they get data, never fetch it'],
+      pure,
+    ],
+  },
+  {
     files: ['src/serving/**/*.ts'],
     rules: [notCli, notApp, ['(^|/)(registry|targets|client|queue)/', 'the model server is self-contained: it gets a description and an artifact']],
   },
@@ -71,6 +80,7 @@ const PURE = [
   'src/registry/search/requirements.ts',
   'src/registry/canonical.ts',
   'src/targets/kubernetes/objects.ts',
+  'src/targets/kubernetes/job-objects.ts',
   'src/targets/kubernetes/names.ts',
   'src/targets/kubernetes/placement.ts',
   'src/targets/kubernetes/resources.ts',

@@ -1,6 +1,6 @@
 // `npm run demo`: the whole local lifecycle on a fresh MAAS_HOME, printed as a user would see it:
 // generate -> train -> validate -> register -> search -> deploy -> predict -> feedback -> drift ->
-// status -> decommission (two consumers) -> purge.
+// retrain, compare, rollout, rollback -> status -> decommission (two consumers) -> purge.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -161,11 +161,46 @@ function main(): void {
   maas(['drift', 'check', deployment, '--report', rel(report)]);
   process.stdout.write(`open ${rel(report)} in a browser for the per-feature plots and the accuracy timeline\n`);
 
-  banner('9. status');
+  banner('9. retrain on the feedback, compare with the serving version, roll out, roll back');
+  // A fresh stream of the changed world, to measure accuracy before and after (never fed back).
+  const evalRequests = join(data, 'eval.json');
+  const evalLabels = join(data, 'eval.labels.json');
+  node('dist/examples/har/generate.js', [
+    '--requests',
+    rel(evalRequests),
+    '--request-rows',
+    '500',
+    '--request-labels',
+    rel(evalLabels),
+    '--seed',
+    '13',
+    '--shift',
+    '1',
+    '--label-shift',
+  ]);
+  const accuracy = (): number => {
+    const answer = JSON.parse(maas(['predict', deployment!, '--data', rel(evalRequests), '-o', 'json'], { quiet: true })) as {
+      outputs: { name: string; data: string[] }[];
+    };
+    const predicted = answer.outputs.find((o) => o.name === 'label')?.data ?? [];
+    const truth = JSON.parse(readFileSync(evalLabels, 'utf8')) as string[];
+    return predicted.filter((p, i) => p === truth[i]).length / Math.max(1, truth.length);
+  };
+  const before = accuracy();
+  process.stdout.write(`accuracy of har-classifier@1 on 500 new rows of the changed stream: ${before.toFixed(3)}\n`);
+  maas(['retrain', deployment, '--feedback']);
+  const after = accuracy();
+  process.stdout.write(`accuracy after the rollout on the same rows: ${after.toFixed(3)} (before ${before.toFixed(3)})\n`);
+  if (!(after > before)) throw new Error(`retraining did not improve accuracy on the changed stream (${before.toFixed(3)} -> ${after.toFixed(3)})`);
+  maas(['history', deployment]);
+  maas(['rollback', deployment]);
+  maas(['history', deployment]);
+
+  banner('10. status');
   maas(['status', deployment]);
   maas(['ps']);
 
-  banner('10. decommission: each consumer releases it; the last one caches it; purge destroys it');
+  banner('11. decommission: each consumer releases it; the last one caches it; purge destroys it');
   maas(['decommission', deployment, '--consumer', 'bob']);
   maas(['decommission', deployment, '--consumer', 'alice']);
   maas(['ps']);

@@ -3,25 +3,30 @@
 // backends directly; tests pass overrides instead of mocking modules.
 import { newId as randomId, type Clock } from '../core/clock.js';
 import type { MaasConfig } from '../core/config.js';
+import { MaasError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import type { MaasHome } from '../core/home.js';
+import type { Workspace } from '../core/workspace.js';
+import { join } from 'node:path';
 import type { InferenceConnector } from '../protocol/inference-api.js';
 import type { DatasetReader, Stores } from '../registry/ports.js';
 import { InProcessQueue } from '../queue/in-process.js';
 import type { JobQueue } from '../queue/port.js';
 import type { Target, TargetEnv, TargetOptions, TargetPlugin } from '../targets/target.js';
 import { DEPLOY_JOB, requirePlugin, runDeployJob } from './deploy.js';
-import type { Services, Targets } from './services.js';
+import type { ModelEvaluator, Services, Targets } from './services.js';
 
 export const DEFAULT_CACHE_TTL = '24h';
 
 export interface ServiceOverrides {
   stores?: Stores;
   datasets?: DatasetReader;
+  workspace?: Workspace;
   plugins?: readonly TargetPlugin[];
   inference?: InferenceConnector;
   queue?: (services: Services) => JobQueue;
   newId?: (prefix: string) => string;
+  evaluator?: ModelEvaluator;
 }
 
 export interface RootOptions {
@@ -61,6 +66,21 @@ function targetsOf(plugins: readonly TargetPlugin[], env: TargetEnv): Targets {
   };
 }
 
+/** Runs a version's stored artifact in-process with its serving runtime (loaded on first use). */
+function localEvaluator(artifacts: Stores['artifacts']): ModelEvaluator {
+  return {
+    async predict(model, rows) {
+      if (!model.artifact.digest) {
+        throw new MaasError('USAGE', `${model.name}@${model.version} has a remote artifact (${model.artifact.uri}) that maas did not store`, {
+          hint: 'register the version with a local artifact (file://) to evaluate it here',
+        });
+      }
+      const path = await artifacts.localPath(model.artifact.digest);
+      return (await import('../serving/evaluate.js')).evaluateRows(model.description, path, rows);
+    },
+  };
+}
+
 export async function buildServices(o: RootOptions): Promise<OpenedServices> {
   const cacheTtlMs = parseDuration(o.config.local?.cacheTtl ?? DEFAULT_CACHE_TTL, 'local.cacheTtl');
   const stores = o.overrides?.stores ?? (await (await import('../registry/open.js')).openStores(o.home));
@@ -86,6 +106,9 @@ export async function buildServices(o: RootOptions): Promise<OpenedServices> {
     datasets: o.overrides?.datasets ?? {
       open: async (...args: Parameters<DatasetReader['open']>) => new (await import('../registry/fs-dataset-reader.js')).FsDatasetReader().open(...args),
     },
+    workspace: o.overrides?.workspace ?? {
+      create: async (prefix: string) => new (await import('../registry/fs-workspace.js')).FsWorkspace(join(o.home.tmp, 'work')).create(prefix),
+    },
     targets: targetsOf(plugins, env),
     // Set right below: the queue's workers need the services they belong to.
     queue: undefined as unknown as JobQueue,
@@ -94,6 +117,30 @@ export async function buildServices(o: RootOptions): Promise<OpenedServices> {
     newId: o.overrides?.newId ?? ((prefix) => randomId(prefix)),
     // The runtimes load only when a description has a local artifact to open.
     inspectArtifact: async (description, artifactPath) => (await import('../serving/runtimes/index.js')).inspectArtifact(description, artifactPath),
+    // Training backends load only when something trains.
+    training: {
+      get: async (target) => {
+        if (target === 'local') return new (await import('../targets/local/training-process.js')).LocalTrainingRunner();
+        const [{ KubeTrainingRunner, ClientNodeTrainingApi }, { loadKubeConfig }] = await Promise.all([
+          import('../targets/kubernetes/training-job.js'),
+          import('../targets/kubernetes/kube-config.js'),
+        ]);
+        return new KubeTrainingRunner({
+          clock: o.clock,
+          connect: async (k) => {
+            const loaded = loadKubeConfig({
+              env: o.env,
+              cwd: o.cwd,
+              ...((k.kubeconfig ?? o.cluster.kubeconfig) !== undefined ? { kubeconfig: (k.kubeconfig ?? o.cluster.kubeconfig)! } : {}),
+              ...((k.context ?? o.cluster.context) !== undefined ? { context: (k.context ?? o.cluster.context)! } : {}),
+              ...((k.namespace ?? o.cluster.namespace) !== undefined ? { namespace: (k.namespace ?? o.cluster.namespace)! } : {}),
+            });
+            return { api: new ClientNodeTrainingApi(loaded.kc, loaded.contextName), namespace: loaded.namespace };
+          },
+        });
+      },
+    },
+    evaluator: o.overrides?.evaluator ?? localEvaluator(stores.artifacts),
     async close() {
       try {
         await services.queue.idle();

@@ -5,6 +5,7 @@
 import { dirname, resolve } from 'node:path';
 import { MaasError } from '../core/errors.js';
 import type { ReferenceProfile } from '../drift/profile.js';
+import type { ModelLineage } from '../domain/training.js';
 import type { RegisterItem } from '../registry/ports.js';
 import type { LoadedModel } from '../spec/load.js';
 import { computeProfile } from './profile.js';
@@ -17,6 +18,10 @@ export interface RegisterRequest {
   readStdin?: (maxBytes: number) => Promise<string>;
   /** Whether local artifacts are opened and checked against their descriptions (default true). */
   inspectArtifacts?: boolean;
+  /** Checks the valid descriptions before anything is stored (throw to register nothing). */
+  accept?: (models: readonly LoadedModel[]) => void;
+  /** Lineage stored with every version of this call, in the same all-or-nothing step. */
+  lineage?: ModelLineage;
 }
 
 /** The stored profile of a version (its size), or why it has none. */
@@ -82,6 +87,7 @@ export async function register(s: RegisterServices, req: RegisterRequest): Promi
     ...(req.readStdin ? { readStdin: req.readStdin } : {}),
     ...(s.inspectArtifact && req.inspectArtifacts !== false ? { inspectArtifact: s.inspectArtifact } : {}),
   });
+  req.accept?.(models);
   // Profiles first: training data that cannot be read registers nothing.
   const profiles: { profile?: ReferenceProfile; outcome: ProfileOutcome }[] = [];
   for (const m of models) profiles.push(await profileOf(s, m, m.file === STDIN_LABEL ? req.cwd : dirname(resolve(req.cwd, m.file))));
@@ -95,7 +101,7 @@ export async function register(s: RegisterServices, req: RegisterRequest): Promi
       ...(spec.digest ? { digest: spec.digest } : {}),
     });
     const profile = profiles[i]?.profile;
-    items.push({ description: m.description, artifact, ...(profile ? { profile } : {}) });
+    items.push({ description: m.description, artifact, ...(profile ? { profile } : {}), ...(req.lineage ? { lineage: req.lineage } : {}) });
   }
   const outcomes = await s.models.registerModels(items);
   return outcomes.map(({ record, created }, i) => ({

@@ -1,6 +1,9 @@
 // What use cases are given: ports only. The composition root builds them from config and
 // environment; tests build them from in-memory stores, a scriptable target and a manual clock.
 import type { Clock } from '../core/clock.js';
+import type { TrainingRunner, TrainingTarget } from '../domain/training.js';
+import type { Workspace } from '../core/workspace.js';
+import type { ModelVersionRecord } from '../domain/model.js';
 import type { InferenceConnector } from '../protocol/inference-api.js';
 import type { DeploymentStore, ModelStore, ArtifactStore, DatasetReader } from '../registry/ports.js';
 import type { JobQueue } from '../queue/port.js';
@@ -12,6 +15,26 @@ export interface Targets {
   readonly plugins: readonly TargetPlugin[];
   /** The target called `name`, built once per distinct set of options. */
   get(name: string, options?: TargetOptions): Promise<Target>;
+}
+
+/** One model's predictions for rows, in row order: labels (classification) or values (regression). */
+export interface ModelPredictions {
+  labels?: string[];
+  values?: number[];
+}
+
+/** Runs a registered version's artifact in this process (no deployment) on rows. */
+export interface ModelEvaluator {
+  /**
+   * `rows` are keyed by feature name (other keys are ignored); values as JSON values or CSV text.
+   * VALIDATION for a value the description does not admit (naming the 1-based row and feature).
+   */
+  predict(model: ModelVersionRecord, rows: readonly Readonly<Record<string, unknown>>[]): Promise<ModelPredictions>;
+}
+
+/** Training backends: a child process (`local`) or a Kubernetes Job (`kubernetes`). See domain/training.ts. */
+export interface TrainingRunners {
+  get(target: TrainingTarget): Promise<TrainingRunner>;
 }
 
 export interface Settings {
@@ -26,6 +49,8 @@ export interface Services {
   deployments: DeploymentStore;
   /** Reads data sets (training data for reference profiles). */
   datasets: DatasetReader;
+  /** Scratch directories (a retraining run's data and output). */
+  workspace: Workspace;
   targets: Targets;
   queue: JobQueue;
   inference: InferenceConnector;
@@ -33,4 +58,8 @@ export interface Services {
   newId(prefix: string): string;
   /** Opens a local artifact in its runtime and checks it against its description; absent, no check. */
   inspectArtifact?: ArtifactCheck;
+  /** Runs registered versions in-process (champion/challenger comparisons). */
+  evaluator: ModelEvaluator;
+  /** Runs training programs (`maas retrain`); absent, training is not available. */
+  training?: TrainingRunners;
 }

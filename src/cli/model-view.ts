@@ -1,5 +1,6 @@
 // How a registered model version is shown to humans: `maas describe`, digests in tables.
 import type { ModelVersionRecord } from '../domain/model.js';
+import type { ModelLineage } from '../domain/training.js';
 import { cpuMillis, formatBytes, formatMillis, memoryBytes } from '../domain/quantity.js';
 import type { Style } from './output.js';
 
@@ -20,7 +21,19 @@ function section(style: Style, title: string, pairs: [string, string | undefined
   return [style.bold(`${title}:`), ...present.map(([k, v]) => `  ${`${k}:`.padEnd(width)}  ${v}`)];
 }
 
-export function describeModel(r: ModelVersionRecord, style: Style): string {
+/** Where a retrained version came from: parent, trigger, data, window, training time. */
+export function lineageLines(l: ModelLineage, style: Style): string[] {
+  const window = l.feedbackWindow ? `${l.feedbackWindow.since ?? '(start)'} .. ${l.feedbackWindow.until ?? '(now)'}` : undefined;
+  return section(style, 'Lineage', [
+    ['Parent', l.parentVersion],
+    ['Trigger', l.trigger],
+    ['Trained', `${l.trainedAt} (${l.trainingSeconds} s, ${l.target})`],
+    ['Feedback', window],
+    ...l.inputs.map((i, n): [string, string] => [`Data ${n + 1}`, `${i.source} (${i.rows} rows, ${shortDigest(i.digest)})`]),
+  ]);
+}
+
+export function describeModel(r: ModelVersionRecord, style: Style, lineage?: ModelLineage): string {
   const { metadata, spec } = r.description;
   const serving = spec.resources?.serving;
   const lines: string[] = [
@@ -89,5 +102,6 @@ export function describeModel(r: ModelVersionRecord, style: Style): string {
       Object.entries(metadata.labels ?? {}).map(([k, v]) => [k, v]),
     ),
   );
+  if (lineage) lines.push(...lineageLines(lineage, style));
   return lines.join('\n');
 }

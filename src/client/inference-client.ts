@@ -8,6 +8,7 @@ import type { DriftReport } from '../drift/report.js';
 import type { DriftQuery, InferenceApi, InferenceConnector } from '../protocol/inference-api.js';
 import type { InferRequest, InferResponse, ModelMetadata } from '../protocol/oip.js';
 import type { StatsWire } from '../protocol/stats.js';
+import { labelledQueryString, type LabelledQuery, type LabelledWire } from '../protocol/labelled.js';
 
 export class InferenceClient implements InferenceApi {
   private constructor(
@@ -73,6 +74,10 @@ export class InferenceClient implements InferenceApi {
     if (query.share !== undefined) q.set('share', String(query.share));
     const s = q.toString();
     return this.call<DriftReport>('get', `${this.base}/drift${s ? `?${s}` : ''}`);
+  }
+
+  labelled(query: LabelledQuery = {}): Promise<LabelledWire> {
+    return this.call<LabelledWire>('get', `${this.base}/labelled${labelledQueryString(query)}`);
   }
 }
 

@@ -228,10 +228,14 @@ export function fromHttpStatus(
         cause,
       });
     case 403:
-      return new MaasError('FORBIDDEN', `forbidden: ${message}`, {
-        hint: 'your account lacks a permission; apply manifests/rbac.yaml or ask an admin for the verb and resource named above',
-        cause,
-      });
+      // A model server's refusal (strict placement) says itself what to do instead.
+      return new MaasError(
+        'FORBIDDEN',
+        `forbidden: ${message}`,
+        server
+          ? { cause }
+          : { hint: 'your account lacks a permission; apply manifests/rbac.yaml or ask an admin for the verb and resource named above', cause },
+      );
     case 404:
       return new MaasError('NOT_FOUND', `not found: ${message}`, { cause });
     case 409:

@@ -13,6 +13,20 @@ export interface DeploymentEvent {
   reason?: string;
 }
 
+/** Why a deployment's served version changed (`maas rollout`, `maas rollback`, retraining, drift). */
+export const VERSION_CHANGE_REASONS = ['manual', 'retrain', 'drift', 'rollback'] as const;
+export type VersionChangeReason = (typeof VERSION_CHANGE_REASONS)[number];
+
+/** One switch of the served version, in place: same deployment ID, consumers and request log. */
+export interface VersionChange {
+  at: string;
+  from: string;
+  to: string;
+  reason: VersionChangeReason;
+  /** What justified it (e.g. the comparison of the two versions that promoted a retrained one). */
+  comparison?: unknown;
+}
+
 export interface DeploymentRecord {
   id: string;
   model: string;
@@ -36,6 +50,8 @@ export interface DeploymentRecord {
   /** When a cached deployment may be purged by `maas gc`. */
   expiresAt?: string;
   history: DeploymentEvent[];
+  /** Changes of the served version, oldest first; absent while it serves the version it was created with. */
+  rollouts?: VersionChange[];
 }
 
 /** What a new deployment is created from: its identity and slot, and its first consumer. */
@@ -61,4 +77,11 @@ export interface DeploymentStore {
   addConsumer(id: string, consumer: string, at: string): Promise<DeploymentRecord>;
   removeConsumer(id: string, consumer: string): Promise<DeploymentRecord>;
   deleteDeployment(id: string): Promise<void>;
+  /**
+   * Records that the deployment now serves `change.to` (it served `change.from`): sets the
+   * version, applies the patch (new runtime, endpoint) and appends to `rollouts`, in one
+   * transaction. CONFLICT when the version is not `change.from` any more (a concurrent rollout)
+   * or another deployment already serves `change.to` in the same slot.
+   */
+  changeVersion(id: string, change: VersionChange, patch?: DeploymentPatch): Promise<DeploymentRecord>;
 }

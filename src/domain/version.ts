@@ -107,3 +107,16 @@ export function sameVersion(a: string, b: string): boolean {
   if (!pa || !pb) return false;
   return [0, 1, 2].every((i) => compareDigits(pa.core[i as 0 | 1 | 2], pb.core[i as 0 | 1 | 2]) === 0) && comparePrerelease(pa.prerelease, pb.prerelease) === 0;
 }
+
+/**
+ * The version after the highest of `versions`: integers count up (3 -> 4), semantic versions
+ * bump the minor (1.2.0 -> 1.3.0, a prerelease 2.0.0-rc.1 -> 2.0.0); none yet -> "1".
+ */
+export function nextVersion(versions: readonly string[]): string {
+  const latest = latestVersion(versions);
+  const v = latest === undefined ? undefined : parseVersion(latest);
+  if (!v) return '1';
+  if (v.kind === 'integer') return (BigInt(v.core[0]) + 1n).toString();
+  if (v.prerelease.length > 0) return `${v.core[0]}.${v.core[1]}.${v.core[2]}`;
+  return `${v.core[0]}.${(BigInt(v.core[1]) + 1n).toString()}.0`;
+}

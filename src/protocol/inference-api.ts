@@ -4,6 +4,7 @@ import type { HttpEndpoint } from './endpoint.js';
 import type { FeedbackItem, FeedbackResponse } from './feedback.js';
 import type { InferRequest, InferResponse, ModelMetadata } from './oip.js';
 import type { StatsWire } from './stats.js';
+import type { LabelledQuery, LabelledWire } from './labelled.js';
 import type { DriftReport } from '../drift/report.js';
 
 /** Overrides for a server-side drift check (every feature). */
@@ -21,6 +22,8 @@ export interface InferenceApi {
   metadata(): Promise<ModelMetadata>;
   /** The server's drift check of its live window against the reference profile. */
   drift(query?: DriftQuery): Promise<DriftReport>;
+  /** The logged predictions that have ground truth, as training rows (refused by strict servers). */
+  labelled(query?: LabelledQuery): Promise<LabelledWire>;
 }
 
 export type InferenceConnector = (endpoint: HttpEndpoint, model: string, timeoutMs: number) => Promise<InferenceApi>;

@@ -3,6 +3,7 @@
 import type { Readable } from 'node:stream';
 import type { DeploymentStore } from '../domain/deployment.js';
 import type { ReferenceProfile } from '../drift/profile.js';
+import type { ModelLineage } from '../domain/training.js';
 import type { ArtifactRef, ArtifactSource, ModelSummary, ModelVersionRecord, RegisterOutcome, SearchRequest, SearchResult } from '../domain/model.js';
 import type { ModelDescription } from '../spec/schema.js';
 
@@ -14,6 +15,8 @@ export interface RegisterItem {
   artifact: ArtifactRef;
   /** Stored with the version (replacing a stored one when the version exists unchanged). */
   profile?: ReferenceProfile;
+  /** Where the version came from (a training run), stored in the same all-or-nothing step. */
+  lineage?: ModelLineage;
 }
 
 /** What a stored profile is, without reading it (a cheap check). */
@@ -44,6 +47,10 @@ export interface ModelStore {
   getProfile(name: string, version: string): Promise<ReferenceProfile | undefined>;
   /** Like getProfile, but only the summary (no JSON parsed); undefined when there is none. */
   profileSummary(name: string, version: string): Promise<ProfileSummary | undefined>;
+  /** Stores (or replaces) the lineage of a version. NOT_FOUND when the version is not registered. */
+  setLineage(name: string, version: string, lineage: ModelLineage): Promise<void>;
+  /** The stored lineage, undefined when the version has none; NOT_FOUND when it is not registered. */
+  getLineage(name: string, version: string): Promise<ModelLineage | undefined>;
   getModel(name: string, version?: string): Promise<ModelVersionRecord | undefined>;
   listModels(): Promise<ModelSummary[]>;
   /** All versions of a model, highest first. */

@@ -3,6 +3,7 @@
 // handler checks model names and versions against `models()` before calling anything else.
 import type { ModelMetadata, ServerMetadata } from '../protocol/oip.js';
 import type { StatsWire } from '../protocol/stats.js';
+import type { LabelledWire, ParsedLabelledQuery } from '../protocol/labelled.js';
 import type { DriftReport } from '../drift/report.js';
 import type { DriftQuery } from './drift-check.js';
 
@@ -56,6 +57,11 @@ export interface InferenceBackend {
    * 404 ServingError without a profile. Backends without it answer every drift request 404.
    */
   drift?(model: ModelTarget, query: DriftQuery): Promise<DriftReport>;
+  /**
+   * The logged predictions that have ground truth, as training rows (oldest first); throws a 403
+   * ServingError under strict placement. Backends without it answer every such request 404.
+   */
+  labelled?(model: ModelTarget, query: ParsedLabelledQuery): Promise<LabelledWire>;
   /** Flushes and releases everything, also a model still loading; idempotent. */
   close(): Promise<void>;
 }

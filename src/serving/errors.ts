@@ -2,7 +2,7 @@
 // Inference Protocol defines its errors in those terms; the HTTP layer sends it as-is.
 import { MaasError } from '../core/errors.js';
 
-export type ServingStatus = 400 | 404 | 405 | 409 | 413 | 415 | 500 | 502 | 503;
+export type ServingStatus = 400 | 403 | 404 | 405 | 409 | 413 | 415 | 500 | 502 | 503;
 
 export class ServingError extends Error {
   readonly status: ServingStatus;

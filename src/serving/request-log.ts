@@ -13,11 +13,20 @@ import { Worker } from 'node:worker_threads';
 import type { Clock } from '../core/clock.js';
 import { ServingError } from './errors.js';
 import type { FeatureCodec } from './dataplane/model.js';
-import { LogStore, type FeedbackItem, type FeedbackMatch, type FeedbackResults, type RetentionOptions, type StoredBatch } from './log/store.js';
+import {
+  LogStore,
+  type FeedbackItem,
+  type FeedbackMatch,
+  type FeedbackResults,
+  type LabelledRows,
+  type LabelledSelection,
+  type RetentionOptions,
+  type StoredBatch,
+} from './log/store.js';
 import type { FromWorker, Question, ToWorker } from './log/protocol.js';
 import { startCheckpointer } from './log/checkpointer.js';
 
-export type { FeedbackItem, FeedbackMatch, FeedbackResults, RetentionOptions };
+export type { FeedbackItem, FeedbackMatch, FeedbackResults, LabelledRows, LabelledSelection, RetentionOptions };
 
 export interface RequestLogOptions {
   /** SQLite file, or `:memory:` for a log that lives as long as the process. */
@@ -84,6 +93,7 @@ function confidencesOf(probabilities: readonly (readonly number[])[], rows: numb
 interface Backend {
   write(batches: StoredBatch[], now: number): void;
   feedback(items: FeedbackItem[], now: number): Promise<FeedbackResults>;
+  labelled(selection: LabelledSelection): Promise<LabelledRows>;
   count(): Promise<number>;
   close(): Promise<void>;
 }
@@ -102,6 +112,7 @@ function localBackend(store: LogStore, path: string | undefined, onError: (e: un
       }
     },
     feedback: async (items, now) => store.applyFeedback(items, now),
+    labelled: async (selection) => store.labelled(selection),
     count: async () => store.count(),
     async close() {
       await checkpointer?.stop();
@@ -151,6 +162,7 @@ function workerBackend(worker: Worker, onError: (e: unknown) => void): Backend {
       worker.postMessage({ op: 'write', batches, now } satisfies ToWorker, [...transfer]);
     },
     feedback: (items, now) => ask<FeedbackResults>({ op: 'feedback', items, now }),
+    labelled: (selection) => ask<LabelledRows>({ op: 'labelled', selection }),
     count: () => ask<number>({ op: 'count' }),
     async close() {
       await ask<null>({ op: 'close' });
@@ -246,6 +258,13 @@ export class RequestLog {
     if (this.closed) return Promise.reject(new ServingError(503, 'the request log is closed'));
     this.flush();
     return this.backend.feedback(items, this.opts.clock.now());
+  }
+
+  /** Logged predictions with ground truth, oldest first (after flushing; see LogStore.labelled). */
+  labelled(selection: LabelledSelection = {}): Promise<LabelledRows> {
+    if (this.closed) return Promise.reject(new ServingError(503, 'the request log is closed'));
+    this.flush();
+    return this.backend.labelled(selection);
   }
 
   /** Number of predicted rows kept (after flushing). */

@@ -5,10 +5,11 @@ import type { Clock } from '../core/clock.js';
 import type { FeedbackResponse } from '../protocol/feedback.js';
 import type { ModelMetadata, ServerMetadata } from '../protocol/oip.js';
 import type { StatsWire } from '../protocol/stats.js';
+import { labelledTarget, STRICT_LABELLED_REFUSAL, type LabelledCell, type LabelledWire, type ParsedLabelledQuery } from '../protocol/labelled.js';
 import type { Prediction, Runtime, RuntimeInfo } from './runtime.js';
 import { ServingError } from './errors.js';
 import type { IdSource } from './ids.js';
-import type { ServedModel } from './dataplane/model.js';
+import { decodeValue, type ServedModel } from './dataplane/model.js';
 import { parseInferRequest } from './dataplane/infer-request.js';
 import { createResponseEncoder, labelsOf, type ResponseEncoder } from './dataplane/infer-response.js';
 import { modelMetadata, serverMetadata } from './dataplane/metadata.js';
@@ -235,6 +236,33 @@ export class ModelService implements InferenceBackend {
   async stats(): Promise<StatsWire> {
     const rows = await this.opts.log.count();
     return { ...this.opts.stats.snapshot(), log: { rows } };
+  }
+
+  /**
+   * The logged predictions that have ground truth, oldest first: feature values decoded as
+   * `/stats` decodes its sample, then the truth. Refused (403) under strict placement, where
+   * raw rows stay on the node (the window keeps none either: `keepsRows` is false).
+   */
+  async labelled(_model: ModelTarget, query: ParsedLabelledQuery): Promise<LabelledWire> {
+    if (!this.opts.stats.keepsRows) throw new ServingError(403, STRICT_LABELLED_REFUSAL);
+    const found = await this.opts.log.labelled(query);
+    const features = this.model.features;
+    const F = features.length;
+    const rows: LabelledCell[][] = found.ids.map((_, i) => {
+      const row: LabelledCell[] = features.map((f, j) => decodeValue(f, found.values[i * F + j]!));
+      row.push(this.model.classification ? (found.labels[i] ?? null) : (found.truths[i] ?? null));
+      return row;
+    });
+    return {
+      model_name: this.model.name,
+      model_version: this.model.version,
+      features: features.map((f) => f.name),
+      target: labelledTarget(this.model.description.spec, this.model.classification),
+      rows,
+      ids: found.ids,
+      times: found.ts.map((t) => new Date(t).toISOString()),
+      versions: found.versions,
+    };
   }
 
   /** The drift report of the window, computed now (404 without a reference profile). */

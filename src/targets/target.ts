@@ -28,6 +28,28 @@ export interface StartResult {
   runtime: Record<string, unknown>;
 }
 
+/** What a rollout replaces the served version with (see Target.rollout). */
+export interface RolloutRequest {
+  /** The version served now (the record still names it). */
+  from: ModelVersionRecord;
+  to: ModelVersionRecord;
+  /** What the new version's server gets besides description and artifact (its profile). */
+  extras?: ServingExtras;
+  /** The same for the old version: what a target that must undo a failed rollout re-applies. */
+  fromExtras?: ServingExtras;
+  /** Epoch ms (on the injected clock) by which the new version must serve. */
+  deadline: number;
+  progress: Progress;
+}
+
+export interface RolloutResult extends StartResult {
+  /**
+   * Called once the record names the new version: retires what still serves the old one (local:
+   * the old server drains its in-flight requests and stops). Absent when nothing is left to do.
+   */
+  retire?: () => Promise<void>;
+}
+
 export interface Observed {
   state: DeploymentState;
   reason?: string;
@@ -74,6 +96,12 @@ export interface Target {
    * with; a target that cannot ship it whole says so in the runtime (`profile`), never fails.
    */
   start(deployment: DeploymentRecord, model: ModelVersionRecord, progress: Progress, extras?: ServingExtras): Promise<StartResult>;
+  /**
+   * Replaces the served version of a ready deployment without dropping requests: the deployment
+   * keeps its ID, endpoint for consumers and request log. Returns once the new version serves
+   * (consumers already reach it); throws, leaving the old version serving, when it cannot.
+   */
+  rollout?(deployment: DeploymentRecord, request: RolloutRequest): Promise<RolloutResult>;
   /** Waits until ready or failed, up to the deadline (epoch ms on the injected clock). */
   waitReady(deployment: DeploymentRecord, deadline: number, progress: Progress): Promise<Observed>;
   /** What is really running now; never writes. */

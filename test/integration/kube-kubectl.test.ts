@@ -105,6 +105,7 @@ describe('kubectl apply -f - takes the dry-run output', () => {
     expect(groups.groups.map((g): unknown => [g.name, g.preferredVersion.groupVersion])).toEqual([
       ['apps', 'apps/v1'],
       ['autoscaling', 'autoscaling/v2'],
+      ['batch', 'batch/v1'],
     ]);
     const apps = (await (await get('/apis/apps/v1', DEFAULT_TOKEN)).json()) as Obj;
     expect(apps.resources).toContainEqual(expect.objectContaining({ name: 'deployments', kind: 'Deployment', namespaced: true }));

@@ -3,6 +3,7 @@
 // connector, a manual clock, the real file-system data reader (tests write data to temp dirs).
 // No module mocking: everything is passed in.
 import { buildServices, type OpenedServices } from '../../src/app/composition-root.js';
+import type { ModelEvaluator, ModelPredictions } from '../../src/app/services.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { resolveHome } from '../../src/core/home.js';
 import type { InferenceApi, InferenceConnector } from '../../src/protocol/inference-api.js';
@@ -23,7 +24,32 @@ export interface AppHarness {
   register(description?: ModelDescription): Promise<void>;
 }
 
-export async function appHarness(o: { inference?: Partial<InferenceApi> } = {}): Promise<AppHarness> {
+/** Rows -> predictions of one version, as a test scripts them. */
+export type ScriptedPrediction = (rows: readonly Readonly<Record<string, unknown>>[]) => ModelPredictions;
+
+/**
+ * A model evaluator that answers from scripts keyed by `name@version` (set or replaced through
+ * `script`) and records every call; an unscripted version fails the test.
+ */
+export function scriptedEvaluator(scripts: Record<string, ScriptedPrediction> = {}): ModelEvaluator & {
+  script: Record<string, ScriptedPrediction>;
+  calls: { ref: string; rows: number }[];
+} {
+  const calls: { ref: string; rows: number }[] = [];
+  return {
+    script: scripts,
+    calls,
+    async predict(model, rows) {
+      const ref = `${model.name}@${model.version}`;
+      calls.push({ ref, rows: rows.length });
+      const f = scripts[ref];
+      if (!f) throw new Error(`no scripted predictions for ${ref}`);
+      return f(rows);
+    },
+  };
+}
+
+export async function appHarness(o: { inference?: Partial<InferenceApi>; evaluator?: ModelEvaluator } = {}): Promise<AppHarness> {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const stores = memoryStores(() => clock.now());
   const local = new FakeTarget('local', clock);
@@ -39,6 +65,9 @@ export async function appHarness(o: { inference?: Partial<InferenceApi> } = {}):
       throw new Error('not scripted');
     },
     drift: async () => {
+      throw new Error('not scripted');
+    },
+    labelled: async () => {
       throw new Error('not scripted');
     },
     metadata: async () => ({ name: 'm', versions: ['1'], platform: 'onnx', inputs: [], outputs: [] }),
@@ -62,6 +91,7 @@ export async function appHarness(o: { inference?: Partial<InferenceApi> } = {}):
       ],
       inference,
       newId: (prefix) => `${prefix}-${String(++n).padStart(4, '0')}`,
+      evaluator: o.evaluator ?? scriptedEvaluator(),
     },
   });
   return {

@@ -12,6 +12,8 @@ import type {
   Placement,
   PlannedDeployment,
   Progress,
+  RolloutRequest,
+  RolloutResult,
   ServingExtras,
   Target,
   TargetFlag,
@@ -24,6 +26,8 @@ export interface FakeScript {
   startFails?: Error;
   /** observe() throws this (an unreachable cluster, say). */
   observeFails?: Error;
+  /** rollout() throws this (the old version keeps serving). */
+  rolloutFails?: Error;
   /** Polls of waitReady before the server is ready (default 2). */
   readyAfterPolls?: number;
   /** waitReady reports failed with this reason. */
@@ -62,6 +66,22 @@ export class FakeTarget implements Target {
     if (this.script.startFails) throw this.script.startFails;
     this.running.set(d.id, { state: 'deploying', reason: 'starting' });
     return { runtime: { fake: true, started: this.clock.now() } };
+  }
+
+  /** Switches at once; `retire` is recorded in `calls` when the use case calls it. */
+  async rollout(d: DeploymentRecord, r: RolloutRequest): Promise<RolloutResult> {
+    this.calls.push(`rollout ${d.id} ${r.from.name}@${r.from.version} -> ${r.to.name}@${r.to.version}`);
+    this.extras.push(r.extras ?? {});
+    if (this.script.rolloutFails) throw this.script.rolloutFails;
+    const endpoint = `http://fake/${d.id}/v${r.to.version}`;
+    this.running.set(d.id, { state: 'ready', endpoint });
+    return {
+      endpoint,
+      runtime: { fake: true, version: r.to.version },
+      retire: async () => {
+        this.calls.push(`retire ${d.id} ${r.from.version}`);
+      },
+    };
   }
 
   async waitReady(d: DeploymentRecord, deadline: number): Promise<Observed> {

@@ -4,11 +4,20 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { MaasError } from '../../src/core/errors.js';
-import type { DeploymentEvent, DeploymentPatch, DeploymentRecord, DeploymentState, DeploymentStore, NewDeployment } from '../../src/domain/deployment.js';
+import type {
+  DeploymentEvent,
+  DeploymentPatch,
+  DeploymentRecord,
+  DeploymentState,
+  DeploymentStore,
+  NewDeployment,
+  VersionChange,
+} from '../../src/domain/deployment.js';
 import type { ArtifactRef, ArtifactSource, ModelSummary, ModelVersionRecord, RegisterOutcome, SearchRequest, SearchResult } from '../../src/domain/model.js';
 import { compareVersions } from '../../src/domain/version.js';
 import { specDigest } from '../../src/registry/canonical.js';
 import type { ReferenceProfile } from '../../src/drift/profile.js';
+import type { ModelLineage } from '../../src/domain/training.js';
 import type { ArtifactStore, ModelStore, ProfileSummary, RegisterItem, Stores } from '../../src/registry/ports.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
 
@@ -18,6 +27,8 @@ export class MemoryModelStore implements ModelStore {
   readonly versions = new Map<string, ModelVersionRecord>();
   /** Reference profiles by `name@version`. */
   readonly profiles = new Map<string, ReferenceProfile>();
+  /** Lineage of retrained versions by `name@version`. */
+  readonly lineages = new Map<string, ModelLineage>();
   /** Deployments that block deletion, by `name@version`. */
   blocking: (name: string, version: string) => string[] = () => [];
 
@@ -28,11 +39,13 @@ export class MemoryModelStore implements ModelStore {
   async registerModels(items: readonly RegisterItem[]): Promise<RegisterOutcome[]> {
     const staged = new Map(this.versions);
     const stagedProfiles = new Map(this.profiles);
-    const out = items.map(({ description, artifact, profile }): RegisterOutcome => {
+    const stagedLineages = new Map(this.lineages);
+    const out = items.map(({ description, artifact, profile, lineage }): RegisterOutcome => {
       const key = `${description.metadata.name}@${description.metadata.version}`;
       const digest = specDigest(description);
       const existing = staged.get(key);
       if (profile) stagedProfiles.set(key, clone(profile));
+      if (lineage) stagedLineages.set(key, clone(lineage));
       if (existing) {
         if (existing.specDigest === digest && existing.artifact.digest === artifact.digest) return { record: clone(existing), created: false };
         throw new MaasError('CONFLICT', `${key} is already registered with different content`);
@@ -52,6 +65,8 @@ export class MemoryModelStore implements ModelStore {
     for (const [k, v] of staged) this.versions.set(k, v);
     this.profiles.clear();
     for (const [k, v] of stagedProfiles) this.profiles.set(k, v);
+    this.lineages.clear();
+    for (const [k, v] of stagedLineages) this.lineages.set(k, v);
     return out;
   }
 
@@ -73,6 +88,15 @@ export class MemoryModelStore implements ModelStore {
   async profileSummary(name: string, version: string): Promise<ProfileSummary | undefined> {
     const p = this.profiles.get(this.mustExist(name, version));
     return p && { rows: p.rows, features: p.features.length, sampleRows: p.sample.rows.length, source: clone(p.source), createdAt: p.createdAt };
+  }
+
+  async setLineage(name: string, version: string, lineage: ModelLineage): Promise<void> {
+    this.lineages.set(this.mustExist(name, version), clone(lineage));
+  }
+
+  async getLineage(name: string, version: string): Promise<ModelLineage | undefined> {
+    const l = this.lineages.get(this.mustExist(name, version));
+    return l && clone(l);
   }
 
   private of(name: string): ModelVersionRecord[] {
@@ -118,6 +142,7 @@ export class MemoryModelStore implements ModelStore {
     if (users.length > 0) throw new MaasError('IN_USE', `${name}@${version} is in use by ${users.join(', ')}`);
     this.versions.delete(`${name}@${version}`);
     this.profiles.delete(`${name}@${version}`);
+    this.lineages.delete(`${name}@${version}`);
   }
 
   async metricNames(): Promise<string[]> {
@@ -257,6 +282,25 @@ export class MemoryDeploymentStore implements DeploymentStore {
       const e: DeploymentEvent = { at, state, ...(d.reason !== undefined ? { reason: d.reason } : {}) };
       d.history.push(e);
     }
+    return clone(d);
+  }
+
+  async changeVersion(id: string, change: VersionChange, patch: DeploymentPatch = {}): Promise<DeploymentRecord> {
+    this.writes++;
+    const d = this.must(id);
+    if (d.version !== change.from) throw new MaasError('CONFLICT', `deployment ${id} serves ${d.model}@${d.version} now, not @${change.from}`);
+    const slot = (x: DeploymentRecord, version: string) =>
+      JSON.stringify([x.model, version, x.target, x.mode, x.node ?? '', x.namespace ?? '', x.cluster ?? '']);
+    if ([...this.records.values()].some((o) => o.id !== id && slot(o, o.version) === slot(d, change.to)))
+      throw new MaasError('CONFLICT', `another deployment already serves ${change.to} in the same place as ${id}`);
+    d.version = change.to;
+    d.updatedAt = change.at;
+    if (patch.endpoint === null) delete d.endpoint;
+    else if (patch.endpoint !== undefined) d.endpoint = patch.endpoint;
+    if (patch.reason === null) delete d.reason;
+    else if (patch.reason !== undefined) d.reason = patch.reason;
+    if (patch.runtime !== undefined) d.runtime = patch.runtime;
+    d.rollouts = [...(d.rollouts ?? []), clone(change)];
     return clone(d);
   }
 

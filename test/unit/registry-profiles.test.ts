@@ -146,8 +146,8 @@ describe('profiles in SQLite', () => {
     // A version registered by the previous schema (the v1 and v2 tables are unchanged).
     const old = SqliteRegistry.open({ file });
     opened.push(old);
-    expect(schemaVersion(old.db)).toBe(3);
-    expect(MIGRATIONS.at(-1)).toMatchObject({ version: 3, name: 'reference profiles of model versions' });
+    expect(schemaVersion(old.db)).toBe(MIGRATIONS.length);
+    expect(MIGRATIONS.find((m) => m.version === 3)).toMatchObject({ version: 3, name: 'reference profiles of model versions' });
     await old.registerModel(modelDescription({ name: 'har', version: '1' }), artifact);
     await old.setProfile('har', '1', profile(2));
     expect((await old.profileSummary('har', '1'))?.rows).toBe(2);

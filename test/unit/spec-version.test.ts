@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, isValidVersion, latestVersion, parseVersion, suggestVersion } from '../../src/domain/version.js';
+import { compareVersions, isValidVersion, latestVersion, nextVersion, parseVersion, suggestVersion } from '../../src/domain/version.js';
 
 describe('model versions', () => {
   it('accepts integers and semantic versions with prerelease and build', () => {
@@ -39,5 +39,13 @@ describe('model versions', () => {
     expect(suggestVersion('v3')).toBe('3');
     expect(suggestVersion('1.2')).toBe('1.2.0');
     expect(suggestVersion('latest')).toBeUndefined();
+  });
+
+  it('counts up to the next version for a retrained model', () => {
+    expect(nextVersion([])).toBe('1');
+    expect(nextVersion(['1', '3', '2'])).toBe('4');
+    expect(nextVersion(['12345678901234567890'])).toBe('12345678901234567891');
+    expect(nextVersion(['1.2.0', '1.10.0'])).toBe('1.11.0');
+    expect(nextVersion(['1.0.0', '2.0.0-rc.1'])).toBe('2.0.0');
   });
 });

@@ -14,8 +14,14 @@ export function define(program: Program, run: Run): void {
           import('../model-view.js'),
         ]);
         const ref = parseModelRef(model);
-        const r = await getModel(await ctx.services(), ref.name, ref.version);
-        return { data: r, names: [`${r.name}@${r.version}`], text: (style) => describeModel(r, style) };
+        const services = await ctx.services();
+        const r = await getModel(services, ref.name, ref.version);
+        const lineage = await services.models.getLineage(r.name, r.version);
+        return {
+          data: lineage ? { ...r, lineage } : r,
+          names: [`${r.name}@${r.version}`],
+          text: (style) => describeModel(r, style, lineage),
+        };
       }),
     );
 }

@@ -19,8 +19,13 @@ import * as logs from './logs.js';
 import * as predict from './predict.js';
 import * as feedback from './feedback.js';
 import * as drift from './drift.js';
+import * as retrain from './retrain.js';
+import * as compare from './compare.js';
 import * as serve from './serve.js';
 import * as restart from './restart.js';
+import * as rollout from './rollout.js';
+import * as rollback from './rollback.js';
+import * as history from './history.js';
 import * as decommission from './decommission.js';
 import * as gc from './gc.js';
 import * as config from './config.js';
@@ -48,8 +53,13 @@ export const COMMANDS: CommandModule[] = [
   predict,
   feedback,
   drift,
+  retrain,
+  compare,
   serve,
   restart,
+  rollout,
+  rollback,
+  history,
   decommission,
   gc,
   config,

@@ -12,6 +12,8 @@ import type {
   NewDeployment,
   PlacementMode,
   TargetName,
+  VersionChange,
+  VersionChangeReason,
 } from '../../domain/deployment.js';
 
 export const DEPLOYMENTS_MIGRATION_SQL = `
@@ -47,6 +49,20 @@ CREATE TABLE deployment_events (
   reason        TEXT
 );
 CREATE INDEX deployment_events_by_deployment ON deployment_events (deployment_id, seq);
+`;
+
+/** Migration 5: the served version's changes (rollouts and rollbacks), per deployment. */
+export const DEPLOYMENT_VERSIONS_MIGRATION_SQL = `
+CREATE TABLE deployment_versions (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+  at            TEXT NOT NULL,
+  from_version  TEXT NOT NULL,
+  to_version    TEXT NOT NULL,
+  reason        TEXT NOT NULL,
+  comparison    TEXT
+);
+CREATE INDEX deployment_versions_by_deployment ON deployment_versions (deployment_id, seq);
 `;
 
 interface Row {
@@ -86,6 +102,21 @@ export class SqliteDeploymentStore implements DeploymentStore {
         reason: string | null;
       }[]
     ).map((e): DeploymentEvent => (e.reason ? { at: e.at, state: e.state, reason: e.reason } : { at: e.at, state: e.state }));
+    const rollouts = (
+      this.db.prepare('SELECT at, from_version, to_version, reason, comparison FROM deployment_versions WHERE deployment_id = ? ORDER BY seq').all(row.id) as {
+        at: string;
+        from_version: string;
+        to_version: string;
+        reason: string;
+        comparison: string | null;
+      }[]
+    ).map((v): VersionChange => ({
+      at: v.at,
+      from: v.from_version,
+      to: v.to_version,
+      reason: v.reason as VersionChangeReason,
+      ...(v.comparison !== null ? { comparison: JSON.parse(v.comparison) as unknown } : {}),
+    }));
     const record: DeploymentRecord = {
       id: row.id,
       model: row.model,
@@ -105,6 +136,7 @@ export class SqliteDeploymentStore implements DeploymentStore {
     if (row.reason) record.reason = row.reason;
     if (row.endpoint) record.endpoint = row.endpoint;
     if (row.expires_at) record.expiresAt = row.expires_at;
+    if (rollouts.length > 0) record.rollouts = rollouts;
     return record;
   }
 
@@ -188,6 +220,42 @@ export class SqliteDeploymentStore implements DeploymentStore {
       }
     });
     tx.immediate();
+    return this.hydrate(this.must(id));
+  }
+
+  async changeVersion(id: string, change: VersionChange, patch: DeploymentPatch = {}): Promise<DeploymentRecord> {
+    const tx = this.db.transaction(() => {
+      const current = this.must(id);
+      if (current.version !== change.from) {
+        throw new MaasError('CONFLICT', `deployment ${id} serves ${current.model}@${current.version} now, not @${change.from}`, {
+          hint: 'another rollout changed it meanwhile; see `maas history ' + id + '`',
+        });
+      }
+      const sets = ['version = ?', 'updated_at = ?'];
+      const params: unknown[] = [change.to, change.at];
+      for (const [column, value] of [
+        ['reason', patch.reason],
+        ['endpoint', patch.endpoint],
+        ['runtime', patch.runtime === undefined ? undefined : JSON.stringify(patch.runtime)],
+        ['expires_at', patch.expiresAt],
+      ] as const) {
+        if (value === undefined) continue;
+        sets.push(`${column} = ?`);
+        params.push(value);
+      }
+      this.db.prepare(`UPDATE deployments SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+      this.db
+        .prepare('INSERT INTO deployment_versions (deployment_id, at, from_version, to_version, reason, comparison) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(id, change.at, change.from, change.to, change.reason, change.comparison === undefined ? null : JSON.stringify(change.comparison));
+    });
+    try {
+      tx.immediate();
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new MaasError('CONFLICT', `another deployment already serves ${change.to} in the same place as ${id}`, { cause: e });
+      }
+      throw e;
+    }
     return this.hydrate(this.must(id));
   }
 

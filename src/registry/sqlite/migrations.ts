@@ -5,8 +5,9 @@
 import { MaasError } from '../../core/errors.js';
 import type { Db } from './database.js';
 import { MODEL_VERSIONS_V1 } from './schema-v1.js';
-import { DEPLOYMENTS_MIGRATION_SQL } from './deployments-table.js';
+import { DEPLOYMENT_VERSIONS_MIGRATION_SQL, DEPLOYMENTS_MIGRATION_SQL } from './deployments-table.js';
 import { PROFILES_MIGRATION_SQL } from './profiles-table.js';
+import { LINEAGE_MIGRATION_SQL } from './lineage-table.js';
 import { isoNow, systemClock, type Clock } from '../../core/clock.js';
 
 export interface Migration {
@@ -19,6 +20,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'model versions, features, metrics, labels, full-text index', up: (db) => db.exec(MODEL_VERSIONS_V1) },
   { version: 2, name: 'deployments, their consumers and state history', up: (db) => db.exec(DEPLOYMENTS_MIGRATION_SQL) },
   { version: 3, name: 'reference profiles of model versions', up: (db) => db.exec(PROFILES_MIGRATION_SQL) },
+  { version: 4, name: 'lineage of retrained model versions', up: (db) => db.exec(LINEAGE_MIGRATION_SQL) },
+  { version: 5, name: 'served version changes of deployments (rollouts)', up: (db) => db.exec(DEPLOYMENT_VERSIONS_MIGRATION_SQL) },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -15,6 +15,8 @@ import type { Statement } from 'better-sqlite3';
 import { openDatabase, type Db } from './database.js';
 import { migrate } from './migrations.js';
 import { putProfile, readProfile, readProfileSummary } from './profiles-table.js';
+import { putLineage, readLineage } from './lineage-table.js';
+import type { ModelLineage } from '../../domain/training.js';
 import { toRows, type VersionRows } from './rows.js';
 import { executeSearch } from '../search/executor.js';
 
@@ -101,11 +103,12 @@ export class SqliteRegistry implements ModelStore {
         items.map((i) => {
           const { id, outcome } = this.registerOne(i.description, i.artifact);
           if (i.profile) putProfile(this.db, id, i.profile);
+          if (i.lineage) putLineage(this.db, id, i.lineage);
           return outcome;
         }),
       )
       .immediate();
-    if (outcomes.some((o) => o.created) || items.some((i) => i.profile)) this.wrote = true;
+    if (outcomes.some((o) => o.created) || items.some((i) => i.profile || i.lineage)) this.wrote = true;
     return outcomes;
   }
 
@@ -161,6 +164,15 @@ export class SqliteRegistry implements ModelStore {
 
   async profileSummary(name: string, version: string): Promise<ProfileSummary | undefined> {
     return readProfileSummary(this.db, this.versionId(name, version));
+  }
+
+  async setLineage(name: string, version: string, lineage: ModelLineage): Promise<void> {
+    this.db.transaction(() => putLineage(this.db, this.versionId(name, version), lineage)).immediate();
+    this.wrote = true;
+  }
+
+  async getLineage(name: string, version: string): Promise<ModelLineage | undefined> {
+    return readLineage(this.db, this.versionId(name, version));
   }
 
   /**

@@ -13,6 +13,7 @@ import { BINARY_HEADER, binaryHeaderLength, decodeBinaryRequest } from '../datap
 import { BodyAborted, readBody } from './body.js';
 import { matchRoute, type RouteName } from './router.js';
 import { parseDriftQuery } from '../drift-check.js';
+import { parseLabelledQuery } from '../../protocol/labelled.js';
 
 const JSON_TYPE = 'application/json';
 const BINARY_TYPE = 'application/octet-stream';
@@ -282,6 +283,18 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
           if (!backend.drift) throw new ServingError(404, `model ${target.name} is served without drift checks`);
           backend.drift(target, query).then(
             (report) => send(req, res, route, started, 200, JSON.stringify(report), id),
+            (e: unknown) => fail(req, res, route, started, e, id),
+          );
+          return;
+        }
+        case 'labelled': {
+          const target = resolve(match.model, match.version);
+          const url = req.url ?? '';
+          const q = url.indexOf('?');
+          const query = parseLabelledQuery(q < 0 ? '' : url.slice(q + 1));
+          if (!backend.labelled) throw new ServingError(404, `model ${target.name} is served without a request log to read labelled rows from`);
+          backend.labelled(target, query).then(
+            (answer) => send(req, res, route, started, 200, JSON.stringify(answer), id),
             (e: unknown) => fail(req, res, route, started, e, id),
           );
           return;

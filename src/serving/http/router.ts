@@ -3,7 +3,7 @@
 // the matcher reads its methods and model actions from it, and tests enumerate it.
 
 export type RouteName =
-  'health_live' | 'health_ready' | 'server_metadata' | 'model_metadata' | 'model_ready' | 'infer' | 'feedback' | 'stats' | 'drift' | 'metrics';
+  'health_live' | 'health_ready' | 'server_metadata' | 'model_metadata' | 'model_ready' | 'infer' | 'feedback' | 'stats' | 'drift' | 'labelled' | 'metrics';
 
 const MODEL = '/v2/models/{name}';
 const VERSION = '/v2/models/{name}/versions/{version}';
@@ -20,6 +20,7 @@ export const ROUTES: Readonly<Record<RouteName, { method: 'GET' | 'POST'; paths:
   feedback: { method: 'POST', paths: modelPaths('feedback') },
   stats: { method: 'GET', paths: modelPaths('stats') },
   drift: { method: 'GET', paths: modelPaths('drift') },
+  labelled: { method: 'GET', paths: modelPaths('labelled') },
   metrics: { method: 'GET', paths: ['/metrics'] },
 };
 

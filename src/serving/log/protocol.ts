@@ -1,9 +1,10 @@
 // Messages between the serving thread and the request log's writer thread.
 import type { ServingStatus } from '../errors.js';
-import type { FeedbackItem, StoredBatch } from './store.js';
+import type { FeedbackItem, LabelledSelection, StoredBatch } from './store.js';
 
 /** Requests that get an answer (matched by `id`). */
-export type Question = { op: 'feedback'; items: FeedbackItem[]; now: number } | { op: 'count' } | { op: 'close' };
+export type Question =
+  { op: 'feedback'; items: FeedbackItem[]; now: number } | { op: 'labelled'; selection: LabelledSelection } | { op: 'count' } | { op: 'close' };
 
 export type ToWorker = { op: 'write'; batches: StoredBatch[]; now: number } | (Question & { id: number });
 

@@ -46,6 +46,26 @@ export interface FeedbackResults {
   rejected: FeedbackRejection[];
 }
 
+/**
+ * Logged predictions that have ground truth, oldest first, in columns (cheap to send between
+ * threads): `values` holds `features` float32 inputs per row, as the model saw them.
+ */
+export interface LabelledRows {
+  ids: string[];
+  ts: number[];
+  versions: string[];
+  values: Float32Array;
+  /** The truth: a label (classification) or a value (regression), per row. */
+  labels: (string | null)[];
+  truths: (number | null)[];
+}
+
+/** Which labelled rows: predicted at or after `since` (ms), the most recent `limit`. */
+export interface LabelledSelection {
+  since?: number;
+  limit?: number;
+}
+
 /** A feature as the log keeps it (so readers can decode inputs without the description). */
 export interface StoredFeature {
   name: string;
@@ -136,6 +156,7 @@ export class LogStore {
   private readonly addFeedback: Database.Statement;
   private readonly insertMany: Database.Statement;
   private readonly countRows: Database.Statement;
+  private readonly labelledRows: Database.Statement;
   private readonly writeAll: (batches: readonly StoredBatch[], now: number) => void;
   private rowCount: number;
   private lastAgePrune = 0;
@@ -189,6 +210,17 @@ export class LogStore {
     );
     this.requestRows = this.db.prepare('SELECT total_rows AS n FROM batches WHERE request_id = ? ORDER BY seq DESC LIMIT 1');
     this.addFeedback = this.db.prepare('INSERT INTO feedback (batch_seq, row, id, label, value, ts) VALUES (?, ?, ?, ?, ?, ?)');
+    // Newest first so that LIMIT keeps the most recent; rows logged with another feature count
+    // (an older version writing the same file) are left out: they cannot be decoded.
+    this.labelledRows = this.db.prepare(
+      `SELECT CASE WHEN b.total_rows = 1 THEN b.request_id ELSE b.request_id || ':' || (b.first_row + f.row) END AS id,
+        b.ts AS ts, b.model_version AS version,
+        substr(b.inputs, 1 + f.row * (length(b.inputs) / b.rows), length(b.inputs) / b.rows) AS inputs,
+        f.label AS label, f.value AS value
+      FROM feedback f JOIN batches b ON b.seq = f.batch_seq
+      WHERE b.ts >= ? AND length(b.inputs) = b.rows * ?
+      ORDER BY b.seq DESC, f.row DESC LIMIT ?`,
+    );
     this.rowCount = (this.countRows.get() as { n: number }).n;
     this.writeAll = this.db.transaction((batches: readonly StoredBatch[], now: number) => {
       let i = 0;
@@ -370,6 +402,32 @@ export class LogStore {
       }
       return out;
     })();
+  }
+
+  /** Logged predictions with ground truth, oldest first (see LabelledRows). */
+  labelled(selection: LabelledSelection = {}): LabelledRows {
+    const F = this.opts.features.length;
+    const found = this.labelledRows.all(selection.since ?? -Number.MAX_SAFE_INTEGER, F * 4, selection.limit ?? -1) as {
+      id: string;
+      ts: number;
+      version: string;
+      inputs: Buffer;
+      label: string | null;
+      value: number | null;
+    }[];
+    found.reverse();
+    const values = new Float32Array(found.length * F);
+    found.forEach((r, i) => {
+      for (let j = 0; j < F; j++) values[i * F + j] = r.inputs.readFloatLE(j * 4);
+    });
+    return {
+      ids: found.map((r) => r.id),
+      ts: found.map((r) => r.ts),
+      versions: found.map((r) => r.version),
+      values,
+      labels: found.map((r) => r.label),
+      truths: found.map((r) => r.value),
+    };
   }
 
   /** Predicted rows kept. */

@@ -22,6 +22,11 @@ port.on('message', (m: ToWorker) => {
       case 'feedback':
         reply({ id: m.id, ok: true, result: store.applyFeedback(m.items, m.now) });
         return;
+      case 'labelled': {
+        const result = store.labelled(m.selection);
+        port.postMessage({ id: m.id, ok: true, result } satisfies FromWorker, [result.values.buffer as ArrayBuffer]);
+        return;
+      }
       case 'count':
         reply({ id: m.id, ok: true, result: store.count() });
         return;

@@ -16,6 +16,8 @@ import type {
   Placement,
   PlannedDeployment,
   Progress,
+  RolloutRequest,
+  RolloutResult,
   ServingExtras,
   StartResult,
   Target,
@@ -303,6 +305,34 @@ export class KubernetesTarget implements Target {
       throw e;
     }
     return { runtime: { ...kept, ...(profile ? { profile: shippedProfileRuntime(profile) } : {}) } };
+  }
+
+  /**
+   * The same objects under the same names, rendered for the new version and applied: the
+   * ConfigMap takes the new description, artifact and profile, the Deployment's pod template the
+   * new digests (and profile), so its rolling update (maxUnavailable 0, maxSurge 1) replaces the
+   * pods one by one and a new pod only takes traffic once ready. The Service, its selector and
+   * so the endpoint stay. Old pods already loaded their model, so the ConfigMap changing under
+   * them does not change what they serve. A rollout that cannot finish is undone by applying
+   * the old version again, and fails with the rollout's explanation.
+   */
+  async rollout(d: DeploymentRecord, r: RolloutRequest): Promise<RolloutResult> {
+    const started = await this.start(d, r.to, r.progress, r.extras ?? {});
+    const observed = await this.waitReady({ ...d, runtime: started.runtime }, r.deadline, r.progress);
+    if (observed.state === 'ready') return { ...started, ...(observed.endpoint !== undefined ? { endpoint: observed.endpoint } : {}) };
+    const why = observed.state === 'failed' ? (observed.reason ?? 'failed') : `not rolled out before the deadline (${observed.reason ?? observed.state})`;
+    r.progress(`${r.to.name}@${r.to.version} did not roll out; applying ${r.from.name}@${r.from.version} again`);
+    let undone = true;
+    try {
+      await this.start(d, r.from, r.progress, r.fromExtras ?? {});
+    } catch {
+      undone = false;
+    }
+    throw new MaasError(observed.state === 'failed' ? 'FAILURE' : 'TIMEOUT', `rollout of deployment ${d.id} to ${r.to.name}@${r.to.version} failed: ${why}`, {
+      hint: undone
+        ? `${r.from.name}@${r.from.version} was applied again (its pods kept serving); see \`maas logs ${d.id}\``
+        : `applying ${r.from.name}@${r.from.version} again failed too: \`maas restart ${d.id}\` re-applies it`,
+    });
   }
 
   async waitReady(d: DeploymentRecord, deadline: number, progress: Progress): Promise<Observed> {

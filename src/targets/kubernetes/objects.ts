@@ -153,7 +153,7 @@ export function buildConfigMap(input: ModelObjectsInput): ConfigMapObject {
 }
 
 /** Restrictive container settings (the `restricted` Pod Security Standard and then some). */
-function containerSecurity(): V1SecurityContext {
+export function containerSecurity(): V1SecurityContext {
   return {
     runAsNonRoot: true,
     runAsUser: RUN_AS_USER,
@@ -166,7 +166,7 @@ function containerSecurity(): V1SecurityContext {
   };
 }
 
-function podSecurity(): V1PodSecurityContext {
+export function podSecurity(): V1PodSecurityContext {
   return {
     runAsNonRoot: true,
     runAsUser: RUN_AS_USER,

@@ -4,7 +4,7 @@ import { copyFile, open, readFile, rm, stat, writeFile, rename } from 'node:fs/p
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../spec/package-files.js';
-import type { Target, Observed, StartResult, Progress, HttpEndpoint, Placement, ServingExtras } from '../target.js';
+import type { Target, Observed, StartResult, Progress, HttpEndpoint, Placement, ServingExtras, RolloutRequest, RolloutResult } from '../target.js';
 import type { DeploymentRecord } from '../../domain/deployment.js';
 import type { ModelVersionRecord } from '../../domain/model.js';
 import type { MaasHome } from '../../core/home.js';
@@ -53,6 +53,19 @@ export interface EndpointFile {
 }
 
 const defaultBin = (): string => join(packageRoot(), 'bin', 'maas.js');
+
+/** How long the old server of a rollout keeps serving after the switch, before it is told to stop. */
+export const ROLLOUT_HANDOFF_MS = 1_000;
+/** How long a retired server may drain (its own --drain-timeout is 10 s) before it is killed. */
+const RETIRE_GRACE_MS = 15_000;
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
 
 export function deploymentDir(home: MaasHome, id: string): string {
   return join(home.deployments, id);
@@ -112,42 +125,147 @@ export class LocalTarget implements Target {
     const refRoot = this.opts.refRoot ?? (d.runtime as LocalRuntime).refRoot ?? this.opts.cwd;
     const server: ServerOptions = { ...(d.runtime as LocalRuntime).server, ...this.opts.server };
     progress(`starting model server for ${model.name}@${model.version} (file:// data references: ${refRoot === 'none' ? 'none' : `under ${refRoot}`})`);
+    const pid = this.spawnServer(d, {
+      description: f.description,
+      artifact,
+      endpoint: f.endpoint,
+      refRoot,
+      server,
+      ...(profile ? { profile: f.profile } : {}),
+    });
+    return { runtime: this.runtimeOf(f.dir, pid, refRoot, server, profile) };
+  }
+
+  private runtimeOf(dir: string, pid: number, refRoot: string, server: ServerOptions, profile: ServingExtras['profile']): Record<string, unknown> {
+    return {
+      pid,
+      dir,
+      refRoot,
+      ...(Object.keys(server).length > 0 ? { server } : {}),
+      ...(profile ? { profile: { file: join(dir, 'profile.json'), rows: profile.rows, sampleRows: profile.sample.rows.length } } : {}),
+    };
+  }
+
+  /** Starts a detached `maas serve` of the deployment on a free port; it writes `files.endpoint` once listening. */
+  private spawnServer(
+    d: DeploymentRecord,
+    files: { description: string; artifact: string; endpoint: string; profile?: string; refRoot: string; server: ServerOptions },
+  ): number {
+    const f = this.files(d.id);
+    const { refRoot, server } = files;
     const env: NodeJS.ProcessEnv = { ...this.opts.env, MAAS_HOME: this.opts.home.root, MAAS_DEPLOYMENT_ID: d.id };
     delete env.NODE_OPTIONS;
-    const pid = spawnDetached(
+    return spawnDetached(
       process.execPath,
       [
         this.bin,
         'serve',
         '--description',
-        f.description,
+        files.description,
         '--artifact',
-        artifact,
+        files.artifact,
         '--host',
         '127.0.0.1',
         '--port',
         '0',
         '--endpoint-file',
-        f.endpoint,
+        files.endpoint,
         '--log-db',
         f.requests,
         ...(refRoot === 'none' ? ['--allow-ref-scheme', 'http', '--allow-ref-scheme', 'https'] : ['--ref-root', refRoot]),
         ...(server.retention ? ['--retention', server.retention] : []),
         ...(server.maxBody ? ['--max-body', server.maxBody] : []),
         ...(server.threads ? ['--threads', server.threads] : []),
-        ...(profile ? ['--profile', f.profile] : []),
+        ...(files.profile ? ['--profile', files.profile] : []),
       ],
       f.log,
       env,
       f.dir,
     );
+  }
+
+  /**
+   * A second `maas serve` of the new version next to the old one (same directory, a new port),
+   * then the switch: once it answers ready, endpoint.json names it, which is what `maas predict`
+   * and every consumer resolve. The old server keeps serving until `retire`, a short hand-off
+   * later (a consumer that resolved the old endpoint just before the switch still gets answered),
+   * and then drains its in-flight requests on SIGTERM before it exits.
+   *
+   * Both servers write the one request log (requests.db) during the overlap. That is safe: the
+   * log store opens it in WAL mode with a 5 s busy timeout, and every commit is a short
+   * transaction, so the two writers take turns instead of failing. Each row records the version
+   * that answered it (batches.model_version), so the shared log stays attributable. Making the
+   * old server stop logging first would instead lose the predictions it answers while draining.
+   */
+  async rollout(d: DeploymentRecord, r: RolloutRequest): Promise<RolloutResult> {
+    const f = this.files(d.id);
+    const runtime = d.runtime as LocalRuntime;
+    const oldPid = runtime.pid;
+    if (oldPid === undefined || !isAlive(oldPid, d.id)) {
+      throw new MaasError('UNAVAILABLE', `deployment ${d.id} has no running model server to replace`, {
+        hint: `\`maas restart ${d.id}\` starts it again first`,
+      });
+    }
+    let artifact: string;
+    try {
+      artifact = await this.opts.artifacts.localPath(r.to.artifact.digest);
+    } catch (e) {
+      throw new MaasError('FAILURE', `the artifact of ${r.to.name}@${r.to.version} is not in the local store`, {
+        hint: 'the local target serves registered file artifacts; re-register the model from a description whose artifact is a file',
+        cause: e,
+      });
+    }
+    const next = { description: join(f.dir, 'model.next.json'), profile: join(f.dir, 'profile.next.json'), endpoint: join(f.dir, 'endpoint.next.json') };
+    await writeFile(next.description, JSON.stringify(r.to.description, null, 2));
+    const profile = r.extras?.profile;
+    if (profile) await writeFile(next.profile, JSON.stringify(profile));
+    await rm(next.endpoint, { force: true });
+    const refRoot = runtime.refRoot ?? this.opts.refRoot ?? this.opts.cwd;
+    const server: ServerOptions = { ...runtime.server };
+    r.progress(`starting model server for ${r.to.name}@${r.to.version} next to ${r.from.name}@${r.from.version}`);
+    const pid = this.spawnServer(d, {
+      description: next.description,
+      artifact,
+      endpoint: next.endpoint,
+      refRoot,
+      server,
+      ...(profile ? { profile: next.profile } : {}),
+    });
+    const probeOnce = async (): Promise<{ state: 'ready' | 'starting' | 'failed'; url?: string }> => {
+      if (!isAlive(pid, d.id)) return { state: 'failed' };
+      const ep = await readJson<EndpointFile>(next.endpoint);
+      if (ep && (await probe(`${ep.url}/v2/health/ready`)) === 200) return { state: 'ready', url: ep.url };
+      return { state: 'starting' };
+    };
+    r.progress(`waiting for ${r.to.name}@${r.to.version} to become ready`);
+    const { value } = await pollUntil(probeOnce, (o) => o.state !== 'starting', { clock: this.opts.clock, deadline: r.deadline, initialMs: 25, maxMs: 50 });
+    const cleanup = async (): Promise<void> => {
+      await rm(next.description, { force: true });
+      await rm(next.profile, { force: true });
+      await rm(next.endpoint, { force: true });
+    };
+    if (value.state !== 'ready' || value.url === undefined) {
+      const why = value.state === 'failed' ? await this.deathReason(d, pid) : 'it was not ready before the deadline';
+      await stopProcess(pid, d.id, 5_000, this.opts.clock);
+      await cleanup();
+      throw new MaasError(value.state === 'failed' ? 'FAILURE' : 'TIMEOUT', `${r.to.name}@${r.to.version} did not start: ${why}`, {
+        hint: `${r.from.name}@${r.from.version} keeps serving; see \`maas logs ${d.id}\`${value.state === 'failed' ? '' : ', or raise --timeout'}`,
+      });
+    }
+    // The switch: the new files become the deployment's, endpoint.json last (renames are atomic).
+    await rename(next.description, f.description);
+    if (profile) await rename(next.profile, f.profile);
+    else await rm(f.profile, { force: true });
+    await rename(next.endpoint, f.endpoint);
+    r.progress(`switched to ${r.to.name}@${r.to.version} at ${value.url}`);
+    const clock = this.opts.clock;
     return {
-      runtime: {
-        pid,
-        dir: f.dir,
-        refRoot,
-        ...(Object.keys(server).length > 0 ? { server } : {}),
-        ...(profile ? { profile: { file: f.profile, rows: profile.rows, sampleRows: profile.sample.rows.length } } : {}),
+      endpoint: value.url,
+      runtime: this.runtimeOf(f.dir, pid, refRoot, server, profile),
+      retire: async () => {
+        await clock.sleep(ROLLOUT_HANDOFF_MS);
+        r.progress(`stopping the ${r.from.name}@${r.from.version} server (pid ${oldPid}) once its requests are answered`);
+        await stopProcess(oldPid, d.id, RETIRE_GRACE_MS, clock);
       },
     };
   }

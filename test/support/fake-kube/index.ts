@@ -9,6 +9,7 @@ import { nodeObject, type NodeSeed } from './nodes.js';
 import { defaultPodSpec } from './pod-seed.js';
 import { byPlural } from './resources.js';
 import { Controllers } from './rollout.js';
+import type { JobScript } from './jobs.js';
 import { handle, type Answer, type RequestRecord, type ServerContext } from './routes.js';
 import type { Policy } from './rbac.js';
 import { Store } from './store.js';
@@ -19,6 +20,7 @@ export type { Policy } from './rbac.js';
 export type { NodeSeed } from './nodes.js';
 export { policyFromRbacYaml } from './rbac.js';
 export { CRASH, NOT_READY, imageFate } from './pod-lifecycle.js';
+export type { JobScript } from './jobs.js';
 
 export const DEFAULT_TOKEN = 'fake-kube-token';
 export const DEFAULT_USER = 'system:serviceaccount:maas:maas';
@@ -77,6 +79,8 @@ export interface FakeKube {
   registerBackend(namespace: string, service: string, url: string): void;
   /** Answers matching requests with a Status (or drops them) instead of serving them; see Answer. */
   answer(a: Answer): void;
+  /** How the next batch/v1 Job created ends (its pod's status and log); unscripted Jobs stay active. */
+  scriptJob(script: JobScript): void;
   /** One controller round; true if anything changed. */
   tick(): boolean;
   /** Ticks until nothing changes (at most maxTicks); returns the ticks run. */
@@ -151,6 +155,7 @@ export async function startFakeKube(opts: FakeKubeOptions = {}): Promise<FakeKub
     },
     registerBackend: (ns, svc, backend) => void ctx.backends.set(`${ns}/${svc}`, backend),
     answer: (a) => void ctx.answers.push({ ...a, left: a.times ?? 1 }),
+    scriptJob: (script) => controllers.jobs.script(script),
     tick: () => controllers.tick(),
     settle: (maxTicks = 100) => {
       let n = 0;

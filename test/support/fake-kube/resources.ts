@@ -43,6 +43,7 @@ const RESOURCES: ResourceDef[] = [
   resource('', 'v1', 'Event', true),
   resource('apps', 'v1', 'Deployment', true, { generation: true, statusSubresource: true }),
   resource('autoscaling', 'v2', 'HorizontalPodAutoscaler', true, { generation: true, statusSubresource: true }),
+  resource('batch', 'v1', 'Job', true, { generation: true, statusSubresource: true }),
 ];
 
 /** Every group version the table serves, in table order. */

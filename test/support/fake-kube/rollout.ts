@@ -9,6 +9,7 @@ import type { Clock } from '../../../src/core/clock.js';
 import { podSpec } from './defaults.js';
 import { recordUpdate } from './managed-fields.js';
 import { isPodReady, PodLifecycle, type PodSim } from './pod-lifecycle.js';
+import { JobController } from './jobs.js';
 import { byPlural, type ResourceDef } from './resources.js';
 import { matchLabels } from './selectors.js';
 import type { Store } from './store.js';
@@ -56,12 +57,15 @@ export class Controllers {
   private readonly lifecycle: PodLifecycle;
   private readonly pods = byPlural('pods');
   private readonly deployments = byPlural('deployments');
+  /** The scriptable Job controller (see jobs.ts). */
+  readonly jobs: JobController;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
   ) {
     this.lifecycle = new PodLifecycle(store);
+    this.jobs = new JobController(store);
   }
 
   private write(def: ResourceDef, obj: Obj): Obj {
@@ -80,6 +84,7 @@ export class Controllers {
       this.lifecycle.advance(p.obj);
     }
     for (const d of this.store.list(this.deployments)) this.deploymentStatus(d.obj);
+    this.jobs.tick();
     return this.store.resourceVersion !== before;
   }
 
@@ -328,6 +333,10 @@ export class Controllers {
   }
 
   logs(pod: Obj, container: string, previous: boolean): string | undefined {
+    if (!previous) {
+      const scripted = this.jobs.logs(pod, container);
+      if (scripted !== undefined) return scripted;
+    }
     return this.lifecycle.logs(pod, container, previous);
   }
 }

@@ -3,6 +3,7 @@
 // apiserver's validation with the same messages).
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { Job } from 'kubernetes-models/batch/v1/Job';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -21,6 +22,7 @@ const MODELS: Record<string, ModelClass> = {
   configmaps: ConfigMap,
   deployments: Deployment,
   horizontalpodautoscalers: HorizontalPodAutoscaler,
+  jobs: Job,
 };
 
 /** Type errors against the OpenAPI schema, as the decoder reports them (400). */
