@@ -140,6 +140,15 @@ export async function retrain(
       hint: '`maas ps` lists deployments; give a deployment ID, or leave the flag out to retrain on data files',
     });
 
+  if (deployment?.mode === 'strict' && req.feedback)
+    throw new MaasError(
+      'USAGE',
+      `deployment ${deployment.id} is placed strictly${deployment.node ? ` on node ${deployment.node}` : ''}: its raw rows stay on that node, so its feedback cannot be trained on from here`,
+      {
+        hint: 'retrain it on data files (--data FILE, without --feedback); training on feedback inside the cluster is not available yet',
+      },
+    );
+
   // 1. Drift: a reason to retrain (--on-drift), and whether recent feedback should dominate.
   let drift: RetrainResult['drift'];
   let report: DriftReport | undefined;

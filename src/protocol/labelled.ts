@@ -40,7 +40,7 @@ export interface ParsedLabelledQuery {
 /** What a strict server answers (403): raw rows do not leave the node. */
 export const STRICT_LABELLED_REFUSAL =
   'strict placement keeps raw rows on the node: this server does not hand out labelled rows; ' +
-  'retrain a strict deployment in the cluster (`maas retrain ... --target kubernetes`)';
+  'retrain a strict deployment on data files (`maas retrain ... --data FILE`) for now';
 
 /** The truth column of a model: the training target, else the output name, else `label` (classification) or `value`. */
 export function labelledTarget(spec: Pick<ModelSpec, 'training' | 'outputs'>, classification: boolean): string {

@@ -70,4 +70,14 @@ describe('retrain', () => {
     expect(changePoint({ ...r, concept: { ...concept, drifted: false } })).toBeUndefined();
     expect(changePoint(undefined)).toBeUndefined();
   });
+
+  it('refuses to train on the feedback of a strict deployment, whose rows stay on its node', async () => {
+    h = await appHarness();
+    await h.register(modelDescription({ name: 'har', version: '1' }));
+    await deploy(h.services, { model: 'har', target: 'cluster', mode: 'strict', node: 'n1', consumer: 'ci', wait: true, timeoutMs: 10_000 }, () => {});
+    expect(await rejection(retrain(h.services, request({ feedback: true }), () => {}, quiet))).toMatchObject({
+      code: 'USAGE',
+      message: expect.stringMatching(/placed strictly on node n1: its raw rows stay on that node/),
+    });
+  });
 });
