@@ -100,35 +100,51 @@ export async function rollout(s: Services, req: RolloutRequest, progress: Progre
   }
   const target = await s.targets.get(d.target);
   if (!target.rollout) throw new MaasError('USAGE', `the ${d.target} target cannot switch versions in place`);
+  const switchTarget = target.rollout.bind(target);
   const [profile, fromProfile] = await Promise.all([s.models.getProfile(to.name, to.version), s.models.getProfile(from.name, from.version)]);
-  progress(`rolling out ${to.name}@${to.version} to deployment ${d.id} (serving ${from.name}@${from.version})`);
-  const switched = await target.rollout(d, {
-    from,
-    to,
-    ...(profile ? { extras: { profile } } : {}),
-    ...(fromProfile ? { fromExtras: { profile: fromProfile } } : {}),
-    deadline: s.clock.now() + req.timeoutMs,
-    progress,
-  });
-  const change: VersionChange = {
-    at: isoNow(s.clock),
-    from: from.version,
-    to: to.version,
-    reason: req.reason,
-    ...(req.comparison !== undefined ? { comparison: req.comparison } : {}),
-  };
-  const updated = await s.deployments.changeVersion(d.id, change, {
-    runtime: switched.runtime,
-    ...(switched.endpoint !== undefined ? { endpoint: switched.endpoint } : {}),
-  });
-  if (found.state !== 'ready') await s.deployments.setDeploymentState(d.id, 'ready', change.at, { reason: null });
-  await switched.retire?.();
-  return {
-    deployment: (await s.deployments.getDeployment(d.id)) ?? updated,
-    changed: true,
-    change,
-    message: `deployment ${d.id} serves ${to.name}@${to.version} (was ${from.version})`,
-  };
+  // One version change at a time: a second rollout would start servers the first one then races.
+  // A claim older than the timeout plus a minute belongs to a process that died.
+  const token = s.newId('rollout');
+  const staleBefore = new Date(s.clock.now() - req.timeoutMs - 60_000).toISOString();
+  if (!(await s.deployments.claimRollout(d.id, token, isoNow(s.clock), staleBefore))) {
+    throw new MaasError('CONFLICT', `another rollout of deployment ${d.id} is running`, { hint: `wait for it, then see \`maas history ${d.id}\`` });
+  }
+  try {
+    return await switchVersion();
+  } finally {
+    await s.deployments.releaseRollout(d.id, token);
+  }
+
+  async function switchVersion(): Promise<RolloutOutcome> {
+    progress(`rolling out ${to.name}@${to.version} to deployment ${d.id} (serving ${from.name}@${from.version})`);
+    const switched = await switchTarget(d, {
+      from,
+      to,
+      ...(profile ? { extras: { profile } } : {}),
+      ...(fromProfile ? { fromExtras: { profile: fromProfile } } : {}),
+      deadline: s.clock.now() + req.timeoutMs,
+      progress,
+    });
+    const change: VersionChange = {
+      at: isoNow(s.clock),
+      from: from.version,
+      to: to.version,
+      reason: req.reason,
+      ...(req.comparison !== undefined ? { comparison: req.comparison } : {}),
+    };
+    const updated = await s.deployments.changeVersion(d.id, change, {
+      runtime: switched.runtime,
+      ...(switched.endpoint !== undefined ? { endpoint: switched.endpoint } : {}),
+    });
+    if (found.state !== 'ready') await s.deployments.setDeploymentState(d.id, 'ready', change.at, { reason: null });
+    await switched.retire?.();
+    return {
+      deployment: (await s.deployments.getDeployment(d.id)) ?? updated,
+      changed: true,
+      change,
+      message: `deployment ${d.id} serves ${to.name}@${to.version} (was ${from.version})`,
+    };
+  }
 }
 
 /** The version served before the current one: the `from` of the last change (a second rollback undoes the first). */

@@ -84,4 +84,10 @@ export interface DeploymentStore {
    * or another deployment already serves `change.to` in the same slot.
    */
   changeVersion(id: string, change: VersionChange, patch?: DeploymentPatch): Promise<DeploymentRecord>;
+  /**
+   * Claims the deployment for one version change: true when claimed, false when another claim
+   * younger than `staleBefore` (ISO time) holds it. Released by `releaseRollout` with the same token.
+   */
+  claimRollout(id: string, token: string, at: string, staleBefore: string): Promise<boolean>;
+  releaseRollout(id: string, token: string): Promise<void>;
 }

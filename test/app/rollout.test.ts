@@ -86,6 +86,19 @@ describe('rollout', () => {
     expect(await rejection(roll())).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/d-0002 already serves har@2/) });
   });
 
+  it('runs one version change at a time: a second one meanwhile is a CONFLICT; a stale claim is taken over', async () => {
+    // A claim held by another run (as a concurrent rollout would hold it).
+    expect(await h.services.deployments.claimRollout('d-0001', 'other', '2026-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')).toBe(true);
+    const e = await rejection(roll());
+    expect(e).toMatchObject({ code: 'CONFLICT', message: 'another rollout of deployment d-0001 is running' });
+    expect((await h.services.deployments.getDeployment('d-0001'))?.version).toBe('1');
+    // The other run died: after the timeout and a minute its claim is stale.
+    await h.clock.sleep(10_000 + 61_000);
+    expect((await roll()).deployment.version).toBe('2');
+    // Released after the switch: the next change may start.
+    expect((await roll({ to: '1', reason: 'rollback' })).deployment.version).toBe('1');
+  });
+
   it('gives the target the new version profile to serve with', async () => {
     const profile = { schema: 1, rows: 5 };
     h.stores.models.profiles.set('har@2', profile as never);

@@ -285,6 +285,20 @@ export class MemoryDeploymentStore implements DeploymentStore {
     return clone(d);
   }
 
+  readonly claims = new Map<string, { token: string; at: string }>();
+
+  async claimRollout(id: string, token: string, at: string, staleBefore: string): Promise<boolean> {
+    this.must(id);
+    const held = this.claims.get(id);
+    if (held && held.at >= staleBefore) return false;
+    this.claims.set(id, { token, at });
+    return true;
+  }
+
+  async releaseRollout(id: string, token: string): Promise<void> {
+    if (this.claims.get(id)?.token === token) this.claims.delete(id);
+  }
+
   async changeVersion(id: string, change: VersionChange, patch: DeploymentPatch = {}): Promise<DeploymentRecord> {
     this.writes++;
     const d = this.must(id);

@@ -180,6 +180,22 @@ describe('deleteModel', () => {
   });
 });
 
+describe('rollout claims', () => {
+  it('let one version change run at a time, taken over only when stale, released by its token', async () => {
+    await registry.registerModel(modelDescription({ name: 'm', version: '1' }), artifact());
+    await registry.deployments.createDeployment({ id: 'd-1', model: 'm', version: '1', target: 'local', mode: 'open', consumer: 'a' }, '2026-01-01T00:00:00Z');
+    const claims = registry.deployments;
+    expect(await claims.claimRollout('d-1', 'first', '2026-01-01T00:05:00Z', '2026-01-01T00:00:00Z')).toBe(true);
+    expect(await claims.claimRollout('d-1', 'second', '2026-01-01T00:06:00Z', '2026-01-01T00:01:00Z')).toBe(false);
+    await claims.releaseRollout('d-1', 'second');
+    expect(await claims.claimRollout('d-1', 'second', '2026-01-01T00:06:00Z', '2026-01-01T00:01:00Z')).toBe(false);
+    expect(await claims.claimRollout('d-1', 'third', '2026-01-01T00:30:00Z', '2026-01-01T00:10:00Z')).toBe(true);
+    await claims.releaseRollout('d-1', 'third');
+    expect(await claims.claimRollout('d-1', 'fourth', '2026-01-01T00:31:00Z', '2026-01-01T00:11:00Z')).toBe(true);
+    expect((await rejection(claims.claimRollout('nope', 't', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'))).code).toBe('NOT_FOUND');
+  });
+});
+
 describe('importModels', () => {
   it('bulk-loads versions and sets the latest flags once', async () => {
     const items = ['1', '3', '2'].map((v) => ({ description: modelDescription({ name: 'bulk', version: v }), artifact: artifact() }));

@@ -65,6 +65,15 @@ CREATE TABLE deployment_versions (
 CREATE INDEX deployment_versions_by_deployment ON deployment_versions (deployment_id, seq);
 `;
 
+/** One running version change per deployment: a claim row, taken over only when stale. */
+export const ROLLOUT_CLAIMS_MIGRATION_SQL = `
+CREATE TABLE rollout_claims (
+  deployment_id TEXT PRIMARY KEY REFERENCES deployments(id) ON DELETE CASCADE,
+  token         TEXT NOT NULL,
+  at            TEXT NOT NULL
+);
+`;
+
 interface Row {
   id: string;
   model: string;
@@ -221,6 +230,21 @@ export class SqliteDeploymentStore implements DeploymentStore {
     });
     tx.immediate();
     return this.hydrate(this.must(id));
+  }
+
+  async claimRollout(id: string, token: string, at: string, staleBefore: string): Promise<boolean> {
+    this.must(id);
+    // One statement: insert, or take over a stale claim; a live claim of someone else stays.
+    const r = this.db
+      .prepare(
+        'INSERT INTO rollout_claims (deployment_id, token, at) VALUES (?, ?, ?) ON CONFLICT (deployment_id) DO UPDATE SET token = excluded.token, at = excluded.at WHERE rollout_claims.at < ?',
+      )
+      .run(id, token, at, staleBefore);
+    return r.changes === 1;
+  }
+
+  async releaseRollout(id: string, token: string): Promise<void> {
+    this.db.prepare('DELETE FROM rollout_claims WHERE deployment_id = ? AND token = ?').run(id, token);
   }
 
   async changeVersion(id: string, change: VersionChange, patch: DeploymentPatch = {}): Promise<DeploymentRecord> {

@@ -5,7 +5,7 @@
 import { MaasError } from '../../core/errors.js';
 import type { Db } from './database.js';
 import { MODEL_VERSIONS_V1 } from './schema-v1.js';
-import { DEPLOYMENT_VERSIONS_MIGRATION_SQL, DEPLOYMENTS_MIGRATION_SQL } from './deployments-table.js';
+import { DEPLOYMENT_VERSIONS_MIGRATION_SQL, DEPLOYMENTS_MIGRATION_SQL, ROLLOUT_CLAIMS_MIGRATION_SQL } from './deployments-table.js';
 import { PROFILES_MIGRATION_SQL } from './profiles-table.js';
 import { LINEAGE_MIGRATION_SQL } from './lineage-table.js';
 import { isoNow, systemClock, type Clock } from '../../core/clock.js';
@@ -22,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'reference profiles of model versions', up: (db) => db.exec(PROFILES_MIGRATION_SQL) },
   { version: 4, name: 'lineage of retrained model versions', up: (db) => db.exec(LINEAGE_MIGRATION_SQL) },
   { version: 5, name: 'served version changes of deployments (rollouts)', up: (db) => db.exec(DEPLOYMENT_VERSIONS_MIGRATION_SQL) },
+  { version: 6, name: 'one running rollout per deployment', up: (db) => db.exec(ROLLOUT_CLAIMS_MIGRATION_SQL) },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
