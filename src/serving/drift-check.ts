@@ -24,6 +24,8 @@ import { windowSide, type ServingStats, type WindowSide } from './stats.js';
 
 export const NO_PROFILE_MESSAGE = 'no reference profile: register the model with training data or run maas profile set';
 export const DEFAULT_DRIFT_INTERVAL_MS = 60_000;
+/** The first scheduled check comes this soon after the start (or at the interval, if shorter). */
+export const FIRST_CHECK_MS = 5_000;
 export const STRICT_NOTE = 'strict placement: the window keeps no raw rows, so every test ran on histograms (on the edges of the reference profile)';
 
 /** Overrides for every feature from the query string (`?test=ks&threshold=0.01&share=0.3`). */
@@ -193,6 +195,8 @@ export interface DriftCheckOptions {
   metrics?: ServingMetrics | undefined;
   /** Milliseconds between background checks; 0 or undefined: none. */
   intervalMs?: number | undefined;
+  /** When the first check runs after start (default FIRST_CHECK_MS, or the interval if shorter). */
+  firstCheckMs?: number;
   /** Where the tests run: `worker` (the default when the server runs from the build) or `main`. */
   thread?: 'worker' | 'main';
   /** A background check failed. */
@@ -205,6 +209,7 @@ export class DriftChecker {
   private readonly features: DriftFeature[];
   private engine: DriftEngine | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private first: NodeJS.Timeout | undefined;
   private running = false;
   private lastDetected = false;
 
@@ -293,11 +298,16 @@ export class DriftChecker {
     if (this.timer || !this.opts.profile || !(every > 0)) return;
     this.timer = setInterval(() => void this.check(), every);
     this.timer.unref();
+    // The gauges should not stay empty for a whole interval after a start (or a rollout): one
+    // early check fills them.
+    this.first = setTimeout(() => void this.check(), Math.min(every, this.opts.firstCheckMs ?? FIRST_CHECK_MS));
+    this.first.unref();
   }
 
   /** Stops the checks and the drift thread; a check in flight fails quietly. */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.first);
     this.timer = undefined;
     const engine = this.engine;
     this.engine = undefined;

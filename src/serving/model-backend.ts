@@ -38,6 +38,8 @@ export interface ModelBackendOptions {
   strict?: boolean;
   /** Milliseconds between background drift checks (default `spec.monitoring.schedule`, else 1m); 0: none. */
   driftIntervalMs?: number;
+  /** When the first scheduled check runs after the start (default 5 s, or the interval if shorter). */
+  driftFirstCheckMs?: number;
   /** Reported by GET /v2. */
   serverVersion?: string;
   /** Defaults to the runtimes module (ONNX). */
@@ -108,6 +110,7 @@ export function createModelBackend(opts: ModelBackendOptions): ModelBackend {
     intervalMs:
       opts.driftIntervalMs ??
       (monitoring?.schedule !== undefined ? describedDuration(monitoring.schedule, 'spec.monitoring.schedule') : DEFAULT_DRIFT_INTERVAL_MS),
+    ...(opts.driftFirstCheckMs !== undefined ? { firstCheckMs: opts.driftFirstCheckMs } : {}),
     onError: (e) => events({ level: 'error', event: 'drift_check_failed', error: errorMessage(e) }),
     onChange: (r) =>
       events({

@@ -7,10 +7,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { modelDescription } from '../../bench/model-fixtures.js';
 import { ManualClock, type Clock } from '../../src/core/clock.js';
-import { MaasError } from '../../src/core/errors.js';
 import type { TrainingJob } from '../../src/domain/training.js';
 import { END_MARKER, FILE_MARKER } from '../../src/targets/kubernetes/job-objects.js';
 import { ClientNodeTrainingApi, KubeTrainingRunner } from '../../src/targets/kubernetes/training-job.js';
+import { rejection } from '../support/assert.js';
 import { tempDir } from '../support/cli.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 
@@ -71,16 +71,6 @@ function job(): TrainingJob {
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 
-async function failure(p: Promise<unknown>): Promise<MaasError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(MaasError);
-    return e as MaasError;
-  }
-  throw new Error('expected a MaasError');
-}
-
 function cleanedUp(): void {
   expect(fake.state.list('jobs', 'ml')).toEqual([]);
   expect(fake.state.list('configmaps', 'ml')).toEqual([]);
@@ -128,7 +118,7 @@ describe('KubeTrainingRunner', () => {
 
   it('explains a failed Job with its exit code and the log tail, and cleans up', async () => {
     fake.scriptJob({ outcome: 'failed', exitCode: 3, log: Array.from({ length: 25 }, (_, i) => `line ${i + 1}`).join('\n') + '\nTraceback: boom\n' });
-    const e = await failure(runner().train(job(), { onOutput: () => {} }));
+    const e = await rejection(runner().train(job(), { onOutput: () => {} }));
     expect(e.code).toBe('FAILURE');
     expect(e.message).toMatch(/BackoffLimitExceeded, exit code 3/);
     expect(e.message).toMatch(/\| Traceback: boom/);
@@ -138,7 +128,7 @@ describe('KubeTrainingRunner', () => {
 
   it('explains OOMKilled', async () => {
     fake.scriptJob({ outcome: 'failed', exitCode: 137, containerReason: 'OOMKilled' });
-    const e = await failure(runner().train(job(), { onOutput: () => {} }));
+    const e = await rejection(runner().train(job(), { onOutput: () => {} }));
     expect(e.message).toMatch(/ran out of memory \(OOMKilled/);
     expect(e.hint).toMatch(/spec\.resources\.training\.memory/);
     cleanedUp();
@@ -146,14 +136,14 @@ describe('KubeTrainingRunner', () => {
 
   it('reports an exceeded deadline as TIMEOUT', async () => {
     fake.scriptJob({ outcome: 'failed', reason: 'DeadlineExceeded', exitCode: 143 });
-    const e = await failure(runner().train(job(), { onOutput: () => {} }));
+    const e = await rejection(runner().train(job(), { onOutput: () => {} }));
     expect(e.code).toBe('TIMEOUT');
     cleanedUp();
   });
 
   it('stops at once on an image that cannot be pulled', async () => {
     fake.scriptJob({ outcome: 'waiting', reason: 'ErrImagePull', message: 'registry.example/har-train:1: not found' });
-    const e = await failure(runner().train(job(), { onOutput: () => {} }));
+    const e = await rejection(runner().train(job(), { onOutput: () => {} }));
     expect(e.code).toBe('FAILURE');
     expect(e.message).toMatch(/cannot pull image "registry.example\/har-train:1"/);
     cleanedUp();
@@ -162,7 +152,7 @@ describe('KubeTrainingRunner', () => {
   it('refuses a description without an image before creating anything', async () => {
     const j = job();
     delete j.description.spec.training!.code!.image;
-    const e = await failure(runner().train(j, { onOutput: () => {} }));
+    const e = await rejection(runner().train(j, { onOutput: () => {} }));
     expect(e.code).toBe('USAGE');
     expect(fake.requests.filter((r) => r.method === 'POST')).toEqual([]);
   });

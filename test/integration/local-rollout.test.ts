@@ -2,7 +2,7 @@
 // clients send predictions in a loop, the deployment switches from version 1 to 2 and back,
 // without a failed request; the shared request log says which version made each prediction.
 // Prints the switch gap (the longest time without a successful answer). Needs `npm run build`.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { writeHarModel, type HarModelFiles } from '../../examples/har/quick-mode
 import { rowsToRequest } from '../../src/protocol/rows.js';
 import { isAlive } from '../../src/targets/local/process.js';
 import { runCli, tempDir } from '../support/cli.js';
+import { switchGap, traffic as trafficLoops, type Answer } from '../support/traffic.js';
 
 const dir = tempDir('maas-local-rollout-');
 const home = join(dir.path, 'home');
@@ -33,61 +34,13 @@ interface Dep {
   rollouts?: { from: string; to: string; reason: string }[];
 }
 
-interface Answer {
-  start: number;
-  end: number;
-  ok: boolean;
-  version?: string;
-  requestId?: string;
-  error?: string;
-}
-
-/**
- * `clients` loops that each resolve the endpoint the way consumers do (endpoint.json, what the
- * target observes) and post one prediction, until stopped or `max` requests each.
- */
-function traffic(clients: number, max = 5_000): { stop: () => Promise<Answer[]> } {
-  const endpointFile = join(home, 'deployments', id, 'endpoint.json');
-  const body = JSON.stringify(rowsToRequest(v1.requests.slice(0, 2), v1.description.spec.features));
-  const answers: Answer[] = [];
-  let running = true;
-  const loop = async (): Promise<void> => {
-    for (let n = 0; running && n < max; n++) {
-      const start = performance.now();
-      try {
-        const { url } = JSON.parse(readFileSync(endpointFile, 'utf8')) as { url: string };
-        const res = await fetch(`${url}/v2/models/har-classifier/infer`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-        const answer = (await res.json()) as { model_version?: string; id?: string; error?: string };
-        answers.push({
-          start,
-          end: performance.now(),
-          ok: res.status === 200,
-          ...(answer.model_version !== undefined ? { version: answer.model_version } : {}),
-          ...(answer.id !== undefined ? { requestId: answer.id } : {}),
-          ...(res.status !== 200 ? { error: `${res.status} ${answer.error ?? ''}` } : {}),
-        });
-      } catch (e) {
-        answers.push({ start, end: performance.now(), ok: false, error: (e as Error).message });
-      }
-    }
-  };
-  const loops = Array.from({ length: clients }, loop);
-  return {
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-      return answers.sort((a, b) => a.end - b.end);
-    },
-  };
-}
-
-/** The longest time between two successful answers within [from, to] (ms). */
-function switchGap(answers: readonly Answer[], from: number, to: number): number {
-  const ends = answers.filter((a) => a.ok && a.end >= from && a.end <= to).map((a) => a.end);
-  let gap = 0;
-  for (let i = 1; i < ends.length; i++) gap = Math.max(gap, ends[i]! - ends[i - 1]!);
-  return gap;
-}
+const traffic = (clients: number) =>
+  trafficLoops({
+    endpointFile: join(home, 'deployments', id, 'endpoint.json'),
+    model: 'har-classifier',
+    body: JSON.stringify(rowsToRequest(v1.requests.slice(0, 2), v1.description.spec.features)),
+    clients,
+  });
 
 /** Rolls with `args` while traffic flows; returns the answers and the window of the command. */
 async function underTraffic(args: string[]): Promise<{ answers: Answer[]; from: number; to: number; result: Dep }> {

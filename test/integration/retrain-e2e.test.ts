@@ -2,7 +2,7 @@
 // concept change that lowers live accuracy, `maas retrain --feedback` running the example's own
 // training program, the challenger beating the champion on held-out recent rows and rolled out
 // while clients keep sending requests (none fails), then `maas rollback`. Needs `npm run build`.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateHar, harToRequests } from '../../examples/har/generate.js';
@@ -11,6 +11,7 @@ import type { RetrainResult } from '../../src/app/retrain.js';
 import type { DriftReport } from '../../src/drift/report.js';
 import { rowsToRequest } from '../../src/protocol/rows.js';
 import { REPO_ROOT, runCli, tempDir } from '../support/cli.js';
+import { switchGap, traffic } from '../support/traffic.js';
 
 const dir = tempDir('maas-retrain-e2e-');
 const home = join(dir.path, 'home');
@@ -38,41 +39,6 @@ async function labelledTraffic(name: string, rows: number, seed: number, labelSh
   return predicted.filter((p, i) => p === data.labels[i]).length / rows;
 }
 
-interface Answer {
-  ok: boolean;
-  version?: string;
-  end: number;
-}
-
-/** Clients that post predictions to whatever endpoint.json names, until stopped (bounded). */
-function traffic(clients: number, max = 4_000): { stop: () => Promise<Answer[]> } {
-  const endpointFile = join(home, 'deployments', id, 'endpoint.json');
-  const body = JSON.stringify(rowsToRequest(model.requests.slice(0, 1), model.description.spec.features));
-  const answers: Answer[] = [];
-  let running = true;
-  const loop = async (): Promise<void> => {
-    for (let n = 0; running && n < max; n++) {
-      try {
-        const { url } = JSON.parse(readFileSync(endpointFile, 'utf8')) as { url: string };
-        const res = await fetch(`${url}/v2/models/har-classifier/infer`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-        const a = (await res.json()) as { model_version?: string };
-        answers.push({ ok: res.status === 200, ...(a.model_version ? { version: a.model_version } : {}), end: performance.now() });
-      } catch {
-        answers.push({ ok: false, end: performance.now() });
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
-  const loops = Array.from({ length: clients }, loop);
-  return {
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-      return answers.sort((a, b) => a.end - b.end);
-    },
-  };
-}
-
 beforeAll(async () => {
   mkdirSync(join(dir.path, 'model'));
   model = writeHarModel(join(dir.path, 'model'));
@@ -94,7 +60,14 @@ describe('retrain on feedback after a concept change, roll out, roll back', () =
     expect(drift.concept?.drifted).toBe(true);
     expect(drift.concept?.quality.degraded).toBe(true);
 
-    const load = traffic(3);
+    const load = traffic({
+      endpointFile: join(home, 'deployments', id, 'endpoint.json'),
+      model: 'har-classifier',
+      body: JSON.stringify(rowsToRequest(model.requests.slice(0, 1), model.description.spec.features)),
+      clients: 3,
+      max: 4_000,
+      pauseMs: 5,
+    });
     const result = await json<RetrainResult>(['retrain', id, '--feedback', '--timeout', '2m']);
     const answers = await load.stop();
 
@@ -108,8 +81,7 @@ describe('retrain on feedback after a concept change, roll out, roll back', () =
     expect(answers.length).toBeGreaterThan(20);
     expect(answers[answers.length - 1]!.version).toBe('2');
     // Figures for the record: training time and the longest wait between two answers.
-    let gap = 0;
-    for (let i = 1; i < answers.length; i++) gap = Math.max(gap, answers[i]!.end - answers[i - 1]!.end);
+    const gap = switchGap(answers);
     console.log(
       `retrain: trained in ${result.training?.seconds.toFixed(2)} s; ${answers.length} requests during it, 0 failed, longest gap between answers ${gap.toFixed(0)} ms`,
     );

@@ -7,12 +7,12 @@ import { modelDescription } from '../../bench/model-fixtures.js';
 import { buildServices } from '../../src/app/composition-root.js';
 import { trainAndRegister, type TrainAndRegisterRequest } from '../../src/app/train-and-register.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { MaasError } from '../../src/core/errors.js';
 import { resolveHome } from '../../src/core/home.js';
 import type { TrainingJob } from '../../src/domain/training.js';
 import { LocalTrainingRunner, resolvePlaceholders } from '../../src/targets/local/training-process.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
 import { appHarness, type AppHarness } from '../support/app.js';
+import { rejection } from '../support/assert.js';
 import { runCli, tempDir } from '../support/cli.js';
 import { onnxFor } from '../support/onnx-models.js';
 
@@ -98,16 +98,6 @@ const request = (j: TrainingJob): TrainAndRegisterRequest => ({
   feedbackWindow: { since: '2026-01-01T00:00:00.000Z', until: '2026-01-02T00:00:00.000Z' },
 });
 
-async function failure(p: Promise<unknown>): Promise<MaasError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(MaasError);
-    return e as MaasError;
-  }
-  throw new Error('expected a MaasError');
-}
-
 describe('placeholders', () => {
   it('replaces $DATA, $OUT, $VERSION and ${...} inside arguments only', () => {
     expect(resolvePlaceholders(['x', '--out=$OUT', '$DATA', '${VERSION}', '$DATAX', '$$'], { data: '/d', out: '/o', version: '2' })).toEqual([
@@ -140,7 +130,7 @@ describe('train and register (local)', { timeout: 30_000 }, () => {
   });
 
   it('a non-zero exit is a FAILURE with the exit code and the last 20 lines; nothing registered', async () => {
-    const e = await failure(trainAndRegister(app.services, request(job('fail')), { onOutput: () => {} }));
+    const e = await rejection(trainAndRegister(app.services, request(job('fail')), { onOutput: () => {} }));
     expect(e.code).toBe('FAILURE');
     expect(e.message).toMatch(/exited with code 3/);
     expect(e.message).toMatch(/\| diverged/);
@@ -151,7 +141,7 @@ describe('train and register (local)', { timeout: 30_000 }, () => {
 
   it('a timeout kills the process group: TIMEOUT with the log tail; nothing registered', async () => {
     const started = Date.now();
-    const e = await failure(trainAndRegister(app.services, request(job('sleep', { timeoutMs: 1_000 })), { onOutput: () => {} }));
+    const e = await rejection(trainAndRegister(app.services, request(job('sleep', { timeoutMs: 1_000 })), { onOutput: () => {} }));
     expect(e.code).toBe('TIMEOUT');
     expect(e.message).toMatch(/epoch 30/);
     expect(Date.now() - started).toBeLessThan(8_000);
@@ -162,11 +152,11 @@ describe('train and register (local)', { timeout: 30_000 }, () => {
     const ac = new AbortController();
     const runner = new LocalTrainingRunner({ graceMs: 500 });
     const p = runner.train(job('sleep'), { onOutput: (l) => l === 'a warning' && ac.abort(), signal: ac.signal });
-    expect((await failure(p)).code).toBe('INTERRUPTED');
+    expect((await rejection(p)).code).toBe('INTERRUPTED');
   });
 
   it('no artifact written: a clear error naming the file; nothing registered', async () => {
-    const e = await failure(trainAndRegister(app.services, request(job('no-artifact')), { onOutput: () => {} }));
+    const e = await rejection(trainAndRegister(app.services, request(job('no-artifact')), { onOutput: () => {} }));
     expect(e.code).toBe('VALIDATION');
     expect(e.message).toContain(join(dir.path, 'out-no-artifact', 'model.yaml'));
     expect(e.message).toMatch(/artifact/i);
@@ -174,7 +164,7 @@ describe('train and register (local)', { timeout: 30_000 }, () => {
   });
 
   it('an invalid description: VALIDATION naming the field; nothing registered', async () => {
-    const e = await failure(trainAndRegister(app.services, request(job('invalid')), { onOutput: () => {} }));
+    const e = await rejection(trainAndRegister(app.services, request(job('invalid')), { onOutput: () => {} }));
     expect(e.code).toBe('VALIDATION');
     expect(e.message).toMatch(/model\.yaml/);
     expect(e.message).toMatch(/spec\.task/);
@@ -182,7 +172,7 @@ describe('train and register (local)', { timeout: 30_000 }, () => {
   });
 
   it('the wrong version: VALIDATION; nothing registered', async () => {
-    const e = await failure(trainAndRegister(app.services, request(job('wrong-version')), { onOutput: () => {} }));
+    const e = await rejection(trainAndRegister(app.services, request(job('wrong-version')), { onOutput: () => {} }));
     expect(e.code).toBe('VALIDATION');
     expect(e.message).toMatch(/describes m@99, but the run was to produce m@2/);
     expect(app.stores.models.versions.size).toBe(0);
@@ -191,7 +181,7 @@ describe('train and register (local)', { timeout: 30_000 }, () => {
   it('a description without a training command is a USAGE error saying what to add', async () => {
     const j = job('ok');
     delete j.description.spec.training;
-    const e = await failure(trainAndRegister(app.services, request(j), { onOutput: () => {} }));
+    const e = await rejection(trainAndRegister(app.services, request(j), { onOutput: () => {} }));
     expect(e.code).toBe('USAGE');
     expect(e.message).toMatch(/spec\.training\.code\.command/);
   });

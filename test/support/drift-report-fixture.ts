@@ -1,19 +1,8 @@
 // A realistic drift report for tests of the renderers (HTML, table, JSON): numeric and categorical
 // features, some drifted, one tested on histograms only, one that could not be tested, and a
 // concept-drift section with a 300-point timeline and detector events. Deterministic.
+import { random } from '../../bench/model-fixtures.js';
 import { DRIFT_REPORT_SCHEMA, type DetectorSummary, type DriftReport, type FeatureDrift, type FeaturePlot } from '../../src/drift/report.js';
-
-/** mulberry32: a small seeded generator, so that the fixture is the same on every call. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function round(x: number, digits = 4): number {
   return Number(x.toFixed(digits));

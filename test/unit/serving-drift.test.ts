@@ -345,6 +345,17 @@ describe('GET .../drift', () => {
 });
 
 describe('the scheduled drift check', () => {
+  it('fills the gauges soon after the start, without waiting a whole interval', async () => {
+    const server = await start({ profile: reference, driftIntervalMs: 600_000, driftFirstCheckMs: 30 });
+    await send(server, generate(300, 8));
+    let stamp: number | undefined;
+    for (let i = 0; i < 200 && stamp === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      stamp = value((await metrics(server)).samples, 'maas_drift_last_check_timestamp_seconds', { model: 'toy', version: '1' });
+    }
+    expect(stamp).toBeGreaterThan(Date.now() / 1000 - 60);
+  });
+
   it('publishes drift gauges in valid Prometheus text and updates them on every check', async () => {
     // A small window, so that a shifted stream replaces the steady one.
     const server = await start({ description: describeModel({ window: { rows: 1000 } }), profile: reference, driftIntervalMs: 40 });
