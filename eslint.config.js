@@ -68,6 +68,15 @@ const LAYERS = [
     ],
   },
   {
+    files: ['src/compose/**/*.ts'],
+    rules: [
+      notCli,
+      notApp,
+      ['(^|/)(registry|targets|serving|client|queue)/', 'aggregation, split and measurement are pure: the router passes answers, time and randomness in'],
+      pure,
+    ],
+  },
+  {
     files: ['src/serving/**/*.ts'],
     rules: [notCli, notApp, ['(^|/)(registry|targets|client|queue)/', 'the model server is self-contained: it gets a description and an artifact']],
   },

@@ -204,9 +204,14 @@ function predictionsOf(p: ModelPredictions, task: EvaluationTask, rows: number, 
   return out;
 }
 
-export async function compareVersions(s: Services, req: CompareRequest): Promise<Comparison> {
-  const a = await requireVersion(s, req.a, 'A (champion)');
-  const b = await requireVersion(s, req.b, 'B (challenger)');
+/** Runs one version on rows keyed by feature name: labels (classification) or values (regression), in row order. */
+export type PredictVersion = (model: ModelVersionRecord, records: readonly Readonly<Record<string, unknown>>[]) => Promise<ModelPredictions>;
+
+/** How the comparison is judged (see CompareRequest). */
+export type CompareOptions = Pick<CompareRequest, 'margin' | 'alpha' | 'seed' | 'resamples'>;
+
+/** The refs of A and B and the task they are evaluated as; USAGE when they cannot be compared. */
+function comparable(a: ModelVersionRecord, b: ModelVersionRecord): { refA: string; refB: string; task: EvaluationTask } {
   const refA = formatModelRef(a.name, a.version);
   const refB = formatModelRef(b.name, b.version);
   if (refA === refB) throw new MaasError('USAGE', `A and B are the same version, ${refA}`, { hint: 'compare two different versions' });
@@ -217,7 +222,78 @@ export async function compareVersions(s: Services, req: CompareRequest): Promise
       details: { problems },
     });
   }
-  const task = evaluationTask(a);
+  return { refA, refB, task: evaluationTask(a) };
+}
+
+/** Both versions on the gathered rows: metrics, the paired test and the verdict. */
+async function judge(
+  a: ModelVersionRecord,
+  b: ModelVersionRecord,
+  checked: { refA: string; refB: string; task: EvaluationTask },
+  gathered: Gathered,
+  predict: PredictVersion,
+  opts: CompareOptions,
+): Promise<Comparison> {
+  const { refA, refB, task } = checked;
+  const n = gathered.records.length;
+  const [pa, pb] = [await predict(a, gathered.records), await predict(b, gathered.records)];
+  let data: PairedPredictions;
+  if (task === 'classification') {
+    const labels = a.description.spec.outputs?.labels ?? [];
+    data = {
+      task,
+      truth: gathered.truth.map(textOf),
+      a: predictionsOf(pa, task, n, refA) as string[],
+      b: predictionsOf(pb, task, n, refB) as string[],
+      labels,
+    };
+  } else {
+    data = { task, truth: numericTruth(gathered), a: predictionsOf(pa, task, n, refA) as number[], b: predictionsOf(pb, task, n, refB) as number[] };
+  }
+  const outcome = comparePredictions(data, {
+    metric: primaryMetric(task, a.description.spec.performance ?? b.description.spec.performance),
+    random: seededRandom(opts.seed ?? 0),
+    ...(opts.margin !== undefined ? { margin: opts.margin } : {}),
+    ...(opts.alpha !== undefined ? { alpha: opts.alpha } : {}),
+    ...(opts.resamples !== undefined ? { resamples: opts.resamples } : {}),
+  });
+  return {
+    a: { ref: refA, metrics: outcome.a },
+    b: { ref: refB, metrics: outcome.b },
+    primary: outcome.primary,
+    test: outcome.test,
+    verdict: outcome.verdict,
+    rows: n,
+    reason: outcome.reason,
+    source: gathered.source,
+    target: gathered.target,
+    unlabelled: gathered.unlabelled,
+    margin: opts.margin ?? 0,
+    alpha: opts.alpha ?? 0.05,
+  };
+}
+
+/**
+ * Compares two versions already at hand (registered or not) on labelled rows, running them with
+ * `predict`: what `compareVersions` does once it has loaded the records, and what the in-cluster
+ * retraining step runs on its held-out rows. `rows.what` names the rows in messages.
+ */
+export async function compareRecords(
+  a: ModelVersionRecord,
+  b: ModelVersionRecord,
+  rows: LabelledRows & { what: string },
+  predict: PredictVersion,
+  opts: CompareOptions = {},
+): Promise<Comparison> {
+  const checked = comparable(a, b);
+  return judge(a, b, checked, fromRows(rows.what, rows, a.description.spec), predict, opts);
+}
+
+export async function compareVersions(s: Services, req: CompareRequest): Promise<Comparison> {
+  const a = await requireVersion(s, req.a, 'A (champion)');
+  const b = await requireVersion(s, req.b, 'B (challenger)');
+  const checked = comparable(a, b);
+  const task = checked.task;
   const spec = a.description.spec;
 
   let gathered: Gathered;
@@ -236,41 +312,5 @@ export async function compareVersions(s: Services, req: CompareRequest): Promise
   } else {
     gathered = fromRows(source.what, source, spec);
   }
-
-  const n = gathered.records.length;
-  const [pa, pb] = [await s.evaluator.predict(a, gathered.records), await s.evaluator.predict(b, gathered.records)];
-  let data: PairedPredictions;
-  if (task === 'classification') {
-    const labels = a.description.spec.outputs?.labels ?? [];
-    data = {
-      task,
-      truth: gathered.truth.map(textOf),
-      a: predictionsOf(pa, task, n, refA) as string[],
-      b: predictionsOf(pb, task, n, refB) as string[],
-      labels,
-    };
-  } else {
-    data = { task, truth: numericTruth(gathered), a: predictionsOf(pa, task, n, refA) as number[], b: predictionsOf(pb, task, n, refB) as number[] };
-  }
-  const outcome = comparePredictions(data, {
-    metric: primaryMetric(task, a.description.spec.performance ?? b.description.spec.performance),
-    random: seededRandom(req.seed ?? 0),
-    ...(req.margin !== undefined ? { margin: req.margin } : {}),
-    ...(req.alpha !== undefined ? { alpha: req.alpha } : {}),
-    ...(req.resamples !== undefined ? { resamples: req.resamples } : {}),
-  });
-  return {
-    a: { ref: refA, metrics: outcome.a },
-    b: { ref: refB, metrics: outcome.b },
-    primary: outcome.primary,
-    test: outcome.test,
-    verdict: outcome.verdict,
-    rows: n,
-    reason: outcome.reason,
-    source: gathered.source,
-    target: gathered.target,
-    unlabelled: gathered.unlabelled,
-    margin: req.margin ?? 0,
-    alpha: req.alpha ?? 0.05,
-  };
+  return judge(a, b, checked, gathered, (m, records) => s.evaluator.predict(m, records), req);
 }

@@ -102,6 +102,7 @@ export async function buildServices(o: RootOptions): Promise<OpenedServices> {
     models: stores.models,
     artifacts: stores.artifacts,
     deployments: stores.deployments,
+    compositions: stores.compositions,
     // The reader loads only when a command reads data.
     datasets: o.overrides?.datasets ?? {
       open: async (...args: Parameters<DatasetReader['open']>) => new (await import('../registry/fs-dataset-reader.js')).FsDatasetReader().open(...args),

@@ -3,13 +3,19 @@ import { MaasError } from '../core/errors.js';
 import type { DeploymentRecord } from '../domain/deployment.js';
 import type { ModelVersionRecord } from '../domain/model.js';
 import type { InferenceApi } from '../protocol/inference-api.js';
+import type { FeatureSpec } from '../spec/schema.js';
 import { requireModel, resolveDeployment } from './lookup.js';
+import { routerConfig } from './router-config.js';
 import type { Services } from './services.js';
 import { observeDeployment } from './status.js';
 
 export interface Connection {
   deployment: DeploymentRecord;
-  model: ModelVersionRecord;
+  /** The served model version; absent for a composition's router. */
+  model?: ModelVersionRecord;
+  /** The inputs the server takes (a composition: its shared features) and its batch limit. */
+  features: FeatureSpec[];
+  maxBatchSize?: number;
   api: InferenceApi;
 }
 
@@ -20,13 +26,26 @@ export async function connect(s: Services, id: string, timeoutMs: number): Promi
   if (deployment.state !== 'ready') throw notServing(deployment);
   const target = await s.targets.get(deployment.target);
   const endpoint = await target.endpoint(deployment);
+  if (deployment.kind === 'composition') {
+    const record = await s.compositions.getComposition(deployment.model);
+    if (!record) throw new MaasError('NOT_FOUND', `composition ${deployment.model} of router ${deployment.id} is no longer recorded`);
+    const config = await routerConfig(s, record);
+    return { deployment, features: config.features, api: await s.inference(endpoint, deployment.model, timeoutMs) };
+  }
   let model: ModelVersionRecord;
   try {
     model = await requireModel(s, deployment.model, deployment.version);
   } catch (e) {
     throw new MaasError('NOT_FOUND', `model ${deployment.model}@${deployment.version} of deployment ${id} is no longer registered`, { cause: e });
   }
-  return { deployment, model, api: await s.inference(endpoint, deployment.model, timeoutMs) };
+  const max = model.description.spec.inference?.maxBatchSize;
+  return {
+    deployment,
+    model,
+    features: model.description.spec.features,
+    ...(max !== undefined ? { maxBatchSize: max } : {}),
+    api: await s.inference(endpoint, deployment.model, timeoutMs),
+  };
 }
 
 /** Why a deployment cannot answer, named and with the command that fixes it. */

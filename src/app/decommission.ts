@@ -36,6 +36,10 @@ export async function decommission(s: Services, req: DecommissionRequest): Promi
   if (!found && req.ignoreNotFound) return { id: req.id, outcome: 'not-found', remainingConsumers: [] };
   const d = found ?? (await resolveDeployment(s, req.id));
   const id = d.id;
+  if (d.kind === 'composition' && !d.consumers.includes(consumer) && !req.force)
+    throw new MaasError('USAGE', `deployment ${id} is the router of composition ${d.model}`, {
+      hint: `\`maas compose delete ${d.model}\` removes the composition with its router`,
+    });
   const plan = planDecommission(d, consumer, req);
   if (plan.action === 'refuse' && plan.reason === 'not-a-consumer' && req.ignoreNotFound) {
     return { id, outcome: 'unchanged', remainingConsumers: plan.remaining, deployment: d, previousState: d.state };

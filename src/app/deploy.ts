@@ -8,6 +8,7 @@ import type { DeploymentRecord, NewDeployment, PlacementMode } from '../domain/d
 import type { ModelVersionRecord } from '../domain/model.js';
 import { startedRuntimeOf, type Progress, type TargetOptions, type TargetPlugin } from '../targets/target.js';
 import { requireDeployment, requireModel, resolveDeployment } from './lookup.js';
+import { routerConfig } from './router-config.js';
 import type { Services } from './services.js';
 
 export interface DeployRequest {
@@ -191,8 +192,23 @@ export async function runDeployJob(s: Services, payload: unknown, progress: Prog
   const d = await requireDeployment(s, payload.deploymentId);
   let current = await s.deployments.setDeploymentState(d.id, 'deploying', isoNow(s.clock), { reason: null, expiresAt: null });
   try {
-    const model: ModelVersionRecord = await requireModel(s, d.model, d.version);
     const target = await s.targets.get(d.target, payload.targetOptions);
+    if (d.kind === 'composition') {
+      // A composition's router: started from the composition as stored and its members as they are now.
+      const record = await s.compositions.getComposition(d.model);
+      if (!record)
+        throw new MaasError('NOT_FOUND', `composition ${d.model} of router ${d.id} is no longer recorded`, {
+          hint: `\`maas decommission ${d.id} --purge\` removes the router`,
+        });
+      if (!target.startRouter) throw new MaasError('USAGE', `the ${d.target} target cannot run composition routers`);
+      const started = await target.startRouter(current, await routerConfig(s, record), progress);
+      current = await s.deployments.setDeploymentState(d.id, 'deploying', isoNow(s.clock), {
+        runtime: started.runtime,
+        ...(started.endpoint !== undefined ? { endpoint: started.endpoint } : {}),
+      });
+      return;
+    }
+    const model: ModelVersionRecord = await requireModel(s, d.model, d.version);
     // The profile is read at each start, so a restart serves the one stored now.
     const profile = await s.models.getProfile(model.name, model.version);
     const started = await target.start(current, model, progress, profile ? { profile } : {});

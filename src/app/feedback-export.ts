@@ -29,7 +29,11 @@ export function resolveSince(text: string, now: number): string {
   }
 }
 
-/** The labelled rows of the deployment's request log, oldest first (FORBIDDEN from a strict deployment). */
+/**
+ * The labelled rows of the deployment's request log, oldest first. FORBIDDEN from a strict
+ * deployment: its rows go only to the retraining Job on its node (`maas retrain DEPLOYMENT
+ * --feedback --target kubernetes`); the server's refusal says so, no hint is added here.
+ */
 export async function exportFeedback(s: Services, req: FeedbackExportRequest): Promise<LabelledExport> {
   const query: LabelledQuery = {};
   if (req.since !== undefined) query.since = resolveSince(req.since, s.clock.now());

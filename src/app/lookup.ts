@@ -72,3 +72,12 @@ export async function resolveDeployment(s: Pick<Services, 'deployments'>, handle
     hint: 'name a deployment by its ID, a unique prefix of it, or the model it serves; `maas ps` lists them',
   });
 }
+
+/** USAGE for a composition's router where a model server is needed (rollout, retrain): compositions change through their file. */
+export function requireModelServer(d: DeploymentRecord, action: string): DeploymentRecord {
+  if (d.kind === 'composition')
+    throw new MaasError('USAGE', `deployment ${d.id} is the router of composition ${d.model}; ${action} applies to model deployments`, {
+      hint: `change the composition's members in its file and \`maas compose apply\` it; \`maas compose status ${d.model}\` lists them`,
+    });
+  return d;
+}

@@ -41,17 +41,17 @@ export interface PredictResult {
 }
 
 export async function predict(s: Services, req: PredictRequest): Promise<PredictResult> {
-  const { api, model } = await connect(s, req.deployment, req.timeoutMs);
+  const { api, features, maxBatchSize } = await connect(s, req.deployment, req.timeoutMs);
   let request: InferRequest;
   let ignoredColumns: string[] = [];
   if (req.input.kind === 'text') {
     const parsed = parseInputText(req.input.text, req.input.format);
-    ignoredColumns = unusedColumns(parsed.rows ?? [], model.description.spec.features);
-    const max = model.description.spec.inference?.maxBatchSize;
+    ignoredColumns = unusedColumns(parsed.rows ?? [], features);
+    const max = maxBatchSize;
     if (parsed.rows && max !== undefined && parsed.rows.length > max) {
-      return { ...(await inBatches(api, parsed.rows, max, model.description.spec.features, req.requestId ?? s.newId('p'))), ignoredColumns };
+      return { ...(await inBatches(api, parsed.rows, max, features, req.requestId ?? s.newId('p'))), ignoredColumns };
     }
-    request = parsed.request ?? rowsToRequest(parsed.rows ?? [], model.description.spec.features);
+    request = parsed.request ?? rowsToRequest(parsed.rows ?? [], features);
   } else {
     request = { parameters: { data_ref: req.input.uri, ...(req.input.format ? { format: req.input.format } : {}) } };
   }

@@ -1,10 +1,13 @@
 // Register: validate every document of the files first (a bad one registers nothing), compute the
-// reference profile of local training data, put each artifact into the artifact store, then
+// reference profile of local training data (or take the one computed where the data stayed, for a
+// version trained in the cluster), put each artifact into the artifact store, then
 // record all versions with their profiles in one all-or-nothing step. Local artifacts are opened
 // in their runtime first, so a model that could never serve is not recorded.
 import { dirname, resolve } from 'node:path';
 import { MaasError } from '../core/errors.js';
 import type { ReferenceProfile } from '../drift/profile.js';
+import { checkReferenceProfile } from '../drift/profile-check.js';
+import { formatModelRef } from '../domain/model-ref.js';
 import type { ModelLineage } from '../domain/training.js';
 import type { RegisterItem } from '../registry/ports.js';
 import type { LoadedModel } from '../spec/load.js';
@@ -22,13 +25,34 @@ export interface RegisterRequest {
   accept?: (models: readonly LoadedModel[]) => void;
   /** Lineage stored with every version of this call, in the same all-or-nothing step. */
   lineage?: ModelLineage;
+  /**
+   * The one description of this call was trained where its training data stayed (an in-cluster
+   * retraining): its spec.training.data is not read here, and a local file it names need not exist.
+   */
+  trainedElsewhere?: TrainedElsewhere;
 }
 
-/** The stored profile of a version (its size), or why it has none. */
-export type ProfileOutcome = { rows: number; features: number } | string;
+/** The training data of a version stayed where it was trained; its profile, when one was computed there. */
+export interface TrainedElsewhere {
+  /**
+   * The reference profile computed where the data is, as read (parsed JSON): checked against the
+   * description (checkReferenceProfile) before anything is stored, then stored with the version.
+   * Absent when none could be computed there: the version is registered without a profile.
+   */
+  profile?: unknown;
+  /** Names the profile in messages (the file it came in). */
+  from: string;
+}
+
+/** The stored profile of a version (its size, and how it was made when not here), or why it has none. */
+export type ProfileOutcome = { rows: number; features: number; note?: string } | string;
 
 export const NO_TRAINING_DATA = 'no training data';
 export const DATA_NOT_LOCAL = 'no profile: data not local';
+/** The note of a profile given with the version (trainedElsewhere). */
+export const PROFILED_WHERE_THE_DATA_IS = 'profile computed where the data is';
+/** Why a version trained elsewhere has no profile. */
+export const NOT_PROFILED_ELSEWHERE = 'no profile: the data stayed where the version was trained';
 
 export interface RegisteredVersion {
   name: string;
@@ -79,6 +103,21 @@ async function profileOf(s: RegisterServices, m: LoadedModel, baseDir: string): 
   }
 }
 
+/**
+ * The profile of a version whose training data stayed where it was trained: a stored one is kept
+ * (as for data profiled here), else the given one once it fits the description, else none.
+ */
+async function givenProfileOf(s: RegisterServices, m: LoadedModel, given: TrainedElsewhere): Promise<{ profile?: ReferenceProfile; outcome: ProfileOutcome }> {
+  const { name, version } = m.description.metadata;
+  if (await s.models.getModel(name, version)) {
+    const stored = await s.models.profileSummary(name, version);
+    if (stored) return { outcome: { rows: stored.rows, features: stored.features } };
+  }
+  if (given.profile === undefined) return { outcome: NOT_PROFILED_ELSEWHERE };
+  const profile = checkReferenceProfile(given.profile, m.description.spec.features, given.from, formatModelRef(name, version));
+  return { profile, outcome: { rows: profile.rows, features: profile.features.length, note: PROFILED_WHERE_THE_DATA_IS } };
+}
+
 export async function register(s: RegisterServices, req: RegisterRequest): Promise<RegisteredVersion[]> {
   const { loadModelFiles, STDIN_LABEL } = await import('../spec/load.js');
   const models: LoadedModel[] = await loadModelFiles(req.files, {
@@ -88,9 +127,15 @@ export async function register(s: RegisterServices, req: RegisterRequest): Promi
     ...(s.inspectArtifact && req.inspectArtifacts !== false ? { inspectArtifact: s.inspectArtifact } : {}),
   });
   req.accept?.(models);
-  // Profiles first: training data that cannot be read registers nothing.
+  const elsewhere = req.trainedElsewhere;
+  if (elsewhere && models.length !== 1)
+    throw new MaasError('VALIDATION', `a version trained where its data stayed is registered alone, but the files hold ${models.length} model descriptions`);
+  // Profiles first: training data that cannot be read (or a given profile that does not fit) registers nothing.
   const profiles: { profile?: ReferenceProfile; outcome: ProfileOutcome }[] = [];
-  for (const m of models) profiles.push(await profileOf(s, m, m.file === STDIN_LABEL ? req.cwd : dirname(resolve(req.cwd, m.file))));
+  for (const m of models)
+    profiles.push(
+      elsewhere ? await givenProfileOf(s, m, elsewhere) : await profileOf(s, m, m.file === STDIN_LABEL ? req.cwd : dirname(resolve(req.cwd, m.file))),
+    );
   const items: RegisterItem[] = [];
   for (const [i, m] of models.entries()) {
     const { artifact: spec } = m.description.spec;

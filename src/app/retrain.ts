@@ -9,16 +9,17 @@ import type { WorkDir } from '../core/workspace.js';
 import type { DeploymentRecord } from '../domain/deployment.js';
 import type { ModelVersionRecord } from '../domain/model.js';
 import { formatModelRef, parseModelRef } from '../domain/model-ref.js';
-import type { KubeTrainingOptions, LineageInput, ModelLineage, TrainingIo, TrainingTarget } from '../domain/training.js';
+import type { InClusterTraining, KubeTrainingOptions, LineageInput, ModelLineage, TrainingIo, TrainingOutcome, TrainingTarget } from '../domain/training.js';
 import { nextVersion } from '../domain/version.js';
 import type { DriftReport } from '../drift/report.js';
 import { formatCsv } from '../protocol/csv.js';
 import type { LabelledCell } from '../protocol/labelled.js';
+import type { AssembleResult, EvaluateResult } from '../retrain/in-cluster.js';
 import { assembleTrainingSet, type TrainingSet, type WeightingMode } from '../retrain/training-set.js';
 import { compareVersions, type Comparison } from './compare.js';
 import { connect } from './connect.js';
 import { exportFeedback } from './feedback-export.js';
-import { findDeployment, requireModel } from './lookup.js';
+import { findDeployment, requireModel, requireModelServer } from './lookup.js';
 import { rollout } from './rollout.js';
 import type { Services } from './services.js';
 import { trainAndRegister } from './train-and-register.js';
@@ -61,6 +62,8 @@ export interface RetrainResult {
   lineage?: ModelLineage;
   comparison?: Comparison;
   rollout?: { from: string; to: string; message: string };
+  /** A strict deployment's feedback: where the Job ran and what it was told (the rows stayed there). */
+  onNode?: { node: string; last?: number; since?: string; holdout: number; baseRows: number };
 }
 
 export type RetrainProgress = (line: string) => void;
@@ -120,13 +123,45 @@ export function changePoint(report: DriftReport | undefined): { index: number; a
   return best ? { ...best, after: c.labelled - best.index } : undefined;
 }
 
+/** Seconds the Job's first step waits for the server to see its token (a new Secret reaches a pod's volume within about a minute). */
+const IN_CLUSTER_TOKEN_WAIT_SECONDS = 180;
+
+/** What the Job on the node reported: the training set it assembled and the comparison it made (or why none). */
+function nodeResults(t: TrainingOutcome): { assemble: AssembleResult; comparison?: Comparison; skipped?: string } {
+  const results = t.results ?? [];
+  const assemble = results.find((r): r is AssembleResult => r.step === 'assemble');
+  const evaluate = results.find((r): r is EvaluateResult => r.step === 'evaluate');
+  if (!assemble || !evaluate)
+    throw new MaasError('FAILURE', `the retraining Job on the node did not report its ${assemble ? 'comparison' : 'training set'}`, {
+      hint: "the image of the deployment must be a maas image with `maas retrain-step`; see the Job's log above",
+    });
+  const c = evaluate.comparison as Partial<Comparison> | undefined;
+  if (c && (typeof c.verdict !== 'string' || !c.primary || !c.test || !c.a || !c.b))
+    throw new MaasError('FAILURE', 'the retraining Job on the node reported a comparison maas cannot read');
+  return { assemble, ...(c ? { comparison: c as Comparison } : {}), ...(evaluate.skipped ? { skipped: evaluate.skipped } : {}) };
+}
+
+/** The lineage inputs of a run on the node: the base data, then the feedback as the Job assembled it. */
+function onNodeLineage(
+  t: TrainingOutcome,
+  deployment: string,
+  base: LineageInput[],
+): { inputs: LineageInput[]; feedbackWindow?: { since?: string; until?: string } } {
+  const { assemble } = nodeResults(t);
+  return {
+    inputs: [...base, { source: `feedback:${deployment}`, digest: assemble.feedback.digest, rows: assemble.feedback.rows }],
+    ...(assemble.window ? { feedbackWindow: assemble.window } : {}),
+  };
+}
+
 export async function retrain(
   s: Services,
   req: RetrainRequest,
   progress: RetrainProgress,
   io: Pick<TrainingIo, 'onOutput' | 'signal'>,
 ): Promise<RetrainResult> {
-  const deployment = await findDeployment(s, req.subject);
+  const found = await findDeployment(s, req.subject);
+  const deployment = found ? requireModelServer(found, 'retraining') : undefined;
   let champion: ModelVersionRecord;
   if (deployment) champion = await requireModel(s, deployment.model, deployment.version);
   else {
@@ -140,14 +175,19 @@ export async function retrain(
       hint: '`maas ps` lists deployments; give a deployment ID, or leave the flag out to retrain on data files',
     });
 
-  if (deployment?.mode === 'strict' && req.feedback)
-    throw new MaasError(
-      'USAGE',
-      `deployment ${deployment.id} is placed strictly${deployment.node ? ` on node ${deployment.node}` : ''}: its raw rows stay on that node, so its feedback cannot be trained on from here`,
-      {
-        hint: 'retrain it on data files (--data FILE, without --feedback); training on feedback inside the cluster is not available yet',
-      },
-    );
+  // A strict deployment's labelled rows never leave its node: training on them runs in a Job there.
+  const onNode = deployment?.mode === 'strict' && req.feedback ? deployment : undefined;
+  if (onNode) {
+    const where = `deployment ${onNode.id} is placed strictly${onNode.node ? ` on node ${onNode.node}` : ''}: its labelled rows never leave that node`;
+    if (req.target !== 'kubernetes')
+      throw new MaasError('USAGE', `${where}, so its feedback is trained on there, not here`, {
+        hint: `add --target kubernetes: a Job on ${onNode.node ?? 'that node'} reads the rows from the model server, trains and compares there; or retrain on data files (--data FILE, without --feedback)`,
+      });
+    if (onNode.target !== 'kubernetes')
+      throw new MaasError('USAGE', `${where}, and only a Kubernetes deployment can train there`, {
+        hint: 'retrain it on data files (--data FILE, without --feedback)',
+      });
+  }
 
   // 1. Drift: a reason to retrain (--on-drift), and whether recent feedback should dominate.
   let drift: RetrainResult['drift'];
@@ -180,7 +220,15 @@ export async function retrain(
   let feedback: { rows: string[][]; times: string[] } | undefined;
   let holdout: string[][] = [];
   let window: { since?: string; until?: string } | undefined;
-  if (deployment && req.feedback) {
+  let last: number | undefined;
+  if (onNode) {
+    const change = req.weighting.mode === 'auto' && req.weighting.since === undefined ? changePoint(report) : undefined;
+    if (change) {
+      last = change.after;
+      progress(`concept drift at labelled row ${change.index} (${change.detector}): the Job trains on the newest ${change.after} labelled rows`);
+    }
+    progress(`feedback: stays on node ${onNode.node ?? '(unknown)'}; the training set is assembled there`);
+  } else if (deployment && req.feedback) {
     const exported = await exportFeedback(s, {
       deployment: deployment.id,
       timeoutMs: req.timeoutMs,
@@ -205,38 +253,76 @@ export async function retrain(
     inputs.push({ source: `feedback:${deployment.id}`, digest: digestOf(formatCsv({ header: columns, rows: feedback.rows })), rows: feedback.rows.length });
     progress(`feedback: ${rows.length} labelled rows, ${feedback.rows.length} to train on, the newest ${holdout.length} held out to compare`);
   }
-  if (sources.length === 0 && (feedback?.rows.length ?? 0) === 0)
+  if (!onNode && sources.length === 0 && (feedback?.rows.length ?? 0) === 0)
     throw new MaasError('USAGE', `no training data for ${championRef}`, {
       hint: 'the description names no local training data: give --data FILE, or --feedback with a deployment',
     });
-  const set = assembleTrainingSet({
-    features,
-    target,
-    base: sources,
-    ...(feedback ? { feedback } : {}),
-    weighting: req.weighting,
-    conceptDrift: drift?.concept ?? false,
-    task: spec.task === 'classification' ? 'classification' : 'regression',
-  });
-  progress(`training set: ${set.counts.total} rows (${set.weighting.reason})`);
+  const task = spec.task === 'classification' ? 'classification' : 'regression';
+  // On the node the set is assembled by the Job (with the feedback); here only the base rows are known.
+  const set = onNode
+    ? undefined
+    : assembleTrainingSet({
+        features,
+        target,
+        base: sources,
+        ...(feedback ? { feedback } : {}),
+        weighting: req.weighting,
+        conceptDrift: drift?.concept ?? false,
+        task,
+      });
+  const baseRows = sources.reduce((n, x) => n + x.rows.length, 0);
+  progress(
+    set ? `training set: ${set.counts.total} rows (${set.weighting.reason})` : `base data: ${baseRows} rows, joined by the labelled feedback on the node`,
+  );
   const version = req.version ?? nextVersion((await s.models.listVersions(champion.name)).map((v) => v.version));
   const challengerRef = formatModelRef(champion.name, version);
   if (await s.models.getModel(champion.name, version))
     throw new MaasError('CONFLICT', `${challengerRef} is already registered`, { hint: 'give another --version, or leave it out for the next free one' });
   const command = spec.training?.code?.command;
-  const trainingSet = {
-    counts: set.counts,
-    weighting: set.weighting,
-    ...(set.classBalance ? { classBalance: set.classBalance } : {}),
-    holdout: holdout.length,
-  };
+  let trainingSet: RetrainResult['trainingSet'] = set
+    ? { counts: set.counts, weighting: set.weighting, ...(set.classBalance ? { classBalance: set.classBalance } : {}), holdout: holdout.length }
+    : undefined;
+  const holdoutShare = req.holdout ?? DEFAULT_HOLDOUT;
+  const inCluster: InClusterTraining | undefined = onNode
+    ? {
+        deployment: onNode,
+        plan: {
+          model: champion.name,
+          champion: championRef,
+          challenger: challengerRef,
+          features,
+          target,
+          task,
+          ...(req.weighting.since !== undefined ? { since: req.weighting.since } : {}),
+          ...(last !== undefined ? { last } : {}),
+          holdout: holdoutShare,
+          weighting: req.weighting,
+          conceptDrift: drift?.concept ?? false,
+          minHoldoutRows: MIN_HOLDOUT_ROWS,
+          ...(req.margin !== undefined ? { margin: req.margin } : {}),
+          waitSeconds: IN_CLUSTER_TOKEN_WAIT_SECONDS,
+        },
+      }
+    : undefined;
+  const onNodeSummary = onNode
+    ? {
+        node: onNode.node ?? '',
+        ...(last !== undefined ? { last } : {}),
+        ...(req.weighting.since !== undefined ? { since: req.weighting.since } : {}),
+        holdout: holdoutShare,
+        baseRows,
+      }
+    : undefined;
   if (req.dryRun)
     return {
       ...base,
       status: 'planned',
-      reason: `would train ${challengerRef} on ${set.counts.total} rows (${req.target})`,
+      reason: onNode
+        ? `would train ${challengerRef} in a Job on node ${onNode.node ?? '(unknown)'} on ${baseRows} base rows and the labelled feedback there`
+        : `would train ${challengerRef} on ${set!.counts.total} rows (${req.target})`,
       challenger: challengerRef,
-      trainingSet,
+      ...(trainingSet ? { trainingSet } : {}),
+      ...(onNodeSummary ? { onNode: onNodeSummary } : {}),
       ...(command ? { command: [...command] } : {}),
       ...(drift ? { drift } : {}),
     };
@@ -245,7 +331,10 @@ export async function retrain(
   let work: WorkDir | undefined;
   try {
     work = await s.workspace.create(`retrain-${champion.name}`);
-    const dataFile = await work.write('data.csv', formatCsv({ header: set.header, rows: set.rows }));
+    const dataFile = await work.write(
+      'data.csv',
+      set ? formatCsv({ header: set.header, rows: set.rows }) : formatCsv({ header: columns, rows: sources.flatMap((x) => x.rows) }),
+    );
     const trained = await trainAndRegister(
       s,
       {
@@ -258,37 +347,50 @@ export async function retrain(
           timeoutMs: req.timeoutMs,
           target: req.target,
           ...(req.kube ? { kube: req.kube } : {}),
+          ...(inCluster ? { inCluster } : {}),
         },
         trigger: req.onDrift || drift?.concept || drift?.dataset ? 'drift' : 'manual',
         inputs,
         ...(window ? { feedbackWindow: window } : {}),
+        // On the node, what the feedback was is known only once the Job assembled it.
+        ...(onNode ? { complete: (t: TrainingOutcome) => onNodeLineage(t, onNode.id, inputs) } : {}),
       },
       io,
     );
     progress(`registered ${challengerRef} (trained in ${trained.training.seconds.toFixed(1)} s)`);
+    const fromNode = onNode ? nodeResults(trained.training) : undefined;
+    if (fromNode) {
+      const a = fromNode.assemble;
+      trainingSet = { counts: a.counts, weighting: a.weighting, ...(a.classBalance ? { classBalance: a.classBalance } : {}), holdout: a.holdout };
+      progress(`training set on the node: ${a.counts.total} rows (${a.weighting.reason}); ${a.holdout} labelled rows held out there`);
+    }
     const result: RetrainResult = {
       ...base,
       status: 'registered',
       reason: `${challengerRef} registered`,
       challenger: challengerRef,
-      trainingSet,
+      ...(trainingSet ? { trainingSet } : {}),
+      ...(onNodeSummary ? { onNode: onNodeSummary } : {}),
       training: { seconds: trained.training.seconds, logTail: trained.training.logTail },
       lineage: trained.lineage,
       ...(drift ? { drift } : {}),
     };
 
     // 4. Champion against challenger on the held-out recent rows.
-    let comparison: Comparison | undefined;
-    if (holdout.length >= MIN_HOLDOUT_ROWS) {
+    let comparison: Comparison | undefined = fromNode?.comparison;
+    if (fromNode?.skipped) progress(`compare: not on the node: ${fromNode.skipped}`);
+    if (!onNode && holdout.length >= MIN_HOLDOUT_ROWS) {
       comparison = await compareVersions(s, {
         a: championRef,
         b: challengerRef,
         rows: { kind: 'rows', what: `the newest ${holdout.length} labelled feedback rows (not trained on)`, features, target, rows: holdout },
         ...(req.margin !== undefined ? { margin: req.margin } : {}),
       });
+    }
+    if (comparison) {
       result.comparison = comparison;
       progress(
-        `compare: ${comparison.primary.metric} ${comparison.primary.a.toFixed(4)} -> ${comparison.primary.b.toFixed(4)}: ${comparison.verdict} (${comparison.reason})`,
+        `compare${onNode ? ' (on the node)' : ''}: ${comparison.primary.metric} ${comparison.primary.a.toFixed(4)} -> ${comparison.primary.b.toFixed(4)}: ${comparison.verdict} (${comparison.reason})`,
       );
     }
 
@@ -302,7 +404,7 @@ export async function retrain(
             ? `${challengerRef} registered; no deployment to roll out to`
             : comparison
               ? `${challengerRef} registered; not rolled out: ${comparison.verdict.replace('_', ' ')} (${comparison.reason})`
-              : `${challengerRef} registered; not rolled out: fewer than ${MIN_HOLDOUT_ROWS} held-out labelled rows to compare on`;
+              : `${challengerRef} registered; not rolled out: ${fromNode?.skipped ?? `fewer than ${MIN_HOLDOUT_ROWS} held-out labelled rows to compare on`}`;
       return result;
     }
     const out = await rollout(

@@ -13,7 +13,7 @@ import type { ModelVersionRecord } from '../domain/model.js';
 import { parseModelRef } from '../domain/model-ref.js';
 import type { FeatureSpec } from '../spec/schema.js';
 import type { Progress } from '../targets/target.js';
-import { requireModel, resolveDeployment } from './lookup.js';
+import { requireModel, requireModelServer, resolveDeployment } from './lookup.js';
 import type { Services } from './services.js';
 import { observeDeployment } from './status.js';
 
@@ -65,7 +65,7 @@ export function incompatibility(from: ModelVersionRecord, to: ModelVersionRecord
 
 /** Switches what a ready deployment serves to another version of the same model. */
 export async function rollout(s: Services, req: RolloutRequest, progress: Progress): Promise<RolloutOutcome> {
-  const found = await resolveDeployment(s, req.deployment);
+  const found = requireModelServer(await resolveDeployment(s, req.deployment), 'a rollout');
   const ref = targetRef(found, req.to);
   if (ref.name !== found.model) {
     throw new MaasError('USAGE', `deployment ${found.id} serves ${found.model}; it cannot roll out ${ref.name}`, {
@@ -154,7 +154,7 @@ export function previousVersion(d: DeploymentRecord): string | undefined {
 
 /** Back to the version served before, as a rollout with reason `rollback`. */
 export async function rollback(s: Services, req: { deployment: string; timeoutMs: number; comparison?: unknown }, progress: Progress): Promise<RolloutOutcome> {
-  const d = await resolveDeployment(s, req.deployment);
+  const d = requireModelServer(await resolveDeployment(s, req.deployment), 'a rollback');
   const previous = previousVersion(d);
   if (previous === undefined) {
     throw new MaasError('NOT_FOUND', `deployment ${d.id} has only ever served ${d.model}@${d.version}; there is nothing to roll back to`, {

@@ -1,6 +1,7 @@
 // What use cases are given: ports only. The composition root builds them from config and
 // environment; tests build them from in-memory stores, a scriptable target and a manual clock.
 import type { Clock } from '../core/clock.js';
+import type { CompositionStore } from '../domain/composition.js';
 import type { TrainingRunner, TrainingTarget } from '../domain/training.js';
 import type { Workspace } from '../core/workspace.js';
 import type { ModelVersionRecord } from '../domain/model.js';
@@ -47,6 +48,7 @@ export interface Services {
   models: ModelStore;
   artifacts: ArtifactStore;
   deployments: DeploymentStore;
+  compositions: CompositionStore;
   /** Reads data sets (training data for reference profiles). */
   datasets: DatasetReader;
   /** Scratch directories (a retraining run's data and output). */

@@ -4,13 +4,17 @@
 // lineage, in one all-or-nothing step. A run that fails, or output that is not a valid
 // description of name@requested-version with its artifact, registers nothing. (The artifact
 // store is content-addressed: a blob stored before a refused registration is unreferenced and
-// goes with the next `maas gc`; the registry itself never holds part of a version.)
+// goes with the next `maas gc`; the registry itself never holds part of a version.) A version
+// trained in the cluster (job.inCluster) trained on data that stayed on its node: its reference
+// profile is the one the Job computed there (IN_CLUSTER_PROFILE_FILE beside the produced files), and
+// the training data its description names is not read here.
 import { join } from 'node:path';
 import { isoNow } from '../core/clock.js';
 import { MaasError } from '../core/errors.js';
 import type { Problem } from '../domain/problem.js';
 import type { LineageInput, ModelLineage, RetrainTrigger, TrainingIo, TrainingJob, TrainingOutcome } from '../domain/training.js';
-import { register, type RegisteredVersion } from './register.js';
+import { IN_CLUSTER_PROFILE_FILE } from '../retrain/in-cluster.js';
+import { register, type RegisteredVersion, type TrainedElsewhere } from './register.js';
 import type { Services } from './services.js';
 
 export interface TrainAndRegisterRequest {
@@ -19,6 +23,8 @@ export interface TrainAndRegisterRequest {
   /** The data the run trained on (digests and row counts), as the caller assembled it. */
   inputs: LineageInput[];
   feedbackWindow?: { since?: string; until?: string };
+  /** Inputs known only after the run (a Job that assembled the data itself); replaces inputs and window. */
+  complete?: (training: TrainingOutcome) => { inputs: LineageInput[]; feedbackWindow?: { since?: string; until?: string } };
 }
 
 export interface TrainAndRegisterResult {
@@ -36,6 +42,22 @@ function problemsOf(e: MaasError): Problem[] {
   return Array.isArray(p) ? (p as Problem[]) : [];
 }
 
+/**
+ * What an in-cluster run returned about its training data: the profile file of the out dir, parsed
+ * (checked against the description by register), or no profile when the Job computed none.
+ */
+async function inClusterProfile(outDir: string): Promise<TrainedElsewhere> {
+  const from = join(outDir, IN_CLUSTER_PROFILE_FILE);
+  const { readProducedFile } = await import('../spec/produced.js');
+  const text = await readProducedFile(outDir, IN_CLUSTER_PROFILE_FILE);
+  if (text === undefined) return { from };
+  try {
+    return { profile: JSON.parse(text) as unknown, from };
+  } catch (e) {
+    throw new MaasError('VALIDATION', `the retraining Job returned a reference profile that is not JSON (${from}); nothing was registered`, { cause: e });
+  }
+}
+
 export async function trainAndRegister(s: TrainServices, req: TrainAndRegisterRequest, io: TrainingIo): Promise<TrainAndRegisterResult> {
   const { job } = req;
   const { name, version: parentVersion } = job.description.metadata;
@@ -46,21 +68,25 @@ export async function trainAndRegister(s: TrainServices, req: TrainAndRegisterRe
   const { findProducedDescription } = await import('../spec/produced.js');
   const file = await findProducedDescription(job.outDir);
   const descriptionFile = join(job.outDir, file);
+  const known = req.complete ? req.complete(training) : { inputs: req.inputs, ...(req.feedbackWindow ? { feedbackWindow: req.feedbackWindow } : {}) };
   const lineage: ModelLineage = {
     parentVersion,
     trigger: req.trigger,
-    inputs: req.inputs,
-    ...(req.feedbackWindow ? { feedbackWindow: req.feedbackWindow } : {}),
+    inputs: known.inputs,
+    ...(known.feedbackWindow ? { feedbackWindow: known.feedbackWindow } : {}),
     trainingSeconds: training.seconds,
     target: job.target,
     trainedAt: isoNow(s.clock),
   };
+  // Not a description (findProducedDescription passes over JSON without kind: Model): read apart, registered with the version.
+  const trainedElsewhere = job.inCluster ? await inClusterProfile(job.outDir) : undefined;
   let registered: RegisteredVersion[];
   try {
     registered = await register(s, {
       files: [file],
       cwd: job.outDir,
       lineage,
+      ...(trainedElsewhere ? { trainedElsewhere } : {}),
       accept: (models) => {
         if (models.length !== 1) {
           throw new MaasError('VALIDATION', `${descriptionFile} holds ${models.length} model descriptions; the training program must write one`);

@@ -31,7 +31,7 @@ function firstLine(s: string | undefined): string {
 export function deploymentColumns(now: number): Column<DeploymentRecord>[] {
   return [
     { header: 'id', value: (d) => d.id },
-    { header: 'model', value: (d) => `${d.model}@${d.version}` },
+    { header: 'model', value: (d) => `${d.model}@${d.version}${d.kind === 'composition' ? ' (composition)' : ''}` },
     { header: 'target', value: (d) => (d.mode === 'strict' ? `${d.target}/strict:${d.node ?? ''}` : d.target) },
     { header: 'state', value: (d, s) => colorState(d.state, s) },
     { header: 'consumers', value: (d) => String(d.consumers.length) },
@@ -71,7 +71,7 @@ function profileLine(p: unknown): string | undefined {
 export function describeDeployment(d: DeploymentRecord, style: Style, now: number, traffic?: Traffic): string {
   const lines = [
     `${style.bold('ID:')}         ${d.id}`,
-    `${style.bold('Model:')}      ${d.model}@${d.version}`,
+    d.kind === 'composition' ? `${style.bold('Composition:')} ${d.model}@${d.version} (router)` : `${style.bold('Model:')}      ${d.model}@${d.version}`,
     `${style.bold('Target:')}     ${d.target}${d.namespace ? ` (namespace ${d.namespace})` : ''}`,
     `${style.bold('Placement:')}  ${d.mode}${d.node ? ` on node ${d.node}` : ''}`,
     `${style.bold('State:')}      ${colorState(d.state, style)}`,

@@ -8,6 +8,7 @@ import type { DriftReport } from '../drift/report.js';
 import type { DriftQuery, InferenceApi, InferenceConnector } from '../protocol/inference-api.js';
 import type { InferRequest, InferResponse, ModelMetadata } from '../protocol/oip.js';
 import type { StatsWire } from '../protocol/stats.js';
+import type { CompositionStatsWire } from '../protocol/composition-stats.js';
 import { labelledQueryString, type LabelledQuery, type LabelledWire } from '../protocol/labelled.js';
 
 export class InferenceClient implements InferenceApi {
@@ -74,6 +75,10 @@ export class InferenceClient implements InferenceApi {
     if (query.share !== undefined) q.set('share', String(query.share));
     const s = q.toString();
     return this.call<DriftReport>('get', `${this.base}/drift${s ? `?${s}` : ''}`);
+  }
+
+  members(): Promise<CompositionStatsWire> {
+    return this.call<CompositionStatsWire>('get', `${this.base}/members`);
   }
 
   labelled(query: LabelledQuery = {}): Promise<LabelledWire> {

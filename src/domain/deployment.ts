@@ -29,6 +29,8 @@ export interface VersionChange {
 
 export interface DeploymentRecord {
   id: string;
+  /** What runs: a model server (absent or `model`), or a composition's router (model/version = the composition's name and version). */
+  kind?: DeploymentKind;
   model: string;
   version: string;
   target: TargetName;
@@ -54,8 +56,10 @@ export interface DeploymentRecord {
   rollouts?: VersionChange[];
 }
 
+export type DeploymentKind = 'model' | 'composition';
+
 /** What a new deployment is created from: its identity and slot, and its first consumer. */
-export type NewDeployment = Pick<DeploymentRecord, 'id' | 'model' | 'version' | 'target' | 'mode' | 'node' | 'namespace' | 'cluster'> & {
+export type NewDeployment = Pick<DeploymentRecord, 'id' | 'kind' | 'model' | 'version' | 'target' | 'mode' | 'node' | 'namespace' | 'cluster'> & {
   consumer: string;
 };
 

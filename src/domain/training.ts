@@ -1,7 +1,9 @@
 // Training runs and the lineage of a retrained version: the port a training backend implements
 // (a child process here, a Kubernetes Job in a cluster) and what the registry records about where
 // a version came from. Types only; the backends live in targets/, the use case in app/.
+import type { InClusterPlan, StepResult } from '../retrain/in-cluster.js';
 import type { ModelDescription } from '../spec/schema.js';
+import type { DeploymentRecord } from './deployment.js';
 
 /** Where a training run executes. */
 export type TrainingTarget = 'local' | 'kubernetes';
@@ -35,6 +37,11 @@ export interface TrainingJob {
   timeoutMs: number;
   target: TrainingTarget;
   kube?: KubeTrainingOptions;
+  /**
+   * Kubernetes only: train on a strict deployment's feedback in the cluster, on its node. `dataFile`
+   * then holds the base data only (possibly just the header); the labelled rows never leave the node.
+   */
+  inCluster?: InClusterTraining;
 }
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -56,6 +63,8 @@ export interface TrainingOutcome {
   logTail: string[];
   /** Where the produced files are (the job's outDir). */
   outDir: string;
+  /** In-cluster runs: what the steps reported (training-set aggregates, the comparison), in order. */
+  results?: StepResult[];
 }
 
 /** Lines of output a failure reports. */
@@ -91,4 +100,15 @@ export interface ModelLineage {
   target: TrainingTarget;
   /** When the training finished (ISO timestamp). */
   trainedAt: string;
+}
+
+/**
+ * A strict deployment's retraining: the whole data path runs in one pod on the deployment's node
+ * (see retrain/in-cluster.ts). The runner completes the plan from the deployment's own objects
+ * (its Service, image and model volumes).
+ */
+export interface InClusterTraining {
+  /** The strict deployment whose labelled feedback trains the challenger. */
+  deployment: DeploymentRecord;
+  plan: Omit<InClusterPlan, 'server' | 'championDescription' | 'championArtifact'>;
 }

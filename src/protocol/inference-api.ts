@@ -6,6 +6,7 @@ import type { InferRequest, InferResponse, ModelMetadata } from './oip.js';
 import type { StatsWire } from './stats.js';
 import type { LabelledQuery, LabelledWire } from './labelled.js';
 import type { DriftReport } from '../drift/report.js';
+import type { CompositionStatsWire } from './composition-stats.js';
 
 /** Overrides for a server-side drift check (every feature). */
 export interface DriftQuery {
@@ -24,6 +25,8 @@ export interface InferenceApi {
   drift(query?: DriftQuery): Promise<DriftReport>;
   /** The logged predictions that have ground truth, as training rows (refused by strict servers). */
   labelled(query?: LabelledQuery): Promise<LabelledWire>;
+  /** A composition router's measurements per member (404 from a model server). */
+  members(): Promise<CompositionStatsWire>;
 }
 
 export type InferenceConnector = (endpoint: HttpEndpoint, model: string, timeoutMs: number) => Promise<InferenceApi>;

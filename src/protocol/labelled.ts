@@ -37,10 +37,13 @@ export interface ParsedLabelledQuery {
   limit?: number;
 }
 
-/** What a strict server answers (403): raw rows do not leave the node. */
+/**
+ * What a strict server answers (403) to any request without the labelled-rows token: raw rows do
+ * not leave the node; only the in-cluster retraining Job on that node holds the token.
+ */
 export const STRICT_LABELLED_REFUSAL =
-  'strict placement keeps raw rows on the node: this server does not hand out labelled rows; ' +
-  'retrain a strict deployment on data files (`maas retrain ... --data FILE`) for now';
+  'strict placement keeps raw rows on the node: labelled rows go only to the retraining Job that maas runs on this node; ' +
+  'retrain with `maas retrain DEPLOYMENT --feedback --target kubernetes`';
 
 /** The truth column of a model: the training target, else the output name, else `label` (classification) or `value`. */
 export function labelledTarget(spec: Pick<ModelSpec, 'training' | 'outputs'>, classification: boolean): string {

@@ -1,7 +1,7 @@
-// Opens the stores of a MAAS_HOME. The embedded backend is the default: a SQLite file for models
-// and deployments, a content-addressed directory for artifacts. `location` is the seam for the
-// config's `registry:` setting (`file://...` picks another database file; a remote `https://...`
-// backend implementing the same ports plugs in here).
+// Opens the stores of a MAAS_HOME. The embedded backend is the default: a SQLite file for models,
+// deployments and compositions, a content-addressed directory for artifacts. `location` is the
+// seam for the config's `registry:` setting (`file://...` picks another database file; a remote
+// `https://...` backend implementing the same ports plugs in here).
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MaasError } from '../core/errors.js';
@@ -31,5 +31,11 @@ export async function openStores(home: MaasHome, options: OpenOptions = {}): Pro
   makeDirSync(dirname(file));
   const [{ SqliteRegistry }, { FsArtifactStore }] = await Promise.all([import('./sqlite/sqlite-registry.js'), import('./fs-artifact-store.js')]);
   const db = SqliteRegistry.open({ file });
-  return { models: db, deployments: db.deployments, artifacts: new FsArtifactStore(home.blobs), close: () => db.close() };
+  return {
+    models: db,
+    deployments: db.deployments,
+    compositions: db.compositions,
+    artifacts: new FsArtifactStore(home.blobs),
+    close: () => db.close(),
+  };
 }

@@ -1,13 +1,14 @@
 // Storage ports, one per concern. Use cases depend on these; the embedded backend (SQLite plus a
 // content-addressed blob directory) implements them today, a remote registry can later.
 import type { Readable } from 'node:stream';
+import type { CompositionStore } from '../domain/composition.js';
 import type { DeploymentStore } from '../domain/deployment.js';
 import type { ReferenceProfile } from '../drift/profile.js';
 import type { ModelLineage } from '../domain/training.js';
 import type { ArtifactRef, ArtifactSource, ModelSummary, ModelVersionRecord, RegisterOutcome, SearchRequest, SearchResult } from '../domain/model.js';
 import type { ModelDescription } from '../spec/schema.js';
 
-export type { DeploymentStore };
+export type { CompositionStore, DeploymentStore };
 
 /** One version to register, with the reference profile of its training data when there is one. */
 export interface RegisterItem {
@@ -115,5 +116,6 @@ export interface Stores {
   models: ModelStore;
   artifacts: ArtifactStore;
   deployments: DeploymentStore;
+  compositions: CompositionStore;
   close(): void;
 }

@@ -6,6 +6,8 @@ import type { StatsWire } from '../protocol/stats.js';
 import type { LabelledWire, ParsedLabelledQuery } from '../protocol/labelled.js';
 import type { DriftReport } from '../drift/report.js';
 import type { DriftQuery } from './drift-check.js';
+import type { CompositionStatsWire } from '../protocol/composition-stats.js';
+import type { CompositionRecordsWire, RecordsQuery } from '../protocol/composition-records.js';
 
 /** One served model version; a name may be listed once per version it serves. */
 export interface ModelRef {
@@ -26,6 +28,12 @@ export interface InferOutcome {
   body: string;
   /** Raw tensor bytes that follow the JSON header (binary tensor extension). */
   binary?: Buffer;
+}
+
+/** What the handler passes on from a labelled-rows request besides its query. */
+export interface LabelledRequest {
+  /** The Authorization header as sent (a strict server with a token file checks it). */
+  authorization?: string | undefined;
 }
 
 export interface FeedbackOutcome {
@@ -59,9 +67,14 @@ export interface InferenceBackend {
   drift?(model: ModelTarget, query: DriftQuery): Promise<DriftReport>;
   /**
    * The logged predictions that have ground truth, as training rows (oldest first); throws a 403
-   * ServingError under strict placement. Backends without it answer every such request 404.
+   * ServingError under strict placement unless the request carries the labelled-rows token.
+   * Backends without it answer every such request 404.
    */
-  labelled?(model: ModelTarget, query: ParsedLabelledQuery): Promise<LabelledWire>;
+  labelled?(model: ModelTarget, query: ParsedLabelledQuery, request?: LabelledRequest): Promise<LabelledWire>;
+  /** A composition router: the measurements per member and of the composition. Other backends answer 404. */
+  members?(model: ModelTarget): Promise<CompositionStatsWire>;
+  /** A composition router: the rows it answered with each member's answer and the truth, newest last. Other backends answer 404. */
+  records?(model: ModelTarget, query: RecordsQuery): Promise<CompositionRecordsWire>;
   /** Flushes and releases everything, also a model still loading; idempotent. */
   close(): Promise<void>;
 }

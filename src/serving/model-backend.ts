@@ -36,6 +36,11 @@ export interface ModelBackendOptions {
   profile?: ReferenceProfile;
   /** Strict placement: the window keeps no raw rows; drift runs on histograms. */
   strict?: boolean;
+  /**
+   * Under strict placement: the file holding the labelled-rows token, read again on every
+   * `/labelled` request; a request bearing that token gets the rows. Ignored without `strict`.
+   */
+  labelledTokenFile?: string;
   /** Milliseconds between background drift checks (default `spec.monitoring.schedule`, else 1m); 0: none. */
   driftIntervalMs?: number;
   /** When the first scheduled check runs after the start (default 5 s, or the interval if shorter). */
@@ -133,6 +138,7 @@ export function createModelBackend(opts: ModelBackendOptions): ModelBackend {
     metrics,
     loadRuntime: () => load(opts.description, opts.artifactPath, opts.threads === undefined ? {} : { threads: opts.threads }),
     drift,
+    ...(opts.strict && opts.labelledTokenFile !== undefined ? { labelledTokenFile: opts.labelledTokenFile } : {}),
   });
   return { service, metrics, ids };
 }

@@ -20,7 +20,8 @@ import { nothingRecorded, parseModelFeedback } from './feedback.js';
 import type { ReferenceFetcher } from './reference/fetch-ref.js';
 import { parseReferenceData } from './reference/parse-ref.js';
 import type { ServingMetrics } from './metrics.js';
-import type { FeedbackOutcome, InferenceBackend, InferOutcome, ModelRef, ModelTarget } from './backend.js';
+import type { FeedbackOutcome, InferenceBackend, InferOutcome, LabelledRequest, ModelRef, ModelTarget } from './backend.js';
+import { labelledTokenAccepted } from './labelled-token.js';
 import { RejectedValueError } from './errors.js';
 import { DriftChecker, type DriftQuery } from './drift-check.js';
 import type { DriftReport } from '../drift/report.js';
@@ -43,6 +44,11 @@ export interface ModelServiceOptions {
   loadRuntime?: () => Promise<Runtime>;
   /** Drift of the window against the reference profile; checks on its schedule once started. */
   drift?: DriftChecker;
+  /**
+   * Under strict placement: the file holding the labelled-rows token (re-read per request). A
+   * request whose `Authorization: Bearer` token equals its trimmed contents gets the labelled rows.
+   */
+  labelledTokenFile?: string;
 }
 
 export class ModelService implements InferenceBackend {
@@ -241,10 +247,15 @@ export class ModelService implements InferenceBackend {
   /**
    * The logged predictions that have ground truth, oldest first: feature values decoded as
    * `/stats` decodes its sample, then the truth. Refused (403) under strict placement, where
-   * raw rows stay on the node (the window keeps none either: `keepsRows` is false).
+   * raw rows stay on the node (the window keeps none either: `keepsRows` is false), except to a
+   * request with the token of `labelledTokenFile` (the retraining Job on the same node).
    */
-  async labelled(_model: ModelTarget, query: ParsedLabelledQuery): Promise<LabelledWire> {
-    if (!this.opts.stats.keepsRows) throw new ServingError(403, STRICT_LABELLED_REFUSAL);
+  async labelled(_model: ModelTarget, query: ParsedLabelledQuery, request: LabelledRequest = {}): Promise<LabelledWire> {
+    if (!this.opts.stats.keepsRows) {
+      const file = this.opts.labelledTokenFile;
+      // One refusal whatever failed: no token file configured, none mounted, or a wrong token.
+      if (file === undefined || !(await labelledTokenAccepted(file, request.authorization))) throw new ServingError(403, STRICT_LABELLED_REFUSAL);
+    }
     const found = await this.opts.log.labelled(query);
     const features = this.model.features;
     const F = features.length;

@@ -1,8 +1,11 @@
 // Field documentation from the schema, like `kubectl explain`: the schema's descriptions are the
-// documentation, so it can never drift from what validation enforces.
+// documentation, so it can never drift from what validation enforces. Paths address the model
+// description (`spec.features.type`, optionally `model.spec.features.type`) or, with the
+// `composition` prefix, the composition description (`composition.spec.members.weight`).
 import { MaasError } from '../core/errors.js';
 import { API_VERSION } from './schema.js';
-import { modelJsonSchema } from './json-schema.js';
+import { compositionJsonSchema, modelJsonSchema } from './json-schema.js';
+import { COMPOSITION_KIND, MODEL_KIND, type DocumentKindName } from './kinds.js';
 import { closest } from './suggest.js';
 import { escapeInvisible } from './parse.js';
 
@@ -37,7 +40,12 @@ export interface FieldDoc {
   constraints?: string[];
   /** Child fields (with their own children only when explained recursively). */
   fields?: FieldDoc[];
+  /** The document kind the field belongs to (set on the explained field, not on its children). */
+  kind?: DocumentKindName;
 }
+
+/** The first path segment that selects a kind; the model is the default. */
+const KIND_PREFIXES: Record<string, DocumentKindName> = { model: MODEL_KIND, composition: COMPOSITION_KIND };
 
 const constText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -109,28 +117,41 @@ function describe(node: SchemaNode, name: string, path: string, required: boolea
   return doc;
 }
 
-/** `model.spec.features[].type` -> `['spec', 'features', 'type']`. */
-export function parseFieldPath(input: string): string[] {
+/** `model.spec.features[].type` -> the model and `['spec', 'features', 'type']`; `composition.spec` -> the composition and `['spec']`. */
+export function parseExplainPath(input: string): { kind: DocumentKindName; segments: string[] } {
   const parts = input
     .trim()
     .replace(/\[[^\]]*\]/g, '')
     .split('.')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (parts[0]?.toLowerCase() === 'model') parts.shift();
-  return parts;
+  const kind = parts[0] === undefined ? undefined : KIND_PREFIXES[parts[0].toLowerCase()];
+  if (kind !== undefined) parts.shift();
+  return { kind: kind ?? MODEL_KIND, segments: parts };
 }
 
-/** Documentation of one field (and its children; the whole subtree with `recursive`). */
+/** `model.spec.features[].type` -> `['spec', 'features', 'type']` (the kind prefix dropped). */
+export function parseFieldPath(input: string): string[] {
+  return parseExplainPath(input).segments;
+}
+
+/**
+ * Documentation of one field (and its children; the whole subtree with `recursive`). Paths start
+ * at the model description, or at the composition description after a `composition.` prefix.
+ */
 export function explainField(input: string, opts: { recursive?: boolean } = {}): FieldDoc {
-  const segments = parseFieldPath(input);
-  let node = modelJsonSchema() as SchemaNode;
+  const { kind, segments } = parseExplainPath(input);
+  const isComposition = kind === COMPOSITION_KIND;
+  const prefix = isComposition ? 'composition' : '';
+  /** How a path is typed on the command line for this kind. */
+  const typed = (path: readonly string[]): string => [prefix, ...path].filter((p) => p !== '').join('.') || 'model';
+  let node = (isComposition ? compositionJsonSchema() : modelJsonSchema()) as SchemaNode;
   let required = true;
   const walked: string[] = [];
   for (const seg of segments) {
     const obj = objectOf(node);
     const mapValue = mapValueOf(node);
-    const here = walked.length ? walked.join('.') : 'the model';
+    const here = walked.length ? walked.join('.') : isComposition ? 'the composition' : 'the model';
     if (obj?.properties && Object.hasOwn(obj.properties, seg)) {
       node = obj.properties[seg]!;
       required = (obj.required ?? []).includes(seg);
@@ -140,18 +161,20 @@ export function explainField(input: string, opts: { recursive?: boolean } = {}):
       required = false;
     } else {
       const known = Object.keys(obj?.properties ?? {});
-      const guess = closest(seg, known);
+      // At the top of the model, a misspelt kind prefix is as likely as a misspelt field.
+      const candidates = walked.length === 0 && !isComposition ? [...known, 'composition'] : known;
+      const guess = closest(seg, candidates);
       const shown = escapeInvisible(seg.length > 40 ? `${seg.slice(0, 40)}…` : seg);
       throw new MaasError('USAGE', obj ? `field "${shown}" does not exist in ${here}` : `${here} is a ${typeName(node)} and has no fields`, {
         hint: obj
-          ? `${guess ? `did you mean "${[...walked, guess].join('.')}"? ` : ''}fields of ${here}: ${known.join(', ')}`
-          : `try \`maas explain ${walked.join('.') || 'model'}\``,
+          ? `${guess ? `did you mean "${typed([...walked, guess])}"? ` : ''}fields of ${here}: ${known.join(', ')}`
+          : `try \`maas explain ${typed(walked)}\``,
       });
     }
     walked.push(seg);
   }
-  const name = walked[walked.length - 1] ?? 'Model';
-  return describe(node, name, walked.join('.'), required, opts.recursive ? Infinity : 1);
+  const name = walked[walked.length - 1] ?? kind;
+  return { ...describe(node, name, walked.join('.'), required, opts.recursive ? Infinity : 1), kind };
 }
 
 export interface ExplainStyle {
@@ -189,8 +212,9 @@ function tree(fields: readonly FieldDoc[], indent: string, style: ExplainStyle, 
 
 /** kubectl-explain-like text. */
 export function renderExplain(doc: FieldDoc, recursive: boolean, style: ExplainStyle): string {
-  const out = [`${style.bold('KIND:')}     Model`, `${style.bold('VERSION:')}  ${API_VERSION}`, ''];
-  out.push(`${style.bold('FIELD:')}    ${doc.path || 'Model'} <${doc.type}>${doc.required && doc.path ? ' -required-' : ''}`, '');
+  const kind = doc.kind ?? MODEL_KIND;
+  const out = [`${style.bold('KIND:')}     ${kind}`, `${style.bold('VERSION:')}  ${API_VERSION}`, ''];
+  out.push(`${style.bold('FIELD:')}    ${doc.path || kind} <${doc.type}>${doc.required && doc.path ? ' -required-' : ''}`, '');
   if (doc.allowedValues) {
     out.push(style.bold('ALLOWED VALUES:'), ...doc.allowedValues.map((v) => `    ${v}`), '');
   }

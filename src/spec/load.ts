@@ -1,11 +1,14 @@
-// Reads model description files (or stdin) and validates them: every problem of every file in
-// one pass. `loadModelFiles` throws a VALIDATION error listing them; `checkModelFiles` returns them.
+// Reads description files (or stdin) and validates them: every problem of every file in one pass.
+// `loadModelFiles` throws a VALIDATION error listing them; `checkModelFiles` returns them (model
+// documents only, unless `kinds` accepts compositions too, as `maas validate` does).
 // Opening the artifacts themselves is a port (`inspectArtifact`): the runtimes live above this layer.
 import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { MaasError } from '../core/errors.js';
 import type { Problem } from '../domain/problem.js';
+import type { CompositionDescription } from '../domain/composition.js';
 import type { ModelDescription } from './schema.js';
+import type { DocumentKindName } from './kinds.js';
 import { MAX_SPEC_BYTES, fileProblem, parseYaml, type SourcePosition } from './parse.js';
 import { validateModelText } from './validate.js';
 
@@ -36,6 +39,14 @@ export interface LoadedModel {
   artifactPath?: string;
 }
 
+export interface LoadedComposition {
+  /** The file as given, or `<stdin>`. */
+  file: string;
+  /** 0-based index of the document in its file. */
+  index: number;
+  description: CompositionDescription;
+}
+
 /** Something about an artifact that does not fit its description, at a field path (`spec.features`). */
 export interface ArtifactProblem {
   path: string;
@@ -57,10 +68,14 @@ export interface LoadOptions {
   readStdin?: (maxBytes: number) => Promise<string>;
   /** Existence test for artifacts (tests); defaults to the real filesystem. */
   isFile?: (absPath: string) => boolean;
+  /** Document kinds accepted (default: Model only); any other kind is a problem. */
+  kinds?: readonly DocumentKindName[];
 }
 
 export interface CheckResult {
   models: LoadedModel[];
+  /** Valid Composition documents (only when `kinds` accepts them). */
+  compositions: LoadedComposition[];
   problems: Problem[];
 }
 
@@ -122,7 +137,8 @@ async function readSource(path: string, opts: LoadOptions): Promise<{ label: str
 /** Validates every document of every file; never throws for bad input. */
 export async function checkModelFiles(paths: readonly string[], opts: LoadOptions): Promise<CheckResult> {
   const models: LoadedModel[] = [];
-  const positions = new Map<LoadedModel, SourcePosition>();
+  const compositions: LoadedComposition[] = [];
+  const positions = new Map<LoadedModel | LoadedComposition, SourcePosition>();
   const problems: Problem[] = [];
   let stdinUsed = false;
   for (const path of paths) {
@@ -140,10 +156,17 @@ export async function checkModelFiles(paths: readonly string[], opts: LoadOption
       baseDir: source.baseDir,
       checkArtifact: opts.checkArtifact !== false,
       ...(opts.isFile ? { isFile: opts.isFile } : {}),
+      ...(opts.kinds ? { kinds: opts.kinds } : {}),
     });
     const fileProblems = [...checked.problems];
     const found: ArtifactFinding[] = [];
     for (const d of checked.documents) {
+      if (d.composition) {
+        const composition: LoadedComposition = { file: source.label, index: d.index, description: d.composition };
+        compositions.push(composition);
+        positions.set(composition, d.identityAt);
+        continue;
+      }
       if (!d.description) continue;
       const model: LoadedModel = {
         file: source.label,
@@ -164,8 +187,8 @@ export async function checkModelFiles(paths: readonly string[], opts: LoadOption
     }
     problems.push(...fileProblems);
   }
-  problems.push(...duplicateIdentities(models, positions));
-  return { models, problems };
+  problems.push(...duplicateIdentities(models, positions), ...duplicateIdentities(compositions, positions));
+  return { models, compositions, problems };
 }
 
 interface ArtifactFinding {
@@ -186,9 +209,12 @@ function locateArtifactProblems(file: string, text: string, found: readonly Arti
   });
 }
 
-/** The same name@version twice in one run is ambiguous: which one would be registered? */
-function duplicateIdentities(models: readonly LoadedModel[], positions: Map<LoadedModel, SourcePosition>): Problem[] {
-  const seen = new Map<string, LoadedModel>();
+/** The same name@version twice in one run (per kind) is ambiguous: which one would be registered or applied? */
+function duplicateIdentities<T extends LoadedModel | LoadedComposition>(
+  models: readonly T[],
+  positions: Map<LoadedModel | LoadedComposition, SourcePosition>,
+): Problem[] {
+  const seen = new Map<string, T>();
   const out: Problem[] = [];
   for (const m of models) {
     const id = `${m.description.metadata.name}@${m.description.metadata.version}`;

@@ -30,6 +30,11 @@ export function modelSchemaFile(): string {
   return join(packageRoot(), 'schema', 'model.schema.json');
 }
 
+/** Absolute path of the published JSON Schema of the composition description. */
+export function compositionSchemaFile(): string {
+  return join(packageRoot(), 'schema', 'composition.schema.json');
+}
+
 /** Absolute path of a model description template, e.g. `classification`. */
 export function modelTemplateFile(name: 'classification' | 'regression'): string {
   return join(packageRoot(), 'templates', 'model', `${name}.yaml`);

@@ -51,3 +51,13 @@ export async function findProducedDescription(outDir: string): Promise<string> {
   }
   return found[0]!;
 }
+
+/** The text of a file the run produced beside its description; undefined when there is none. */
+export async function readProducedFile(outDir: string, name: string): Promise<string | undefined> {
+  try {
+    return await readFile(join(outDir, name), 'utf8');
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}

@@ -1,7 +1,8 @@
 // ajv errors -> one readable problem per field. ajv reports every branch of a union
 // (`anyOf`) separately; users want "task must be one of ...", not six "must be equal to constant".
 import type { ErrorObject } from 'ajv';
-import { API_VERSION } from './schema.js';
+import { API_VERSION, DURATION_PATTERN } from './schema.js';
+import { DEPLOYMENT_ID_PATTERN, MODEL_REF_PATTERN } from './composition-schema.js';
 import { quote, type FieldPath } from './parse.js';
 import { didYouMean } from './suggest.js';
 import { MODEL_NAME_HINT, MODEL_NAME_PATTERN } from '../domain/names.js';
@@ -35,6 +36,9 @@ const PATTERN_HINTS: Record<string, string> = {
   [MODEL_NAME_PATTERN]: MODEL_NAME_HINT,
   '^[A-Za-z_][A-Za-z0-9_.-]*$': 'start with a letter or underscore, then letters, digits, `_`, `.` or `-`',
   '^sha256:[a-f0-9]{64}$': 'write `sha256:` followed by 64 lowercase hex digits (as printed by `sha256sum`)',
+  [DURATION_PATTERN]: 'write a number and a unit (ms, s, m, h or d), e.g. 500ms, 2s, 1h',
+  [MODEL_REF_PATTERN]: 'write NAME@VERSION of a registered model version, e.g. har-classifier@1 (`maas list` shows them)',
+  [DEPLOYMENT_ID_PATTERN]: 'write a deployment ID as `maas ps` shows it, e.g. d-5f3a9c1e2b',
 };
 
 export function describeValue(v: unknown): string {

@@ -12,24 +12,35 @@ export const MODEL_SCHEMA_ID = 'https://maas.dev/schemas/model.schema.json';
 /** Kubernetes resource quantity, e.g. `500m`, `2`, `1Gi`, `512Mi`. */
 const Quantity = (description: string): TSchema => Type.Union([Type.String({ minLength: 1, maxLength: 32 }), Type.Number({ minimum: 0 })], { description });
 
-const Name = Type.String({
-  pattern: MODEL_NAME_PATTERN,
-  minLength: 1,
-  maxLength: MODEL_NAME_MAX,
-  description:
-    'Model name: lowercase letters, digits and dashes (a DNS-1123 label), at most 53 characters so that Kubernetes object names derived from it stay valid.',
-});
+/** The name rule every document kind shares (a DNS-1123 label of at most 53 characters); the description is the kind's own. */
+export const NameText = (description: string) =>
+  Type.String({
+    pattern: MODEL_NAME_PATTERN,
+    minLength: 1,
+    maxLength: MODEL_NAME_MAX,
+    description,
+  });
 
-const Version = Type.String({
-  minLength: 1,
-  maxLength: 64,
-  description:
-    'Version of this description: an integer (`3`) or a semantic version (`1.2.0`, `1.2.0-rc.1`). Immutable once registered; `name@version` identifies the model.',
-});
+/** The version rule every document kind shares (checked further by the semantic checks: integer or semver). */
+export const VersionText = (description: string) =>
+  Type.String({
+    minLength: 1,
+    maxLength: 64,
+    description,
+  });
 
-const Labels = Type.Record(Type.String({ minLength: 1, maxLength: 63 }), Type.String({ maxLength: 63 }), {
-  description: 'Free key/value labels used in search (`--label team=vision`) and copied onto Kubernetes objects.',
-});
+/** Free key/value labels, the same rule for every document kind. */
+export const LabelsMap = (description: string) => Type.Record(Type.String({ minLength: 1, maxLength: 63 }), Type.String({ maxLength: 63 }), { description });
+
+const Name = NameText(
+  'Model name: lowercase letters, digits and dashes (a DNS-1123 label), at most 53 characters so that Kubernetes object names derived from it stay valid.',
+);
+
+const Version = VersionText(
+  'Version of this description: an integer (`3`) or a semantic version (`1.2.0`, `1.2.0-rc.1`). Immutable once registered; `name@version` identifies the model.',
+);
+
+const Labels = LabelsMap('Free key/value labels used in search (`--label team=vision`) and copied onto Kubernetes objects.');
 
 export const FEATURE_TYPES = ['number', 'integer', 'category', 'boolean'] as const;
 
@@ -242,7 +253,9 @@ const Threshold = Type.Number({
   minimum: 0,
   description: 'Drift threshold: p-value tests (ks, chisquare, z) drift below it; distance tests drift at or above it.',
 });
-const DurationText = (description: string) => Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$', description });
+/** A duration as text: a number and a unit (`500ms`, `2s`, `1m`, `1h`, `7d`). */
+export const DURATION_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$';
+export const DurationText = (description: string) => Type.String({ pattern: DURATION_PATTERN, description });
 
 const Monitoring = Type.Object(
   {

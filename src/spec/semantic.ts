@@ -30,7 +30,8 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const get = (v: unknown, key: string): unknown => (isObj(v) ? v[key] : undefined);
 const isFeatureType = (t: unknown): t is string => (FEATURE_TYPES as readonly unknown[]).includes(t);
 
-function checkVersion(meta: unknown, report: Report): void {
+/** metadata.version is an integer or a semantic version (shared by every document kind). */
+export function checkVersion(meta: unknown, report: Report): void {
   const version = get(meta, 'version');
   if (typeof version !== 'string' || version === '' || isValidVersion(version)) return;
   const guess = suggestVersion(version);
@@ -41,7 +42,8 @@ function checkVersion(meta: unknown, report: Report): void {
   );
 }
 
-function checkMapKeys(map: unknown, path: FieldPath, valid: (k: string) => boolean, hint: string, report: Report): void {
+/** Every key of a map passes `valid`; the others are reported at their key. */
+export function checkMapKeys(map: unknown, path: FieldPath, valid: (k: string) => boolean, hint: string, report: Report): void {
   if (!isObj(map)) return;
   for (const key of Object.keys(map)) if (!valid(key)) report([...path, key], `${quote(key)} is not a valid key`, hint, 'key');
 }

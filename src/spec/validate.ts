@@ -3,12 +3,15 @@
 import { statSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Problem } from '../domain/problem.js';
+import type { CompositionDescription } from '../domain/composition.js';
 import type { ModelDescription } from './schema.js';
-import { modelJsonSchema } from './json-schema.js';
+import { compositionJsonSchema, modelJsonSchema } from './json-schema.js';
 import { formatPath, parseYaml, quote, type FieldPath, type ParsedDocument, type SourcePosition } from './parse.js';
 import { convertErrors, describeValue, type Anchor, type Report } from './schema-errors.js';
 import { semanticChecks } from './semantic.js';
-import { MODEL_KIND, documentKind } from './kinds.js';
+import { didYouMean } from './suggest.js';
+import { compositionSemanticChecks } from './composition-semantic.js';
+import { COMPOSITION_KIND, MODEL_KIND, documentKind, type DocumentKindName } from './kinds.js';
 
 /** Problems kept per document; a pathological file should not print megabytes. */
 export const MAX_PROBLEMS_PER_DOCUMENT = 100;
@@ -22,24 +25,38 @@ export interface ValidateOptions {
   checkArtifact?: boolean;
   /** Existence test for artifacts; defaults to the real filesystem. */
   isFile?: (absPath: string) => boolean;
+  /**
+   * Document kinds accepted (default: Model only). A document of another kind is one problem;
+   * a Composition is validated against the composition schema when accepted.
+   */
+  kinds?: readonly DocumentKindName[];
 }
 
 export interface ValidatedDocument {
   index: number;
-  /** Set only when the document has no problem. */
+  /** The `kind` the document was validated as. */
+  kind: DocumentKindName;
+  /** Set only when the document is a Model and has no problem. */
   description?: ModelDescription;
+  /** Set only when the document is a Composition and has no problem. */
+  composition?: CompositionDescription;
   artifactPath?: string;
   problems: Problem[];
   /** Where `metadata.version` (or the nearest thing to it) is, for problems across documents. */
   identityAt: SourcePosition;
 }
 
-let compiled: ValidateFunction | undefined;
+const compiled = new Map<DocumentKindName, ValidateFunction>();
 
-/** The compiled schema validator, built on first use (compilation costs a few milliseconds). */
-function validator(): ValidateFunction {
-  compiled ??= new Ajv({ allErrors: true, verbose: true, strict: false, strictNumbers: true }).compile(modelJsonSchema());
-  return compiled;
+/** The compiled schema validator of a kind, built on first use (compilation costs a few milliseconds). */
+function validator(kind: DocumentKindName): ValidateFunction {
+  let v = compiled.get(kind);
+  if (!v) {
+    const schema = kind === COMPOSITION_KIND ? compositionJsonSchema() : modelJsonSchema();
+    v = new Ajv({ allErrors: true, verbose: true, strict: false, strictNumbers: true }).compile(schema);
+    compiled.set(kind, v);
+  }
+  return v;
 }
 
 function realIsFile(p: string): boolean {
@@ -74,7 +91,35 @@ function normalizeVersion(data: Record<string, unknown>, doc: ParsedDocument, re
   meta.version = '0';
 }
 
+const KIND_WORDS: Record<DocumentKindName, string> = { Model: 'model', Composition: 'composition' };
+
+/** `model`, `model or composition`. */
+function kindWords(kinds: readonly DocumentKindName[]): string {
+  const words = kinds.map((k) => KIND_WORDS[k]);
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]!}`;
+}
+
+/** Which kind a document is validated as, or undefined (with the problem reported) for a kind not accepted. */
+function chooseKind(data: Record<string, unknown>, kinds: readonly DocumentKindName[], report: Report): DocumentKindName | undefined {
+  const kind = data.kind;
+  // No kind at all: validated as the first accepted kind, whose schema reports the missing field.
+  if (kind === undefined) return kinds[0] ?? MODEL_KIND;
+  if ((kinds as readonly unknown[]).includes(kind)) return kind as DocumentKindName;
+  // Checking another kind field by field against this schema is noise: one problem says it all.
+  const known = documentKind(kind);
+  const accepted = kinds.map((k) => `kind: ${k}`).join(' or ');
+  report(
+    ['kind'],
+    `kind ${typeof kind === 'string' ? quote(kind) : describeValue(kind)} is not a ${kindWords(kinds)} description`,
+    known
+      ? `${known.kind} documents are used with ${known.appliedWith}; only ${kinds.join(' and ')} documents are read here`
+      : `${typeof kind === 'string' ? didYouMean(kind, kinds) : ''}set ${accepted}`,
+  );
+  return undefined;
+}
+
 export function validateDocument(doc: ParsedDocument, opts: ValidateOptions): ValidatedDocument {
+  const kinds = opts.kinds ?? [MODEL_KIND];
   const problems: Problem[] = [];
   let dropped = 0;
   const report: Report = (path: FieldPath, message: string, hint?: string, anchor: Anchor = 'value') => {
@@ -90,33 +135,31 @@ export function validateDocument(doc: ParsedDocument, opts: ValidateOptions): Va
   };
   const data = doc.data;
   const identityAt = doc.locate(['metadata', 'version']);
+  const fallbackKind = kinds[0] ?? MODEL_KIND;
   if (!isObj(data)) {
+    const what = kindWords(kinds);
     report(
       [],
       `expected a mapping with apiVersion, kind, metadata and spec, got ${describeValue(data)}`,
-      'see `maas explain model`, or create a description with `maas init`',
+      kinds.includes(MODEL_KIND) ? 'see `maas explain model`, or create a description with `maas init`' : `see \`maas explain ${what}\``,
     );
-    return { index: doc.index, problems, identityAt };
+    return { index: doc.index, kind: fallbackKind, problems, identityAt };
   }
-  if (data.kind !== undefined && data.kind !== MODEL_KIND) {
-    // Checking another kind field by field against the model schema is noise.
-    const kind = data.kind;
-    const known = documentKind(kind);
-    report(
-      ['kind'],
-      `kind ${typeof kind === 'string' ? quote(kind) : describeValue(kind)} is not a model description`,
-      known ? `a ${known.kind} is used with ${known.appliedWith}; keep it out of model files` : `set kind: ${MODEL_KIND}`,
-    );
-    return { index: doc.index, problems, identityAt };
-  }
+  const kind = chooseKind(data, kinds, report);
+  if (kind === undefined) return { index: doc.index, kind: fallbackKind, problems, identityAt };
   normalizeVersion(data, doc, report);
-  const validate = validator();
+  const validate = validator(kind);
   if (!validate(data)) convertErrors(validate.errors ?? [], data, report);
-  const { artifactPath } = semanticChecks(
-    data,
-    { baseDir: opts.baseDir, checkArtifact: opts.checkArtifact !== false, isFile: opts.isFile ?? realIsFile },
-    report,
-  );
+  let artifactPath: string | undefined;
+  if (kind === COMPOSITION_KIND) {
+    compositionSemanticChecks(data, report);
+  } else {
+    ({ artifactPath } = semanticChecks(
+      data,
+      { baseDir: opts.baseDir, checkArtifact: opts.checkArtifact !== false, isFile: opts.isFile ?? realIsFile },
+      report,
+    ));
+  }
   if (dropped > 0) {
     // Placed after the last shown problem so that it stays last in file order.
     const last = problems.reduce((a, p) => (p.line > a.line || (p.line === a.line && p.column > a.column) ? p : a));
@@ -129,8 +172,11 @@ export function validateDocument(doc: ParsedDocument, opts: ValidateOptions): Va
       hint: 'fix the ones above first',
     });
   }
-  const result: ValidatedDocument = { index: doc.index, problems, identityAt };
-  if (problems.length === 0) result.description = data as unknown as ModelDescription;
+  const result: ValidatedDocument = { index: doc.index, kind, problems, identityAt };
+  if (problems.length === 0) {
+    if (kind === COMPOSITION_KIND) result.composition = data as unknown as CompositionDescription;
+    else result.description = data as unknown as ModelDescription;
+  }
   if (artifactPath !== undefined) result.artifactPath = artifactPath;
   return result;
 }
@@ -141,7 +187,10 @@ export interface ValidatedText {
   problems: Problem[];
 }
 
-/** Parses and validates one YAML text (any number of documents). */
+/**
+ * Parses and validates one YAML text (any number of documents). Model documents only unless
+ * `opts.kinds` accepts more (`maas validate` accepts compositions too).
+ */
 export function validateModelText(text: string, opts: ValidateOptions): ValidatedText {
   const parsed = parseYaml(text, opts.file);
   const documents = parsed.documents.map((d) => validateDocument(d, opts));
@@ -149,4 +198,19 @@ export function validateModelText(text: string, opts: ValidateOptions): Validate
   // Stable sort: problems at the same position keep their reporting order.
   const problems = [...parsed.problems, ...documents.flatMap((d) => d.problems)].sort((a, b) => a.line - b.line || a.column - b.column);
   return { documents, problems };
+}
+
+export interface ValidatedCompositionText extends ValidatedText {
+  /** The valid compositions, in document order (all of them only when `problems` is empty). */
+  compositions: CompositionDescription[];
+}
+
+/**
+ * Parses and validates composition descriptions (schema and semantic checks; whether the members
+ * fit each other is `checkMembers` in composition-compat.ts). Other kinds are problems.
+ */
+export function validateCompositionText(text: string, opts: { file: string }): ValidatedCompositionText {
+  const { documents, problems } = validateModelText(text, { file: opts.file, baseDir: '/', checkArtifact: false, kinds: [COMPOSITION_KIND] });
+  const compositions = documents.flatMap((d) => (d.composition ? [d.composition] : []));
+  return { documents, problems, compositions };
 }

@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.js';
 import { MaasError, toMaasError } from '../core/errors.js';
 import type { MaasConfig } from '../core/config.js';
 import type { MaasHome } from '../core/home.js';
+import type { RouterConfig, RouterMember } from '../domain/composition.js';
 import type { DeploymentRecord, DeploymentState, PlacementMode } from '../domain/deployment.js';
 import type { ModelVersionRecord } from '../domain/model.js';
 import type { ReferenceProfile } from '../drift/profile.js';
@@ -117,6 +118,18 @@ export interface Target {
   destroy(deployment: DeploymentRecord): Promise<void>;
   /** How to reach a deployment; `deployment` carries the observed state. */
   endpoint(deployment: DeploymentRecord): Promise<HttpEndpoint>;
+  /**
+   * Starts (or restarts) a composition's router (a deployment of kind `composition`) from its
+   * configuration; returns once it is launched, like `start`. Targets without it cannot run compositions.
+   */
+  startRouter?(deployment: DeploymentRecord, config: RouterConfig, progress: Progress): Promise<StartResult>;
+  /** Hands a running router a new configuration; it switches members without dropping requests. */
+  updateRouter?(deployment: DeploymentRecord, config: RouterConfig): Promise<void>;
+  /**
+   * How a router on this target reaches a member deployment: a stable base URL (a Service), or the
+   * endpoint file its local server writes (followed across rollouts).
+   */
+  memberAddress?(member: DeploymentRecord): Promise<Pick<RouterMember, 'endpoint' | 'endpointFile'>>;
 }
 
 /** A start failure that carries the runtime of what was created before it failed. */

@@ -4,9 +4,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { register, type RegisteredVersion } from '../../src/app/register.js';
+import { NOT_PROFILED_ELSEWHERE, PROFILED_WHERE_THE_DATA_IS, register, type RegisteredVersion } from '../../src/app/register.js';
 import { searchModels } from '../../src/app/search.js';
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock, seededRandom } from '../../src/core/clock.js';
+import { ProfileBuilder, type ReferenceProfile } from '../../src/drift/profile.js';
 import { FsDatasetReader } from '../../src/registry/fs-dataset-reader.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
 import { modelDescription } from '../../bench/model-fixtures.js';
@@ -161,5 +162,60 @@ describe('register with training data', () => {
     expect((await rejection(register(services, { files: [clash], cwd: dir.path }))).code).toBe('CONFLICT');
     expect(stores.models.profiles.size).toBe(0);
     expect([...stores.models.versions.keys()]).toEqual(['other@1']);
+  });
+});
+
+/** A profile of x/device rows as the retraining Job computes it on the node: no sample rows. */
+function nodeProfile(): ReferenceProfile {
+  const b = new ProfileBuilder(
+    [
+      { name: 'x', type: 'number' },
+      { name: 'device', type: 'category' },
+    ],
+    { random: seededRandom(1), target: { name: 'label', kind: 'categorical' } },
+  );
+  for (let i = 0; i < 7; i++) b.add({ x: String(i), device: i % 2 ? 'a' : 'b', label: 'yes' });
+  const p = b.finish({ source: { uri: 'file:///maas/work/train.csv', digest: `sha256:${'0'.repeat(64)}` }, createdAt: '2026-01-31T00:00:00.000Z' });
+  return { ...p, sample: { ...p.sample, rows: [] } };
+}
+
+describe('register a version trained where its data stayed (trainedElsewhere)', () => {
+  it('stores the given profile; the training data file it names need not exist', async () => {
+    const file = write('m.yaml', withData('2', { uri: 'file://./train.csv', target: 'label' }));
+    const given = nodeProfile();
+    const rows = await register(services, {
+      files: [file],
+      cwd: dir.path,
+      trainedElsewhere: { profile: JSON.parse(JSON.stringify(given)), from: 'out/maas-profile.json' },
+    });
+    expect(rows[0]).toMatchObject({ name: 'har', version: '2', status: 'created', profile: { rows: 7, features: 2, note: PROFILED_WHERE_THE_DATA_IS } });
+    expect(await stores.models.getProfile('har', '2')).toEqual(given);
+    expect((await stores.models.profileSummary('har', '2'))?.sampleRows).toBe(0);
+  });
+
+  it('registers without a profile when none came, and refuses one that does not fit the description', async () => {
+    const file = write('m.yaml', withData('2', { uri: 'file://./train.csv' }));
+    const rows = await register(services, { files: [file], cwd: dir.path, trainedElsewhere: { from: 'out/maas-profile.json' } });
+    expect(rows[0]).toMatchObject({ status: 'created', profile: NOT_PROFILED_ELSEWHERE });
+    expect(stores.models.profiles.size).toBe(0);
+
+    const other = write('o.yaml', withData('3', { uri: 'file://./train.csv' }));
+    const misfit = { ...nodeProfile(), features: nodeProfile().features.filter((f) => f.name === 'x') };
+    const e = await rejection(register(services, { files: [other], cwd: dir.path, trainedElsewhere: { profile: misfit, from: 'out/maas-profile.json' } }));
+    expect(e).toMatchObject({
+      code: 'VALIDATION',
+      message: 'the reference profile out/maas-profile.json does not fit har@3: the profile has no feature device',
+    });
+    const bad = await rejection(register(services, { files: [other], cwd: dir.path, trainedElsewhere: { profile: { rows: 'many' }, from: 'p.json' } }));
+    expect(bad.code).toBe('VALIDATION');
+    expect(bad.message).toMatch(/^p\.json is not a reference profile: /);
+    expect([...stores.models.versions.keys()]).toEqual(['har@2']);
+  });
+
+  it('applies to one description only', async () => {
+    const file = write('m.yaml', withData('1', { uri: './train.csv' }), withData('2', { uri: 'file://./train.csv' }));
+    const e = await rejection(register(services, { files: [file], cwd: dir.path, trainedElsewhere: { profile: nodeProfile(), from: 'p.json' } }));
+    expect(e.code).toBe('VALIDATION');
+    expect(stores.models.versions.size).toBe(0);
   });
 });

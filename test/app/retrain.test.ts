@@ -71,13 +71,19 @@ describe('retrain', () => {
     expect(changePoint(undefined)).toBeUndefined();
   });
 
-  it('refuses to train on the feedback of a strict deployment, whose rows stay on its node', async () => {
+  it('trains on the feedback of a strict deployment only on its node, in a Kubernetes Job', async () => {
     h = await appHarness();
     await h.register(modelDescription({ name: 'har', version: '1' }));
     await deploy(h.services, { model: 'har', target: 'cluster', mode: 'strict', node: 'n1', consumer: 'ci', wait: true, timeoutMs: 10_000 }, () => {});
     expect(await rejection(retrain(h.services, request({ feedback: true }), () => {}, quiet))).toMatchObject({
       code: 'USAGE',
-      message: expect.stringMatching(/placed strictly on node n1: its raw rows stay on that node/),
+      message: expect.stringMatching(/placed strictly on node n1: its labelled rows never leave that node, so its feedback is trained on there/),
+      hint: expect.stringMatching(/--target kubernetes: a Job on n1/),
+    });
+    // The fake target is not Kubernetes: no Job can run on its node.
+    expect(await rejection(retrain(h.services, request({ feedback: true, target: 'kubernetes' }), () => {}, quiet))).toMatchObject({
+      code: 'USAGE',
+      message: expect.stringMatching(/only a Kubernetes deployment can train there/),
     });
   });
 });

@@ -70,6 +70,9 @@ export async function appHarness(o: { inference?: Partial<InferenceApi>; evaluat
     labelled: async () => {
       throw new Error('not scripted');
     },
+    members: async () => {
+      throw new Error('not scripted');
+    },
     metadata: async () => ({ name: 'm', versions: ['1'], platform: 'onnx', inputs: [], outputs: [] }),
     ...o.inference,
   });

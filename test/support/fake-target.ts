@@ -5,6 +5,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { pollUntil } from '../../src/core/poll.js';
 import type { DeploymentRecord, PlacementMode } from '../../src/domain/deployment.js';
 import type { ModelVersionRecord } from '../../src/domain/model.js';
+import type { RouterConfig } from '../../src/domain/composition.js';
 import type {
   DryRunResult,
   HttpEndpoint,
@@ -66,6 +67,26 @@ export class FakeTarget implements Target {
     if (this.script.startFails) throw this.script.startFails;
     this.running.set(d.id, { state: 'deploying', reason: 'starting' });
     return { runtime: { fake: true, started: this.clock.now() } };
+  }
+
+  /** Router configurations handed to startRouter / updateRouter, by router deployment ID, latest last. */
+  readonly routerConfigs = new Map<string, RouterConfig[]>();
+
+  async startRouter(d: DeploymentRecord, config: RouterConfig): Promise<{ runtime: Record<string, unknown> }> {
+    this.calls.push(`startRouter ${d.id} ${config.members.map((m) => m.key).join(',')}`);
+    if (this.script.startFails) throw this.script.startFails;
+    this.routerConfigs.set(d.id, [...(this.routerConfigs.get(d.id) ?? []), config]);
+    this.running.set(d.id, { state: 'deploying', reason: 'starting' });
+    return { runtime: { fake: true, router: true } };
+  }
+
+  async updateRouter(d: DeploymentRecord, config: RouterConfig): Promise<void> {
+    this.calls.push(`updateRouter ${d.id} ${config.members.map((m) => m.key).join(',')}`);
+    this.routerConfigs.set(d.id, [...(this.routerConfigs.get(d.id) ?? []), config]);
+  }
+
+  async memberAddress(member: DeploymentRecord): Promise<{ endpoint: string }> {
+    return { endpoint: `http://fake/${member.id}` };
   }
 
   /** Switches at once; `retire` is recorded in `calls` when the use case calls it. */

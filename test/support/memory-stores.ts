@@ -1,9 +1,11 @@
 // In-memory implementations of the storage ports, for use-case tests where SQLite is not the
 // point. They keep the contracts the use cases rely on: immutable versions, the unique
-// deployment slot (CONFLICT on a second insert), history of transitions only.
+// deployment slot (CONFLICT on a second insert), history of transitions only, compositions by
+// name with their history (createdAt kept on a re-save).
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { MaasError } from '../../src/core/errors.js';
+import type { CompositionEvent, CompositionRecord, CompositionStore } from '../../src/domain/composition.js';
 import type {
   DeploymentEvent,
   DeploymentPatch,
@@ -234,8 +236,10 @@ export class MemoryDeploymentStore implements DeploymentStore {
       JSON.stringify([d.model, d.version, d.target, d.mode, d.node ?? '', d.namespace ?? '', d.cluster ?? '']);
     if ([...this.records.values()].some((d) => slot(d) === slot(n)))
       throw new MaasError('CONFLICT', `a deployment of ${n.model}@${n.version} on ${n.target} already exists`);
-    const { consumer, ...identity } = n;
+    const { consumer, kind, ...identity } = n;
     const d: DeploymentRecord = {
+      // Like the registry: only a composition's router says what it is.
+      ...(kind === 'composition' ? { kind } : {}),
       ...identity,
       state: 'queued',
       runtime: {},
@@ -338,16 +342,64 @@ export class MemoryDeploymentStore implements DeploymentStore {
   }
 }
 
+export class MemoryCompositionStore implements CompositionStore {
+  readonly records = new Map<string, CompositionRecord>();
+  /** Writes, counted (read-only use cases must leave it alone). */
+  writes = 0;
+
+  async getComposition(name: string): Promise<CompositionRecord | undefined> {
+    const c = this.records.get(name);
+    return c && clone(c);
+  }
+
+  async listCompositions(): Promise<CompositionRecord[]> {
+    return [...this.records.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(clone);
+  }
+
+  async saveComposition(record: Omit<CompositionRecord, 'history' | 'createdAt' | 'updatedAt'>, event: CompositionEvent): Promise<CompositionRecord> {
+    this.writes++;
+    const existing = this.records.get(record.name);
+    const c: CompositionRecord = {
+      ...clone(record),
+      createdAt: existing?.createdAt ?? event.at,
+      updatedAt: event.at,
+      history: [...(existing?.history ?? []), clone(event)],
+    };
+    this.records.set(record.name, c);
+    return clone(c);
+  }
+
+  async addCompositionEvent(name: string, event: CompositionEvent): Promise<void> {
+    const c = this.records.get(name);
+    if (!c) throw new MaasError('NOT_FOUND', `no composition "${name}"`);
+    this.writes++;
+    c.history.push(clone(event));
+  }
+
+  async deleteComposition(name: string): Promise<void> {
+    this.writes++;
+    this.records.delete(name);
+  }
+}
+
 export interface MemoryStores extends Stores {
   models: MemoryModelStore;
   artifacts: MemoryArtifactStore;
   deployments: MemoryDeploymentStore;
+  compositions: MemoryCompositionStore;
 }
 
 export function memoryStores(now: () => number = () => 0): MemoryStores {
   const deployments = new MemoryDeploymentStore();
+  const compositions = new MemoryCompositionStore();
   const models = new MemoryModelStore();
-  models.blocking = (name, version) =>
-    [...deployments.records.values()].filter((d) => d.model === name && d.version === version).map((d) => `deployment ${d.id}`);
-  return { models, artifacts: new MemoryArtifactStore(now), deployments, close: () => {} };
+  // Like the registry: deployments serving the version, then compositions it is a member of.
+  models.blocking = (name, version) => [
+    ...[...deployments.records.values()].filter((d) => d.kind !== 'composition' && d.model === name && d.version === version).map((d) => `deployment ${d.id}`),
+    ...[...compositions.records.values()]
+      .filter((c) => c.members.some((m) => m.key === `${name}@${version}`))
+      .map((c) => `composition ${c.name}`)
+      .sort(),
+  ];
+  return { models, artifacts: new MemoryArtifactStore(now), deployments, compositions, close: () => {} };
 }

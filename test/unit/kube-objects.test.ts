@@ -14,6 +14,8 @@ import {
   isValidLabelKey,
   isValidLabelValue,
   isValidObjectName,
+  LABELLED_TOKEN_KEY,
+  labelledSecretName,
   legacyObjectName,
   objectName,
   selectorFor,
@@ -31,6 +33,7 @@ import {
   scaleToZero,
 } from '../../src/targets/kubernetes/objects.js';
 import { artifactFileName } from '../../src/targets/kubernetes/artifact-delivery.js';
+import { IN_POD } from '../../src/retrain/in-cluster.js';
 import { seededRandom } from '../../src/core/clock.js';
 import { ProfileBuilder, type ReferenceProfile } from '../../src/drift/profile.js';
 import { checkNodeFits, podRequests, type NodeLike, type PodLike } from '../../src/targets/kubernetes/placement.js';
@@ -231,6 +234,44 @@ describe('buildModelObjects', () => {
       limits: { cpu: '2', memory: '1536Mi', 'nvidia.com/gpu': '1' },
     });
     expect(buildModelObjects(input).map((o) => o.kind)).toEqual(['ConfigMap', 'Deployment', 'Service', 'HorizontalPodAutoscaler']);
+  });
+
+  it('strict servers read the optional labelled-token Secret (--labelled-token-file); open ones carry none of it', () => {
+    for (const [name, input] of Object.entries(variants)) {
+      const { deployment } = buildModelObjectSet(input);
+      const pod = deployment.spec!.template.spec!;
+      const server = pod.containers[0]!;
+      if (input.mode !== 'strict') {
+        expect(server.args, name).not.toContain('--labelled-token-file');
+        expect(pod.volumes!.map((v) => v.name)).not.toContain('labelled-token');
+        expect(server.volumeMounts!.map((m) => m.name)).not.toContain('labelled-token');
+        expect(JSON.stringify(buildModelObjects(input))).not.toContain('labelled');
+        continue;
+      }
+      // Still a valid Deployment by the official schema, with the Secret volume in it.
+      expect(() => validateOfficial(deployment), name).not.toThrow();
+      const args = server.args!;
+      const at = args.indexOf('--labelled-token-file');
+      expect(at, name).toBeGreaterThan(args.indexOf('--strict'));
+      expect(args.slice(at, at + 2)).toEqual(['--labelled-token-file', IN_POD.tokenFile]);
+      expect(IN_POD.tokenFile).toBe('/var/run/maas/labelled/token');
+      // The Secret's key is the file name under the mount.
+      expect(IN_POD.tokenFile).toBe(`${IN_POD.tokenDir}/${LABELLED_TOKEN_KEY}`);
+      expect(server.volumeMounts).toContainEqual({ name: 'labelled-token', mountPath: IN_POD.tokenDir, readOnly: true });
+      expect(pod.volumes!.find((v) => v.name === 'labelled-token')).toEqual({
+        name: 'labelled-token',
+        secret: { secretName: labelledSecretName(deployment.metadata.name), optional: true, defaultMode: 0o440 },
+      });
+      expect(labelledSecretName(deployment.metadata.name)).toBe(`har-classifier-v3-${input.node!}-labelled`);
+      // 0440 (root:fsGroup) is readable by the non-root server only through the pod's fsGroup.
+      expect(pod.securityContext!.fsGroup).toBe(server.securityContext!.runAsGroup);
+      // Only the server gets the token, not the artifact downloader.
+      for (const c of pod.initContainers ?? []) expect(c.volumeMounts!.map((m) => m.name)).not.toContain('labelled-token');
+      // The schema check does look at the Secret volume.
+      const bad = structuredClone(deployment);
+      (bad.spec!.template.spec!.volumes!.find((v) => v.name === 'labelled-token')!.secret as { defaultMode: unknown }).defaultMode = 'rw';
+      expect(() => new Deployment(bad as never).validate()).toThrow(/defaultMode/);
+    }
   });
 
   it('replica bounds: min 0 deploys one replica; min == max after raising min means no HPA', () => {

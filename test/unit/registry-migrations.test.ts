@@ -46,8 +46,22 @@ describe('migrate', () => {
     expect(schemaVersion(d)).toBe(MIGRATIONS.length);
     const tables = (d.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
     expect(tables).toEqual(
-      expect.arrayContaining(['schema_migrations', 'model_versions', 'model_specs', 'model_features', 'model_metrics', 'model_labels', 'model_text']),
+      expect.arrayContaining([
+        'schema_migrations',
+        'model_versions',
+        'model_specs',
+        'model_features',
+        'model_metrics',
+        'model_labels',
+        'model_text',
+        'deployments',
+        'compositions',
+        'composition_events',
+      ]),
     );
+    // The latest schema (7): deployments say what they run.
+    expect(MIGRATIONS.at(-1)?.version).toBe(7);
+    expect((d.prepare('PRAGMA table_info(deployments)').all() as { name: string }[]).map((c) => c.name)).toContain('kind');
     expect(d.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(d.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(d.pragma('busy_timeout', { simple: true })).toBe(5000);

@@ -174,7 +174,7 @@ describe('GET /v2/models/{name}/labelled', () => {
     expect(r.status).toBe(403);
     expect(r.json.error).toBe(STRICT_LABELLED_REFUSAL);
     expect(r.json.error).toContain('strict placement keeps raw rows on the node');
-    expect(r.json.error).toContain('maas retrain ... --data FILE');
+    expect(r.json.error).toContain('maas retrain DEPLOYMENT --feedback --target kubernetes');
     expect(JSON.stringify(r.json)).not.toContain('9.5');
   });
 });
@@ -204,7 +204,7 @@ describe('client and use case', () => {
   it('a strict server refusal reaches the caller as FORBIDDEN with the server message', async () => {
     const client = await InferenceClient.create({ baseUrl: strict.url }, 'toy', 5000);
     const e = await rejection(client.labelled());
-    expect(e).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('--data FILE') });
+    expect(e).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('--feedback --target kubernetes') });
     expect((e as { hint?: string }).hint).toBeUndefined();
   });
 

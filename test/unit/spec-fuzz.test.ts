@@ -352,5 +352,6 @@ describe('fuzzing model descriptions', () => {
       expect(stats.registerChecked).toBe(stats.invalid);
       expect((await cli(['-o', 'json', 'list'])).stdout).toBe(registryBefore);
     }
-  });
+    // Hundreds of in-process CLI runs: slow on a loaded machine, so more room than the default.
+  }, 180_000);
 });

@@ -20,7 +20,9 @@ import * as predict from './predict.js';
 import * as feedback from './feedback.js';
 import * as drift from './drift.js';
 import * as retrain from './retrain.js';
+import * as retrainStep from './retrain-step.js';
 import * as compare from './compare.js';
+import * as compose from './compose.js';
 import * as serve from './serve.js';
 import * as restart from './restart.js';
 import * as rollout from './rollout.js';
@@ -54,7 +56,9 @@ export const COMMANDS: CommandModule[] = [
   feedback,
   drift,
   retrain,
+  retrainStep,
   compare,
+  compose,
   serve,
   restart,
   rollout,

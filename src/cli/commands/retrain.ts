@@ -15,6 +15,13 @@ function summary(r: RetrainResult, style: Style): string {
     lines.push(
       `drift: dataset ${r.drift.dataset ? style.red('yes') : 'no'} (share ${r.drift.share.toFixed(2)}), concept ${r.drift.concept ? style.red('yes') : 'no'}`,
     );
+  if (r.onNode) {
+    const o = r.onNode;
+    const which = o.last !== undefined ? `the newest ${o.last} labelled rows` : o.since !== undefined ? `labelled rows since ${o.since}` : 'all labelled rows';
+    lines.push(
+      `on node ${o.node}: ${which} stay there, joined with ${o.baseRows} base rows; ${Math.round(o.holdout * 100)} % of them held out to compare there`,
+    );
+  }
   if (r.trainingSet) {
     const t = r.trainingSet;
     lines.push(

@@ -81,14 +81,38 @@ export function define(program: Program, run: Run): void {
     .option('--profile <file>', 'reference profile (JSON) the server checks drift against (GET .../drift, drift metrics)')
     .option('--drift-interval <duration>', 'how often drift is recomputed for the metrics (default: spec.monitoring.schedule, else 1m; 0 disables)')
     .option('--strict', 'strict placement: keep no raw rows in memory (no stats sample; drift on histograms only)')
+    .option('--labelled-token-file <file>', 'with --strict: answer GET .../labelled to requests bearing the token in this file (re-read on each)')
     .option('--drain-timeout <duration>', 'how long shutdown waits for in-flight requests', '10s')
     .option('--access-log', 'log every request as a JSON line on stderr')
+    .option('--composition <file>', 'serve a composition router from its configuration (JSON, re-read when it changes) instead of a model')
     .action(
       run(async (ctx, ref, opts) => {
         const { parsePositiveInt } = await import('../../core/numbers.js');
         const { parseDuration } = await import('../../core/duration.js');
         const port = Number(opts.port);
         if (!/^\d+$/.test(opts.port) || port > 65535) throw new MaasError('USAGE', `--port expects 0..65535, got "${opts.port}"`);
+        if (opts.composition !== undefined) {
+          if (ref !== undefined || opts.description !== undefined || opts.artifact !== undefined)
+            throw new MaasError('USAGE', '--composition serves a composition router: give it without a model, --description or --artifact');
+          const [{ serveComposition }, { packageVersion }] = await Promise.all([import('../../serving/composition/start.js'), import('../main.js')]);
+          await serveComposition({
+            configFile: ctx.resolvePath(opts.composition),
+            host: opts.host,
+            port,
+            endpointFile: opts.endpointFile === undefined ? undefined : ctx.resolvePath(opts.endpointFile),
+            logDb: opts.logDb === undefined ? undefined : ctx.resolvePath(opts.logDb),
+            retentionRows: opts.retention === undefined ? undefined : parsePositiveInt(opts.retention, '--retention'),
+            maxBodyBytes: await bytes(opts.maxBody ?? '16Mi', '--max-body'),
+            windowRows: opts.statsWindow === undefined ? undefined : parsePositiveInt(opts.statsWindow, '--stats-window'),
+            reservoirSize: opts.reservoir === undefined ? undefined : parsePositiveInt(opts.reservoir, '--reservoir'),
+            drainTimeoutMs: parseDuration(opts.drainTimeout, '--drain-timeout'),
+            accessLog: opts.accessLog === true,
+            serverVersion: packageVersion(),
+            stderr: ctx.io.stderr,
+            clock: ctx.clock,
+          });
+          return { data: {}, text: () => '' };
+        }
         const { resolveServedModel } = await import('../../app/serve-model.js');
         const { description, artifactPath } = await resolveServedModel(() => ctx.services(), {
           ...(ref !== undefined ? { ref } : {}),
@@ -139,6 +163,7 @@ export function define(program: Program, run: Run): void {
             },
             ...(profile ? { profile } : {}),
             ...(opts.strict ? { strict: true } : {}),
+            ...(opts.labelledTokenFile !== undefined ? { labelledTokenFile: ctx.resolvePath(opts.labelledTokenFile) } : {}),
             ...(driftInterval !== undefined ? { driftIntervalMs: driftInterval } : {}),
             accessLog: opts.accessLog === true,
             drainTimeoutMs: parseDuration(opts.drainTimeout, '--drain-timeout'),

@@ -74,8 +74,14 @@ CREATE TABLE rollout_claims (
 );
 `;
 
+/** Migration 7 (with the compositions tables): what a deployment runs; rows from before serve models. */
+export const DEPLOYMENT_KIND_MIGRATION_SQL = `
+ALTER TABLE deployments ADD COLUMN kind TEXT NOT NULL DEFAULT 'model';
+`;
+
 interface Row {
   id: string;
+  kind: string;
   model: string;
   version: string;
   target: string;
@@ -92,9 +98,15 @@ interface Row {
   expires_at: string | null;
 }
 
-/** The deployments that reference `name@version` (the registry refuses to delete those). */
+/**
+ * The deployments that serve the model version `name@version` (the registry refuses to delete
+ * those). A composition's router names the composition, not a model, so it is not one of them.
+ */
 export function deploymentsOf(db: Database.Database, name: string, version: string): { id: string; state: string }[] {
-  return db.prepare('SELECT id, state FROM deployments WHERE model = ? AND version = ? ORDER BY id').all(name, version) as { id: string; state: string }[];
+  return db.prepare("SELECT id, state FROM deployments WHERE model = ? AND version = ? AND kind = 'model' ORDER BY id").all(name, version) as {
+    id: string;
+    state: string;
+  }[];
 }
 
 export class SqliteDeploymentStore implements DeploymentStore {
@@ -128,6 +140,8 @@ export class SqliteDeploymentStore implements DeploymentStore {
     }));
     const record: DeploymentRecord = {
       id: row.id,
+      // Only a router says what it is: model deployments read as they did before kinds existed.
+      ...(row.kind === 'composition' ? { kind: row.kind } : {}),
       model: row.model,
       version: row.version,
       target: row.target,
@@ -163,10 +177,10 @@ export class SqliteDeploymentStore implements DeploymentStore {
     const tx = this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO deployments (id, model, version, target, mode, node, namespace, cluster, state, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+          `INSERT INTO deployments (id, kind, model, version, target, mode, node, namespace, cluster, state, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
         )
-        .run(d.id, d.model, d.version, d.target, d.mode, d.node ?? '', d.namespace ?? '', d.cluster ?? '', at, at);
+        .run(d.id, d.kind ?? 'model', d.model, d.version, d.target, d.mode, d.node ?? '', d.namespace ?? '', d.cluster ?? '', at, at);
       this.db.prepare('INSERT INTO deployment_consumers (deployment_id, consumer, added_at) VALUES (?, ?, ?)').run(d.id, d.consumer, at);
       this.db.prepare("INSERT INTO deployment_events (deployment_id, at, state) VALUES (?, ?, 'queued')").run(d.id, at);
     });

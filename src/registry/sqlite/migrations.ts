@@ -5,7 +5,13 @@
 import { MaasError } from '../../core/errors.js';
 import type { Db } from './database.js';
 import { MODEL_VERSIONS_V1 } from './schema-v1.js';
-import { DEPLOYMENT_VERSIONS_MIGRATION_SQL, DEPLOYMENTS_MIGRATION_SQL, ROLLOUT_CLAIMS_MIGRATION_SQL } from './deployments-table.js';
+import {
+  DEPLOYMENT_KIND_MIGRATION_SQL,
+  DEPLOYMENT_VERSIONS_MIGRATION_SQL,
+  DEPLOYMENTS_MIGRATION_SQL,
+  ROLLOUT_CLAIMS_MIGRATION_SQL,
+} from './deployments-table.js';
+import { COMPOSITIONS_MIGRATION_SQL } from './compositions-table.js';
 import { PROFILES_MIGRATION_SQL } from './profiles-table.js';
 import { LINEAGE_MIGRATION_SQL } from './lineage-table.js';
 import { isoNow, systemClock, type Clock } from '../../core/clock.js';
@@ -23,6 +29,11 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'lineage of retrained model versions', up: (db) => db.exec(LINEAGE_MIGRATION_SQL) },
   { version: 5, name: 'served version changes of deployments (rollouts)', up: (db) => db.exec(DEPLOYMENT_VERSIONS_MIGRATION_SQL) },
   { version: 6, name: 'one running rollout per deployment', up: (db) => db.exec(ROLLOUT_CLAIMS_MIGRATION_SQL) },
+  {
+    version: 7,
+    name: 'compositions, their history, and the kind of each deployment',
+    up: (db) => db.exec(DEPLOYMENT_KIND_MIGRATION_SQL + COMPOSITIONS_MIGRATION_SQL),
+  },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (

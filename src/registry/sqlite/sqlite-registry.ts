@@ -4,7 +4,9 @@
 import { MaasError } from '../../core/errors.js';
 import { isoNow, systemClock, type Clock } from '../../core/clock.js';
 import { SqliteDeploymentStore, deploymentsOf } from './deployments-table.js';
+import { SqliteCompositionStore, compositionsOf } from './compositions-table.js';
 import type { DeploymentStore } from '../../domain/deployment.js';
+import type { CompositionStore } from '../../domain/composition.js';
 import { compareVersions, sameVersion } from '../../domain/version.js';
 import type { ModelDescription } from '../../spec/schema.js';
 import { specDigest } from '../canonical.js';
@@ -72,10 +74,12 @@ export class SqliteRegistry implements ModelStore {
   private readonly statements = new Map<string, Statement>();
 
   readonly deployments: DeploymentStore;
+  readonly compositions: CompositionStore;
 
   protected constructor(db: Db, options: SqliteRegistryOptions) {
     this.db = db;
     this.deployments = new SqliteDeploymentStore(db);
+    this.compositions = new SqliteCompositionStore(db);
     this.clock = options.clock ?? systemClock;
   }
 
@@ -285,13 +289,16 @@ export class SqliteRegistry implements ModelStore {
     return rows.sort((a, b) => compareVersions(b.version, a.version)).map(toRecord);
   }
 
-  /** Deployments (and later compositions) that still use name@version; they block deletion. */
+  /** Deployments and compositions that still use name@version; they block deletion. */
   async dependents(name: string, version: string): Promise<string[]> {
     return this.dependentsOf(name, version);
   }
 
   protected dependentsOf(name: string, version: string): string[] {
-    return deploymentsOf(this.db, name, version).map((d) => `deployment ${d.id}${d.state === 'cached' ? ' (cached)' : ''}`);
+    return [
+      ...deploymentsOf(this.db, name, version).map((d) => `deployment ${d.id}${d.state === 'cached' ? ' (cached)' : ''}`),
+      ...compositionsOf(this.db, name, version).map((c) => `composition ${c}`),
+    ];
   }
 
   async deleteModel(name: string, version: string): Promise<void> {
@@ -302,10 +309,14 @@ export class SqliteRegistry implements ModelStore {
         if (users.length > 0) {
           // A cached deployment only waits for its purge; a running one still has consumers.
           const onlyCached = users.every((u) => u.endsWith(' (cached)'));
+          const compositions = users.some((u) => u.startsWith('composition '));
+          const deployments = users.some((u) => u.startsWith('deployment '));
           throw new MaasError('IN_USE', `${name}@${version} is in use by ${users.join(', ')}`, {
-            hint: onlyCached
-              ? 'purge the cached deployments first (`maas decommission ID --purge`, or `maas gc --all`), then delete'
-              : 'decommission those first (`maas decommission ID`, and `--purge` once cached), then delete',
+            hint: compositions
+              ? `remove the version from those compositions (re-apply them without it) or delete them${deployments ? ', decommission the deployments' : ''}, then delete`
+              : onlyCached
+                ? 'purge the cached deployments first (`maas decommission ID --purge`, or `maas gc --all`), then delete'
+                : 'decommission those first (`maas decommission ID`, and `--purge` once cached), then delete',
             details: { dependents: users },
           });
         }

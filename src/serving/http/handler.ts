@@ -14,6 +14,7 @@ import { BodyAborted, readBody } from './body.js';
 import { matchRoute, type RouteName } from './router.js';
 import { parseDriftQuery } from '../drift-check.js';
 import { parseLabelledQuery } from '../../protocol/labelled.js';
+import { parseRecordsQuery } from '../../protocol/composition-records.js';
 
 const JSON_TYPE = 'application/json';
 const BINARY_TYPE = 'application/octet-stream';
@@ -293,7 +294,29 @@ export function createRequestHandler(opts: HandlerOptions): RequestHandler {
           const q = url.indexOf('?');
           const query = parseLabelledQuery(q < 0 ? '' : url.slice(q + 1));
           if (!backend.labelled) throw new ServingError(404, `model ${target.name} is served without a request log to read labelled rows from`);
-          backend.labelled(target, query).then(
+          // Only a strict server with a token file reads the header; it never reaches a log.
+          backend.labelled(target, query, { authorization: req.headers.authorization }).then(
+            (answer) => send(req, res, route, started, 200, JSON.stringify(answer), id),
+            (e: unknown) => fail(req, res, route, started, e, id),
+          );
+          return;
+        }
+        case 'members': {
+          const target = resolve(match.model, match.version);
+          if (!backend.members) throw new ServingError(404, `model ${target.name} is not a composition; it has no members`);
+          backend.members(target).then(
+            (answer) => send(req, res, route, started, 200, JSON.stringify(answer), id),
+            (e: unknown) => fail(req, res, route, started, e, id),
+          );
+          return;
+        }
+        case 'records': {
+          const target = resolve(match.model, match.version);
+          const url = req.url ?? '';
+          const q = url.indexOf('?');
+          const query = parseRecordsQuery(q < 0 ? '' : url.slice(q + 1));
+          if (!backend.records) throw new ServingError(404, `model ${target.name} is not a composition; it keeps no member records`);
+          backend.records(target, query).then(
             (answer) => send(req, res, route, started, 200, JSON.stringify(answer), id),
             (e: unknown) => fail(req, res, route, started, e, id),
           );

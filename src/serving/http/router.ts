@@ -3,7 +3,19 @@
 // the matcher reads its methods and model actions from it, and tests enumerate it.
 
 export type RouteName =
-  'health_live' | 'health_ready' | 'server_metadata' | 'model_metadata' | 'model_ready' | 'infer' | 'feedback' | 'stats' | 'drift' | 'labelled' | 'metrics';
+  | 'health_live'
+  | 'health_ready'
+  | 'server_metadata'
+  | 'model_metadata'
+  | 'model_ready'
+  | 'infer'
+  | 'feedback'
+  | 'stats'
+  | 'drift'
+  | 'labelled'
+  | 'members'
+  | 'records'
+  | 'metrics';
 
 const MODEL = '/v2/models/{name}';
 const VERSION = '/v2/models/{name}/versions/{version}';
@@ -21,6 +33,9 @@ export const ROUTES: Readonly<Record<RouteName, { method: 'GET' | 'POST'; paths:
   stats: { method: 'GET', paths: modelPaths('stats') },
   drift: { method: 'GET', paths: modelPaths('drift') },
   labelled: { method: 'GET', paths: modelPaths('labelled') },
+  // Composition routers only (other backends answer 404).
+  members: { method: 'GET', paths: modelPaths('members') },
+  records: { method: 'GET', paths: modelPaths('records') },
   metrics: { method: 'GET', paths: ['/metrics'] },
 };
 

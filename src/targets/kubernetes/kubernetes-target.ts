@@ -255,10 +255,11 @@ export class KubernetesTarget implements Target {
     return { namespace, server: conn.server, objects: answered };
   }
 
-  async start(d: DeploymentRecord, model: ModelVersionRecord, progress: Progress, extras: ServingExtras = {}): Promise<StartResult> {
+  /** `pinnedImage`: run exactly this image instead of choosing one (a rollout's undo re-applies what ran). */
+  async start(d: DeploymentRecord, model: ModelVersionRecord, progress: Progress, extras: ServingExtras = {}, pinnedImage?: string): Promise<StartResult> {
     const { conn, namespace, name, instance, runtime } = await this.forRecord(d);
     const api = conn.api;
-    const image = pickImage({ ...this.opts.images, ...(runtime.image ? { previous: runtime.image } : {}) });
+    const image = pinnedImage ?? pickImage({ ...this.opts.images, ...(runtime.image ? { previous: runtime.image } : {}) });
     // Everything that can fail without the cluster fails before the first request.
     const plan: RenderPlan = { mode: d.mode, ...(d.node ? { node: d.node } : {}), namespace, name, instance, deploymentId: d.id };
     const { objects, artifact, profile } = await this.render(plan, model, image, extras);
@@ -324,7 +325,9 @@ export class KubernetesTarget implements Target {
     r.progress(`${r.to.name}@${r.to.version} did not roll out; applying ${r.from.name}@${r.from.version} again`);
     let undone = true;
     try {
-      await this.start(d, r.from, r.progress, r.fromExtras ?? {});
+      // What served before, image included: --image or kubernetes.image, which the new version
+      // was started with, may be why its pods fail, and re-applying it would break the old ones too.
+      await this.start(d, r.from, r.progress, r.fromExtras ?? {}, readRuntime(d.runtime).image);
     } catch {
       undone = false;
     }

@@ -135,3 +135,13 @@ export function selectorFor(instance: string): string {
 
 /** Label selector matching every model deployment maas manages in a namespace. */
 export const ALL_DEPLOYMENTS_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY},${LABEL.name}=${APP_NAME}`;
+
+/**
+ * The Secret holding a strict deployment's labelled-rows token (key LABELLED_TOKEN_KEY): its server
+ * mounts it (optional, absent between retraining runs) and a retraining Job on its node creates,
+ * mounts and deletes it; nothing else is given the token.
+ */
+export function labelledSecretName(objectName: string): string {
+  return `${objectName}-labelled`;
+}
+export const LABELLED_TOKEN_KEY = 'token';

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import type { V1Affinity, V1Container, V1PodSecurityContext, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { MaasError } from '../../core/errors.js';
 import type { ReferenceProfile } from '../../drift/profile.js';
-import { ANNOTATION, LABEL, MANAGED_BY, isValidLabelKey, isValidLabelValue, objectName, selectorLabels, toLabelValue } from './names.js';
+import { IN_POD } from '../../retrain/in-cluster.js';
+import { ANNOTATION, LABEL, MANAGED_BY, isValidLabelKey, isValidLabelValue, labelledSecretName, objectName, selectorLabels, toLabelValue } from './names.js';
 import { containerResources, replicaBounds, servingRequests } from './resources.js';
 import type { ConfigMapObject, DeploymentObject, HpaObject, KubeObject, ModelObjectsInput, NamedMeta, ServiceObject } from './types.js';
 
@@ -21,6 +22,8 @@ export const RUN_AS_USER = 10001;
 export const MODEL_DIR = '/model';
 export const ARTIFACT_DIR = '/model-artifact';
 export const DATA_DIR = '/data';
+/** The volume of a strict server's labelled-rows token (the optional Secret labelledSecretName). */
+export const LABELLED_TOKEN_VOLUME = 'labelled-token';
 export const DESCRIPTION_KEY = 'model.json';
 export const PROFILE_KEY = 'profile.json';
 
@@ -222,6 +225,7 @@ function serverContainer(input: ModelObjectsInput): V1Container {
     { name: 'tmp', mountPath: '/tmp' },
   ];
   if (input.artifact.kind === 'url') mounts.push({ name: 'artifact', mountPath: ARTIFACT_DIR, readOnly: true });
+  if (input.mode === 'strict') mounts.push({ name: LABELLED_TOKEN_VOLUME, mountPath: IN_POD.tokenDir, readOnly: true });
   const http = (path: string) => ({ path, port: PORT_NAME, scheme: 'HTTP' });
   return {
     name: SERVER_CONTAINER,
@@ -243,7 +247,9 @@ function serverContainer(input: ModelObjectsInput): V1Container {
       // The ConfigMap volume holds every key: the profile is a file next to the description.
       ...(input.profileJson !== undefined ? ['--profile', `${MODEL_DIR}/${PROFILE_KEY}`] : []),
       // Strict placement keeps data on its node: the server holds no raw rows in memory either.
-      ...(input.mode === 'strict' ? ['--strict'] : []),
+      // Its labelled rows go only to a request bearing the token of the retraining Job on this
+      // node (a Secret mounted in place, so rotation and deletion reach the server unrestarted).
+      ...(input.mode === 'strict' ? ['--strict', '--labelled-token-file', IN_POD.tokenFile] : []),
     ],
     env: [
       { name: 'MAAS_HOME', value: DATA_DIR },
@@ -271,6 +277,11 @@ function volumes(input: ModelObjectsInput): V1Volume[] {
     { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
   ];
   if (input.artifact.kind === 'url') v.push({ name: 'artifact', emptyDir: {} });
+  // Optional: the Secret exists only while a retraining Job runs, and the pod starts without it.
+  // 0440 (owner root, group fsGroup): the non-root server reads it through podSecurity's fsGroup.
+  if (input.mode === 'strict') {
+    v.push({ name: LABELLED_TOKEN_VOLUME, secret: { secretName: labelledSecretName(identityOf(input).name), optional: true, defaultMode: 0o440 } });
+  }
   return v;
 }
 

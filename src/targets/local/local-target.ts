@@ -4,6 +4,7 @@ import { copyFile, open, readFile, rm, stat, writeFile, rename } from 'node:fs/p
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../spec/package-files.js';
+import type { RouterConfig, RouterMember } from '../../domain/composition.js';
 import type { Target, Observed, StartResult, Progress, HttpEndpoint, Placement, ServingExtras, RolloutRequest, RolloutResult } from '../target.js';
 import type { DeploymentRecord } from '../../domain/deployment.js';
 import type { ModelVersionRecord } from '../../domain/model.js';
@@ -83,6 +84,7 @@ export class LocalTarget implements Target {
     const dir = deploymentDir(this.opts.home, id);
     return {
       dir,
+      router: join(dir, 'router.json'),
       description: join(dir, 'model.json'),
       profile: join(dir, 'profile.json'),
       endpoint: join(dir, 'endpoint.json'),
@@ -134,6 +136,61 @@ export class LocalTarget implements Target {
       ...(profile ? { profile: f.profile } : {}),
     });
     return { runtime: this.runtimeOf(f.dir, pid, refRoot, server, profile) };
+  }
+
+  /** A composition's router: `maas serve --composition router.json`, the file rewritten on every update. */
+  async startRouter(d: DeploymentRecord, config: RouterConfig, progress: Progress): Promise<StartResult> {
+    const f = this.files(d.id);
+    const previous = (d.runtime as LocalRuntime).pid;
+    if (previous !== undefined) await stopProcess(previous, d.id, 5_000, this.opts.clock);
+    await makeDir(f.dir);
+    await this.writeRouterConfig(d, config);
+    await rm(f.endpoint, { force: true });
+    const server: ServerOptions = { ...(d.runtime as LocalRuntime).server, ...this.opts.server };
+    const { name, version } = config.composition.metadata;
+    progress(`starting the router of composition ${name}@${version} over ${config.members.length} members`);
+    const env: NodeJS.ProcessEnv = { ...this.opts.env, MAAS_HOME: this.opts.home.root, MAAS_DEPLOYMENT_ID: d.id };
+    delete env.NODE_OPTIONS;
+    const pid = spawnDetached(
+      process.execPath,
+      [
+        this.bin,
+        'serve',
+        '--composition',
+        f.router,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--endpoint-file',
+        f.endpoint,
+        '--log-db',
+        f.requests,
+        ...(server.retention ? ['--retention', server.retention] : []),
+        ...(server.maxBody ? ['--max-body', server.maxBody] : []),
+      ],
+      f.log,
+      env,
+      f.dir,
+    );
+    return { runtime: { pid, dir: f.dir, ...(Object.keys(server).length > 0 ? { server } : {}) } };
+  }
+
+  /** Atomically replaces router.json; the running router notices the change and swaps its members. */
+  async updateRouter(d: DeploymentRecord, config: RouterConfig): Promise<void> {
+    await this.writeRouterConfig(d, config);
+  }
+
+  private async writeRouterConfig(d: DeploymentRecord, config: RouterConfig): Promise<void> {
+    const f = this.files(d.id);
+    const tmp = `${f.router}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(config, null, 2));
+    await rename(tmp, f.router);
+  }
+
+  /** Members are followed through their endpoint file, which a rollout switches to the new server. */
+  memberAddress(member: DeploymentRecord): Promise<Pick<RouterMember, 'endpoint' | 'endpointFile'>> {
+    return Promise.resolve({ endpointFile: this.files(member.id).endpoint });
   }
 
   private runtimeOf(dir: string, pid: number, refRoot: string, server: ServerOptions, profile: ServingExtras['profile']): Record<string, unknown> {

@@ -75,6 +75,17 @@ export function applyDefaults(def: ResourceDef, o: Obj): void {
       o.status ??= { loadBalancer: {} };
       break;
     }
+    case 'secrets':
+      // stringData is write-only: merged into data, base64-encoded.
+      o.type ??= 'Opaque';
+      if (isObj(o.stringData)) {
+        o.data = { ...(o.data ?? {}), ...Object.fromEntries(Object.entries(o.stringData).map(([k, v]) => [k, Buffer.from(String(v)).toString('base64')])) };
+        delete o.stringData;
+      }
+      break;
+    case 'jobs':
+      podSpec(o.spec?.template?.spec);
+      break;
     case 'horizontalpodautoscalers':
       (o.spec ??= {}).minReplicas ??= 1;
       break;

@@ -1,6 +1,7 @@
 // A scriptable Job controller (batch/v1): the test says how each Job created from now on ends
-// (fake.scriptJob), the controller runs one pod for it over two ticks (Running, then terminated)
-// and sets the Job's conditions, and the pod's log is the scripted text. Pods go with their Job.
+// (fake.scriptJob), the controller runs one pod for it (its init containers one after the other,
+// one per tick, then its containers; Running, then terminated) and sets the Job's conditions, and
+// each container's log is the scripted text. Pods go with their Job.
 import { randomBytes } from 'node:crypto';
 import { podSpec } from './defaults.js';
 import { byPlural } from './resources.js';
@@ -8,23 +9,46 @@ import type { Store } from './store.js';
 import { clone, timestamp, type Obj } from './types.js';
 
 export type JobScript =
-  /** The container exits 0 and the Job completes. */
-  | { outcome: 'succeeded'; log?: string }
-  /** The container exits `exitCode` (reason e.g. `OOMKilled`) and the Job fails with `reason` (default BackoffLimitExceeded; DeadlineExceeded too). */
-  | { outcome: 'failed'; log?: string; exitCode?: number; containerReason?: string; reason?: string; message?: string }
-  /** The container never starts: waiting with `reason` (e.g. ErrImagePull) forever. */
-  | { outcome: 'waiting'; reason: string; message?: string };
+  /** Every container exits 0 and the Job completes. */
+  | { outcome: 'succeeded'; log?: string; logs?: Record<string, string> }
+  /**
+   * `container` (default the pod's first container) exits `exitCode` (reason e.g. `OOMKilled`): init
+   * containers before it exit 0, those after it and the containers never start (a failed init
+   * container stops the pod); the Job fails with `reason` (default BackoffLimitExceeded; DeadlineExceeded too).
+   */
+  | {
+      outcome: 'failed';
+      log?: string;
+      logs?: Record<string, string>;
+      container?: string;
+      exitCode?: number;
+      containerReason?: string;
+      reason?: string;
+      message?: string;
+    }
+  /** `container` (default the first to run) never starts: waiting with `reason` (e.g. ErrImagePull) forever; those before it exit 0. */
+  | { outcome: 'waiting'; reason: string; message?: string; container?: string; logs?: Record<string, string> };
+// `log` is the log of the pod's first container (spec.containers[0]); `logs` by container name
+// (init containers too) wins over it. A container's log is empty while it runs, whole once it ended.
 
 interface Run {
   script?: JobScript;
-  stage: number;
   pod?: string;
+  /** What runs in turn: each init container alone, then the containers together. */
+  steps: string[][];
+  /** The step running now (steps.length once the pod ended). */
+  step: number;
+  states: Map<string, Obj>;
+  /** Waiting forever, or ended. */
+  over: boolean;
 }
 
 export class JobController {
   private readonly queue: JobScript[] = [];
   private readonly runs = new Map<string, Run>();
-  private readonly logsByPod = new Map<string, string>();
+  /** `namespace/pod/container` -> log, for the pods of Jobs. */
+  private readonly logsByContainer = new Map<string, string>();
+  private readonly jobPods = new Set<string>();
   private readonly jobsDef = byPlural('jobs');
   private readonly podsDef = byPlural('pods');
 
@@ -36,9 +60,10 @@ export class JobController {
   }
 
   logs(pod: Obj, container: string): string | undefined {
-    const text = this.logsByPod.get(`${String(pod.metadata.namespace)}/${String(pod.metadata.name)}`);
-    const known = ((pod.spec?.containers ?? []) as Obj[]).some((c) => c.name === container);
-    return text !== undefined && known ? text : undefined;
+    const key = `${String(pod.metadata.namespace)}/${String(pod.metadata.name)}`;
+    if (!this.jobPods.has(key)) return undefined;
+    const known = [...((pod.spec?.containers ?? []) as Obj[]), ...((pod.spec?.initContainers ?? []) as Obj[])].some((c) => c.name === container);
+    return known ? (this.logsByContainer.get(`${key}/${container}`) ?? '') : undefined;
   }
 
   tick(): void {
@@ -49,13 +74,12 @@ export class JobController {
       let run = this.runs.get(key);
       if (!run) {
         const script = this.queue.shift();
-        run = { stage: 0, ...(script ? { script } : {}) };
+        run = { steps: [], step: 0, states: new Map(), over: false, ...(script ? { script } : {}) };
         this.runs.set(key, run);
       }
-      if (!run.script || run.stage >= 2) continue;
-      if (run.stage === 0) this.startPod(job, run);
-      else this.finish(job, run);
-      run.stage++;
+      if (!run.script || run.over) continue;
+      if (!run.pod) this.startPod(job, run);
+      else this.advance(job, run);
     }
     // Foreground or background, the pods go with their Job.
     for (const { obj: pod } of this.store.list(this.podsDef)) {
@@ -64,17 +88,21 @@ export class JobController {
     }
   }
 
+  /** The node a pod template is pinned to (strict placement's affinity), else a stand-in. */
+  private nodeOf(spec: Obj): string {
+    const terms = (spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []) as Obj[];
+    const field = ((terms[0]?.matchFields ?? []) as Obj[]).find((f) => f.key === 'metadata.name' && f.operator === 'In');
+    return terms.length === 1 && field?.values?.length === 1 ? String(field.values[0]) : 'training-node';
+  }
+
   private startPod(job: Obj, run: Run): void {
     const tpl = clone((job.spec?.template ?? {}) as Obj);
     const spec = clone((tpl.spec ?? {}) as Obj);
     podSpec(spec);
     const name = `${String(job.metadata.name)}-${randomBytes(3).toString('hex').slice(0, 5)}`;
-    const container = String(spec.containers?.[0]?.name ?? 'main');
-    const script = run.script!;
-    const state =
-      script.outcome === 'waiting'
-        ? { waiting: { reason: script.reason, ...(script.message ? { message: script.message } : {}) } }
-        : { running: { startedAt: timestamp() } };
+    const inits = ((spec.initContainers ?? []) as Obj[]).map((c) => String(c.name));
+    const mains = ((spec.containers ?? []) as Obj[]).map((c) => String(c.name));
+    run.steps = [...inits.map((c) => [c]), mains];
     const pod: Obj = {
       metadata: {
         name,
@@ -82,34 +110,92 @@ export class JobController {
         labels: { ...((tpl.metadata?.labels ?? {}) as Obj), 'job-name': job.metadata.name, 'batch.kubernetes.io/job-name': job.metadata.name },
         ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name, uid: job.metadata.uid, controller: true, blockOwnerDeletion: true }],
       },
-      spec: { ...spec, nodeName: 'training-node' },
-      status: {
-        phase: script.outcome === 'waiting' ? 'Pending' : 'Running',
-        containerStatuses: [{ name: container, image: spec.containers?.[0]?.image, ready: script.outcome !== 'waiting', restartCount: 0, state }],
-      },
+      spec: { ...spec, nodeName: this.nodeOf(spec) },
+      status: { phase: 'Pending' },
     };
     this.store.commit(this.podsDef, pod, []);
     run.pod = name;
-    if (script.outcome !== 'waiting') this.logsByPod.set(`${String(job.metadata.namespace)}/${name}`, '');
+    this.jobPods.add(`${String(job.metadata.namespace)}/${name}`);
+    this.begin(job, run, 0);
     this.writeJob(job, { active: 1, startTime: timestamp() });
   }
 
-  private finish(job: Obj, run: Run): void {
+  private logKey(job: Obj, run: Run, container: string): string {
+    return `${String(job.metadata.namespace)}/${run.pod!}/${container}`;
+  }
+
+  private scriptedLog(run: Run, container: string): string {
+    const s = run.script!;
+    const logs = 'logs' in s ? s.logs : undefined;
+    if (logs?.[container] !== undefined) return logs[container];
+    return container === run.steps[run.steps.length - 1]?.[0] && 'log' in s ? (s.log ?? '') : '';
+  }
+
+  /** Starts step `i`: its containers run, or the scripted one waits forever. */
+  private begin(job: Obj, run: Run, i: number): void {
     const script = run.script!;
-    if (script.outcome === 'waiting') return;
+    run.step = i;
+    const waiting = script.outcome === 'waiting' ? (script.container ?? run.steps.flat()[0]) : undefined;
+    for (const c of run.steps[i]!) {
+      if (waiting !== undefined && run.steps[i]!.includes(waiting)) {
+        const reason = c === waiting && script.outcome === 'waiting' ? script.reason : 'ContainerCreating';
+        const message = c === waiting && script.outcome === 'waiting' ? script.message : undefined;
+        run.states.set(c, { waiting: { reason, ...(message ? { message } : {}) } });
+        run.over = true;
+      } else {
+        run.states.set(c, { running: { startedAt: timestamp() } });
+        this.logsByContainer.set(this.logKey(job, run, c), '');
+      }
+    }
+    this.writePod(job, run, run.over ? 'Pending' : i === run.steps.length - 1 ? 'Running' : 'Pending');
+  }
+
+  /** The running step ends: the next one starts, or the pod and the Job end. */
+  private advance(job: Obj, run: Run): void {
+    const script = run.script!;
+    const failing = script.outcome === 'failed' ? (script.container ?? run.steps[run.steps.length - 1]![0]) : undefined;
+    let failed = false;
+    for (const c of run.steps[run.step]!) {
+      const fails = script.outcome === 'failed' && c === failing;
+      failed ||= fails;
+      const exitCode = fails ? (script.exitCode ?? 1) : 0;
+      const reason = fails ? (script.containerReason ?? 'Error') : 'Completed';
+      const startedAt = (run.states.get(c)?.running?.startedAt as string | undefined) ?? timestamp();
+      run.states.set(c, { terminated: { exitCode, reason, startedAt, finishedAt: timestamp() } });
+      this.logsByContainer.set(this.logKey(job, run, c), this.scriptedLog(run, c));
+    }
+    if (!failed && run.step < run.steps.length - 1) {
+      this.begin(job, run, run.step + 1);
+      return;
+    }
+    run.over = true;
+    this.writePod(job, run, failed ? 'Failed' : 'Succeeded');
+    this.finish(job, failed);
+  }
+
+  private writePod(job: Obj, run: Run, phase: string): void {
     const ns = String(job.metadata.namespace);
     const entry = this.store.get(this.podsDef, ns, run.pod!);
     if (!entry) return;
-    const ok = script.outcome === 'succeeded';
-    const exitCode = ok ? 0 : (script.exitCode ?? 1);
     const pod = clone(entry.obj);
-    pod.status.phase = ok ? 'Succeeded' : 'Failed';
-    pod.status.containerStatuses[0].ready = false;
-    pod.status.containerStatuses[0].state = {
-      terminated: { exitCode, reason: ok ? 'Completed' : (script.containerReason ?? 'Error'), startedAt: timestamp(), finishedAt: timestamp() },
+    const status = (c: Obj, init: boolean): Obj => {
+      const state = run.states.get(String(c.name)) ?? { waiting: { reason: 'PodInitializing' } };
+      const ready = init ? state.terminated?.exitCode === 0 : Boolean(state.running);
+      return { name: c.name, image: c.image, ready, restartCount: 0, state: clone(state) };
+    };
+    const inits = (pod.spec.initContainers ?? []) as Obj[];
+    pod.status = {
+      ...(pod.status ?? {}),
+      phase,
+      ...(inits.length > 0 ? { initContainerStatuses: inits.map((c) => status(c, true)) } : {}),
+      containerStatuses: ((pod.spec.containers ?? []) as Obj[]).map((c) => status(c, false)),
     };
     this.store.commit(this.podsDef, pod, entry.managers);
-    this.logsByPod.set(`${ns}/${run.pod!}`, script.log ?? '');
+  }
+
+  private finish(job: Obj, failed: boolean): void {
+    const script = this.runs.get(`${String(job.metadata.namespace)}/${String(job.metadata.name)}`)!.script!;
+    const ok = !failed;
     const now = timestamp();
     const conditions = ok
       ? [
@@ -134,10 +220,12 @@ export class JobController {
           {
             type: 'Failed',
             status: 'True',
-            reason: script.reason ?? 'BackoffLimitExceeded',
+            reason: (script.outcome === 'failed' ? script.reason : undefined) ?? 'BackoffLimitExceeded',
             message:
-              script.message ??
-              (script.reason === 'DeadlineExceeded' ? 'Job was active longer than specified deadline' : 'Job has reached the specified backoff limit'),
+              (script.outcome === 'failed' ? script.message : undefined) ??
+              (script.outcome === 'failed' && script.reason === 'DeadlineExceeded'
+                ? 'Job was active longer than specified deadline'
+                : 'Job has reached the specified backoff limit'),
             lastProbeTime: now,
             lastTransitionTime: now,
           },

@@ -9,15 +9,17 @@ import { schedule } from './scheduler.js';
 import type { Store } from './store.js';
 import { clone, deepEqual, timestamp, type Obj } from './types.js';
 
-export type ImageFate = 'pull-fails' | 'crashes' | 'never-ready' | 'runs';
+export type ImageFate = 'pull-fails' | 'stalls' | 'crashes' | 'never-ready' | 'runs';
 
 /**
  * What running an image does here, standing in for the registry and the code inside it: a
- * reference containing `does-not-exist` is in no registry; tag `crashes` exits at start (see
+ * reference containing `does-not-exist` is in no registry; tag `stalls` is pulled forever (the
+ * container stays ContainerCreating: slow, not failing); tag `crashes` exits at start (see
  * CRASH); tag `never-ready` runs but fails its readiness probe (see NOT_READY); anything else runs.
  */
 export function imageFate(image: string): ImageFate {
   if (image.includes('does-not-exist')) return 'pull-fails';
+  if (image.endsWith(':stalls')) return 'stalls';
   if (image.endsWith(':crashes')) return 'crashes';
   if (image.endsWith(':never-ready')) return 'never-ready';
   return 'runs';
@@ -32,7 +34,7 @@ function runningLog(pod: Obj, c: Obj): string {
   return `${timestamp()} maas serve: container ${String(c.name)} of pod ${String(pod.metadata.name)} started\n${timestamp()} listening on http://0.0.0.0:8080\n`;
 }
 
-type Stage = 'pending' | 'scheduled' | 'starting' | 'pull-failed' | 'pull-backoff' | 'crashed' | 'crash-backoff' | 'unready' | 'running';
+type Stage = 'pending' | 'scheduled' | 'starting' | 'pulling' | 'pull-failed' | 'pull-backoff' | 'crashed' | 'crash-backoff' | 'unready' | 'running';
 
 export interface PodSim {
   deploymentUid: string;
@@ -232,6 +234,7 @@ export class PodLifecycle {
         for (const c of inits) {
           this.kubeletEvent(pod, c, true, 'Pulling', `Pulling image "${String(c.image)}"`);
           const fate = imageFate(String(c.image));
+          if (fate === 'stalls') return void (sim.stage = 'pulling');
           if (fate === 'pull-fails') return this.pullFailed(p, sim, c, true);
           if (fate === 'crashes') return this.crashed(p, sim, c, true);
           this.started(pod, c, true);
@@ -241,6 +244,7 @@ export class PodLifecycle {
         for (const c of mains) {
           this.kubeletEvent(pod, c, false, 'Pulling', `Pulling image "${String(c.image)}"`);
           const fate = imageFate(String(c.image));
+          if (fate === 'stalls') return void (sim.stage = 'pulling');
           if (fate === 'pull-fails') return this.pullFailed(p, sim, c, false, initStatuses);
           if (fate === 'crashes') return this.crashed(p, sim, c, false, initStatuses);
           this.started(pod, c, false);

@@ -40,6 +40,7 @@ const RESOURCES: ResourceDef[] = [
     statusSubresource: true,
   }),
   resource('', 'v1', 'ConfigMap', true),
+  resource('', 'v1', 'Secret', true),
   resource('', 'v1', 'Event', true),
   resource('apps', 'v1', 'Deployment', true, { generation: true, statusSubresource: true }),
   resource('autoscaling', 'v2', 'HorizontalPodAutoscaler', true, { generation: true, statusSubresource: true }),

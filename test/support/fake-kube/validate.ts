@@ -6,6 +6,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/Horizo
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { cpuMillis, memoryBytes, parseQuantity } from '../../../src/domain/quantity.js';
 import type { ResourceDef } from './resources.js';
@@ -20,6 +21,7 @@ const MODELS: Record<string, ModelClass> = {
   namespaces: Namespace,
   services: Service,
   configmaps: ConfigMap,
+  secrets: Secret,
   deployments: Deployment,
   horizontalpodautoscalers: HorizontalPodAutoscaler,
   jobs: Job,
@@ -207,6 +209,21 @@ function service(e: Errs, o: Obj, old: Obj | undefined): void {
   if (old && old.spec?.clusterIP && s.clusterIP && old.spec.clusterIP !== s.clusterIP) e.invalid('spec.clusterIPs[0]', s.clusterIP, 'may not change once set');
 }
 
+function job(e: Errs, o: Obj): void {
+  const s = (o.spec?.template?.spec ?? {}) as Obj;
+  podSpec(e, 'spec.template.spec', s);
+  if (!['Never', 'OnFailure'].includes(String(s.restartPolicy))) e.notSupported('spec.template.spec.restartPolicy', s.restartPolicy, ['OnFailure', 'Never']);
+}
+
+function secret(e: Errs, o: Obj): void {
+  let size = 0;
+  for (const [k, v] of Object.entries((o.data ?? {}) as Record<string, string>)) {
+    if (!CONFIG_KEY.test(k)) e.invalid(`data[${k}]`, k, MSG.configKey);
+    size += Buffer.from(String(v), 'base64').length;
+  }
+  if (size > 1024 * 1024) e.tooLong('data', 1024 * 1024);
+}
+
 function configMap(e: Errs, o: Obj): void {
   let size = 0;
   for (const [k, v] of Object.entries((o.data ?? {}) as Record<string, string>)) {
@@ -243,6 +260,12 @@ export function validate(def: ResourceDef, o: Obj, old?: Obj): void {
       break;
     case 'configmaps':
       configMap(e, o);
+      break;
+    case 'secrets':
+      secret(e, o);
+      break;
+    case 'jobs':
+      job(e, o);
       break;
     case 'horizontalpodautoscalers':
       hpa(e, o);
