@@ -77,6 +77,15 @@ const LAYERS = [
     ],
   },
   {
+    files: ['src/adapt/**/*.ts'],
+    rules: [
+      notCli,
+      notApp,
+      ['(^|/)(registry|targets|serving|client|queue)/', 'assessment, rules and bandits are pure: measurements, candidates and randomness come in as data'],
+      pure,
+    ],
+  },
+  {
     files: ['src/serving/**/*.ts'],
     rules: [notCli, notApp, ['(^|/)(registry|targets|client|queue)/', 'the model server is self-contained: it gets a description and an artifact']],
   },
@@ -94,6 +103,7 @@ const PURE = [
   'src/targets/kubernetes/placement.ts',
   'src/targets/kubernetes/resources.ts',
   'src/targets/kubernetes/rollout-explain.ts',
+  'src/targets/kubernetes/router-objects.ts',
   'src/targets/kubernetes/image.ts',
   'src/targets/kubernetes/kube-runtime.ts',
   'src/serving/stats/**/*.ts',

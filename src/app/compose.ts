@@ -30,6 +30,8 @@ export interface ComposeApplyRequest {
   description: CompositionDescription;
   /** Places problems with members in the description's file. */
   locate?: ProblemLocator;
+  /** Records the change as this event instead of `applied` / `updated` (adaptive recomposition). */
+  as?: Pick<CompositionEvent, 'event' | 'summary' | 'detail'>;
   target: string;
   targetOptions?: TargetOptions;
   /** Return once the work is queued (members and router keep starting in the background). */
@@ -240,6 +242,7 @@ export async function composeApply(s: Services, req: ComposeApplyRequest, progre
     event: existing ? 'updated' : 'applied',
     version,
     summary: describeChange(existing?.members, applied),
+    ...req.as,
   };
   let router: DeploymentRecord;
   if (existing) {
@@ -279,7 +282,9 @@ export async function composeApply(s: Services, req: ComposeApplyRequest, progre
     // member) the client would get a 503.
     const leaving = existing.members.some((old) => !applied.some((m) => m.deployment === old.deployment));
     if (leaving && !(await routerServes(s, router, record, Math.min(req.timeoutMs, ROUTER_SWITCH_WAIT_MS))))
-      progress(`router ${router.id} did not confirm its new members within ${Math.min(req.timeoutMs, ROUTER_SWITCH_WAIT_MS)} ms; releasing the old ones anyway`);
+      progress(
+        `router ${router.id} did not confirm its new members within ${Math.min(req.timeoutMs, ROUTER_SWITCH_WAIT_MS)} ms; releasing the old ones anyway`,
+      );
   } else {
     if (existing) router = await s.deployments.setDeploymentState(router.id, 'queued', isoNow(s.clock), { reason: null });
     const handle = await s.queue.enqueue(DEPLOY_JOB, { deploymentId: router.id } satisfies DeployJob, progress);

@@ -78,6 +78,13 @@ function localEvaluator(artifacts: Stores['artifacts']): ModelEvaluator {
       const path = await artifacts.localPath(model.artifact.digest);
       return (await import('../serving/evaluate.js')).evaluateRows(model.description, path, rows);
     },
+    async parameters(model) {
+      const format: string = model.description.spec.artifact.format;
+      if (format !== 'onnx' || !model.artifact.digest) return undefined;
+      const path = await artifacts.localPath(model.artifact.digest);
+      const { signature, parameters } = await (await import('../serving/runtimes/onnx-parameters.js')).readOnnxParameters(path);
+      return { signature, parameters };
+    },
   };
 }
 

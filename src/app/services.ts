@@ -31,6 +31,13 @@ export interface ModelEvaluator {
    * VALIDATION for a value the description does not admit (naming the 1-based row and feature).
    */
   predict(model: ModelVersionRecord, rows: readonly Readonly<Record<string, unknown>>[]): Promise<ModelPredictions>;
+  /**
+   * The version's float parameters as one vector, with the architecture `signature` (tensor
+   * names and shapes): equal signatures mean vectors of the same length and layout. Undefined
+   * when the artifact is not ONNX or not stored locally; VALIDATION for an unreadable model.
+   * Absent, parameters are not available.
+   */
+  parameters?(model: ModelVersionRecord): Promise<{ signature: string; parameters: Float64Array } | undefined>;
 }
 
 /** Training backends: a child process (`local`) or a Kubernetes Job (`kubernetes`). See domain/training.ts. */

@@ -9,6 +9,7 @@ import type { DriftQuery, InferenceApi, InferenceConnector } from '../protocol/i
 import type { InferRequest, InferResponse, ModelMetadata } from '../protocol/oip.js';
 import type { StatsWire } from '../protocol/stats.js';
 import type { CompositionStatsWire } from '../protocol/composition-stats.js';
+import type { CompositionRecordsWire } from '../protocol/composition-records.js';
 import { labelledQueryString, type LabelledQuery, type LabelledWire } from '../protocol/labelled.js';
 
 export class InferenceClient implements InferenceApi {
@@ -79,6 +80,15 @@ export class InferenceClient implements InferenceApi {
 
   members(): Promise<CompositionStatsWire> {
     return this.call<CompositionStatsWire>('get', `${this.base}/members`);
+  }
+
+  records(query: { limit?: number; labelled?: boolean; since?: string } = {}): Promise<CompositionRecordsWire> {
+    const q = new URLSearchParams();
+    if (query.limit !== undefined) q.set('limit', String(query.limit));
+    if (query.labelled !== undefined) q.set('labelled', String(query.labelled));
+    if (query.since !== undefined) q.set('since', query.since);
+    const s = q.toString();
+    return this.call<CompositionRecordsWire>('get', `${this.base}/records${s ? `?${s}` : ''}`);
   }
 
   labelled(query: LabelledQuery = {}): Promise<LabelledWire> {

@@ -7,6 +7,7 @@ import type { StatsWire } from './stats.js';
 import type { LabelledQuery, LabelledWire } from './labelled.js';
 import type { DriftReport } from '../drift/report.js';
 import type { CompositionStatsWire } from './composition-stats.js';
+import type { CompositionRecordsWire } from './composition-records.js';
 
 /** Overrides for a server-side drift check (every feature). */
 export interface DriftQuery {
@@ -27,6 +28,8 @@ export interface InferenceApi {
   labelled(query?: LabelledQuery): Promise<LabelledWire>;
   /** A composition router's measurements per member (404 from a model server). */
   members(): Promise<CompositionStatsWire>;
+  /** A composition router's recorded rows with every member's answer and the truth, newest last (404 from a model server). */
+  records(query?: { limit?: number; labelled?: boolean; since?: string }): Promise<CompositionRecordsWire>;
 }
 
 export type InferenceConnector = (endpoint: HttpEndpoint, model: string, timeoutMs: number) => Promise<InferenceApi>;

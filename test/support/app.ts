@@ -27,24 +27,47 @@ export interface AppHarness {
 /** Rows -> predictions of one version, as a test scripts them. */
 export type ScriptedPrediction = (rows: readonly Readonly<Record<string, unknown>>[]) => ModelPredictions;
 
+/** One version's parameters, as a test scripts them (plain arrays become a Float64Array). */
+export interface ScriptedParameters {
+  signature: string;
+  parameters: Float64Array | readonly number[];
+}
+
 /**
  * A model evaluator that answers from scripts keyed by `name@version` (set or replaced through
- * `script`) and records every call; an unscripted version fails the test.
+ * `script`) and records every call; an unscripted version fails the test. Parameters come from
+ * `parameterScript` by the same key (set or replaced there too); an unscripted version has none
+ * (undefined, as for a non-ONNX artifact).
  */
-export function scriptedEvaluator(scripts: Record<string, ScriptedPrediction> = {}): ModelEvaluator & {
+export function scriptedEvaluator(
+  scripts: Record<string, ScriptedPrediction> = {},
+  parameters: Record<string, ScriptedParameters> = {},
+): Required<ModelEvaluator> & {
   script: Record<string, ScriptedPrediction>;
   calls: { ref: string; rows: number }[];
+  parameterScript: Record<string, ScriptedParameters>;
+  /** `name@version` of every parameters() call, in order. */
+  parameterCalls: string[];
 } {
   const calls: { ref: string; rows: number }[] = [];
+  const parameterCalls: string[] = [];
   return {
     script: scripts,
     calls,
+    parameterScript: parameters,
+    parameterCalls,
     async predict(model, rows) {
       const ref = `${model.name}@${model.version}`;
       calls.push({ ref, rows: rows.length });
       const f = scripts[ref];
       if (!f) throw new Error(`no scripted predictions for ${ref}`);
       return f(rows);
+    },
+    async parameters(model) {
+      const ref = `${model.name}@${model.version}`;
+      parameterCalls.push(ref);
+      const p = parameters[ref];
+      return p && { signature: p.signature, parameters: Float64Array.from(p.parameters) };
     },
   };
 }
@@ -71,6 +94,9 @@ export async function appHarness(o: { inference?: Partial<InferenceApi>; evaluat
       throw new Error('not scripted');
     },
     members: async () => {
+      throw new Error('not scripted');
+    },
+    records: async () => {
       throw new Error('not scripted');
     },
     metadata: async () => ({ name: 'm', versions: ['1'], platform: 'onnx', inputs: [], outputs: [] }),

@@ -4,6 +4,9 @@
 import { Option } from '@commander-js/extra-typings';
 import { parseDuration } from '../../core/duration.js';
 import type { CompositionStatus, CompositionSummary } from '../../app/compose-status.js';
+import type { AdaptResult } from '../../app/compose-adapt.js';
+import { STRATEGY_NAMES } from '../../adapt/strategies.js';
+import { MaasError } from '../../core/errors.js';
 import type { MemberStatsWire } from '../../protocol/composition-stats.js';
 import { DEFAULT_TARGET, TARGET_NAMES } from '../../targets/plugins.js';
 import { age, colorState } from '../deployment-view.js';
@@ -89,7 +92,14 @@ function statusNotes(st: CompositionStatus, style: Style): string[] {
 export function define(program: Program, run: Run): void {
   const compose = program
     .command('compose')
-    .description('compositions: several model services behind one endpoint (ensemble, split, shadow)')
+    .argument('[name]', 'with --adapt: the composition to adapt')
+    .description('compositions: several model services behind one endpoint (ensemble, split, shadow); `compose NAME --adapt` recomposes it')
+    .option('--adapt', 'find underperforming members and replace them from the registry (assessment, candidates, rules, a contextual bandit)')
+    .option('--dry-run', 'with --adapt: print the plan, change nothing')
+    .addOption(new Option('--strategy <name>', 'with --adapt: how replacements are chosen').choices(STRATEGY_NAMES).default('linucb'))
+    .option('--explain', 'with --adapt: every candidate with its rule scores, and why other models were excluded')
+    .option('--seed <n>', 'with --adapt: seed of the randomised steps', '0')
+    .option('--timeout <duration>', 'with --adapt: how long to wait for the router and for applying', '180s')
     .addHelpText(
       'after',
       [
@@ -99,7 +109,43 @@ export function define(program: Program, run: Run): void {
         '  maas predict har-ensemble --input rows.csv',
         '  maas compose status har-ensemble -o json',
         '  maas compose delete har-ensemble --purge',
+        '  maas compose assess har-ensemble --method shapley',
+        '  maas compose har-ensemble --adapt --dry-run --explain',
+        '  maas compose history har-ensemble',
       ].join('\n'),
+    )
+    .action(
+      run(async (ctx, name, opts) => {
+        if (!opts.adapt || name === undefined)
+          throw new MaasError(
+            'USAGE',
+            name === undefined ? 'name a subcommand, or a composition with --adapt' : `unknown compose subcommand "${name}"; to recompose it add --adapt`,
+            {
+              hint: 'subcommands: apply, list, status, describe, assess, history, delete; `maas compose NAME --adapt [--dry-run]` adapts a composition',
+            },
+          );
+        const { adaptComposition } = await import('../../app/compose-adapt.js');
+        const services = await ctx.services();
+        const spinner = await ctx.spinner(`adapting ${name}`);
+        let r;
+        try {
+          r = await adaptComposition(
+            services,
+            { name, dryRun: opts.dryRun === true, strategy: opts.strategy, timeoutMs: parseDuration(opts.timeout, '--timeout'), seed: parseSeed(opts.seed) },
+            ctx.progress(spinner),
+          );
+          spinner.stop();
+        } catch (e) {
+          spinner.fail();
+          throw e;
+        }
+        const result = r;
+        return {
+          data: result,
+          names: [name],
+          text: (style: Style) => adaptText(result, style, opts.explain === true),
+        };
+      }),
     );
 
   compose
@@ -232,6 +278,87 @@ export function define(program: Program, run: Run): void {
     );
 
   compose
+    .command('assess')
+    .argument('<name>', 'the composition')
+    .description("each member's contribution on the recorded predictions, and which members are underperforming")
+    .addOption(
+      new Option('--method <method>', 'scs (service contribution score), loo, ncs or shapley')
+        .choices(['scs', 'loo', 'ncs', 'shapley'] as const)
+        .default('scs' as const),
+    )
+    .option('--seed <n>', 'seed of Shapley sampling', '0')
+    .option('--timeout <duration>', 'how long to wait for the router', '30s')
+    .action(
+      run(async (ctx, name, opts) => {
+        const { assessComposition } = await import('../../app/compose-adapt.js');
+        const r = await assessComposition(await ctx.services(), {
+          name,
+          method: opts.method,
+          timeoutMs: parseDuration(opts.timeout, '--timeout'),
+          seed: parseSeed(opts.seed),
+        });
+        const measured = new Map(r.measured.map((m) => [m.key, m]));
+        const rows = [...r.assessment.members].sort((a, b) => b.score - a.score).map((m) => ({ ...m, measured: measured.get(m.key) }));
+        type Row = (typeof rows)[number];
+        const sampling = r.assessment.sampling;
+        return {
+          data: r,
+          names: r.underperforming,
+          notes: [
+            `${r.composition}: ${r.method} on ${r.assessment.rows} labelled predictions; Q(C) ${r.assessment.qos.toFixed(3)}, effectiveness ${r.assessment.effectiveness.toFixed(3)}; threshold ${r.assessment.threshold}`,
+            ...(sampling ? [`Shapley by sampling: ${sampling.permutations} permutations, standard error ${sampling.standardError.toFixed(4)}`] : []),
+            r.underperforming.length > 0 ? `underperforming: ${r.underperforming.join(', ')}` : 'no member below threshold',
+          ],
+          table: {
+            columns: [
+              { header: 'member', value: (m: Row) => m.key },
+              { header: 'score', value: (m: Row) => m.score.toFixed(3) },
+              { header: 'qos', value: (m: Row) => m.qosContribution.toFixed(3) },
+              { header: 'functional', value: (m: Row) => m.functionalContribution.toFixed(3) },
+              { header: 'drop', value: (m: Row) => m.qosDrop.toFixed(4) },
+              { header: 'accuracy', value: (m: Row) => pct(m.measured?.accuracy) },
+              { header: 'reliability', value: (m: Row) => pct(m.measured?.reliability) },
+              { header: 'p95', value: (m: Row) => ms(m.measured?.latencyMs) },
+              { header: 'status', value: (m: Row, st: Style) => (m.underperforming ? st.red('underperforming') : st.green('ok')) },
+            ],
+            rows,
+          },
+        };
+      }),
+    );
+
+  compose
+    .command('history')
+    .argument('<name>', 'the composition')
+    .description('applies, updates and adaptations, with the scores of each adaptation and the accuracy before and since')
+    .option('--timeout <duration>', 'how long to wait for the router', '10s')
+    .action(
+      run(async (ctx, name, opts) => {
+        const { compositionHistory } = await import('../../app/compose-adapt.js');
+        const h = await compositionHistory(await ctx.services(), name, parseDuration(opts.timeout, '--timeout'));
+        type Row = (typeof h.events)[number];
+        return {
+          data: h,
+          names: h.events.map((e) => `${e.event}:${e.version}`),
+          table: {
+            columns: [
+              { header: 'when', value: (e: Row) => e.at },
+              { header: 'event', value: (e: Row) => e.event },
+              { header: 'version', value: (e: Row) => e.version },
+              { header: 'what', value: (e: Row) => e.summary },
+              { header: 'accuracy before', value: (e: Row) => (e.event === 'adapted' ? pct(e.accuracyBefore) : '') },
+              {
+                header: 'since',
+                value: (e: Row) => (e.event === 'adapted' ? `${pct(e.accuracyAfter)}${e.labelledAfter !== undefined ? ` (${e.labelledAfter})` : ''}` : ''),
+              },
+            ],
+            rows: h.events,
+          },
+        };
+      }),
+    );
+
+  compose
     .command('delete')
     .argument('<name>', 'the composition')
     .description('remove the router and release every member (a member nobody else uses is cached; with --purge destroyed)')
@@ -254,4 +381,56 @@ export function define(program: Program, run: Run): void {
         };
       }),
     );
+}
+
+function parseSeed(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n)) throw new MaasError('USAGE', `--seed must be a whole number; got "${text}"`);
+  return n;
+}
+
+/** The plan in words: who is replaced by whom and why, with the scores; `explain` adds every candidate and exclusion. */
+function adaptText(r: AdaptResult, style: Style, explain: boolean): string {
+  const head =
+    r.status === 'applied'
+      ? style.green(r.reason)
+      : r.status === 'planned'
+        ? style.yellow(`plan: ${r.reason}`)
+        : r.status === 'nothing'
+          ? style.green(r.reason)
+          : style.yellow(r.reason);
+  const lines = [`${r.composition}: ${head}`];
+  for (const m of r.assessment.assessment.members)
+    lines.push(
+      `  ${m.key}: SCS ${m.score.toFixed(3)} (qos ${m.qosContribution.toFixed(3)}, functional ${m.functionalContribution.toFixed(3)})${m.underperforming ? ` ${style.red('underperforming')}` : ''}`,
+    );
+  if (r.plan) {
+    lines.push(`  strategy ${r.strategy}: ${r.plan.evaluations} of ${r.plan.combinations} combinations evaluated; plan score ${r.plan.score.toFixed(3)}`);
+    for (const x of r.plan.replacements)
+      lines.push(
+        `  ${x.member} -> ${x.candidate}: confidence ${x.confidence.toFixed(3)}, accuracy ${x.accuracyGain >= 0 ? '+' : ''}${x.accuracyGain.toFixed(3)}`,
+      );
+  }
+  if (explain) {
+    for (const c of r.candidates) {
+      lines.push(`  candidates for ${c.member}:`);
+      for (const k of c.candidates) {
+        lines.push(
+          `    ${k.key}: accuracy ${k.accuracy.toFixed(3)}, p95 ${k.latencyMs}ms, reliability ${k.reliability}${k.measured ? ' (measured)' : ' (declared)'}`,
+        );
+        for (const rule of ruleLines(k.rules)) lines.push(`      ${rule}`);
+      }
+      for (const x of c.excluded) lines.push(`    ${style.dim(x.reason)}`);
+    }
+  }
+  if (r.version) lines.push(`  composition now at version ${r.version}`);
+  return lines.join('\n');
+}
+
+function ruleLines(s: AdaptResult['candidates'][number]['candidates'][number]['rules']): string[] {
+  const names = ['dataUtility', 'modelUtility', 'scalability', 'history', 'reliability'] as const;
+  return [
+    ...names.map((n) => `${n} ${s[n].toFixed(3)}: ${s.notes[n]}`),
+    `confidence ${s.confidence.toFixed(3)}${s.rejected ? `; rejected: ${s.rejected}` : ''}`,
+  ];
 }

@@ -1,10 +1,14 @@
 // The `kubernetes` target: each deployment is a ConfigMap, a Deployment, a Service and (with
 // replica bounds) an HPA, server-side applied with field manager `maas` so that running a deploy
 // again converges. Readiness, failures and scale come from polling the API server; predictions
-// reach the pods through the API server's Service proxy, so no Ingress is needed.
+// reach the pods through the API server's Service proxy, so no Ingress is needed. A composition's
+// router is a deployment too (ConfigMap router.json, Deployment, Service; see router-objects.ts),
+// observed, waited for, scaled and destroyed like a model's; its members are reached by their
+// Services' cluster DNS names.
 import type { Clock } from '../../core/clock.js';
 import { MaasError, toMaasError } from '../../core/errors.js';
 import { pollUntil } from '../../core/poll.js';
+import type { RouterConfig, RouterMember } from '../../domain/composition.js';
 import type { DeploymentRecord } from '../../domain/deployment.js';
 import type { ModelVersionRecord } from '../../domain/model.js';
 import { withStartedRuntime } from '../target.js';
@@ -26,6 +30,7 @@ import type { ArtifactStore } from '../../registry/ports.js';
 import { loadDelivery, planDelivery } from './artifact-delivery.js';
 import { connectKube, type Connect, type KubeConnection } from './connection.js';
 import { serviceProxyUrl } from './kube-api.js';
+import type { KubeApi } from './kube-api.js';
 import type { KubeSelection } from './kube-config.js';
 import { isNotFound } from './kube-errors.js';
 import { readRuntime, type KubeRuntime } from './kube-runtime.js';
@@ -44,8 +49,12 @@ import {
   type ShippedProfile,
 } from './objects.js';
 import { explanationText, readRollout, type RolloutView } from './rollout-read.js';
+import { buildRouterObjects, memberEndpoint, routerObjectName } from './router-objects.js';
 import { checkStrictPlacement } from './strict-check.js';
 import type { KubeObject } from './types.js';
+
+/** How long updateRouter waits for the router's rolling update (a router starts in seconds). */
+export const ROUTER_UPDATE_WAIT_MS = 60_000;
 
 export interface KubernetesTargetOptions {
   /** The cluster this invocation names (flags, config file, environment). */
@@ -82,7 +91,14 @@ function slotIdentity(model: string, version: string, plan: Pick<PlannedDeployme
  * Deployment's selector cannot change.
  */
 function recordIdentity(d: DeploymentRecord, runtime: KubeRuntime): Identity {
-  if (!runtime.name) return slotIdentity(d.model, d.version, d);
+  if (!runtime.name) {
+    // A router (kind `composition`) is named after its composition (model = the composition's name).
+    if (d.kind === 'composition') {
+      const name = routerObjectName(d.model);
+      return { name, instance: name };
+    }
+    return slotIdentity(d.model, d.version, d);
+  }
   return { name: runtime.name, instance: runtime.name === legacyObjectName(d.id) ? toLabelValue(d.id) : runtime.name };
 }
 
@@ -272,15 +288,36 @@ export class KubernetesTarget implements Target {
       progress(`checking node ${d.node}`);
       await checkStrictPlacement(api, d.node, model.description, { namespace, instance });
     }
-    if (exists === false) {
-      if (this.opts.createNamespace === false) {
-        throw new MaasError('NOT_FOUND', `namespace "${namespace}" does not exist; nothing was created`, {
-          hint: `create it (\`kubectl create namespace ${namespace}\`; for "maas" \`kubectl apply -f manifests/namespace.yaml\`), or deploy without --no-create-namespace`,
-        });
-      }
-      progress(`creating namespace ${namespace}`);
-      await api.createNamespace(namespace);
+    await this.ensureNamespace(api, namespace, exists, progress);
+    const kept = await this.applyAll(conn, namespace, name, objects, { image, artifact }, progress);
+    return { runtime: { ...kept, ...(profile ? { profile: shippedProfileRuntime(profile) } : {}) } };
+  }
+
+  /** Creates the namespace when namespaceExists said it is missing, unless told not to. */
+  private async ensureNamespace(api: KubeApi, namespace: string, exists: boolean | undefined, progress: Progress): Promise<void> {
+    if (exists !== false) return;
+    if (this.opts.createNamespace === false) {
+      throw new MaasError('NOT_FOUND', `namespace "${namespace}" does not exist; nothing was created`, {
+        hint: `create it (\`kubectl create namespace ${namespace}\`; for "maas" \`kubectl apply -f manifests/namespace.yaml\`), or deploy without --no-create-namespace`,
+      });
     }
+    progress(`creating namespace ${namespace}`);
+    await api.createNamespace(namespace);
+  }
+
+  /**
+   * Server-side applies `objects` in order and returns the runtime a record keeps of them. A
+   * failure after the first object throws with that runtime (see withStartedRuntime).
+   */
+  private async applyAll(
+    conn: KubeConnection,
+    namespace: string,
+    name: string,
+    objects: readonly KubeObject[],
+    extra: Pick<KubeRuntime, 'image' | 'artifact'>,
+    progress: Progress,
+  ): Promise<KubeRuntime> {
+    const api = conn.api;
     const kept: KubeRuntime = {
       context: conn.contextName,
       ...(conn.kubeconfig ? { kubeconfig: conn.kubeconfig } : {}),
@@ -288,8 +325,7 @@ export class KubernetesTarget implements Target {
       server: conn.server,
       name,
       objects: [],
-      image,
-      artifact,
+      ...extra,
     };
     try {
       for (const o of objects) {
@@ -305,7 +341,57 @@ export class KubernetesTarget implements Target {
       if (kept.objects?.length) throw withStartedRuntime(e, { ...kept });
       throw e;
     }
-    return { runtime: { ...kept, ...(profile ? { profile: shippedProfileRuntime(profile) } : {}) } };
+    return kept;
+  }
+
+  /**
+   * A composition's router: its ConfigMap (router.json), Deployment and Service, applied like a
+   * model's objects and recorded in the same runtime shape, so that waitReady, observe, logs,
+   * endpoint, scaleToZero and destroy treat the router record like any other.
+   */
+  async startRouter(d: DeploymentRecord, config: RouterConfig, progress: Progress): Promise<StartResult> {
+    const { conn, namespace, name, instance, runtime } = await this.forRecord(d);
+    const image = pickImage({ ...this.opts.images, ...(runtime.image ? { previous: runtime.image } : {}) });
+    // Built before the first request: a member the cluster cannot reach fails here.
+    const objects = buildRouterObjects({ name, instance, deploymentId: d.id, namespace, config, image });
+    const { name: composition, version } = config.composition.metadata;
+    progress(`deploying the router of composition ${composition}@${version} over ${config.members.length} members to ${conn.server} (namespace ${namespace})`);
+    await this.ensureNamespace(conn.api, namespace, await conn.api.namespaceExists(namespace), progress);
+    return { runtime: { ...(await this.applyAll(conn, namespace, name, objects, { image }, progress)) } };
+  }
+
+  /**
+   * Hands a running router a new configuration: the ConfigMap and, with the configuration's new
+   * digest on its pod template, the Deployment (and the Service, unchanged) are applied, and the
+   * rolling update (maxSurge 1, maxUnavailable 0) starts a pod on the new configuration and
+   * stops the old one once the new one is ready. Waits for that rollout (up to
+   * ROUTER_UPDATE_WAIT_MS), so that `compose apply` releases members no longer listed only when
+   * no router pod sends to them any more. A rollout that fails throws (the old pod keeps serving,
+   * and the members it may still use are not released); one that is merely slow returns, and the
+   * caller's own check that the router serves the new members decides. The image stays what the
+   * router runs (the runtime keeps naming it): an update changes the configuration only.
+   */
+  async updateRouter(d: DeploymentRecord, config: RouterConfig): Promise<void> {
+    const { conn, namespace, name, instance, runtime } = await this.forRecord(d);
+    // Nothing applied yet: the start under way reads the composition as stored (already the new one).
+    if (!applied(runtime)) return;
+    const image = runtime.image ?? pickImage(this.opts.images);
+    const objects = buildRouterObjects({ name, instance, deploymentId: d.id, namespace, config, image });
+    for (const o of objects) await conn.api.apply(o, { fieldManager: FIELD_MANAGER });
+    const observed = await this.waitReady(d, this.opts.clock.now() + ROUTER_UPDATE_WAIT_MS, () => {});
+    if (observed.state === 'failed') {
+      throw new MaasError('FAILURE', `the router ${d.id} of composition ${d.model} did not roll out its new configuration: ${observed.reason ?? 'failed'}`, {
+        hint: `its previous pod keeps serving, and members no longer listed were not released; see \`maas status ${d.id}\` and \`maas logs ${d.id}\`, fix the cause and apply again`,
+      });
+    }
+  }
+
+  /** A member's Service by cluster DNS: what a router pod in the same cluster sends to. */
+  async memberAddress(member: DeploymentRecord): Promise<Pick<RouterMember, 'endpoint' | 'endpointFile'>> {
+    const runtime = readRuntime(member.runtime);
+    const { name } = recordIdentity(member, runtime);
+    const namespace = member.namespace ?? runtime.namespace ?? (await this.forRecord(member)).namespace;
+    return { endpoint: memberEndpoint(name, namespace) };
   }
 
   /**
@@ -473,7 +559,9 @@ export class KubernetesTarget implements Target {
       throw new MaasError('UNAVAILABLE', `deployment ${d.id} is ${d.state}, not ready`, {
         hint:
           d.state === 'cached'
-            ? `redeploy it: maas deploy ${d.model}@${d.version} --target kubernetes`
+            ? d.kind === 'composition'
+              ? `start the router again: maas restart ${d.id}`
+              : `redeploy it: maas deploy ${d.model}@${d.version} --target kubernetes`
             : `see \`maas status ${d.id}\` and \`maas logs ${d.id}\``,
       });
     }
