@@ -10,8 +10,9 @@ import { deploy } from './deploy.js';
 import { output } from './output.js';
 import { drift } from './drift.js';
 import { driftWindow } from './drift-window.js';
+import { compose } from './compose.js';
 
-const BENCHMARKS: Benchmark[] = [startup, search, serving, deploy, output, drift, driftWindow];
+const BENCHMARKS: Benchmark[] = [startup, search, serving, deploy, output, drift, driftWindow, compose];
 
 async function main(argv: string[]): Promise<number> {
   const wanted = argv.filter((a) => !a.startsWith('-'));

@@ -1,10 +1,13 @@
 // `npm run demo`: the whole local lifecycle on a fresh MAAS_HOME, printed as a user would see it:
 // generate -> train -> validate -> register -> search -> deploy -> predict -> feedback -> drift ->
-// retrain, compare, rollout, rollback -> status -> decommission (two consumers) -> purge.
+// retrain, compare, rollout, rollback -> status -> decommission (two consumers) -> purge; then a
+// composition: three models trained on different people and devices behind one endpoint.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CompositionStatsWire } from '../src/protocol/composition-stats.js';
+import { readLabelledCsv } from './har/train.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const out = join(root, 'examples', 'out', 'demo');
@@ -46,6 +49,8 @@ function node(script: string, args: string[]): string {
 }
 
 let deployment: string | undefined;
+/** The composition applied by step 12, until it is deleted. */
+let composition: string | undefined;
 
 function main(): void {
   rmSync(out, { recursive: true, force: true });
@@ -207,6 +212,49 @@ function main(): void {
   maas(['decommission', deployment, '--purge']);
   deployment = undefined;
   maas(['ps']);
+
+  banner('12. compose: three classifiers trained on different people and devices behind one endpoint');
+  const ensemble = join(out, 'har-ensemble');
+  node('dist/examples/har-ensemble/build.js', ['--out', rel(ensemble), '--request-rows', '8', '--request-id', 'heldout']);
+  maas(['register', ...['har-wrist', 'har-pocket', 'har-belt'].map((m) => rel(join(ensemble, m, 'model.yaml')))]);
+  maas(['compose', 'apply', rel(join(ensemble, 'composition.yaml'))]);
+  composition = 'har-ensemble';
+  // The composition's name stands for its router: predictions are the members' mean probabilities.
+  maas(['predict', composition, '--data', rel(join(ensemble, 'requests.json')), '--request-id', 'heldout']);
+  // Their truth (feedback.csv holds it under the ids heldout:0 ... heldout:7): scored for the
+  // composition and each member, and forwarded to the members under their own prediction ids.
+  maas(['feedback', composition, '--file', rel(join(ensemble, 'feedback.csv'))]);
+  // More of the held-out stream with its truth, so that the measurements mean something.
+  const heldout = readLabelledCsv(readFileSync(join(ensemble, 'heldout.csv'), 'utf8'));
+  const more = { from: 8, to: 408 };
+  const moreFile = join(ensemble, 'more.json');
+  writeFileSync(moreFile, JSON.stringify(heldout.X.slice(more.from, more.to).map((x) => Object.fromEntries(heldout.features.map((f, j) => [f, x[j]])))));
+  const moreIds = maas(['predict', composition, '--data', rel(moreFile), '-o', 'name'], { quiet: true })
+    .trim()
+    .split('\n');
+  const moreFeedback = join(ensemble, 'more.feedback.csv');
+  writeFileSync(moreFeedback, `id,label\n${moreIds.map((id, i) => `${id},${heldout.y[more.from + i] ?? ''}`).join('\n')}\n`);
+  maas(['feedback', composition, '--file', rel(moreFeedback)], { quiet: true });
+  process.stdout.write(`(${moreIds.length} more held-out rows predicted through the composition and their truth sent)\n`);
+  maas(['compose', 'status', composition]);
+  const status = JSON.parse(maas(['compose', 'status', composition, '-o', 'json'], { quiet: true })) as {
+    measurements: CompositionStatsWire | null;
+  };
+  const m = status.measurements;
+  if (!m) throw new Error('the router answered no measurements');
+  const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : `${(100 * x).toFixed(1)} %`);
+  process.stdout.write(
+    `(-o json) composition accuracy ${pct(m.quality.accuracy)} on ${m.quality.labelled} labelled; ` +
+      `members: ${m.members.map((x) => `${x.key} reliability ${pct(x.reliability)}, accuracy ${pct(x.quality.accuracy)}, agreement ${pct(x.agreement.rate)}`).join('; ')}\n`,
+  );
+  // A member that misses its deadline on a slow machine is left out of that answer; the composition still answers.
+  const labelled = 8 + moreIds.length;
+  if (m.quality.labelled !== labelled || m.members.some((x) => !x.reliability))
+    throw new Error(`expected ${labelled} labelled predictions and answers from every member, got ${JSON.stringify(m)}`);
+  maas(['compose', 'delete', composition, '--purge']);
+  composition = undefined;
+  maas(['compose', 'list']);
+  maas(['ps']);
   process.stdout.write('\ndemo finished\n');
 }
 
@@ -217,4 +265,5 @@ try {
   process.exitCode = 1;
 } finally {
   if (deployment) spawnSync(process.execPath, [bin, 'decommission', deployment, '--purge', '--force'], { env, stdio: 'ignore' });
+  if (composition) spawnSync(process.execPath, [bin, 'compose', 'delete', composition, '--purge'], { env, stdio: 'ignore' });
 }

@@ -200,6 +200,12 @@ export async function composeApply(s: Services, req: ComposeApplyRequest, progre
     }
   }
 
+  // A target that cannot run the router is refused before any member is deployed.
+  if (!existing) {
+    const target = await s.targets.get(req.target, req.targetOptions);
+    if (!target.startRouter) throw new MaasError('USAGE', `the ${req.target} target cannot run composition routers`);
+  }
+
   // 2. Members: deploy what nothing serves, join what exists.
   const before = new Map((existing?.members ?? []).map((m) => [m.key, m]));
   const applied: AppliedMember[] = [];

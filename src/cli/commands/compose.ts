@@ -106,7 +106,7 @@ export function define(program: Program, run: Run): void {
         '',
         'Examples:',
         '  maas compose apply examples/har-ensemble/composition.yaml',
-        '  maas predict har-ensemble --input rows.csv',
+        '  maas predict har-ensemble --data rows.csv',
         '  maas compose status har-ensemble -o json',
         '  maas compose delete har-ensemble --purge',
         '  maas compose assess har-ensemble --method shapley',

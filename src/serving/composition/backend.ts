@@ -672,6 +672,7 @@ export class CompositionBackend implements InferenceBackend {
       clearTimeout(timer);
       for (const m of this.set.members) m.client.retire();
       this.store.close();
+      await this.store.stopped();
     })();
     return this.closing;
   }

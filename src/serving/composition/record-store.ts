@@ -4,14 +4,18 @@
 // assessment re-aggregates these without a member; feedback finds the members' prediction ids here
 // to forward the truth. Writes are queued and committed together on the next tick; every read
 // flushes first, so a feedback that follows an answer always finds its row. Bounded by a number of
-// rows (oldest dropped first).
+// rows (oldest dropped first). In a file, WAL checkpoints (and their disk syncs) run on a
+// checkpointer thread, as for the request log: a request never waits behind one.
 import Database from 'better-sqlite3';
+import { startCheckpointer, type Checkpointer } from '../log/checkpointer.js';
 import type { FeedbackItem, FeedbackRejection, RecordedTruth } from '../../protocol/feedback.js';
 import { parseRowId } from '../../protocol/row-id.js';
 import type { CompositionRecordWire, MemberAnswerWire, RecordsQuery } from '../../protocol/composition-records.js';
 import type { CallOutcome } from './member-client.js';
 
 export const DEFAULT_RECORD_RETENTION_ROWS = 100_000;
+/** How often the checkpointer thread copies the write-ahead log into the file. */
+const CHECKPOINT_INTERVAL_MS = 1000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS composition_rows (
@@ -154,6 +158,8 @@ export class RecordStore {
   private scheduled = false;
   private closed = false;
   private rowCount: number;
+  private readonly checkpointer: Checkpointer | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(private readonly opts: RecordStoreOptions) {
     this.maxRows = Math.max(1, opts.maxRows ?? DEFAULT_RECORD_RETENTION_ROWS);
@@ -162,6 +168,12 @@ export class RecordStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    if (!this.db.memory) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = startCheckpointer(opts.path, CHECKPOINT_INTERVAL_MS, (message) =>
+        opts.onError?.(new Error(`composition records checkpoint failed: ${message}`)),
+      );
+    }
     this.insertRow = this.db.prepare(
       `INSERT INTO composition_rows (id, request_id, row, rows, ts, composition, mode, label, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO NOTHING`,
@@ -352,10 +364,17 @@ export class RecordStore {
     return this.rowCount;
   }
 
+  /** Commits what is queued and closes; see stopped() for the checkpointer's last checkpoint. */
   close(): void {
     if (this.closed) return;
     this.flush();
     this.closed = true;
     this.db.close();
+    this.stopping = this.checkpointer?.stop();
+  }
+
+  /** Resolves once the checkpointer thread (file only) made its last checkpoint after close(). */
+  stopped(): Promise<void> {
+    return this.stopping ?? Promise.resolve();
   }
 }
