@@ -192,10 +192,11 @@ describe('adaptive recomposition on the local target', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     // A candidate must not be slower than 1.5x the member it replaces (the member's p95 as the router
     // measures it, mostly these small requests by now). The candidate is the same kind of model on
-    // the same server, so it declares what the router measures for the good members now.
+    // the same server, so it declares the fastest p95 the router measures for a member now (a mean
+    // of the others can exceed 1.5x the stuck member's on a loaded machine).
     const now = await json<{ measurements: CompositionStatsWire | null }>(['compose', 'status', NAME]);
-    const p95 = now.measurements!.members.filter((m) => m.key !== 'har-stuck@1').map((m) => m.latencyMs.p95!);
-    candidate.description.spec.qos = { ...candidate.description.spec.qos, latencyMs: Number((p95.reduce((a, b) => a + b, 0) / p95.length).toFixed(1)) };
+    const p95 = now.measurements!.members.map((m) => m.latencyMs.p95!);
+    candidate.description.spec.qos = { ...candidate.description.spec.qos, latencyMs: Number(Math.min(...p95).toFixed(1)) };
     writeFileSync(candidate.file, stringify(candidate.description));
     const registered = await cli(['register', candidate.file]);
     expect(registered.code, registered.stderr).toBe(0);

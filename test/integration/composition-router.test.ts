@@ -15,6 +15,8 @@ import type { CompositionStatsWire } from '../../src/protocol/composition-stats.
 import type { CompositionRecordsWire } from '../../src/protocol/composition-records.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
 import { startModelServer, type ModelServer } from '../../src/serving/server.js';
+import type { DriftReport } from '../../src/drift/report.js';
+import { sampleDriftReport } from '../support/drift-report-fixture.js';
 import { startCompositionServer, type CompositionServer } from '../../src/serving/composition/start.js';
 import { BIN, runCli, tempDir } from '../support/cli.js';
 
@@ -295,6 +297,33 @@ function expectedMajority(answers: Answer[], r: number): string {
   }
   return LABELS[tied[0]!]!;
 }
+
+describe('drift', () => {
+  it("answers the drift report of the first member that has one, as the composition's (every member gets the same inputs)", async () => {
+    const asked: string[] = [];
+    const server = http.createServer((req, res) => {
+      asked.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(sampleDriftReport()));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      // Member a has no reference profile (404); the second one answers.
+      const router = await startRouter(routerConfig('ensemble', [routerMember('a'), fakeRouterMember('profiled@1', url)]));
+      const res = await fetch(`${router.url}/v2/models/trio/drift?test=psi&threshold=0.2`);
+      expect(res.status).toBe(200);
+      const report = (await res.json()) as DriftReport;
+      expect(report.subject).toMatchObject({ model: 'trio', version: '1' });
+      expect(report.notes[0]).toMatch(/member profiled@1/);
+      expect(report.dataset).toEqual(sampleDriftReport().dataset);
+      expect(asked).toEqual(['/v2/models/profiled/versions/1/drift?test=psi&threshold=0.2']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
 
 describe('ensemble', () => {
   it('answers the majority vote of the members, in both input forms, with row ids like a model server', async () => {

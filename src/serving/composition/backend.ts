@@ -30,6 +30,8 @@ import { createResponseEncoder, type ResponseEncoder } from '../dataplane/infer-
 import { modelMetadata } from '../dataplane/metadata.js';
 import type { EncodedRows, ParsedInfer } from '../dataplane/types.js';
 import { RejectedValueError, ServingError } from '../errors.js';
+import type { DriftReport } from '../../drift/report.js';
+import type { DriftQuery } from '../drift-check.js';
 import { errorMessage, noEvents, type EventSink } from '../event-log.js';
 import { nothingRecorded, parseModelFeedback } from '../feedback.js';
 import type { ServingMetrics } from '../metrics.js';
@@ -77,6 +79,9 @@ interface ActiveMember {
 }
 
 /** Everything a request needs, swapped whole on a reload. */
+/** How long the router waits for a member's drift report (computed on demand). */
+const DRIFT_ASK_MS = 30_000;
+
 interface MemberSet {
   config: RouterConfig;
   key: string;
@@ -628,6 +633,36 @@ export class CompositionBackend implements InferenceBackend {
     }
     this.memberMetrics?.forwarded(key, false);
     this.events({ level: 'warn', event: 'feedback_not_forwarded', member: key, items: items.length, error: last || 'the member was released' });
+  }
+
+  /**
+   * Data drift of the composition: every member receives the composition's inputs, so a member's
+   * drift report is the composition's (the first answering member with a reference profile; the
+   * report names the composition and the member it came from). Concept drift in it is that
+   * member's own; `maas compose status` has every member's accuracy.
+   */
+  async drift(_model: ModelTarget, query: DriftQuery): Promise<DriftReport> {
+    const set = this.set;
+    const q = new URLSearchParams();
+    if (query.test !== undefined) q.set('test', query.test);
+    if (query.threshold !== undefined) q.set('threshold', String(query.threshold));
+    if (query.share !== undefined) q.set('share', String(query.share));
+    const qs = q.toString();
+    const ordered = [...set.members.filter((m) => m.spec.role !== 'shadow'), ...set.members.filter((m) => m.spec.role === 'shadow')];
+    const why: string[] = [];
+    for (const m of ordered) {
+      const r = await m.client.call(`drift${qs ? `?${qs}` : ''}`, '', DRIFT_ASK_MS, 'GET');
+      if (r.outcome === 'answered') {
+        const report = JSON.parse(r.body) as DriftReport;
+        return {
+          ...report,
+          subject: { model: set.model.name, version: set.model.version, deployment: report.subject.deployment },
+          notes: [`inputs as member ${m.spec.key} received them (every member gets the composition's inputs)`, ...report.notes],
+        };
+      }
+      why.push(`${m.spec.key}: ${r.message}`);
+    }
+    throw new ServingError(404, `no member of composition ${set.key} has a drift report: ${why.join('; ')}`);
   }
 
   /** The live window of the composition's answers, and the number of recorded rows. */

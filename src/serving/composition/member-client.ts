@@ -78,7 +78,7 @@ export class MemberEndpoint {
   }
 }
 
-function post(agent: http.Agent, url: string, body: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+function post(agent: http.Agent, url: string, body: string, timeoutMs: number, method: 'POST' | 'GET' = 'POST'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (f: () => void): void => {
@@ -89,9 +89,9 @@ function post(agent: http.Agent, url: string, body: string, timeoutMs: number): 
     };
     let answered = false;
     const req = http.request(url, {
-      method: 'POST',
+      method,
       agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      headers: method === 'POST' ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {},
     });
     const timer = setTimeout(
       () => {
@@ -169,7 +169,7 @@ export class MemberClient {
    * before any answer) re-reads the endpoint file at once and tries once more while time is left:
    * a member that just moved (rollout) answers there.
    */
-  async call(action: string, body: string, timeoutMs: number): Promise<CallResult> {
+  async call(action: string, body: string, timeoutMs: number, method: 'POST' | 'GET' = 'POST'): Promise<CallResult> {
     const started = performance.now();
     const elapsed = (): number => performance.now() - started;
     this.active++;
@@ -179,7 +179,7 @@ export class MemberClient {
           const base = await this.endpoint.resolve(attempt > 0);
           const left = timeoutMs - elapsed();
           if (left <= 0) throw new TimeoutError(`no answer within ${timeoutMs} ms`);
-          const res = await post(this.agent, `${base}${this.path(action)}`, body, left);
+          const res = await post(this.agent, `${base}${this.path(action)}`, body, left, method);
           if (res.status === 200) return { outcome: 'answered', ms: elapsed(), status: res.status, body: res.body };
           return { outcome: 'error', ms: elapsed(), message: errorText(res.status, res.body) };
         } catch (e) {
