@@ -1,7 +1,7 @@
 // Feedback against the served model: the protocol's body parser and item validator, plus what
 // only the model knows (classification wants a label it has, regression a value), and the error
 // for a request of which nothing could be recorded.
-import { parseFeedbackBody, type FeedbackItem, type FeedbackRejection } from '../protocol/feedback.js';
+import { parseFeedbackBody, type FeedbackItem, type FeedbackRejection, type FeedbackResponse } from '../protocol/feedback.js';
 import { ServingError, badRequest, listSome } from './errors.js';
 import type { ServedModel } from './dataplane/model.js';
 import { closest } from '../spec/suggest.js';
@@ -21,6 +21,26 @@ function checkForModel(model: ServedModel, item: FeedbackItem, where: string): v
 /** `{id, label|value}` or `{feedback: [...]}` for `model`; protocol errors are MaasErrors (400). */
 export function parseModelFeedback(model: ServedModel, body: unknown): FeedbackItem[] {
   return parseFeedbackBody(body, (item, where) => checkForModel(model, item, where));
+}
+
+/**
+ * The answer to a feedback request: what was applied, unchanged or rejected, in request order;
+ * throws (see nothingRecorded) when no item was recorded at all.
+ */
+export function feedbackOutcome(
+  items: readonly { id: string }[],
+  r: { applied: readonly unknown[]; unchanged: string[]; rejected: FeedbackRejection[] },
+): Required<Omit<FeedbackResponse, 'id'>> {
+  if (r.applied.length + r.unchanged.length === 0) throw nothingRecorded(r.rejected);
+  const refused = new Set(r.rejected.map((x) => x.id));
+  return {
+    accepted: r.applied.length + r.unchanged.length,
+    ids: items.filter((i) => !refused.has(i.id)).map((i) => i.id),
+    applied: r.applied.length,
+    unchanged: r.unchanged.length,
+    unchangedIds: r.unchanged,
+    rejected: r.rejected,
+  };
 }
 
 /**

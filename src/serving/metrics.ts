@@ -22,7 +22,24 @@ interface Latency {
   count: number;
 }
 
-interface MetricValue {
+/**
+ * The samples of one histogram series over LATENCY_BUCKETS: cumulative buckets, +Inf, sum and
+ * count, each with `labels`.
+ */
+export function histogramValues(name: string, labels: Record<string, string>, h: { counts: ArrayLike<number>; count: number; sum: number }): MetricValue[] {
+  const values: MetricValue[] = [];
+  let cumulative = 0;
+  LATENCY_BUCKETS.forEach((le, i) => {
+    cumulative += h.counts[i]!;
+    values.push({ metricName: `${name}_bucket`, labels: { le, ...labels }, value: cumulative });
+  });
+  values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', ...labels }, value: h.count });
+  values.push({ metricName: `${name}_sum`, labels, value: h.sum });
+  values.push({ metricName: `${name}_count`, labels, value: h.count });
+  return values;
+}
+
+export interface MetricValue {
   labels: Record<string, string | number>;
   value: number;
   metricName?: string;
@@ -214,17 +231,7 @@ export class ServingMetrics {
       type: 'histogram',
       aggregator: 'sum',
       get: async () => {
-        const values: MetricValue[] = [];
-        for (const [route, l] of this.latency) {
-          let cumulative = 0;
-          LATENCY_BUCKETS.forEach((le, i) => {
-            cumulative += l.counts[i]!;
-            values.push({ metricName: `${name}_bucket`, labels: { le, route }, value: cumulative });
-          });
-          values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', route }, value: l.count });
-          values.push({ metricName: `${name}_sum`, labels: { route }, value: l.sum });
-          values.push({ metricName: `${name}_count`, labels: { route }, value: l.count });
-        }
+        const values = [...this.latency].flatMap(([route, l]) => histogramValues(name, { route }, l));
         return { name, help, type: 'histogram', values, aggregator: 'sum' };
       },
       reset: () => this.latency.clear(),

@@ -16,7 +16,7 @@ import { modelMetadata, serverMetadata } from './dataplane/metadata.js';
 import type { EncodedRows, ParsedInfer } from './dataplane/types.js';
 import type { RequestLog } from './request-log.js';
 import type { ServingStats } from './stats.js';
-import { nothingRecorded, parseModelFeedback } from './feedback.js';
+import { feedbackOutcome, parseModelFeedback } from './feedback.js';
 import type { ReferenceFetcher } from './reference/fetch-ref.js';
 import { parseReferenceData } from './reference/parse-ref.js';
 import type { ServingMetrics } from './metrics.js';
@@ -226,16 +226,7 @@ export class ModelService implements InferenceBackend {
     const { applied, unchanged, rejected } = await this.opts.log.applyFeedback(items);
     this.opts.stats.observeFeedback(applied);
     this.opts.metrics?.feedback(applied.length);
-    if (applied.length + unchanged.length === 0) throw nothingRecorded(rejected);
-    const refused = new Set(rejected.map((r) => r.id));
-    return {
-      accepted: applied.length + unchanged.length,
-      ids: items.filter((i) => !refused.has(i.id)).map((i) => i.id),
-      applied: applied.length,
-      unchanged: unchanged.length,
-      unchangedIds: unchanged,
-      rejected,
-    };
+    return feedbackOutcome(items, { applied, unchanged, rejected });
   }
 
   /** The live window; flushes the log first so stats and log agree. */

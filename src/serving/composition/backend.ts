@@ -33,7 +33,7 @@ import { RejectedValueError, ServingError } from '../errors.js';
 import type { DriftReport } from '../../drift/report.js';
 import type { DriftQuery } from '../drift-check.js';
 import { errorMessage, noEvents, type EventSink } from '../event-log.js';
-import { nothingRecorded, parseModelFeedback } from '../feedback.js';
+import { feedbackOutcome, parseModelFeedback } from '../feedback.js';
 import type { ServingMetrics } from '../metrics.js';
 import type { Prediction } from '../runtime.js';
 import { DEFAULT_WINDOW_ROWS, ServingStats } from '../stats.js';
@@ -562,16 +562,7 @@ export class CompositionBackend implements InferenceBackend {
     this.opts.metrics?.feedback(applied.length);
     this.score(applied, now);
     this.forwardAll(applied);
-    if (applied.length + unchanged.length === 0) throw nothingRecorded(rejected);
-    const refused = new Set(rejected.map((r) => r.id));
-    return {
-      accepted: applied.length + unchanged.length,
-      ids: items.filter((i) => !refused.has(i.id)).map((i) => i.id),
-      applied: applied.length,
-      unchanged: unchanged.length,
-      unchangedIds: unchanged,
-      rejected,
-    };
+    return feedbackOutcome(items, { applied, unchanged, rejected });
   }
 
   private score(applied: readonly AppliedTruth[], now: number): void {

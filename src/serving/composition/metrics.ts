@@ -2,14 +2,8 @@
 // request metrics): call latency as a histogram, calls by outcome, and agreement and accuracy as
 // gauges read from the meters at scrape time. The request path only bumps plain numbers.
 import type { Metric, Registry } from 'prom-client';
-import { LATENCY_BUCKETS } from '../metrics.js';
+import { histogramValues, LATENCY_BUCKETS, type MetricValue } from '../metrics.js';
 import type { CallOutcome } from './member-client.js';
-
-interface MetricValue {
-  labels: Record<string, string | number>;
-  value: number;
-  metricName?: string;
-}
 
 interface MemberSeries {
   /** Non-cumulative counts per bucket; the last slot is +Inf. */
@@ -40,18 +34,7 @@ export class MemberMetrics {
     };
     const histogram = 'maas_member_request_duration_seconds';
     register(histogram, 'Latency of requests to each member (answers, errors and timeouts)', 'histogram', () => {
-      const values: MetricValue[] = [];
-      for (const [member, s] of this.series) {
-        let cumulative = 0;
-        LATENCY_BUCKETS.forEach((le, i) => {
-          cumulative += s.counts[i]!;
-          values.push({ metricName: `${histogram}_bucket`, labels: { le, member }, value: cumulative });
-        });
-        values.push({ metricName: `${histogram}_bucket`, labels: { le: '+Inf', member }, value: s.count });
-        values.push({ metricName: `${histogram}_sum`, labels: { member }, value: s.sum });
-        values.push({ metricName: `${histogram}_count`, labels: { member }, value: s.count });
-      }
-      return values;
+      return [...this.series].flatMap(([member, s]) => histogramValues(histogram, { member }, s));
     });
     register('maas_member_requests_total', 'Requests to each member by outcome (answered, error, timeout)', 'counter', () =>
       [...this.series].flatMap(([member, s]) =>

@@ -18,6 +18,7 @@ import type {
   V1Deployment,
   V1EnvVar,
   V1Job,
+  V1PodSpec,
   V1LocalObjectReference,
   V1ResourceRequirements,
   V1Secret,
@@ -192,6 +193,11 @@ export function buildTrainingJob(input: TrainingObjectsInput): JobObject {
     { name: 'out', emptyDir: { sizeLimit: '1Gi' } },
     { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
   ];
+  return jobObject(input, { containers: [container], volumes });
+}
+
+/** A run-once Job around `pod`: no retries, the run's deadline and TTL, no API token, restricted pod security. */
+function jobObject(input: TrainingObjectsInput, pod: Omit<V1PodSpec, 'restartPolicy'>): JobObject {
   const m = meta(input);
   return {
     apiVersion: 'batch/v1',
@@ -208,8 +214,7 @@ export function buildTrainingJob(input: TrainingObjectsInput): JobObject {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           securityContext: podSecurity(),
-          containers: [container],
-          volumes,
+          ...pod,
         },
       },
     },
@@ -436,33 +441,15 @@ export function buildInClusterTrainingJob(input: InClusterJobInput): JobObject {
     },
     ...server.modelVolumes,
   ];
-  const m = meta(input);
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: m,
-    spec: {
-      backoffLimit: 0,
-      activeDeadlineSeconds: Math.max(1, Math.ceil(input.timeoutSeconds)),
-      ttlSecondsAfterFinished: input.ttlSecondsAfterFinished ?? DEFAULT_TTL_SECONDS,
-      template: {
-        metadata: { labels: { ...m.labels } },
-        spec: {
-          restartPolicy: 'Never',
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          securityContext: podSecurity(),
-          // The deployment's node: its labelled rows never leave it.
-          affinity: strictAffinity(server.node),
-          ...(server.tolerations ? { tolerations: server.tolerations } : {}),
-          ...(server.imagePullSecrets ? { imagePullSecrets: server.imagePullSecrets } : {}),
-          initContainers: [...(server.fetchArtifact ? [server.fetchArtifact] : []), assemble, train],
-          containers: [evaluate],
-          volumes,
-        },
-      },
-    },
-  };
+  return jobObject(input, {
+    // The deployment's node: its labelled rows never leave it.
+    affinity: strictAffinity(server.node),
+    ...(server.tolerations ? { tolerations: server.tolerations } : {}),
+    ...(server.imagePullSecrets ? { imagePullSecrets: server.imagePullSecrets } : {}),
+    initContainers: [...(server.fetchArtifact ? [server.fetchArtifact] : []), assemble, train],
+    containers: [evaluate],
+    volumes,
+  });
 }
 
 export interface LabelledTokenSecretInput {
