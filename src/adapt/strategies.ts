@@ -483,10 +483,14 @@ export const qosOnlyStrategy = (): Strategy => byScore('qos-only', qosOf);
 export const ruleBasedStrategy = (): Strategy => byScore('rule-based', (c) => c.confidence);
 
 /** The strategy called `name`, with its default settings. */
-export function strategyByName(name: string): Strategy {
+/** The strategy of a name; `bandit` carries the policy's LinUCB exploration alpha and ridge lambda. */
+export function strategyByName(name: string, bandit: { alpha?: number; lambda?: number } = {}): Strategy {
   switch (name) {
     case 'linucb':
-      return linUcbStrategy();
+      return linUcbStrategy({
+        ...(bandit.alpha !== undefined ? { alpha: bandit.alpha } : {}),
+        ...(bandit.lambda !== undefined ? { lambda: bandit.lambda } : {}),
+      });
     case 'brute-force':
       return bruteForceStrategy();
     case 'epsilon-greedy':

@@ -241,8 +241,8 @@ export async function adaptComposition(
   req: { name: string; dryRun: boolean; strategy: StrategyName; timeoutMs: number; seed?: number },
   progress: Progress,
 ): Promise<AdaptResult> {
-  const strategy = strategyByName(req.strategy);
   const l = await live(s, req.name, req.timeoutMs);
+  const strategy = strategyByName(req.strategy, l.record.description.spec.policy?.bandit ?? {});
   const report = await assessLive(s, l, 'scs', req.seed ?? 0);
   const base = {
     composition: report.composition,
