@@ -6,17 +6,16 @@
 // the registered candidate while clients keep sending requests (none fails); fresh rows from the
 // same stream are then answered better, and `compose history` shows the adaptation with the
 // accuracy before and since. Needs `npm run build` (the servers run from dist).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { generateHar, harToCsv, harToRequests, type HarData } from '../../examples/har/generate.js';
-import { harDescription, trainHar } from '../../examples/har/train.js';
-import { DEFAULT_MLP_OPTIONS } from '../../examples/lib/mlp.js';
 import type { AdaptResult, AssessReport, HistoryEntry } from '../../src/app/compose-adapt.js';
 import type { CompositionStatsWire } from '../../src/protocol/composition-stats.js';
 import { rowsToRequest } from '../../src/protocol/rows.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
+import { trainHarMember, type TrainedMember } from '../support/har-member.js';
 import { isAlive } from '../../src/targets/local/process.js';
 import { runCli, tempDir } from '../support/cli.js';
 import { traffic } from '../support/traffic.js';
@@ -34,27 +33,10 @@ const NAME = 'har-ensemble';
 /** Labelled rows sent before and after the adaptation (fresh rows from the same stream each time). */
 const STREAM_ROWS = 300;
 
-interface Trained {
-  file: string;
-  description: ModelDescription;
-}
+type Trained = TrainedMember;
 
 /** Trains one HAR model on `csv` into `dir/models/name` and writes its description next to it. */
-function train(name: string, csv: string, seed: number, hidden: number): Trained {
-  const out = join(dir.path, 'models', name);
-  mkdirSync(out, { recursive: true });
-  const options = { ...DEFAULT_MLP_OPTIONS, epochs: 5, seed, hidden, testFraction: 0.2 };
-  const trained = trainHar(csv, options);
-  const description = harDescription(trained, { name, version: '1', options });
-  description.spec.artifact.uri = 'file://./model.onnx';
-  // Held-out metrics of a one-class model are not defined everywhere (F1 of absent classes).
-  description.spec.performance = Object.fromEntries(Object.entries(description.spec.performance ?? {}).filter(([, v]) => Number.isFinite(v)));
-  writeFileSync(join(out, 'model.onnx'), trained.onnx);
-  writeFileSync(join(out, 'train.csv'), csv);
-  const file = join(out, 'model.yaml');
-  writeFileSync(file, stringify(description));
-  return { file, description };
-}
+const train = (name: string, csv: string, seed: number, hidden: number): Trained => trainHarMember(dir.path, name, csv, { seed, hidden });
 
 interface Answer {
   id: string;

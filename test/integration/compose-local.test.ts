@@ -5,16 +5,15 @@
 // is cached, the new one takes traffic); a member killed with SIGKILL costs no client request and
 // is counted; a re-apply that releases the only answering member (shadow mode) drops no request;
 // `compose delete --purge` leaves no server running. Needs `npm run build`.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { generateHar, harToCsv, harToRequests } from '../../examples/har/generate.js';
-import { harDescription, trainHar } from '../../examples/har/train.js';
-import { DEFAULT_MLP_OPTIONS } from '../../examples/lib/mlp.js';
 import type { CompositionStatsWire, MemberStatsWire } from '../../src/protocol/composition-stats.js';
 import { rowsToRequest } from '../../src/protocol/rows.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
+import { trainHarMember, type TrainedMember } from '../support/har-member.js';
 import { isAlive } from '../../src/targets/local/process.js';
 import { runCli, tempDir } from '../support/cli.js';
 import { traffic } from '../support/traffic.js';
@@ -38,19 +37,9 @@ const MEMBERS = [
   { name: 'har-d', seed: 4, hidden: 12 },
 ] as const;
 
-/** Trains one HAR member into `dir/name` and writes its description (artifact next to it). */
-function trainMember(m: (typeof MEMBERS)[number], csv: string): { file: string; description: ModelDescription } {
-  const out = join(dir.path, 'models', m.name);
-  mkdirSync(out, { recursive: true });
-  const options = { ...DEFAULT_MLP_OPTIONS, epochs: 5, seed: m.seed, hidden: m.hidden, testFraction: 0.2 };
-  const trained = trainHar(csv, options);
-  const description = harDescription(trained, { name: m.name, version: '1', options });
-  description.spec.artifact.uri = 'file://./model.onnx';
-  writeFileSync(join(out, 'model.onnx'), trained.onnx);
-  writeFileSync(join(out, 'train.csv'), csv);
-  const file = join(out, 'model.yaml');
-  writeFileSync(file, stringify(description));
-  return { file, description };
+/** Trains one HAR member into `dir/models/name` and writes its description (artifact next to it). */
+function trainMember(m: (typeof MEMBERS)[number], csv: string): TrainedMember {
+  return trainHarMember(dir.path, m.name, csv, m);
 }
 
 interface Dep {
