@@ -216,7 +216,7 @@ describe('migration 7', () => {
     db.close();
 
     const r = sqlite(file);
-    expect(schemaVersion(r.db)).toBe(7);
+    expect(schemaVersion(r.db)).toBe(MIGRATIONS.length);
     expect(r.db.prepare('SELECT id, kind FROM deployments').all()).toEqual([{ id: 'd-old', kind: 'model' }]);
     const old = await r.deployments.getDeployment('d-old');
     expect(old).toMatchObject({ id: 'd-old', model: 'har', version: '1', state: 'ready', consumers: ['a'] });

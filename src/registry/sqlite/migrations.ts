@@ -14,6 +14,7 @@ import {
 import { COMPOSITIONS_MIGRATION_SQL } from './compositions-table.js';
 import { PROFILES_MIGRATION_SQL } from './profiles-table.js';
 import { LINEAGE_MIGRATION_SQL } from './lineage-table.js';
+import { CONTROL_PLANE_MIGRATION_SQL } from './control-plane-tables.js';
 import { isoNow, systemClock, type Clock } from '../../core/clock.js';
 
 export interface Migration {
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'compositions, their history, and the kind of each deployment',
     up: (db) => db.exec(DEPLOYMENT_KIND_MIGRATION_SQL + COMPOSITIONS_MIGRATION_SQL),
   },
+  { version: 8, name: 'control plane: jobs, API tokens, audit log, idempotency keys', up: (db) => db.exec(CONTROL_PLANE_MIGRATION_SQL) },
 ];
 
 const LEDGER = `CREATE TABLE IF NOT EXISTS schema_migrations (
