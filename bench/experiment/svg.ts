@@ -1,5 +1,6 @@
 // A hand-written SVG line plot (no dependency): series of (x, y) points, optional log-scaled y,
-// axis ticks, a legend. Dashed segments mark estimated points.
+// axis ticks, a legend. Dashed segments and hollow markers set some points apart (estimated, or
+// computed another way), as the plot's `markedAs` says.
 
 export interface Series {
   name: string;
@@ -11,6 +12,8 @@ export interface PlotOptions {
   xLabel: string;
   yLabel: string;
   logY?: boolean;
+  /** What the dashed, hollow points are. Default: estimated. */
+  markedAs?: string;
   width?: number;
   height?: number;
 }
@@ -90,7 +93,9 @@ export function linePlot(series: readonly Series[], o: PlotOptions): string {
     parts.push(`<text x="${m.left + pw + 46}" y="${ly + 4}">${escape(s.name)}</text>`);
   });
   if (series.some((s) => s.points.some((p) => p.estimated))) {
-    parts.push(`<text x="${m.left + pw + 15}" y="${m.top + 10 + series.length * 20 + 6}" fill="#666">dashed, hollow: estimated</text>`);
+    parts.push(
+      `<text x="${m.left + pw + 15}" y="${m.top + 10 + series.length * 20 + 6}" fill="#666">dashed, hollow: ${escape(o.markedAs ?? 'estimated')}</text>`,
+    );
   }
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

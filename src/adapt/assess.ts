@@ -30,6 +30,15 @@
 //   functionalContribution = 0, qosDrop = the method's raw value (loo: the accuracy drop without the
 //   member; ncs: the member's own accuracy; shapley: the raw Shapley value of the accuracy game
 //   v(S) = E(S)), underperforming = score < threshold.
+// - The threshold is relative to the fair share: a member is underperforming when its score is below
+//   `contribution.threshold / n` (shares sum to 1, so 1/n is what each of n equal members gets; an
+//   absolute cut-off would flag most members of a large composition). `Assessment.threshold` is
+//   the resulting absolute cut-off.
+// - Leave-one-out on classification: when leaving any single member out changes no answer (a
+//   majority of three rarely flips), every accuracy drop is 0 and says nothing; the drops are then
+//   taken on the support of the truth instead (per row, the share of the coalition's answers that
+//   are the truth, weighted as the aggregation counts them), which still tells a member that votes
+//   with the truth from one that votes against it.
 import { MaasError } from '../core/errors.js';
 import { aggregate, isRegressionAggregation, type MemberAnswer } from '../compose/aggregate.js';
 import type { Aggregation } from '../domain/composition.js';
@@ -176,6 +185,27 @@ class Prepared {
     return e;
   }
 
+  /** Mean support of the truth by `coalition` (classification; see the header's leave-one-out). */
+  support(coalition: Coalition): number {
+    const { rows } = this.input;
+    if (rows.length === 0 || coalition.length === 0) return 0;
+    const w = this.countingWeights(coalition);
+    let total = 0;
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r]!;
+      let agree = 0;
+      let weight = 0;
+      coalition.forEach((m, k) => {
+        if (!this.usable[m]![r]) return;
+        const probabilities = this.proba[m]![r] ? row.probabilities![m]! : undefined;
+        agree += w[k]! * (probabilities ? (probabilities[row.truth] ?? 0) : row.answers[m] === row.truth ? 1 : 0);
+        weight += w[k]!;
+      });
+      if (weight > 0) total += agree / weight;
+    }
+    return total / rows.length;
+  }
+
   /** Weights as the aggregation counts members (see the header). */
   countingWeights(coalition: Coalition): number[] {
     const weighted = this.input.aggregation === 'weighted' || this.input.aggregation === 'mean-proba' || this.input.aggregation === 'mean';
@@ -316,7 +346,7 @@ export function assess(input: AssessInput): Assessment {
     );
   };
 
-  const threshold = contribution.threshold;
+  const threshold = n > 0 ? contribution.threshold / n : contribution.threshold;
   const build = (qosContribution: number[], functional: number[], raw: number[], score: number[]): MemberAssessment[] =>
     members.map((m, i) => ({
       key: m.key,
@@ -346,7 +376,11 @@ export function assess(input: AssessInput): Assessment {
       break;
     }
     case 'loo': {
-      const drops = all.map((s) => result.effectiveness - p.effectiveness(without(s)));
+      let drops = all.map((s) => result.effectiveness - p.effectiveness(without(s)));
+      if (!p.regression && n > 1 && drops.every((d) => d <= 0)) {
+        const whole = p.support(all);
+        drops = all.map((s) => whole - p.support(without(s)));
+      }
       result.members = baseline(drops, shares(drops));
       break;
     }

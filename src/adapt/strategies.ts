@@ -21,6 +21,23 @@ export interface SelectionCandidate {
    * context features (accuracy, 1 - latency, reliability).
    */
   qos?: number;
+  /**
+   * The accuracy it was measured to have while it served in this composition (an earlier
+   * replacement): the bandit observes this instead of the confidence when it pulls it.
+   */
+  served?: number;
+}
+
+/**
+ * What the composition learnt from earlier adaptations: a replacement's context when it was
+ * chosen and the accuracy it was then measured to have while serving. LinUCB starts from these
+ * instead of from its prior, so a kind of candidate that disappointed is ranked down before it is
+ * pulled again.
+ */
+export interface Experience {
+  key: string;
+  context: Float64Array;
+  reward: number;
 }
 
 export interface SelectionProblem {
@@ -35,6 +52,8 @@ export interface SelectionProblem {
   evaluate(plan: string[]): number;
   /** How many plans to return at most. */
   topK: number;
+  /** Rewards measured after earlier adaptations (LinUCB's warm start; other strategies ignore it). */
+  experience?: readonly Experience[];
 }
 
 export interface StrategyResult {
@@ -215,10 +234,12 @@ export interface LinUcbStrategyOptions {
 }
 
 /**
- * Contextual bandit per underperforming member, then a short evaluated list of plans. For each
- * member, `rounds` times: score every candidate not yet pulled by UCB, pull the highest, observe
- * its confidence (the composition rules' score; deterministic, so a pulled arm is not pulled
- * again) and update. A candidate's estimate is then its observed confidence, or the model's mean
+ * Contextual bandit per underperforming member, then a short evaluated list of plans. Each
+ * member's model first learns from `experience` (earlier replacements' contexts and measured
+ * accuracies; with `sharing: 'arm'` only the experience of that very candidate). Then, `rounds`
+ * times: score every candidate not yet pulled by UCB, pull the highest, observe its reward (the
+ * accuracy it was measured to have while serving here, else its confidence, the composition
+ * rules' score; deterministic, so a pulled arm is not pulled again) and update. A candidate's estimate is then its observed confidence, or the model's mean
  * when never pulled. The `budget` best combinations by summed estimate are evaluated with the
  * plan reward and ranked by it. Never enumerates the product: the cost is rounds * candidates *
  * dim^2 per member plus `budget` evaluations, i.e. at most 5 % of the combinations as soon as
@@ -239,6 +260,12 @@ export function linUcbStrategy(o: LinUcbStrategyOptions = {}): Strategy {
         const bandit = new LinUcb(list[0]!.context.length, { alpha, lambda });
         const model = (c: SelectionCandidate): string => (sharing === 'member' ? member : c.key);
         const observed = new Map<number, number>();
+        const dim = list[0]!.context.length;
+        for (const e of p.experience ?? []) {
+          if (e.context.length !== dim || !Number.isFinite(e.reward)) continue;
+          if (sharing === 'member') bandit.update(member, e.context, e.reward);
+          else if (list.some((c) => c.key === e.key)) bandit.update(e.key, e.context, e.reward);
+        }
         for (let t = 0; t < Math.min(rounds, list.length); t++) {
           let pick = -1;
           let top = -Infinity;
@@ -252,8 +279,9 @@ export function linUcbStrategy(o: LinUcbStrategyOptions = {}): Strategy {
           });
           if (pick < 0) break;
           const c = list[pick]!;
-          observed.set(pick, c.confidence);
-          bandit.update(model(c), c.context, c.confidence);
+          const reward = c.served ?? c.confidence;
+          observed.set(pick, reward);
+          bandit.update(model(c), c.context, reward);
         }
         return ranked(list, (c, j) => observed.get(j) ?? bandit.score(model(c), c.context).mean);
       });

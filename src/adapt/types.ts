@@ -13,14 +13,17 @@ export interface QosWeights {
 
 export const DEFAULT_QOS_WEIGHTS: QosWeights = { effectiveness: 0.4, quality: 0.2, latency: 0.2, reliability: 0.2 };
 
-/** SCS = qos * QoS contribution + functional * functional contribution; below `threshold` = underperforming. */
+/**
+ * SCS = qos * QoS contribution + functional * functional contribution. Relative threshold: a member
+ * of n whose score is below `threshold / n` (that fraction of the fair share) is underperforming.
+ */
 export interface ContributionWeights {
   qos: number;
   functional: number;
   threshold: number;
 }
 
-export const DEFAULT_CONTRIBUTION: ContributionWeights = { qos: 0.5, functional: 0.5, threshold: 0.15 };
+export const DEFAULT_CONTRIBUTION: ContributionWeights = { qos: 0.5, functional: 0.5, threshold: 0.45 };
 
 /** Weights of the composition rules (user preferences; sum to 1). */
 export interface RuleWeights {

@@ -7,6 +7,7 @@ import { seededRandom } from '../core/clock.js';
 import { parseDuration } from '../core/duration.js';
 import { MaasError } from '../core/errors.js';
 import { assess } from '../adapt/assess.js';
+import { experienceFrom, type LearningEntry, type ServedReplacement } from '../adapt/experience.js';
 import { findCandidates, type RegistryModel } from '../adapt/candidates.js';
 import { contextsOf } from '../adapt/linucb.js';
 import { ruleScores, type ExplainedRuleScores } from '../adapt/rules.js';
@@ -212,6 +213,8 @@ export interface AdaptResult {
   /** The composition version after applying. */
   version?: string;
   accuracyBefore: number | null;
+  /** Replacements of earlier adaptations measured while serving here: LinUCB started from them. */
+  experience: ServedReplacement[];
 }
 
 /** Every registered version as candidate selection sees it: description, profile target, parameters. */
@@ -244,11 +247,13 @@ export async function adaptComposition(
   const l = await live(s, req.name, req.timeoutMs);
   const strategy = strategyByName(req.strategy, l.record.description.spec.policy?.bandit ?? {});
   const report = await assessLive(s, l, 'scs', req.seed ?? 0);
+  const learnt = experienceFrom(l.record.history, l.records);
   const base = {
     composition: report.composition,
     strategy: strategy.name,
     assessment: report,
     accuracyBefore: l.stats.quality.accuracy ?? null,
+    experience: [...learnt.served.values()],
   };
   const weak = report.assessment.members.filter((m) => m.underperforming);
   if (weak.length === 0) {
@@ -325,28 +330,35 @@ export async function adaptComposition(
 
   // 4. Optimisation: the strategy picks one replacement per weak member.
   const byKey = new Map(pools.flatMap((p) => p.candidates.map((c, i) => [`${p.member}\u0000${c.key}`, { c, rules: p.scores[i]!, p }] as const)));
+  const contexts = new Map(pools.map((p) => [p.member, contextsOf(p.candidates)]));
+  // A candidate measured while serving here earlier is judged by that accuracy, not its declared one.
+  const accuracy = (c: Candidate): number => learnt.served.get(c.key)?.reward ?? c.accuracy;
   const result = strategy.choose(
     {
       members: pools.map((p) => p.member),
-      candidates: pools.map((p) => {
-        const contexts = contextsOf(p.candidates);
-        return p.candidates.map((c, i) => ({
-          key: c.key,
-          context: contexts[i]!,
-          confidence: p.scores[i]!.confidence,
-          ...(p.scores[i]!.rejected ? { rejected: true } : {}),
-          qos: (c.accuracy + c.reliability + (1 - Math.min(1, c.latencyMs / l.budgetMs))) / 3,
-        }));
-      }),
+      candidates: pools.map((p) =>
+        p.candidates.map((c, i) => {
+          const served = learnt.served.get(c.key)?.reward;
+          return {
+            key: c.key,
+            context: contexts.get(p.member)![i]!,
+            confidence: p.scores[i]!.confidence,
+            ...(p.scores[i]!.rejected ? { rejected: true } : {}),
+            qos: (c.accuracy + c.reliability + (1 - Math.min(1, c.latencyMs / l.budgetMs))) / 3,
+            ...(served !== undefined ? { served } : {}),
+          };
+        }),
+      ),
       // The reward of a plan: the rules' confidence and the accuracy each replacement brings.
       evaluate: (plan) =>
         mean(
           plan.map((key, i) => {
             const hit = byKey.get(`${pools[i]!.member}\u0000${key}`)!;
-            return 0.5 * hit.rules.confidence + 0.5 * hit.c.accuracy;
+            return 0.5 * hit.rules.confidence + 0.5 * accuracy(hit.c);
           }),
         ),
       topK: spec.policy?.bandit?.topK ?? 3,
+      experience: learnt.experience,
     },
     randomFrom(req.seed ?? 0),
   );
@@ -364,7 +376,13 @@ export async function adaptComposition(
   }
   const replacements = best.replacements.map((r) => {
     const hit = byKey.get(`${r.member}\u0000${r.candidate}`)!;
-    return { member: r.member, candidate: r.candidate, confidence: hit.rules.confidence, accuracyGain: hit.c.accuracy - hit.p.memberAccuracy };
+    return { member: r.member, candidate: r.candidate, confidence: hit.rules.confidence, accuracyGain: accuracy(hit.c) - hit.p.memberAccuracy };
+  });
+  // Kept with the decision so that the next adaptation can learn what these contexts were worth.
+  const learning: LearningEntry[] = replacements.map((r) => {
+    const pool = pools.find((p) => p.member === r.member)!;
+    const at = pool.candidates.findIndex((c) => c.key === r.candidate);
+    return { member: r.member, candidate: r.candidate, context: Array.from(contexts.get(r.member)![at]!) };
   });
   const plan = { replacements, score: best.score, evaluations: result.evaluations, combinations: result.combinations };
   // A plan that does not bring more accuracy than it takes away is never applied.
@@ -390,6 +408,7 @@ export async function adaptComposition(
         detail: {
           strategy: strategy.name,
           plan,
+          learning,
           accuracyBefore: base.accuracyBefore,
           scores: report.assessment.members.map((m) => ({ key: m.key, score: m.score, underperforming: m.underperforming })),
         },

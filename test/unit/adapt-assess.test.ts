@@ -180,7 +180,8 @@ describe('baselines on the 3-member game', () => {
       expect(m.qosContribution).toBe(m.score);
       expect(m.functionalContribution).toBe(0);
     });
-    // Threshold 0.15: B at 1/6 is just above.
+    // Threshold 0.45 of the fair share 1/3 = 0.15: B at 1/6 is just above.
+    expect(a.threshold).toBeCloseTo(0.15, 12);
     expect(a.members.map((m) => m.underperforming)).toEqual([false, false, false]);
   });
 
@@ -194,6 +195,35 @@ describe('baselines on the 3-member game', () => {
     const ncs = assess(input(GAME, { method: 'ncs' }));
     expect(ncs.members.map((m) => m.qosDrop)).toEqual([0.75, 0.5, 0.5]);
     [3 / 7, 2 / 7, 2 / 7].forEach((x, i) => expect(ncs.members[i]!.score).toBeCloseTo(x, 12));
+  });
+
+  it('falls back to the support of the truth when no single absence changes a majority answer', () => {
+    //            truth  A  B  C
+    //   row 1      0    0  0  1
+    //   row 2      0    0  0  0
+    // Leaving any one member out keeps every answer (a tie of two goes to the first label, a = the
+    // truth), so every accuracy drop is 0. Support of the truth: all three 2/3 and 1 -> 5/6;
+    // without A: 1/2 and 1 -> 3/4 (drop 1/12); without B the same; without C: 1 (drop -1/6).
+    const rows: RecordedRow[] = [
+      { truth: 0, answers: [0, 0, 1] },
+      { truth: 0, answers: [0, 0, 0] },
+    ];
+    const loo = assess(input({ ...GAME, rows }, { method: 'loo' }));
+    expect(loo.effectiveness).toBe(1);
+    loo.members.forEach((m, i) => expect(m.qosDrop).toBeCloseTo([1 / 12, 1 / 12, -1 / 6][i]!, 12));
+    expect(loo.members.map((m) => m.score)).toEqual([0.5, 0.5, 0]);
+    expect(loo.members.map((m) => m.underperforming)).toEqual([false, false, true]);
+  });
+
+  it('sets the threshold relative to the fair share, so equal members of a large composition are not flagged', () => {
+    // Eight members that always answer the truth: equal shares of 1/8 each; an absolute cut-off of
+    // 0.15 would flag all eight, 0.45 / 8 flags none.
+    const keys = Array.from({ length: 8 }, (_, i) => `m${i}@1`);
+    const rows: RecordedRow[] = [0, 1, 1, 0].map((truth) => ({ truth, answers: keys.map(() => truth) }));
+    const a = assess(input({ ...GAME, members: keys.map((k) => member(k)), rows }, { method: 'ncs' }));
+    a.members.forEach((m) => expect(m.score).toBeCloseTo(1 / 8, 12));
+    expect(a.threshold).toBeCloseTo(0.45 / 8, 12);
+    expect(a.members.some((m) => m.underperforming)).toBe(false);
   });
 
   it('assesses by SCS: QoS drop without each member plus the functional contribution', () => {

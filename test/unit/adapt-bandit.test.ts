@@ -352,4 +352,56 @@ describe('strategies', () => {
     ]);
     expect(bestCombinations(lists, 100)).toHaveLength(6);
   });
+
+  describe('linucb learns from measured accuracy', () => {
+    const cand = (key: string, context: number[], confidence: number, extra: Partial<SelectionCandidate> = {}): SelectionCandidate => ({
+      key,
+      context: Float64Array.from(context),
+      confidence,
+      ...extra,
+    });
+    // The plan reward is flat, so the plan returned is the bandit's own first choice (budget 1).
+    const problem = (candidates: SelectionCandidate[], extra: Partial<SelectionProblem> = {}): SelectionProblem => ({
+      members: ['weak@1'],
+      candidates: [candidates],
+      evaluate: () => 0.5,
+      topK: 1,
+      ...extra,
+    });
+    const pick = (p: SelectionProblem, rounds = 20): string => linUcbStrategy({ budget: 1, rounds }).choose(p, () => 0).plans[0]!.replacements[0]!.candidate;
+
+    it('observes the accuracy a candidate was measured to have while serving instead of its confidence', () => {
+      const a = cand('a@1', [1, 0], 0.9);
+      const b = cand('b@1', [0, 1], 0.7);
+      expect(pick(problem([a, b]))).toBe('a@1');
+      expect(pick(problem([{ ...a, served: 0.3 }, b]))).toBe('b@1');
+    });
+
+    it('starts from the experience of earlier replacements, so what disappointed is not pulled first', () => {
+      // One round: without experience the first pull is a (widest bonus, first listed) and its
+      // confidence 0.8 beats the others' means. Experience says contexts like a's served at 0.1
+      // and like b's at 0.9: the first pull is b.
+      const list = [cand('a@1', [1, 0], 0.8), cand('b@1', [0, 1], 0.6), cand('c@1', [0.9, 0.1], 0.85)];
+      expect(pick(problem(list), 1)).toBe('a@1');
+      const experience = Array.from({ length: 4 }, () => [
+        { key: 'old-x@1', context: Float64Array.from([1, 0]), reward: 0.1 },
+        { key: 'old-y@1', context: Float64Array.from([0, 1]), reward: 0.9 },
+      ]).flat();
+      expect(pick(problem(list, { experience }), 1)).toBe('b@1');
+      // Experience of another length (another context layout) is ignored.
+      expect(pick(problem(list, { experience: [{ key: 'z@1', context: Float64Array.from([0, 1, 0]), reward: 1 }] }), 1)).toBe('a@1');
+    });
+
+    it('with disjoint arms, uses only the experience of that very candidate', () => {
+      const list = [cand('a@1', [1, 0], 0.8), cand('b@1', [0, 1], 0.6)];
+      const strategy = linUcbStrategy({ budget: 1, rounds: 1, sharing: 'arm' });
+      const first = (experience: SelectionProblem['experience']): string =>
+        strategy.choose(problem(list, { ...(experience ? { experience } : {}) }), () => 0).plans[0]!.replacements[0]!.candidate;
+      expect(first(undefined)).toBe('a@1');
+      // a@1 served badly (twice) before: its arm's mean is low and b (unseen) wins the pull.
+      expect(first([1, 2].map(() => ({ key: 'a@1', context: Float64Array.from([1, 0]), reward: 0 })))).toBe('b@1');
+      // Experience of a candidate not in the list changes nothing.
+      expect(first([1, 2].map(() => ({ key: 'q@1', context: Float64Array.from([1, 0]), reward: 0 })))).toBe('a@1');
+    });
+  });
 });

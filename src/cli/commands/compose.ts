@@ -404,6 +404,10 @@ function adaptText(r: AdaptResult, style: Style, explain: boolean): string {
     lines.push(
       `  ${m.key}: SCS ${m.score.toFixed(3)} (qos ${m.qosContribution.toFixed(3)}, functional ${m.functionalContribution.toFixed(3)})${m.underperforming ? ` ${style.red('underperforming')}` : ''}`,
     );
+  if (r.experience.length > 0)
+    lines.push(
+      `  learnt from earlier replacements: ${r.experience.map((e) => `${e.key} served at ${(100 * e.reward).toFixed(1)} % on ${e.rows} rows`).join(', ')}`,
+    );
   if (r.plan) {
     lines.push(`  strategy ${r.strategy}: ${r.plan.evaluations} of ${r.plan.combinations} combinations evaluated; plan score ${r.plan.score.toFixed(3)}`);
     for (const x of r.plan.replacements)
