@@ -217,7 +217,7 @@ export function compositionDescription(members: readonly { ref: string }[], labe
       qos: { latencyBudget: '200ms', minAccuracy, reliability: 0.99 },
       policy: {
         qosWeights: { effectiveness: 0.4, quality: 0.2, latency: 0.2, reliability: 0.2 },
-        contribution: { qos: 0.5, functional: 0.5, threshold: 0.45 },
+        contribution: { qos: 0.5, functional: 0.5, threshold: 0.75 },
         rules: { dataUtility: 0.3, modelUtility: 0.2, scalability: 0.2, history: 0.15, reliability: 0.15 },
         thresholds: { skew: 0.5, reliability: 0.95, latencyPenalty: 2 },
         bandit: { alpha: 1, lambda: 1, topK: 3 },

@@ -19,6 +19,7 @@
 //   1 - prod(1 - reliability) over the profiles (at least one answers, failures independent).
 // - Shares (QoS contribution, loo, ncs, Shapley score): negatives clipped to 0, then divided by
 //   the sum; when every value is 0, every share is 0 (nobody contributes, nobody gets credit).
+//   SCS's QoS shares when no drop is positive: see qosSharesOf.
 // - Functional contribution (FedTruth-style): d_s = Euclidean distance between the member's vector
 //   and the mean of the members' vectors; w_s = exp(-d_s / median d) (median 0 -> mean d; all
 //   distances 0 -> equal shares), normalised to sum 1. Vectors: the parameters when every member
@@ -239,6 +240,26 @@ export function reaggregate(recorded: Recorded, coalition: Coalition): (number |
   return new Prepared(recorded).answers([...coalition].sort((a, b) => a - b));
 }
 
+/** Differences of Q below this share of Q(N) are noise when no drop is positive (see qosSharesOf). */
+export const QOS_NOISE = 0.05;
+
+/**
+ * SCS's QoS shares: the drops' shares, except when no member's absence lowers Q (every drop <= 0,
+ * e.g. a 3-way vote where any two members still agree, and the slowest member holds the latency
+ * term down). The shares are then taken on how far each drop is above the lowest, plus a noise
+ * floor of QOS_NOISE * Q(N): a member whose presence costs clearly more than the others' gets
+ * clearly less, while differences far below the floor (a few ms of latency) leave the shares
+ * nearly equal.
+ */
+export function qosSharesOf(drops: readonly number[], whole: number): number[] {
+  const direct = shares(drops);
+  if (drops.length < 2 || direct.some((x) => x > 0)) return direct;
+  const low = Math.min(...drops);
+  const floor = QOS_NOISE * Math.abs(whole);
+  const above = drops.map((d) => d - low + floor);
+  return above.some((x) => x > 0) ? shares(above) : drops.map(() => 1 / drops.length);
+}
+
 /** Values -> shares: negatives clipped to 0, divided by the sum; all 0 -> all 0. */
 export function shares(values: readonly number[]): number[] {
   const clipped = values.map((x) => (Number.isFinite(x) && x > 0 ? x : 0));
@@ -369,7 +390,7 @@ export function assess(input: AssessInput): Assessment {
   switch (input.method) {
     case 'scs': {
       const drops = all.map((s) => whole - qos(without(s)));
-      const qosShares = shares(drops);
+      const qosShares = qosSharesOf(drops, whole);
       const functional = functionalWeights(functionalVectors(p));
       const score = all.map((i) => contribution.qos * qosShares[i]! + contribution.functional * functional[i]!);
       result.members = build(qosShares, functional, drops, score);

@@ -66,8 +66,13 @@ export class LinUcb {
     return { ucb: mean + width, mean, width };
   }
 
-  /** Records reward `reward` for `arm` in context `x`: A += x x', b += r x. */
-  update(arm: string, x: Float64Array, reward: number): void {
+  /**
+   * Records reward `reward` for `arm` in context `x`: A += x x', b += r x. Returns the
+   * Sherman-Morrison step (u = A^-1 x before the update, denom = 1 + x' u): for any context y,
+   * y' A^-1 y drops by (y . u)^2 / denom, so a caller can keep the widths of many contexts current
+   * in O(dim) each instead of O(dim^2).
+   */
+  update(arm: string, x: Float64Array, reward: number): { u: Float64Array; denom: number } {
     this.check(x);
     if (!Number.isFinite(reward)) throw new Error(`LinUCB reward must be finite, got ${reward}`);
     const s = this.arm(arm);
@@ -85,6 +90,14 @@ export class LinUcb {
       s.b[i]! += reward * xi;
     }
     s.pulls++;
+    return { u: v, denom };
+  }
+
+  /** x' A^-1 x of `arm` (the squared width before alpha): |x|^2 / lambda for an arm never updated. */
+  quadratic(arm: string, x: Float64Array): number {
+    this.check(x);
+    const s = this.arms.get(arm);
+    return s === undefined ? dot(x, x) / this.lambda : Math.max(0, dot(x, matVec(s.aInv, x, this.dim)));
   }
 
   /** theta = A^-1 b of `arm` (zeros for an arm never updated). */
@@ -129,7 +142,7 @@ export class LinUcb {
   }
 }
 
-function dot(a: Float64Array, b: Float64Array): number {
+export function dot(a: Float64Array, b: Float64Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;

@@ -4,7 +4,7 @@
 // Composition of MLaaS for IoT Environments") can be compared on the same problem. Pure:
 // randomness comes in as `() => number` in [0, 1), the plan reward as a callback.
 import { MaasError } from '../core/errors.js';
-import { LinUcb } from './linucb.js';
+import { LinUcb, dot } from './linucb.js';
 import type { Plan, StrategyName } from './types.js';
 
 export interface SelectionCandidate {
@@ -76,6 +76,8 @@ export const STRATEGY_NAMES: readonly StrategyName[] = ['linucb', 'brute-force',
 // Shared plumbing
 
 interface Prepared {
+  /** A plan may not give one candidate to two members (it would serve twice in one composition). */
+  distinct: (indexes: readonly number[]) => boolean;
   members: string[];
   /** Per member: its non-rejected candidates. */
   allowed: SelectionCandidate[][];
@@ -97,7 +99,13 @@ function prepare(p: SelectionProblem): Prepared {
     return ok;
   });
   const combinations = p.members.length === 0 ? 0 : allowed.reduce((n, list) => n * list.length, 1);
-  return { members: p.members, allowed, combinations, topK: p.topK };
+  const distinct = (indexes: readonly number[]): boolean => {
+    if (indexes.length < 2) return true;
+    const keys = new Set<string>();
+    for (let i = 0; i < indexes.length; i++) keys.add(allowed[i]![indexes[i]!]!.key);
+    return keys.size === indexes.length;
+  };
+  return { members: p.members, allowed, combinations, topK: p.topK, distinct };
 }
 
 /** evaluate with a count and a memo: a plan is evaluated at most once. */
@@ -145,8 +153,13 @@ const empty = (combinations: number): StrategyResult => ({ plans: [], evaluation
  * The `k` combinations with the highest summed score, best first, without enumerating the product:
  * best-first search from the all-first combination, each step moving one member one place down
  * its list. `lists[i]` holds member i's candidate indexes with scores, sorted best first.
+ * Combinations `valid` refuses are stepped over (not returned, still expanded).
  */
-export function bestCombinations(lists: readonly (readonly { index: number; score: number }[])[], k: number): { indexes: number[]; score: number }[] {
+export function bestCombinations(
+  lists: readonly (readonly { index: number; score: number }[])[],
+  k: number,
+  valid: (indexes: number[]) => boolean = () => true,
+): { indexes: number[]; score: number }[] {
   if (lists.length === 0 || lists.some((l) => l.length === 0)) return [];
   const sum = (pos: number[]): number => pos.reduce((s, p, i) => s + lists[i]![p]!.score, 0);
   const start = lists.map(() => 0);
@@ -157,7 +170,8 @@ export function bestCombinations(lists: readonly (readonly { index: number; scor
     let at = 0;
     for (let i = 1; i < frontier.length; i++) if (frontier[i]!.score > frontier[at]!.score) at = i;
     const { pos, score } = frontier.splice(at, 1)[0]!;
-    out.push({ indexes: pos.map((p, i) => lists[i]![p]!.index), score });
+    const indexes = pos.map((p, i) => lists[i]![p]!.index);
+    if (valid(indexes)) out.push({ indexes, score });
     for (let i = 0; i < pos.length; i++) {
       if (pos[i]! + 1 >= lists[i]!.length) continue;
       const next = pos.slice();
@@ -171,14 +185,37 @@ export function bestCombinations(lists: readonly (readonly { index: number; scor
   return out;
 }
 
-/** Candidate indexes sorted by a score, best first (stable on ties). */
-function ranked(list: readonly SelectionCandidate[], score: (c: SelectionCandidate, i: number) => number | undefined): { index: number; score: number }[] {
+/**
+ * Candidate indexes sorted by a score, best first (stable on ties); with `limit`, only the first
+ * `limit` (the best `limit` combinations by summed score never use a candidate ranked lower).
+ */
+function ranked(
+  list: readonly SelectionCandidate[],
+  score: (c: SelectionCandidate, i: number) => number | undefined,
+  limit = Infinity,
+): { index: number; score: number }[] {
+  const better = (a: { index: number; score: number }, b: { index: number; score: number }): boolean =>
+    a.score > b.score || (a.score === b.score && a.index < b.index);
   const out: { index: number; score: number }[] = [];
+  if (!Number.isFinite(limit)) {
+    list.forEach((c, index) => {
+      const s = score(c, index);
+      if (s !== undefined) out.push({ index, score: s });
+    });
+    return out.sort((a, b) => b.score - a.score || a.index - b.index);
+  }
   list.forEach((c, index) => {
     const s = score(c, index);
-    if (s !== undefined) out.push({ index, score: s });
+    if (s === undefined) return;
+    const item = { index, score: s };
+    if (out.length >= limit && !better(item, out[out.length - 1]!)) return;
+    // Insertion keeps the short list sorted: O(n * limit) at worst, O(n) for a short list.
+    let i = out.length;
+    while (i > 0 && better(item, out[i - 1]!)) i--;
+    out.splice(i, 0, item);
+    if (out.length > limit) out.pop();
   });
-  return out.sort((a, b) => b.score - a.score || a.index - b.index);
+  return out;
 }
 
 /**
@@ -190,7 +227,7 @@ function ranked(list: readonly SelectionCandidate[], score: (c: SelectionCandida
  */
 function evaluateShortlist(pr: Prepared, p: SelectionProblem, rankings: { index: number; score: number }[][], budget: number): StrategyResult {
   const ev = counted(p);
-  const shortlist = bestCombinations(rankings, Math.min(budget, pr.combinations));
+  const shortlist = bestCombinations(rankings, Math.min(budget, pr.combinations), pr.distinct);
   const scored = shortlist.map(({ indexes }) => {
     const keys = indexes.map((j, i) => pr.allowed[i]![j]!.key);
     return { keys, reward: ev.evaluate(keys) };
@@ -255,39 +292,83 @@ export function linUcbStrategy(o: LinUcbStrategyOptions = {}): Strategy {
     choose(p) {
       const pr = prepare(p);
       if (pr.combinations === 0) return empty(pr.combinations);
+      const budget = o.budget ?? defaultBudget(pr.topK);
       const rankings = pr.allowed.map((list, m) => {
         const member = pr.members[m]!;
         const bandit = new LinUcb(list[0]!.context.length, { alpha, lambda });
-        const model = (c: SelectionCandidate): string => (sharing === 'member' ? member : c.key);
-        const observed = new Map<number, number>();
         const dim = list[0]!.context.length;
         for (const e of p.experience ?? []) {
           if (e.context.length !== dim || !Number.isFinite(e.reward)) continue;
           if (sharing === 'member') bandit.update(member, e.context, e.reward);
           else if (list.some((c) => c.key === e.key)) bandit.update(e.key, e.context, e.reward);
         }
-        for (let t = 0; t < Math.min(rounds, list.length); t++) {
-          let pick = -1;
-          let top = -Infinity;
-          list.forEach((c, j) => {
-            if (observed.has(j)) return;
-            const { ucb } = bandit.score(model(c), c.context);
-            if (ucb > top) {
-              top = ucb;
-              pick = j;
-            }
-          });
-          if (pick < 0) break;
-          const c = list[pick]!;
-          const reward = c.served ?? c.confidence;
-          observed.set(pick, reward);
-          bandit.update(model(c), c.context, reward);
-        }
-        return ranked(list, (c, j) => observed.get(j) ?? bandit.score(model(c), c.context).mean);
+        // Enough of each ranking for `budget` plans even when some share a candidate across members.
+        const depth = budget + pr.members.length - 1;
+        return sharing === 'member' ? sharedRounds(bandit, member, list, rounds, depth) : disjointRounds(bandit, list, rounds, depth);
       });
-      return evaluateShortlist(pr, p, rankings, o.budget ?? defaultBudget(pr.topK));
+      return evaluateShortlist(pr, p, rankings, budget);
     },
   };
+}
+
+const rewardOf = (c: SelectionCandidate): number => c.served ?? c.confidence;
+
+/**
+ * One ridge model for all of a member's candidates. Every round needs the UCB of every unpulled
+ * candidate; rather than recomputing x' A^-1 x (O(dim^2) each), the widths are kept current with
+ * the Sherman-Morrison step of each update (O(dim) each), and the mean is theta . x with theta
+ * computed once per round. Same scores as calling LinUcb.score per candidate, a few times cheaper.
+ */
+function sharedRounds(bandit: LinUcb, model: string, list: readonly SelectionCandidate[], rounds: number, budget: number): { index: number; score: number }[] {
+  const n = list.length;
+  const quad = new Float64Array(n);
+  for (let j = 0; j < n; j++) quad[j] = bandit.quadratic(model, list[j]!.context);
+  const observed = new Map<number, number>();
+  for (let t = 0; t < Math.min(rounds, n); t++) {
+    const theta = bandit.theta(model);
+    let pick = -1;
+    let top = -Infinity;
+    for (let j = 0; j < n; j++) {
+      if (observed.has(j)) continue;
+      const ucb = dot(theta, list[j]!.context) + bandit.alpha * Math.sqrt(Math.max(0, quad[j]!));
+      if (ucb > top) {
+        top = ucb;
+        pick = j;
+      }
+    }
+    if (pick < 0) break;
+    const c = list[pick]!;
+    observed.set(pick, rewardOf(c));
+    const { u, denom } = bandit.update(model, c.context, rewardOf(c));
+    for (let j = 0; j < n; j++) {
+      const y = dot(list[j]!.context, u);
+      quad[j]! -= (y * y) / denom;
+    }
+  }
+  const theta = bandit.theta(model);
+  return ranked(list, (c, j) => observed.get(j) ?? dot(theta, c.context), budget);
+}
+
+/** One ridge model per candidate (`sharing: 'arm'`). */
+function disjointRounds(bandit: LinUcb, list: readonly SelectionCandidate[], rounds: number, budget: number): { index: number; score: number }[] {
+  const observed = new Map<number, number>();
+  for (let t = 0; t < Math.min(rounds, list.length); t++) {
+    let pick = -1;
+    let top = -Infinity;
+    list.forEach((c, j) => {
+      if (observed.has(j)) return;
+      const { ucb } = bandit.score(c.key, c.context);
+      if (ucb > top) {
+        top = ucb;
+        pick = j;
+      }
+    });
+    if (pick < 0) break;
+    const c = list[pick]!;
+    observed.set(pick, rewardOf(c));
+    bandit.update(c.key, c.context, rewardOf(c));
+  }
+  return ranked(list, (c, j) => observed.get(j) ?? bandit.score(c.key, c.context).mean, budget);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,6 +434,7 @@ export function epsilonGreedyStrategy(o: EpsilonGreedyStrategyOptions = {}): Str
     choose(p, random) {
       const pr = prepare(p);
       if (pr.combinations === 0) return empty(pr.combinations);
+      const budget = o.budget ?? defaultBudget(pr.topK);
       const rankings = pr.allowed.map((list) => {
         const arms = list.map((_, j) => String(j));
         const bandit = new EpsilonGreedy(arms, epsilon);
@@ -360,9 +442,9 @@ export function epsilonGreedyStrategy(o: EpsilonGreedyStrategyOptions = {}): Str
           const arm = bandit.choose(random);
           bandit.update(arm, list[Number(arm)]!.confidence);
         }
-        return ranked(list, (_, j) => bandit.mean(String(j)));
+        return ranked(list, (_, j) => bandit.mean(String(j)), budget + pr.members.length - 1);
       });
-      return evaluateShortlist(pr, p, rankings, o.budget ?? defaultBudget(pr.topK));
+      return evaluateShortlist(pr, p, rankings, budget);
     },
   };
 }
@@ -390,11 +472,13 @@ export function bruteForceStrategy(o: { maxCombinations?: number } = {}): Strate
       const top: { keys: string[]; reward: number }[] = [];
       const pos = pr.allowed.map(() => 0);
       for (;;) {
-        const keys = pos.map((j, i) => pr.allowed[i]![j]!.key);
-        const reward = p.evaluate(keys.slice());
-        evaluations++;
-        if (!Number.isFinite(reward)) throw new Error(`evaluate returned ${reward} for plan ${keys.join(', ')}`);
-        insertTop(top, { keys, reward }, pr.topK);
+        if (pr.distinct(pos)) {
+          const keys = pos.map((j, i) => pr.allowed[i]![j]!.key);
+          const reward = p.evaluate(keys.slice());
+          evaluations++;
+          if (!Number.isFinite(reward)) throw new Error(`evaluate returned ${reward} for plan ${keys.join(', ')}`);
+          insertTop(top, { keys, reward }, pr.topK);
+        }
         // Odometer: advance the last member, carrying to the ones before.
         let i = pos.length - 1;
         for (; i >= 0; i--) {
@@ -441,7 +525,8 @@ export function geneticStrategy(o: GeneticOptions = {}): Strategy {
       if (pr.combinations === 0) return empty(0);
       const ev = counted(p);
       const pick = (n: number): number => Math.min(n - 1, Math.floor(random() * n));
-      const fitness = (genes: number[]): number => ev.evaluate(genes.map((j, i) => pr.allowed[i]![j]!.key));
+      // A plan giving one candidate to two members is never evaluated and never selected.
+      const fitness = (genes: number[]): number => (pr.distinct(genes) ? ev.evaluate(genes.map((j, i) => pr.allowed[i]![j]!.key)) : -Infinity);
       const individual = (genes: number[]): { genes: number[]; fitness: number } => ({ genes, fitness: fitness(genes) });
       let population = Array.from({ length: size }, () => individual(pr.allowed.map((list) => pick(list.length))));
       const select = (): number[] => {
@@ -491,8 +576,8 @@ function byScore(name: StrategyName, score: (c: SelectionCandidate) => number): 
     choose(p) {
       const pr = prepare(p);
       if (pr.combinations === 0) return empty(0);
-      const rankings = pr.allowed.map((list) => ranked(list, score));
-      const plans = bestCombinations(rankings, pr.topK).map(({ indexes, score: total }) =>
+      const rankings = pr.allowed.map((list) => ranked(list, score, pr.topK + pr.members.length - 1));
+      const plans = bestCombinations(rankings, pr.topK, pr.distinct).map(({ indexes, score: total }) =>
         toPlan(
           pr.members,
           indexes.map((j, i) => pr.allowed[i]![j]!.key),

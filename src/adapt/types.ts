@@ -23,7 +23,7 @@ export interface ContributionWeights {
   threshold: number;
 }
 
-export const DEFAULT_CONTRIBUTION: ContributionWeights = { qos: 0.5, functional: 0.5, threshold: 0.45 };
+export const DEFAULT_CONTRIBUTION: ContributionWeights = { qos: 0.5, functional: 0.5, threshold: 0.75 };
 
 /** Weights of the composition rules (user preferences; sum to 1). */
 export interface RuleWeights {

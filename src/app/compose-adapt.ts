@@ -328,15 +328,21 @@ export async function adaptComposition(
     progress(`${w.key}: ${candidates.length} candidate${candidates.length === 1 ? '' : 's'}, ${excluded.length} excluded`);
   }
 
-  // 4. Optimisation: the strategy picks one replacement per weak member.
+  // 4. Optimisation: the strategy picks one replacement per weak member that has an acceptable
+  // candidate; a weak member without one stays (nothing in the registry can replace it).
+  const noneFor = pools.filter((p) => p.candidates.length === 0 || p.scores.every((x) => x.rejected)).map((p) => p.member);
+  const open = pools.filter((p) => !noneFor.includes(p.member));
+  if (open.length === 0) {
+    return { ...base, status: 'no-plan', reason: `no acceptable replacement for ${noneFor.join(', ')} in the registry`, candidates: perMember };
+  }
   const byKey = new Map(pools.flatMap((p) => p.candidates.map((c, i) => [`${p.member}\u0000${c.key}`, { c, rules: p.scores[i]!, p }] as const)));
-  const contexts = new Map(pools.map((p) => [p.member, contextsOf(p.candidates)]));
+  const contexts = new Map(open.map((p) => [p.member, contextsOf(p.candidates)]));
   // A candidate measured while serving here earlier is judged by that accuracy, not its declared one.
   const accuracy = (c: Candidate): number => learnt.served.get(c.key)?.reward ?? c.accuracy;
   const result = strategy.choose(
     {
-      members: pools.map((p) => p.member),
-      candidates: pools.map((p) =>
+      members: open.map((p) => p.member),
+      candidates: open.map((p) =>
         p.candidates.map((c, i) => {
           const served = learnt.served.get(c.key)?.reward;
           return {
@@ -353,7 +359,7 @@ export async function adaptComposition(
       evaluate: (plan) =>
         mean(
           plan.map((key, i) => {
-            const hit = byKey.get(`${pools[i]!.member}\u0000${key}`)!;
+            const hit = byKey.get(`${open[i]!.member}\u0000${key}`)!;
             return 0.5 * hit.rules.confidence + 0.5 * accuracy(hit.c);
           }),
         ),
@@ -367,10 +373,7 @@ export async function adaptComposition(
     return {
       ...base,
       status: 'no-plan',
-      reason: `no acceptable replacement for ${pools
-        .filter((p) => p.candidates.length === 0 || p.scores.every((x) => x.rejected))
-        .map((p) => p.member)
-        .join(', ')} in the registry`,
+      reason: `no plan gives each of ${open.map((p) => p.member).join(', ')} a replacement of its own`,
       candidates: perMember,
     };
   }
@@ -380,7 +383,7 @@ export async function adaptComposition(
   });
   // Kept with the decision so that the next adaptation can learn what these contexts were worth.
   const learning: LearningEntry[] = replacements.map((r) => {
-    const pool = pools.find((p) => p.member === r.member)!;
+    const pool = open.find((p) => p.member === r.member)!;
     const at = pool.candidates.findIndex((c) => c.key === r.candidate);
     return { member: r.member, candidate: r.candidate, context: Array.from(contexts.get(r.member)![at]!) };
   });
@@ -389,7 +392,9 @@ export async function adaptComposition(
   if (replacements.reduce((a, r) => a + r.accuracyGain, 0) <= 0) {
     return { ...base, status: 'no-plan', reason: 'the best plan would not improve the composition', candidates: perMember, plan };
   }
-  const summary = replacements.map((r) => `${r.member} -> ${r.candidate}`).join(', ');
+  const summary =
+    replacements.map((r) => `${r.member} -> ${r.candidate}`).join(', ') +
+    (noneFor.length > 0 ? ` (kept ${noneFor.join(', ')}: no acceptable replacement)` : '');
   if (req.dryRun) return { ...base, status: 'planned', reason: `would replace ${summary}`, candidates: perMember, plan };
 
   // Apply through the re-apply path: the same description with the members swapped, a new version.

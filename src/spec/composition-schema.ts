@@ -110,7 +110,7 @@ const Contribution = Type.Object(
   {
     qos: Weight('Weight a of the QoS contribution of a member.'),
     functional: Weight('Weight b of the functional contribution (how often the member agrees with the answer).'),
-    threshold: Fraction('Fraction of the fair share 1/n: a member of n whose contribution score is below threshold / n underperforms (default 0.45).'),
+    threshold: Fraction('Fraction of the fair share 1/n: a member of n whose contribution score is below threshold / n underperforms (default 0.75).'),
   },
   {
     additionalProperties: false,

@@ -304,8 +304,8 @@ describe('compose NAME --adapt', () => {
     expect(adapted).toMatchObject({ version: '2', accuracyBefore: 0.85, labelledAfter: ROWS, accuracyAfter: 1 });
     expect(recordCalls.at(-1)).toMatchObject({ labelled: true, since: stored.history[1]!.at });
 
-    // Now d is a member and nobody is below threshold: nothing more to do.
-    answerers = { ...withBadC, 'd@1': healthy['d@1']! };
+    // Now d is a member, as healthy as a and b (wrong on 5 of 40 rows): nobody is below threshold.
+    answerers = { ...withBadC, 'd@1': (i) => (i % 8 === 5 ? flip(truthOf(i)) : truthOf(i)) };
     const again = await adapt();
     expect(again).toMatchObject({ status: 'nothing', composition: `${NAME}@2` });
   });

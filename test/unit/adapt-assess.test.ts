@@ -180,9 +180,9 @@ describe('baselines on the 3-member game', () => {
       expect(m.qosContribution).toBe(m.score);
       expect(m.functionalContribution).toBe(0);
     });
-    // Threshold 0.45 of the fair share 1/3 = 0.15: B at 1/6 is just above.
-    expect(a.threshold).toBeCloseTo(0.15, 12);
-    expect(a.members.map((m) => m.underperforming)).toEqual([false, false, false]);
+    // Threshold 0.75 of the fair share 1/3 = 0.25: B at 1/6 is below, C at 1/3 above.
+    expect(a.threshold).toBeCloseTo(0.25, 12);
+    expect(a.members.map((m) => m.underperforming)).toEqual([false, true, false]);
   });
 
   it('assesses by leave-one-out and NCS', () => {
@@ -217,12 +217,12 @@ describe('baselines on the 3-member game', () => {
 
   it('sets the threshold relative to the fair share, so equal members of a large composition are not flagged', () => {
     // Eight members that always answer the truth: equal shares of 1/8 each; an absolute cut-off of
-    // 0.15 would flag all eight, 0.45 / 8 flags none.
+    // 0.15 would flag all eight, 0.75 / 8 flags none.
     const keys = Array.from({ length: 8 }, (_, i) => `m${i}@1`);
     const rows: RecordedRow[] = [0, 1, 1, 0].map((truth) => ({ truth, answers: keys.map(() => truth) }));
     const a = assess(input({ ...GAME, members: keys.map((k) => member(k)), rows }, { method: 'ncs' }));
     a.members.forEach((m) => expect(m.score).toBeCloseTo(1 / 8, 12));
-    expect(a.threshold).toBeCloseTo(0.45 / 8, 12);
+    expect(a.threshold).toBeCloseTo(0.75 / 8, 12);
     expect(a.members.some((m) => m.underperforming)).toBe(false);
   });
 

@@ -404,4 +404,66 @@ describe('strategies', () => {
       expect(first([1, 2].map(() => ({ key: 'q@1', context: Float64Array.from([1, 0]), reward: 0 })))).toBe('a@1');
     });
   });
+
+  it('keeps widths current with the Sherman-Morrison step: the same choices as scoring every candidate afresh', () => {
+    const r = seededRandom(11);
+    for (let trial = 0; trial < 10; trial++) {
+      const list: SelectionCandidate[] = Array.from({ length: 60 }, (_, j) => ({
+        key: `c${j}@1`,
+        context: Float64Array.from({ length: 5 }, () => r.next()),
+        confidence: r.next(),
+      }));
+      // The naive rounds: LinUcb.score on every unpulled candidate each round.
+      const bandit = new LinUcb(5, { alpha: 1, lambda: 1 });
+      const observed = new Map<number, number>();
+      for (let t = 0; t < 20; t++) {
+        let pick = -1;
+        let top = -Infinity;
+        list.forEach((c, j) => {
+          if (observed.has(j)) return;
+          const { ucb } = bandit.score('m', c.context);
+          if (ucb > top) [top, pick] = [ucb, j];
+        });
+        observed.set(pick, list[pick]!.confidence);
+        const before = list.map((c) => bandit.quadratic('m', c.context));
+        const { u, denom } = bandit.update('m', list[pick]!.context, list[pick]!.confidence);
+        // The returned step predicts every context's new quadratic form.
+        list.forEach((c, j) => {
+          let y = 0;
+          for (let i = 0; i < 5; i++) y += c.context[i]! * u[i]!;
+          expect(bandit.quadratic('m', c.context)).toBeCloseTo(before[j]! - (y * y) / denom, 10);
+        });
+      }
+      const naive = list
+        .map((c, j) => ({ j, s: observed.get(j) ?? bandit.score('m', c.context).mean }))
+        .sort((a, b) => b.s - a.s || a.j - b.j)
+        .slice(0, 4)
+        .map((x) => list[x.j]!.key);
+      const plans = linUcbStrategy({ budget: 4 })
+        .choose({ members: ['m@1'], candidates: [list], evaluate: (plan) => 1 - naive.indexOf(plan[0]!) / 10, topK: 4 }, () => 0)
+        .plans.map((p) => p.replacements[0]!.candidate);
+      expect(plans).toEqual(naive);
+    }
+  });
+
+  it('never gives one candidate to two members: every strategy returns plans of distinct candidates', () => {
+    // Both weak members have the same candidates; x is everyone's favourite.
+    const same = (): SelectionCandidate[] =>
+      ['x@1', 'y@1', 'z@1'].map((key, j) => ({ key, context: Float64Array.from([1 - j / 3, j / 3]), confidence: 0.9 - j * 0.2, qos: 0.9 - j * 0.2 }));
+    const problem: SelectionProblem = {
+      members: ['a@1', 'b@1'],
+      candidates: [same(), same()],
+      evaluate: (plan) => plan.reduce((s, k) => s + (k === 'x@1' ? 1 : k === 'y@1' ? 0.5 : 0.2), 0),
+      topK: 3,
+    };
+    for (const name of STRATEGY_NAMES) {
+      const r = strategyByName(name).choose(problem, rng(3));
+      expect(r.plans.length, name).toBeGreaterThan(0);
+      for (const plan of r.plans) {
+        const keys = plan.replacements.map((x) => x.candidate);
+        expect(new Set(keys).size, `${name}: ${keys.join(', ')}`).toBe(2);
+      }
+      if (name !== 'qos-only' && name !== 'rule-based') expect(r.plans[0]!.replacements.map((x) => x.candidate).sort(), name).toEqual(['x@1', 'y@1']);
+    }
+  });
 });
