@@ -1,6 +1,7 @@
 // The one place that turns configuration and environment into services: stores, targets, the
 // job queue and its workers, the inference client. Faces (CLI, server) call this, never the
 // backends directly; tests pass overrides instead of mocking modules.
+import type { AuditLog, TokenStore } from '../auth/ports.js';
 import { newId as randomId, type Clock } from '../core/clock.js';
 import type { MaasConfig } from '../core/config.js';
 import { MaasError } from '../core/errors.js';
@@ -27,6 +28,8 @@ export interface ServiceOverrides {
   queue?: (services: Services) => JobQueue;
   newId?: (prefix: string) => string;
   evaluator?: ModelEvaluator;
+  tokens?: TokenStore;
+  audit?: AuditLog;
 }
 
 export interface RootOptions {
@@ -88,9 +91,25 @@ function localEvaluator(artifacts: Stores['artifacts']): ModelEvaluator {
   };
 }
 
+/** Tokens and the audit log live in the registry's own SQLite database, when it is one. */
+async function controlPlaneStores(stores: Stores): Promise<{ tokens?: TokenStore; audit?: AuditLog }> {
+  // In-memory stores have no database: skip loading SQLite for them.
+  if (!('db' in stores.models)) return {};
+  const { SqliteRegistry } = await import('../registry/sqlite/sqlite-registry.js');
+  if (!(stores.models instanceof SqliteRegistry)) return {};
+  const [{ SqliteTokenStore }, { SqliteAuditLog }] = await Promise.all([
+    import('../registry/sqlite/tokens-table.js'),
+    import('../registry/sqlite/audit-table.js'),
+  ]);
+  return { tokens: new SqliteTokenStore(stores.models.db), audit: new SqliteAuditLog(stores.models.db) };
+}
+
 export async function buildServices(o: RootOptions): Promise<OpenedServices> {
   const cacheTtlMs = parseDuration(o.config.local?.cacheTtl ?? DEFAULT_CACHE_TTL, 'local.cacheTtl');
   const stores = o.overrides?.stores ?? (await (await import('../registry/open.js')).openStores(o.home));
+  const controlPlane = o.overrides?.tokens && o.overrides.audit ? {} : await controlPlaneStores(stores);
+  const tokens = o.overrides?.tokens ?? controlPlane.tokens;
+  const audit = o.overrides?.audit ?? controlPlane.audit;
   const plugins = o.overrides?.plugins ?? (await import('../targets/plugins.js')).TARGET_PLUGINS;
   const inference =
     o.overrides?.inference ?? (async (...args: Parameters<InferenceConnector>) => (await import('../client/inference-client.js')).connectInference(...args));
@@ -149,6 +168,8 @@ export async function buildServices(o: RootOptions): Promise<OpenedServices> {
       },
     },
     evaluator: o.overrides?.evaluator ?? localEvaluator(stores.artifacts),
+    ...(tokens ? { tokens } : {}),
+    ...(audit ? { audit } : {}),
     async close() {
       try {
         await services.queue.idle();

@@ -1,5 +1,6 @@
 // What use cases are given: ports only. The composition root builds them from config and
 // environment; tests build them from in-memory stores, a scriptable target and a manual clock.
+import type { AuditLog, TokenStore } from '../auth/ports.js';
 import type { Clock } from '../core/clock.js';
 import type { CompositionStore } from '../domain/composition.js';
 import type { TrainingRunner, TrainingTarget } from '../domain/training.js';
@@ -71,4 +72,8 @@ export interface Services {
   evaluator: ModelEvaluator;
   /** Runs training programs (`maas retrain`); absent, training is not available. */
   training?: TrainingRunners;
+  /** API tokens of the control plane; absent, the registry keeps none. */
+  tokens?: TokenStore;
+  /** The control plane's audit log; absent, nothing is audited. */
+  audit?: AuditLog;
 }

@@ -121,6 +121,8 @@ export async function appHarness(o: { inference?: Partial<InferenceApi>; evaluat
       inference,
       newId: (prefix) => `${prefix}-${String(++n).padStart(4, '0')}`,
       evaluator: o.evaluator ?? scriptedEvaluator(),
+      tokens: stores.tokens,
+      audit: stores.audit,
     },
   });
   return {

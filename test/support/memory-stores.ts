@@ -1,7 +1,8 @@
 // In-memory implementations of the storage ports, for use-case tests where SQLite is not the
 // point. They keep the contracts the use cases rely on: immutable versions, the unique
 // deployment slot (CONFLICT on a second insert), history of transitions only, compositions by
-// name with their history (createdAt kept on a re-save).
+// name with their history (createdAt kept on a re-save), API tokens (one active token per name)
+// and the audit log.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { MaasError } from '../../src/core/errors.js';
@@ -22,6 +23,7 @@ import type { ReferenceProfile } from '../../src/drift/profile.js';
 import type { ModelLineage } from '../../src/domain/training.js';
 import type { ArtifactStore, ModelStore, ProfileSummary, RegisterItem, Stores } from '../../src/registry/ports.js';
 import type { ModelDescription } from '../../src/spec/schema.js';
+import type { AuditEntry, AuditLog, AuditQuery, AuditRecord, TokenRecord, TokenStore } from '../../src/auth/ports.js';
 
 const clone = <T>(v: T): T => structuredClone(v);
 
@@ -382,11 +384,79 @@ export class MemoryCompositionStore implements CompositionStore {
   }
 }
 
+const cloneToken = (t: TokenRecord): TokenRecord => ({ ...t, scopes: [...t.scopes], salt: Buffer.from(t.salt), hash: Buffer.from(t.hash) });
+
+/** API tokens as the SQLite store keeps them: one active token per name, revocation by id or name. */
+export class MemoryTokenStore implements TokenStore {
+  readonly records = new Map<string, TokenRecord>();
+  /** Writes, counted (touches included). */
+  writes = 0;
+
+  async insert(record: TokenRecord): Promise<void> {
+    if (this.records.has(record.id)) throw new MaasError('CONFLICT', `a token with id ${record.id} already exists`);
+    const active = [...this.records.values()].some(
+      (t) => t.name === record.name && t.revokedAt === undefined && (t.expiresAt === undefined || t.expiresAt > record.createdAt),
+    );
+    if (active) throw new MaasError('CONFLICT', `an active token is already named "${record.name}"`);
+    this.writes++;
+    this.records.set(record.id, cloneToken(record));
+  }
+
+  async byId(id: string): Promise<TokenRecord | undefined> {
+    const t = this.records.get(id);
+    return t && cloneToken(t);
+  }
+
+  async list(): Promise<TokenRecord[]> {
+    return [...this.records.values()].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1)).map(cloneToken);
+  }
+
+  async revoke(idOrName: string, at: string): Promise<TokenRecord[]> {
+    const out: TokenRecord[] = [];
+    for (const t of this.records.values()) {
+      if ((t.id === idOrName || t.name === idOrName) && t.revokedAt === undefined) {
+        this.writes++;
+        t.revokedAt = at;
+        out.push(cloneToken(t));
+      }
+    }
+    return out.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  }
+
+  async touch(id: string, at: string): Promise<void> {
+    const t = this.records.get(id);
+    if (t && (t.lastUsedAt === undefined || t.lastUsedAt < at)) {
+      this.writes++;
+      t.lastUsedAt = at;
+    }
+  }
+}
+
+/** The audit log in append order; `list` keeps the SQLite log's contract (newest `limit`, oldest first). */
+export class MemoryAuditLog implements AuditLog {
+  readonly entries: AuditRecord[] = [];
+
+  async append(entry: AuditEntry): Promise<void> {
+    this.entries.push({ ...entry, seq: this.entries.length + 1 });
+  }
+
+  async list(query: AuditQuery = {}): Promise<AuditRecord[]> {
+    const matches = this.entries.filter(
+      (e) => (query.since === undefined || e.at >= query.since) && (query.tokenName === undefined || e.tokenName === query.tokenName),
+    );
+    const limit = query.limit === undefined || !Number.isFinite(query.limit) ? matches.length : Math.max(0, Math.floor(query.limit));
+    return (limit === 0 ? [] : matches.slice(-limit)).map((e) => ({ ...e }));
+  }
+}
+
 export interface MemoryStores extends Stores {
   models: MemoryModelStore;
   artifacts: MemoryArtifactStore;
   deployments: MemoryDeploymentStore;
   compositions: MemoryCompositionStore;
+  /** The control plane's stores (not part of Stores: the composition root takes them as overrides). */
+  tokens: MemoryTokenStore;
+  audit: MemoryAuditLog;
 }
 
 export function memoryStores(now: () => number = () => 0): MemoryStores {
@@ -401,5 +471,13 @@ export function memoryStores(now: () => number = () => 0): MemoryStores {
       .map((c) => `composition ${c.name}`)
       .sort(),
   ];
-  return { models, artifacts: new MemoryArtifactStore(now), deployments, compositions, close: () => {} };
+  return {
+    models,
+    artifacts: new MemoryArtifactStore(now),
+    deployments,
+    compositions,
+    tokens: new MemoryTokenStore(),
+    audit: new MemoryAuditLog(),
+    close: () => {},
+  };
 }

@@ -30,6 +30,7 @@ import * as rollback from './rollback.js';
 import * as history from './history.js';
 import * as decommission from './decommission.js';
 import * as gc from './gc.js';
+import * as token from './token.js';
 import * as config from './config.js';
 import * as completion from './completion.js';
 import * as complete from './complete.js';
@@ -66,6 +67,7 @@ export const COMMANDS: CommandModule[] = [
   history,
   decommission,
   gc,
+  token,
   config,
   completion,
   complete,
