@@ -12,6 +12,9 @@ export default defineConfig({
     // Integration tests start real processes and servers; two cores are all we have.
     pool: 'forks',
     maxWorkers: 2,
+    // @actions/workflow-parser imports its JSON schema without an import attribute (it is built
+    // for bundlers); inlined, vite's transform loads it.
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
     reporters: jsonReport ? ['default', ['json', { outputFile: jsonReport }]] : ['default'],
   },
 });
