@@ -11,8 +11,10 @@ import type { Workspace } from '../core/workspace.js';
 import { join } from 'node:path';
 import type { InferenceConnector } from '../protocol/inference-api.js';
 import type { DatasetReader, Stores } from '../registry/ports.js';
+import type { IdempotencyStore } from '../domain/idempotency.js';
 import { InProcessQueue } from '../queue/in-process.js';
-import type { JobQueue } from '../queue/port.js';
+import type { JobQueue, JobRunner } from '../queue/port.js';
+import type { Db } from '../registry/sqlite/database.js';
 import type { Target, TargetEnv, TargetOptions, TargetPlugin } from '../targets/target.js';
 import { DEPLOY_JOB, requirePlugin, runDeployJob } from './deploy.js';
 import type { ModelEvaluator, Services, Targets } from './services.js';
@@ -25,11 +27,13 @@ export interface ServiceOverrides {
   workspace?: Workspace;
   plugins?: readonly TargetPlugin[];
   inference?: InferenceConnector;
-  queue?: (services: Services) => JobQueue;
+  /** The job queue, given the services its workers use and the stores (the embedded database). */
+  queue?: (services: Services, stores: Stores) => JobQueue;
   newId?: (prefix: string) => string;
   evaluator?: ModelEvaluator;
   tokens?: TokenStore;
   audit?: AuditLog;
+  idempotency?: IdempotencyStore;
 }
 
 export interface RootOptions {
@@ -92,24 +96,29 @@ function localEvaluator(artifacts: Stores['artifacts']): ModelEvaluator {
 }
 
 /** Tokens and the audit log live in the registry's own SQLite database, when it is one. */
-async function controlPlaneStores(stores: Stores): Promise<{ tokens?: TokenStore; audit?: AuditLog }> {
-  // In-memory stores have no database: skip loading SQLite for them.
-  if (!('db' in stores.models)) return {};
-  const { SqliteRegistry } = await import('../registry/sqlite/sqlite-registry.js');
-  if (!(stores.models instanceof SqliteRegistry)) return {};
-  const [{ SqliteTokenStore }, { SqliteAuditLog }] = await Promise.all([
+async function controlPlaneStores(stores: Stores): Promise<{ tokens?: TokenStore; audit?: AuditLog; idempotency?: IdempotencyStore }> {
+  if (stores.database === undefined) return {};
+  const db = stores.database as Db;
+  const [{ SqliteTokenStore }, { SqliteAuditLog }, { SqliteIdempotencyStore }] = await Promise.all([
     import('../registry/sqlite/tokens-table.js'),
     import('../registry/sqlite/audit-table.js'),
+    import('../registry/sqlite/idempotency-table.js'),
   ]);
-  return { tokens: new SqliteTokenStore(stores.models.db), audit: new SqliteAuditLog(stores.models.db) };
+  return { tokens: new SqliteTokenStore(db), audit: new SqliteAuditLog(db), idempotency: new SqliteIdempotencyStore(db) };
+}
+
+/** What the queue's workers can do: one runner per kind of job. */
+export function jobRunners(services: Services): Record<string, JobRunner> {
+  return { [DEPLOY_JOB]: (payload, progress) => runDeployJob(services, payload, progress) };
 }
 
 export async function buildServices(o: RootOptions): Promise<OpenedServices> {
   const cacheTtlMs = parseDuration(o.config.local?.cacheTtl ?? DEFAULT_CACHE_TTL, 'local.cacheTtl');
   const stores = o.overrides?.stores ?? (await (await import('../registry/open.js')).openStores(o.home));
-  const controlPlane = o.overrides?.tokens && o.overrides.audit ? {} : await controlPlaneStores(stores);
+  const controlPlane = await controlPlaneStores(stores);
   const tokens = o.overrides?.tokens ?? controlPlane.tokens;
   const audit = o.overrides?.audit ?? controlPlane.audit;
+  const idempotency = o.overrides?.idempotency ?? controlPlane.idempotency;
   const plugins = o.overrides?.plugins ?? (await import('../targets/plugins.js')).TARGET_PLUGINS;
   const inference =
     o.overrides?.inference ?? (async (...args: Parameters<InferenceConnector>) => (await import('../client/inference-client.js')).connectInference(...args));
@@ -170,6 +179,7 @@ export async function buildServices(o: RootOptions): Promise<OpenedServices> {
     evaluator: o.overrides?.evaluator ?? localEvaluator(stores.artifacts),
     ...(tokens ? { tokens } : {}),
     ...(audit ? { audit } : {}),
+    ...(idempotency ? { idempotency } : {}),
     async close() {
       try {
         await services.queue.idle();
@@ -178,7 +188,91 @@ export async function buildServices(o: RootOptions): Promise<OpenedServices> {
       }
     },
   };
-  services.queue =
-    o.overrides?.queue?.(services) ?? new InProcessQueue({ [DEPLOY_JOB]: (payload, progress) => runDeployJob(services, payload, progress) }, o.onJobFailure);
+  services.queue = o.overrides?.queue?.(services, stores) ?? new InProcessQueue(jobRunners(services), o.onJobFailure);
   return services;
+}
+
+/** Where the control plane's jobs wait: the embedded SQLite database, or Redis (BullMQ). */
+export type QueueLocation = { kind: 'sqlite' } | { kind: 'redis'; url: string };
+
+/** `--queue`: absent or `sqlite` -> the embedded queue; `redis://` or `rediss://` -> Redis. */
+export function queueLocation(text: string | undefined): QueueLocation {
+  if (text === undefined || text === '' || text === 'sqlite' || text === 'embedded') return { kind: 'sqlite' };
+  if (/^rediss?:\/\//.test(text)) return { kind: 'redis', url: text };
+  throw new MaasError('USAGE', `unknown queue "${text}"`, { hint: 'use sqlite (the default, in MAAS_HOME) or redis://HOST:PORT' });
+}
+
+/** A queue whose workers run in this process (start) and stop gracefully (requeueing what runs). */
+export interface RunnableQueue extends JobQueue {
+  /** Starts this process's workers (none for a Redis queue unless `work` was asked). */
+  start(): Promise<void>;
+  /** Stops taking jobs; running ones get `timeoutMs`, then go back to the queue. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+function runnable(q: JobQueue, life: Pick<RunnableQueue, 'start' | 'stop'>): RunnableQueue {
+  return {
+    enqueue: (...args) => q.enqueue(...args),
+    idle: () => q.idle(),
+    get: (id) => q.get(id),
+    list: (filter) => q.list(filter),
+    counts: () => q.counts(),
+    close: () => q.close(),
+    start: life.start,
+    stop: life.stop,
+  };
+}
+
+/**
+ * The durable queue of `maas server` and `maas worker`. Its backend module is loaded before the
+ * services are built (the composition root's queue factory is synchronous); the returned
+ * factory plugs into `ServiceOverrides.queue`.
+ */
+export async function durableQueueFactory(
+  location: QueueLocation,
+  o: { clock: Clock; work: boolean; concurrency?: number; leaseMs?: number },
+): Promise<{ factory: (services: Services, stores: Stores) => RunnableQueue; queue: () => RunnableQueue }> {
+  let built: RunnableQueue | undefined;
+  const queue = (): RunnableQueue => {
+    if (!built) throw new MaasError('INTERNAL', 'the queue is used before the services are built');
+    return built;
+  };
+  if (location.kind === 'sqlite') {
+    const { SqliteJobQueue } = await import('../queue/sqlite-queue.js');
+    const factory = (services: Services, stores: Stores): RunnableQueue => {
+      if (stores.database === undefined)
+        throw new MaasError('USAGE', 'the embedded queue needs the embedded registry', { hint: 'use --queue redis://HOST:PORT' });
+      const q = new SqliteJobQueue(stores.database as Db, jobRunners(services), {
+        clock: o.clock,
+        ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+        ...(o.leaseMs !== undefined ? { leaseMs: o.leaseMs } : {}),
+      });
+      built = runnable(q, {
+        start: () => {
+          if (o.work) q.start();
+          return Promise.resolve();
+        },
+        stop: (timeoutMs) => q.stop({ timeoutMs }),
+      });
+      return built;
+    };
+    return { factory, queue };
+  }
+  const { RedisJobQueue } = await import('../queue/redis-queue.js');
+  const factory = (services: Services): RunnableQueue => {
+    const q = new RedisJobQueue(location.url, { ...(o.leaseMs !== undefined ? { lockMs: o.leaseMs } : {}) });
+    let worker: { ready(): Promise<void>; close(timeoutMs?: number): Promise<void> } | undefined;
+    built = runnable(q, {
+      start: async () => {
+        if (!o.work) return;
+        worker = q.startWorker(jobRunners(services), { ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}) });
+        await worker.ready();
+      },
+      stop: async (timeoutMs) => {
+        await worker?.close(timeoutMs);
+      },
+    });
+    return built;
+  };
+  return { factory, queue };
 }

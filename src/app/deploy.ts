@@ -31,6 +31,8 @@ export type DeployOutcome = 'created' | 'reused' | 'attached' | 'restarted';
 export interface DeployResult {
   deployment: DeploymentRecord;
   outcome: DeployOutcome;
+  /** The queued launch job, when this call queued one (created or restarted). */
+  job?: string;
 }
 
 export const DEPLOY_JOB = 'deploy';
@@ -149,8 +151,11 @@ export async function deploy(
       outcome = plan.action === 'reuse' ? 'reused' : plan.action === 'attach' ? 'attached' : 'restarted';
     }
     hooks.recorded?.(d);
-    if (outcome === 'created' || outcome === 'restarted') d = await launch(s, d, job, req, progress);
-    else if (req.wait && d.state !== 'ready') d = await waitForDeployment(s, d, req.timeoutMs, progress);
+    if (outcome === 'created' || outcome === 'restarted') {
+      const launched = await launch(s, d, job, req, progress);
+      return { deployment: launched.deployment, outcome, job: launched.job };
+    }
+    if (req.wait && d.state !== 'ready') d = await waitForDeployment(s, d, req.timeoutMs, progress);
     return { deployment: d, outcome };
   }
   throw new MaasError('CONFLICT', 'another deploy of the same model and target is changing it right now', { hint: 'retry in a moment' });
@@ -163,12 +168,12 @@ async function launch(
   job: Omit<DeployJob, 'deploymentId'>,
   o: { wait: boolean; timeoutMs: number },
   progress: Progress,
-): Promise<DeploymentRecord> {
+): Promise<{ deployment: DeploymentRecord; job: string }> {
   const handle = await s.queue.enqueue(DEPLOY_JOB, { deploymentId: d.id, ...job } satisfies DeployJob, progress);
-  if (!o.wait) return d;
+  if (!o.wait) return { deployment: d, job: handle.id };
   await handle.done;
   const launched = await requireDeployment(s, d.id);
-  return launched.state === 'ready' ? launched : waitForDeployment(s, launched, o.timeoutMs, progress);
+  return { deployment: launched.state === 'ready' ? launched : await waitForDeployment(s, launched, o.timeoutMs, progress), job: handle.id };
 }
 
 /**
@@ -179,7 +184,7 @@ export async function restart(s: Services, handle: string, o: { wait: boolean; t
   const found = await resolveDeployment(s, handle);
   progress(`restarting ${found.id} (${found.model}@${found.version} on ${found.target})`);
   const d = await s.deployments.setDeploymentState(found.id, 'queued', isoNow(s.clock), { reason: null });
-  return launch(s, d, {}, o, progress);
+  return (await launch(s, d, {}, o, progress)).deployment;
 }
 
 function isDeployJob(p: unknown): p is DeployJob {

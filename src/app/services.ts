@@ -2,6 +2,7 @@
 // environment; tests build them from in-memory stores, a scriptable target and a manual clock.
 import type { AuditLog, TokenStore } from '../auth/ports.js';
 import type { Clock } from '../core/clock.js';
+import type { IdempotencyStore } from '../domain/idempotency.js';
 import type { CompositionStore } from '../domain/composition.js';
 import type { TrainingRunner, TrainingTarget } from '../domain/training.js';
 import type { Workspace } from '../core/workspace.js';
@@ -76,4 +77,6 @@ export interface Services {
   tokens?: TokenStore;
   /** The control plane's audit log; absent, nothing is audited. */
   audit?: AuditLog;
+  /** The control plane's idempotency keys; absent, Idempotency-Key is not honoured. */
+  idempotency?: IdempotencyStore;
 }

@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock.js';
 import type { MaasConfig } from '../core/config.js';
 import type { MaasHome } from '../core/home.js';
 import type { Services } from '../app/services.js';
+import type { ServiceOverrides } from '../app/composition-root.js';
 import type { GlobalOptions } from './globals.js';
 import type { Io } from './io.js';
 import type { OutputFormat, Style } from './output.js';
@@ -26,7 +27,7 @@ export interface Context {
   /** True when prompts and spinners may be shown: a TTY, not CI, human output. */
   interactive: boolean;
   /** The application services for this MAAS_HOME (stores, targets, queue), opened once. */
-  services(): Promise<Services>;
+  services(options?: { queue?: ServiceOverrides['queue'] }): Promise<Services>;
   /** A spinner on stderr when interactive; otherwise a silent one. */
   spinner(text: string): Promise<Spinner>;
   /** A progress line on stderr for humans (suppressed by -q and machine formats). */

@@ -79,7 +79,9 @@ async function makeContext(io: Io, deps: MainDeps, flags: GlobalFlags, closers: 
     config,
     clock,
     interactive,
-    services() {
+    services(options) {
+      // The first call decides: a long-running command (`maas server`) passes its durable queue.
+      const overrides = options?.queue ? { ...deps.services, queue: options.queue } : deps.services;
       services ??= import('../app/composition-root.js').then(async ({ buildServices }) => {
         const s = await buildServices({
           home,
@@ -93,7 +95,7 @@ async function makeContext(io: Io, deps: MainDeps, flags: GlobalFlags, closers: 
             ...(globals.namespace !== undefined ? { namespace: globals.namespace } : {}),
           },
           version: packageVersion(),
-          ...(deps.services ? { overrides: deps.services } : {}),
+          ...(overrides ? { overrides } : {}),
           onJobFailure: (kind, e) => io.stderr.write(`${kind} job failed: ${e instanceof Error ? e.message : String(e)}\n`),
         });
         closers.push(() => s.close());

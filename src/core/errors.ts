@@ -38,6 +38,10 @@ export const ERROR_CODES = {
   /** A target refused what was asked (an invalid object, a node that cannot take the pod). */
   REJECTED: { exit: EXIT.REFUSED, http: 422 },
   INTERRUPTED: { exit: EXIT.INTERRUPTED, http: 499 },
+  /** A request body or upload above its limit. */
+  TOO_LARGE: { exit: EXIT.USAGE, http: 413 },
+  /** A server refused for now: too many requests from this token; retry after the time it gives. */
+  RATE_LIMITED: { exit: EXIT.UNAVAILABLE, http: 429 },
   /** A bug in maas. */
   INTERNAL: { exit: EXIT.FAILURE, http: 500 },
 } as const satisfies Record<string, { exit: number; http: number }>;

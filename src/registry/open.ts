@@ -36,6 +36,7 @@ export async function openStores(home: MaasHome, options: OpenOptions = {}): Pro
     deployments: db.deployments,
     compositions: db.compositions,
     artifacts: new FsArtifactStore(home.blobs),
+    database: db.db,
     close: () => db.close(),
   };
 }

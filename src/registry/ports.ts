@@ -117,5 +117,10 @@ export interface Stores {
   artifacts: ArtifactStore;
   deployments: DeploymentStore;
   compositions: CompositionStore;
+  /**
+   * The embedded registry's SQLite handle (better-sqlite3 `Database`), when the registry is one:
+   * the control plane keeps its tokens, audit log, idempotency keys and job queue in it.
+   */
+  database?: unknown;
   close(): void;
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { MaasError } from '../../src/core/errors.js';
+import type { IdempotencyBegin, IdempotencyStore } from '../../src/domain/idempotency.js';
 import type { CompositionEvent, CompositionRecord, CompositionStore } from '../../src/domain/composition.js';
 import type {
   DeploymentEvent,
@@ -480,4 +481,31 @@ export function memoryStores(now: () => number = () => 0): MemoryStores {
     audit: new MemoryAuditLog(),
     close: () => {},
   };
+}
+
+/** Idempotency keys in memory (the SQLite store keeps them in the registry database). */
+export class MemoryIdempotencyStore implements IdempotencyStore {
+  private readonly entries = new Map<string, { fingerprint: string; status?: number; body?: unknown }>();
+
+  begin(owner: string, key: string, fingerprint: string): Promise<IdempotencyBegin> {
+    const id = `${owner}\u0000${key}`;
+    const e = this.entries.get(id);
+    if (!e) {
+      this.entries.set(id, { fingerprint });
+      return Promise.resolve({ state: 'new' });
+    }
+    if (e.fingerprint !== fingerprint) return Promise.resolve({ state: 'mismatch' });
+    return Promise.resolve(e.status === undefined ? { state: 'pending' } : { state: 'done', status: e.status, body: e.body });
+  }
+
+  finish(owner: string, key: string, status: number, body: unknown): Promise<void> {
+    const e = this.entries.get(`${owner}\u0000${key}`);
+    if (e) Object.assign(e, { status, body });
+    return Promise.resolve();
+  }
+
+  release(owner: string, key: string): Promise<void> {
+    this.entries.delete(`${owner}\u0000${key}`);
+    return Promise.resolve();
+  }
 }

@@ -31,6 +31,8 @@ import * as history from './history.js';
 import * as decommission from './decommission.js';
 import * as gc from './gc.js';
 import * as token from './token.js';
+import * as server from './server.js';
+import * as worker from './worker.js';
 import * as config from './config.js';
 import * as completion from './completion.js';
 import * as complete from './complete.js';
@@ -68,6 +70,8 @@ export const COMMANDS: CommandModule[] = [
   decommission,
   gc,
   token,
+  server,
+  worker,
   config,
   completion,
   complete,

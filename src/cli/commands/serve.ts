@@ -5,6 +5,8 @@ import { MaasError } from '../../core/errors.js';
 import type { ReferenceProfile } from '../../drift/profile.js';
 import type { ModelDescription } from '../../spec/schema.js';
 import type { Program, Run } from '../program.js';
+import { waitForSignal } from '../signals.js';
+import { bytes } from '../flags.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [
   ...(previous ?? []),
@@ -13,13 +15,6 @@ const collect = (value: string, previous: string[] | undefined): string[] => [
     .map((s) => s.trim())
     .filter(Boolean),
 ];
-
-async function bytes(text: string, flag: string): Promise<number> {
-  const { memoryBytes } = await import('../../domain/quantity.js');
-  const n = memoryBytes(text);
-  if (n === undefined || n <= 0) throw new MaasError('USAGE', `${flag} expects a size in bytes (e.g. 16Mi, 1000000), got "${text}"`);
-  return n;
-}
 
 /** Reads and checks a reference profile file: a clear startup error when it is not one, or not this model's. */
 async function readProfile(path: string, shown: string, description: ModelDescription): Promise<ReferenceProfile> {
@@ -37,24 +32,6 @@ async function readProfile(path: string, shown: string, description: ModelDescri
     throw new MaasError('USAGE', `the profile ${shown} is not JSON: ${(e as Error).message}`, { hint: 'a profile is the JSON that `maas profile` writes' });
   }
   return checkReferenceProfile(value, description.spec.features, shown, `${description.metadata.name}@${description.metadata.version}`);
-}
-
-function waitForSignal(onSignal: (signal: string) => void): { stopped: Promise<void>; dispose: () => void } {
-  let dispose = (): void => {};
-  const stopped = new Promise<void>((resolve) => {
-    const handler = (signal: NodeJS.Signals): void => {
-      dispose();
-      onSignal(signal);
-      resolve();
-    };
-    process.once('SIGTERM', handler);
-    process.once('SIGINT', handler);
-    dispose = () => {
-      process.removeListener('SIGTERM', handler);
-      process.removeListener('SIGINT', handler);
-    };
-  });
-  return { stopped, dispose };
 }
 
 export function define(program: Program, run: Run): void {
