@@ -46,8 +46,13 @@ const LAYERS = [
     rules: [notCli, notApp, ['(^|/)(targets|serving|client)/', 'stores and queues know nothing of targets or serving']],
   },
   {
-    files: ['src/targets/**/*.ts', 'src/client/**/*.ts'],
+    files: ['src/targets/**/*.ts'],
     rules: [notCli, notApp, ['(^|/)serving/', 'targets start model servers as processes or pods; they do not import the server']],
+  },
+  {
+    // Clients are adapters of the application's ports (the control plane API): its types only.
+    files: ['src/client/**/*.ts'],
+    rules: [notCli, [...notApp, true], ['(^|/)serving/', 'clients talk to servers over HTTP; they do not import them']],
   },
   {
     files: ['src/drift/**/*.ts'],

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { InferenceConnector } from '../protocol/inference-api.js';
 import type { DatasetReader, Stores } from '../registry/ports.js';
 import type { IdempotencyStore } from '../domain/idempotency.js';
+import type { LocalFiles } from './register-remote.js';
 import { InProcessQueue } from '../queue/in-process.js';
 import type { JobQueue, JobRunner } from '../queue/port.js';
 import type { Db } from '../registry/sqlite/database.js';
@@ -275,4 +276,32 @@ export async function durableQueueFactory(
     return built;
   };
   return { factory, queue };
+}
+
+/** What the CLI needs of this machine when it works against a server: data sets, files, the artifact check. */
+export async function clientTools(): Promise<{ datasets: DatasetReader; files: LocalFiles; inspectArtifact: NonNullable<Services['inspectArtifact']> }> {
+  const [{ FsDatasetReader }, { createHash }, { createReadStream }] = await Promise.all([
+    import('../registry/fs-dataset-reader.js'),
+    import('node:crypto'),
+    import('node:fs'),
+  ]);
+  return {
+    datasets: new FsDatasetReader(),
+    files: {
+      digest: (path) =>
+        new Promise((resolvePromise, reject) => {
+          const hash = createHash('sha256');
+          let size = 0;
+          createReadStream(path)
+            .on('data', (chunk: Buffer | string) => {
+              hash.update(chunk);
+              size += chunk.length;
+            })
+            .on('error', reject)
+            .on('end', () => resolvePromise({ digest: `sha256:${hash.digest('hex')}`, size }));
+        }),
+      open: (path) => createReadStream(path),
+    },
+    inspectArtifact: async (description, artifactPath) => (await import('../serving/runtimes/index.js')).inspectArtifact(description, artifactPath),
+  };
 }

@@ -75,11 +75,27 @@ async function profileOf(s: RegisterServices, m: LoadedModel, baseDir: string): 
   const data = m.description.spec.training?.data;
   if (!data) return { outcome: NO_TRAINING_DATA };
   const { name, version } = m.description.metadata;
-  const features = m.description.spec.features.length;
   if (await s.models.getModel(name, version)) {
     const stored = await s.models.profileSummary(name, version);
     if (stored) return { outcome: { rows: stored.rows, features: stored.features } };
   }
+  return localProfile(s, m, baseDir);
+}
+
+/**
+ * The reference profile of a description's local training data, or why there is none (data
+ * elsewhere, an unsupported format). Also what the CLI computes before registering on a server,
+ * which never reads the data itself.
+ */
+export async function localProfile(
+  s: Pick<Services, 'datasets' | 'clock'>,
+  m: LoadedModel,
+  baseDir: string,
+): Promise<{ profile?: ReferenceProfile; outcome: ProfileOutcome }> {
+  const data = m.description.spec.training?.data;
+  if (!data) return { outcome: NO_TRAINING_DATA };
+  const { name, version } = m.description.metadata;
+  const features = m.description.spec.features.length;
   try {
     const profile = await computeProfile(s, m.description, {
       uri: data.uri,

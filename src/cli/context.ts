@@ -5,6 +5,8 @@ import type { MaasConfig } from '../core/config.js';
 import type { MaasHome } from '../core/home.js';
 import type { Services } from '../app/services.js';
 import type { ServiceOverrides } from '../app/composition-root.js';
+import type { ControlPlaneApi } from '../app/control-plane-api.js';
+import type { ServerLogin } from './login-file.js';
 import type { GlobalOptions } from './globals.js';
 import type { Io } from './io.js';
 import type { OutputFormat, Style } from './output.js';
@@ -27,7 +29,15 @@ export interface Context {
   /** True when prompts and spinners may be shown: a TTY, not CI, human output. */
   interactive: boolean;
   /** The application services for this MAAS_HOME (stores, targets, queue), opened once. */
-  services(options?: { queue?: ServiceOverrides['queue'] }): Promise<Services>;
+  /**
+   * The application services for this MAAS_HOME. Against a server (`remote()`), commands that
+   * have no remote form refuse here; `local` is for commands that always act on this machine.
+   */
+  services(options?: { queue?: ServiceOverrides['queue']; local?: boolean }): Promise<Services>;
+  /** The maas server this invocation works against (MAAS_SERVER/MAAS_TOKEN or `maas login`), else undefined. */
+  remote(): Promise<ControlPlaneApi | undefined>;
+  /** Where the server is, without connecting: set when the CLI works against a server. */
+  server: ServerLogin | undefined;
   /** A spinner on stderr when interactive; otherwise a silent one. */
   spinner(text: string): Promise<Spinner>;
   /** A progress line on stderr for humans (suppressed by -q and machine formats). */

@@ -17,6 +17,8 @@ import type { Io } from './io.js';
 import { packageVersion } from './main.js';
 import { OUTPUT_FORMATS, isMachineFormat, renderResult, type CommandResult } from './output.js';
 import { formatProblem } from './problem-view.js';
+import { readLogin } from './login-file.js';
+import type { ControlPlaneApi } from '../app/control-plane-api.js';
 
 export interface MainDeps {
   clock?: Clock;
@@ -39,6 +41,8 @@ export interface CommandModule {
 
 interface Pending {
   result?: CommandResult;
+  /** The command being run (`drift check`), for messages. */
+  command?: string;
   ctx?: Context;
   /** Spinners to stop and notes to print when the user interrupts. */
   spinners: Set<{ stop(): void }>;
@@ -70,6 +74,8 @@ async function makeContext(io: Io, deps: MainDeps, flags: GlobalFlags, closers: 
   const interactive = io.stderr.isTTY === true && io.stdin.isTTY === true && !ci && !isMachineFormat(output);
   const clock = deps.clock ?? systemClock;
   let services: Promise<Services> | undefined;
+  const server = await readLogin(home, io.env);
+  let remote: Promise<ControlPlaneApi> | undefined;
   const ctx: Context = {
     io,
     globals,
@@ -79,7 +85,23 @@ async function makeContext(io: Io, deps: MainDeps, flags: GlobalFlags, closers: 
     config,
     clock,
     interactive,
+    server,
+    remote() {
+      if (!server) return Promise.resolve(undefined);
+      remote ??= import('../client/control-plane-client.js').then(({ ControlPlaneClient }) =>
+        ControlPlaneClient.create(server.url, server.token, { userAgent: `maas/${packageVersion()}` }),
+      );
+      return remote;
+    },
     services(options) {
+      if (server && options?.local !== true) {
+        const command = pending.command ?? 'this command';
+        return Promise.reject(
+          new MaasError('USAGE', `\`maas ${command}\` works on a local MAAS_HOME only, and this invocation works against the server ${server.url}`, {
+            hint: server.from === 'env' ? 'unset MAAS_SERVER to use the local home' : '`maas logout` to use the local home again',
+          }),
+        );
+      }
       // The first call decides: a long-running command (`maas server`) passes its durable queue.
       const overrides = options?.queue ? { ...deps.services, queue: options.queue } : deps.services;
       services ??= import('../app/composition-root.js').then(async ({ buildServices }) => {
@@ -189,6 +211,7 @@ export function buildProgram(io: Io, deps: MainDeps, pending: Pending, closers: 
     async (...args) => {
       const command = args[args.length - 1] as Command;
       const flags = command.optsWithGlobals() as GlobalFlags;
+      pending.command = command.parent && command.parent.parent ? `${command.parent.name()} ${command.name()}` : command.name();
       const ctx = await makeContext(io, deps, flags, closers, command.parent?.name() === 'config', pending);
       pending.ctx = ctx;
       // Commander passes (positionals..., options, command); handlers get (ctx, positionals..., options).

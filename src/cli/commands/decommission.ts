@@ -21,10 +21,13 @@ export function define(program: Program, run: Run): void {
     .action(
       run(async (ctx, id, opts) => {
         const { decommission } = await import('../../app/decommission.js');
-        const consumer = ctx.consumer(opts.consumer);
+        const api = await ctx.remote();
+        // Against a server the consumer is the token (and the --consumer name under it).
+        const consumer = api ? `token:…${opts.consumer !== undefined ? `/${opts.consumer}` : ''}` : ctx.consumer(opts.consumer);
         if (opts.export !== undefined && !opts.purge)
           throw new MaasError('USAGE', '--export applies to --purge', { hint: 'a release or a scale to zero keeps the data anyway' });
-        if (opts.purge) {
+        if (api && opts.export !== undefined) throw new MaasError('USAGE', `--export is not available against a server (${api.url})`);
+        if (opts.purge && !api) {
           const { findDeployment } = await import('../../app/lookup.js');
           const d = await findDeployment(await ctx.services(), id);
           const others = d ? d.consumers.filter((c) => c !== consumer) : [];
@@ -35,14 +38,21 @@ export function define(program: Program, run: Run): void {
             throw new MaasError('INTERRUPTED', `${d.id} was not destroyed`, { hint: 'pass --yes to purge without the question' });
           }
         }
-        const result = await decommission(await ctx.services(), {
-          id,
-          consumer,
-          purge: opts.purge === true,
-          force: opts.force === true,
-          ignoreNotFound: opts.ignoreNotFound === true,
-          ...(opts.export !== undefined ? { exportTo: ctx.resolvePath(opts.export) } : {}),
-        });
+        const result = api
+          ? await api.decommission(id, {
+              ...(opts.consumer !== undefined ? { consumer: opts.consumer } : {}),
+              purge: opts.purge === true,
+              force: opts.force === true,
+              ignoreNotFound: opts.ignoreNotFound === true,
+            })
+          : await decommission(await ctx.services(), {
+              id,
+              consumer,
+              purge: opts.purge === true,
+              force: opts.force === true,
+              ignoreNotFound: opts.ignoreNotFound === true,
+              ...(opts.export !== undefined ? { exportTo: ctx.resolvePath(opts.export) } : {}),
+            });
         const until = `until ${result.deployment?.expiresAt ?? '?'} (purge with \`maas decommission ${result.id} --purge\` or \`maas gc\`)`;
         const message = {
           released: `${result.id} released by ${consumer}; still used by ${result.remainingConsumers.join(', ')}`,

@@ -43,6 +43,7 @@ export function define(program: Program, run: Run): void {
     .option('--consumer <name>', 'who uses this deployment (default user@host)', consumerFlag)
     .option('--async', 'return the deployment ID at once; check later with `maas status ID --wait`')
     .option('--timeout <duration>', 'how long to wait for readiness', '120s')
+    .option('--idempotency-key <key>', 'against a server: re-sending the same deploy with the same key returns the first answer (one deployment)')
     .addOption(
       new Option(
         '--dry-run [mode]',
@@ -65,6 +66,26 @@ export function define(program: Program, run: Run): void {
         ...(Object.keys(given).length > 0 ? { targetOptions: given } : {}),
       };
       if (opts.dryRun !== undefined) return dryRun(ctx, { ...base, how: opts.dryRun === true ? 'client' : opts.dryRun });
+      const api = await ctx.remote();
+      if (api) {
+        const { randomUUID } = await import('node:crypto');
+        const result = await api.deploy({ ...base, ...(opts.consumer !== undefined ? { consumer: opts.consumer } : {}) }, opts.idempotencyKey ?? randomUUID());
+        let d = result.deployment;
+        const deadline = ctx.clock.now() + timeoutMs;
+        while (opts.async !== true && (d.state === 'queued' || d.state === 'deploying')) {
+          if (ctx.clock.now() > deadline)
+            throw new MaasError('TIMEOUT', `${d.id} is still ${d.state} after ${opts.timeout}`, { hint: `\`maas status ${d.id} --wait\`` });
+          await new Promise((r) => setTimeout(r, 500));
+          d = await api.deploymentStatus(d.id);
+        }
+        if (d.state === 'failed')
+          throw new MaasError('FAILURE', `deployment ${d.id} failed${d.reason ? `: ${d.reason}` : ''}`, { hint: `\`maas status ${d.id}\`` });
+        return {
+          data: { ...d, outcome: result.outcome, ...(result.job !== undefined ? { job: result.job } : {}) },
+          table: { columns: deploymentColumns(ctx.clock.now()), rows: [d] },
+          names: [d.id],
+        };
+      }
       const { deploy } = await import('../../app/deploy.js');
       const services = await ctx.services();
       const spinner = await ctx.spinner(`deploying ${modelText}`);

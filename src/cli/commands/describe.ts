@@ -14,9 +14,21 @@ export function define(program: Program, run: Run): void {
           import('../model-view.js'),
         ]);
         const ref = parseModelRef(model);
-        const services = await ctx.services();
-        const r = await getModel(services, ref.name, ref.version);
-        const lineage = await services.models.getLineage(r.name, r.version);
+        const api = await ctx.remote();
+        let r: Awaited<ReturnType<typeof getModel>>;
+        let lineage: Awaited<ReturnType<Awaited<ReturnType<typeof ctx.services>>['models']['getLineage']>>;
+        if (api) {
+          // The server's answer carries the lineage beside the version, as `-o json` shows it locally.
+          const { lineage: remoteLineage, ...version } = (await api.getModel(ref.name, ref.version)) as Awaited<ReturnType<typeof getModel>> & {
+            lineage?: typeof lineage;
+          };
+          r = version;
+          lineage = remoteLineage;
+        } else {
+          const services = await ctx.services();
+          r = await getModel(services, ref.name, ref.version);
+          lineage = await services.models.getLineage(r.name, r.version);
+        }
         return {
           data: lineage ? { ...r, lineage } : r,
           names: [`${r.name}@${r.version}`],

@@ -166,13 +166,25 @@ export function define(program: Program, run: Run): void {
         }
         if (opts.ignore?.length && subject.kind !== 'files')
           throw new MaasError('USAGE', '--ignore applies to --reference/--current files; a model knows its features');
-        const report = await checkDrift(await ctx.services(), {
-          cwd: ctx.io.cwd,
-          subject,
-          flags,
-          ...(opts.ignore ? { ignore: opts.ignore } : {}),
-          timeoutMs: parseDuration(opts.timeout, '--timeout'),
-        });
+        const api = await ctx.remote();
+        if (api && (subject.kind !== 'deployment' || (flags.features && Object.keys(flags.features).length > 0)))
+          throw new MaasError('USAGE', `against a server (${api.url}) drift is checked for a deployment, with --test, --threshold and --dataset-share`, {
+            hint: 'the server reads no files named by a client; check files with the local home (`maas logout`)',
+          });
+        const report =
+          api && subject.kind === 'deployment'
+            ? await api.driftCheck(subject.id, {
+                ...(flags.test !== undefined ? { test: flags.test } : {}),
+                ...(flags.threshold !== undefined ? { threshold: flags.threshold } : {}),
+                ...(flags.datasetShare !== undefined ? { datasetShare: flags.datasetShare } : {}),
+              })
+            : await checkDrift(await ctx.services(), {
+                cwd: ctx.io.cwd,
+                subject,
+                flags,
+                ...(opts.ignore ? { ignore: opts.ignore } : {}),
+                timeoutMs: parseDuration(opts.timeout, '--timeout'),
+              });
         const notes = [...report.notes];
         if (opts.report !== undefined) {
           const { renderDriftReportHtml } = await import('../../drift/report-html.js');

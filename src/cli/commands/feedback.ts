@@ -49,7 +49,10 @@ export function define(program: Program, run: Run): void {
           const { parseFiniteNumber } = await import('../../core/numbers.js');
           items = [opts.label !== undefined ? { id: opts.id, label: opts.label } : { id: opts.id, value: parseFiniteNumber(opts.value ?? '', '--value') }];
         }
-        const report = await sendFeedback(await ctx.services(), { deployment: id, items, timeoutMs: parseDuration(opts.timeout, '--timeout') });
+        const api = await ctx.remote();
+        const report = api
+          ? await api.feedback(id, items)
+          : await sendFeedback(await ctx.services(), { deployment: id, items, timeoutMs: parseDuration(opts.timeout, '--timeout') });
         const { rejected } = report;
         const notes = rejected.slice(0, MAX_REJECTED_NOTES).map((r) => `rejected ${r.id}: ${r.reason} (${r.message})`);
         if (rejected.length > MAX_REJECTED_NOTES) notes.push(`... and ${rejected.length - MAX_REJECTED_NOTES} more rejected (-o json lists them all)`);

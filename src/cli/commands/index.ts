@@ -33,6 +33,8 @@ import * as gc from './gc.js';
 import * as token from './token.js';
 import * as server from './server.js';
 import * as worker from './worker.js';
+import * as login from './login.js';
+import * as jobs from './jobs.js';
 import * as config from './config.js';
 import * as completion from './completion.js';
 import * as complete from './complete.js';
@@ -72,6 +74,8 @@ export const COMMANDS: CommandModule[] = [
   token,
   server,
   worker,
+  login,
+  jobs,
   config,
   completion,
   complete,

@@ -9,8 +9,8 @@ export function define(program: Program, run: Run): void {
     .description('list registered models (latest version of each)')
     .action(
       run(async (ctx) => {
-        const { listModels } = await import('../../app/models.js');
-        const models = await listModels(await ctx.services());
+        const api = await ctx.remote();
+        const models = api ? await api.listModels() : await (await import('../../app/models.js')).listModels(await ctx.services());
         return {
           data: models,
           names: models.map((m) => `${m.name}@${m.latest}`),

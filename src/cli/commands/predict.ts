@@ -57,12 +57,20 @@ export function define(program: Program, run: Run): void {
           opts.data !== undefined
             ? { kind: 'text' as const, text: await readSource(ctx.io, opts.data), ...(format ? { format } : {}) }
             : { kind: 'reference' as const, uri: absoluteRef(ctx, source), ...(format ? { format } : {}) };
-        const { response, rows, requests, ignoredColumns } = await predict(await ctx.services(), {
-          deployment: id,
-          input,
-          ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
-          timeoutMs: parseDuration(opts.timeout, '--timeout'),
-        });
+        const api = await ctx.remote();
+        if (api && input.kind === 'reference')
+          throw new MaasError('USAGE', `--data-ref is not available against a server (${api.url}): it fetches nothing named by a client`, {
+            hint: 'send the rows with --data FILE',
+          });
+        const { response, rows, requests, ignoredColumns } =
+          api && input.kind === 'text'
+            ? await api.predict(id, { text: input.text, ...(input.format ? { format: input.format } : {}) }, parseDuration(opts.timeout, '--timeout'))
+            : await predict(await ctx.services(), {
+                deployment: id,
+                input,
+                ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
+                timeoutMs: parseDuration(opts.timeout, '--timeout'),
+              });
         return {
           data: response,
           table: { columns: predictionColumns(rows), rows },

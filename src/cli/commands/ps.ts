@@ -5,8 +5,8 @@ import type { CommandResult } from '../output.js';
 import type { Program, Run } from '../program.js';
 
 export async function listAllDeployments(ctx: Context, filter: { model?: string }): Promise<CommandResult> {
-  const { listDeployments } = await import('../../app/status.js');
-  const rows = await listDeployments(await ctx.services(), filter);
+  const api = await ctx.remote();
+  const rows = api ? await api.listDeployments(filter) : await (await import('../../app/status.js')).listDeployments(await ctx.services(), filter);
   return {
     data: rows,
     table: { columns: deploymentColumns(ctx.clock.now()), rows, empty: 'no deployments; create one with `maas deploy MODEL`' },

@@ -21,12 +21,14 @@ export function define(program: Program, run: Run): void {
     .action(
       run(async (ctx, files, opts) => {
         const [{ register }, { readStream }] = await Promise.all([import('../../app/register.js'), import('../../spec/load.js')]);
-        const rows = await register(await ctx.services(), {
-          files,
-          cwd: ctx.io.cwd,
-          readStdin: (max) => readStream(ctx.io.stdin, max),
-          inspectArtifacts: opts.artifactCheck,
-        });
+        const request = { files, cwd: ctx.io.cwd, readStdin: (max: number) => readStream(ctx.io.stdin, max), inspectArtifacts: opts.artifactCheck };
+        const api = await ctx.remote();
+        let rows: RegisteredVersion[];
+        if (api) {
+          const [{ registerOnServer }, { clientTools }] = await Promise.all([import('../../app/register-remote.js'), import('../../app/composition-root.js')]);
+          const tools = await clientTools();
+          rows = await registerOnServer(api, { datasets: tools.datasets, clock: ctx.clock, inspectArtifact: tools.inspectArtifact }, tools.files, request);
+        } else rows = await register(await ctx.services(), request);
         return {
           data: rows,
           names: rows.map((r) => `${r.name}@${r.version}`),

@@ -174,8 +174,8 @@ export function define(program: Program, run: Run): void {
     .action(
       run(async (ctx, words, opts) => {
         const request = searchRequest(words, opts);
-        const { searchModels } = await import('../../app/search.js');
-        const result = await searchModels(await ctx.services(), request);
+        const api = await ctx.remote();
+        const result = api ? await api.searchModels(request) : await (await import('../../app/search.js')).searchModels(await ctx.services(), request);
         const full = ctx.output === 'wide';
         const notes: string[] = [];
         for (const m of result.unknownMetrics ?? [])

@@ -91,7 +91,7 @@ export function define(program: Program, run: Run): void {
           return { data: {}, text: () => '' };
         }
         const { resolveServedModel } = await import('../../app/serve-model.js');
-        const { description, artifactPath } = await resolveServedModel(() => ctx.services(), {
+        const { description, artifactPath } = await resolveServedModel(() => ctx.services({ local: true }), {
           ...(ref !== undefined ? { ref } : {}),
           ...(opts.description !== undefined ? { descriptionFile: opts.description } : {}),
           ...(opts.artifact !== undefined ? { artifactPath: ctx.resolvePath(opts.artifact) } : {}),

@@ -80,7 +80,7 @@ export function define(program: Program, run: Run): void {
         const location = queueLocation(o.queue);
         const workers = o.workers !== undefined ? positiveInteger(o.workers, '--workers', 0) : location.kind === 'sqlite' ? 2 : 0;
         const durable = await durableQueueFactory(location, { clock: ctx.clock, work: workers > 0, concurrency: Math.max(1, workers) });
-        const services = await ctx.services({ queue: durable.factory });
+        const services = await ctx.services({ queue: durable.factory, local: true });
         const queue = durable.queue();
         if (!services.tokens || !services.idempotency) throw new MaasError('USAGE', 'the control plane needs the embedded registry in MAAS_HOME');
         if (!o.insecureLocal && (await countAdminTokens(services)) === 0)

@@ -52,11 +52,21 @@ export function define(program: Program, run: Run): void {
     .action(
       run(async (ctx, opts) => {
         const [{ createToken }, { randomBytes }] = await Promise.all([import('../../app/tokens.js'), import('node:crypto')]);
-        const t = await createToken(
-          await ctx.services(),
-          { name: opts.name, scopes: opts.scope, ...(opts.expires !== undefined ? { expires: opts.expires } : {}), createdBy: ctx.consumer(undefined) },
-          randomBytes,
-        );
+        const api = await ctx.remote();
+        const t = api
+          ? await api.createToken({
+              name: opts.name,
+              scopes: String(opts.scope)
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean),
+              ...(opts.expires !== undefined ? { expires: opts.expires } : {}),
+            })
+          : await createToken(
+              await ctx.services(),
+              { name: opts.name, scopes: opts.scope, ...(opts.expires !== undefined ? { expires: opts.expires } : {}), createdBy: ctx.consumer(undefined) },
+              randomBytes,
+            );
         return {
           data: { token: t.token, id: t.id, name: t.name, scopes: t.scopes, createdAt: t.createdAt, expiresAt: t.expiresAt ?? null },
           names: [t.id],
@@ -75,8 +85,8 @@ export function define(program: Program, run: Run): void {
     .description('every token with its scopes and state (active, expired, revoked); never the secrets')
     .action(
       run(async (ctx) => {
-        const { listTokens } = await import('../../app/tokens.js');
-        const tokens = await listTokens(await ctx.services());
+        const api = await ctx.remote();
+        const tokens = api ? await api.listTokens() : await (await import('../../app/tokens.js')).listTokens(await ctx.services());
         return {
           data: tokens,
           names: tokens.map((t) => t.id),
@@ -91,8 +101,8 @@ export function define(program: Program, run: Run): void {
     .description('revoke a token at once: the server refuses it from its next request on')
     .action(
       run(async (ctx, idOrName) => {
-        const { revokeToken } = await import('../../app/tokens.js');
-        const r = await revokeToken(await ctx.services(), idOrName);
+        const api = await ctx.remote();
+        const r = api ? await api.revokeToken(idOrName) : await (await import('../../app/tokens.js')).revokeToken(await ctx.services(), idOrName);
         return {
           data: { revoked: r.tokens, alreadyRevoked: r.alreadyRevoked },
           names: r.tokens.map((t) => t.id),

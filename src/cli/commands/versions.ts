@@ -10,7 +10,8 @@ export function define(program: Program, run: Run): void {
     .action(
       run(async (ctx, name) => {
         const [{ parseModelRef }, { listVersions }] = await Promise.all([import('../../domain/model-ref.js'), import('../../app/models.js')]);
-        const versions = await listVersions(await ctx.services(), parseModelRef(name).name);
+        const api = await ctx.remote();
+        const versions = api ? await api.listVersions(parseModelRef(name).name) : await listVersions(await ctx.services(), parseModelRef(name).name);
         const latest = versions[0]?.version;
         const rows = versions.map((v) => ({
           name: v.name,

@@ -18,7 +18,7 @@ export function define(program: Program, run: Run): void {
         const { durableQueueFactory, queueLocation } = await import('../../app/composition-root.js');
         const location = queueLocation(o.queue);
         const durable = await durableQueueFactory(location, { clock: ctx.clock, work: true, concurrency });
-        await ctx.services({ queue: durable.factory });
+        await ctx.services({ queue: durable.factory, local: true });
         const queue = durable.queue();
         const log = (event: string, extra: Record<string, unknown> = {}): void => {
           ctx.io.stdout.write(`${JSON.stringify({ time: new Date(ctx.clock.now()).toISOString(), event, queue: location.kind, ...extra })}\n`);

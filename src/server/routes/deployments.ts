@@ -48,7 +48,11 @@ export const deploymentRoutes: Route[] = [
       mode: Type.Optional(Type.String({ enum: ['open', 'strict'] })),
       node: Type.Optional(Type.String({ maxLength: 253 })),
       consumer: Type.Optional(Consumer),
-      targetOptions: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-zA-Z0-9-]{0,63}$' }), Type.String({ maxLength: 1024 }), { maxProperties: 16 })),
+      targetOptions: Type.Optional(
+        Type.Record(Type.String({ pattern: '^[a-z][a-zA-Z0-9-]{0,63}$' }), Type.Union([Type.String({ maxLength: 1024 }), Type.Boolean()]), {
+          maxProperties: 16,
+        }),
+      ),
     }),
     responses: { 202: { description: 'recorded and queued (or joined / reused)', schema: Result('DeployResult: deployment, outcome, job') } },
     async handler(req, deps) {

@@ -176,14 +176,16 @@ export const modelRoutes: Route[] = [
     method: 'GET',
     path: '/v1/models/:name/versions/:version',
     operationId: 'describeModel',
-    summary: 'One version: description, artifact digest, profile summary.',
+    summary: 'One version: description, artifact digest, lineage when retrained.',
     tag: 'models',
     scope: 'read',
     params: Strict({ name: ModelName, version: Type.Union([ModelVersion, Type.Literal('latest')]) }),
     responses: { 200: { description: 'the version', schema: Result('ModelVersionRecord') } },
     async handler(req, deps) {
       const v = req.params.version!;
-      return { body: await getModel(deps.services, req.params.name!, v === 'latest' ? undefined : v) };
+      const r = await getModel(deps.services, req.params.name!, v === 'latest' ? undefined : v);
+      const lineage = await deps.services.models.getLineage(r.name, r.version);
+      return { body: lineage ? { ...r, lineage } : r };
     },
   },
 ];
