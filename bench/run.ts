@@ -11,8 +11,9 @@ import { output } from './output.js';
 import { drift } from './drift.js';
 import { driftWindow } from './drift-window.js';
 import { compose } from './compose.js';
+import { controlPlane } from './control-plane.js';
 
-const BENCHMARKS: Benchmark[] = [startup, search, serving, deploy, output, drift, driftWindow, compose];
+const BENCHMARKS: Benchmark[] = [startup, search, serving, deploy, output, drift, driftWindow, compose, controlPlane];
 
 async function main(argv: string[]): Promise<number> {
   const wanted = argv.filter((a) => !a.startsWith('-'));

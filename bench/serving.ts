@@ -104,14 +104,22 @@ async function startFloor(repoRoot: string, descJson: string, model: string): Pr
 }
 
 /** `clients` keep-alive loops sharing a fixed number of requests; latency per request. */
-export async function load(url: string, body: Buffer, clients: number, requests: number): Promise<Result> {
+export async function load(
+  url: string,
+  body: Buffer | undefined,
+  clients: number,
+  requests: number,
+  o: { method?: 'GET' | 'POST'; headers?: Record<string, string> } = {},
+): Promise<Result> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const method = o.method ?? 'POST';
+  const headers = { ...o.headers, ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}) };
   const latencies = new Float64Array(requests);
   let next = 0;
   let errors = 0;
   const one = (): Promise<void> =>
     new Promise((resolve) => {
-      const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+      const req = http.request(url, { method, agent, headers }, (res) => {
         if (res.statusCode !== 200) errors++;
         res.on('data', () => {});
         res.on('end', resolve);

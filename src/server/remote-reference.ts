@@ -30,12 +30,35 @@ function privateV4(ip: string): boolean {
   );
 }
 
+/** The eight 16-bit groups of an IPv6 address (a trailing dotted quad included), or undefined. */
+function groupsV6(ip: string): number[] | undefined {
+  let x = ip.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(x);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    x = `${x.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = x.split('::');
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === undefined || tail === '' ? [] : tail.split(':');
+  const fill = tail === undefined ? 0 : 8 - h.length - t.length;
+  const groups = [...h, ...Array.from({ length: Math.max(0, fill) }, () => '0'), ...t].map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16) : NaN));
+  return groups.length === 8 && groups.every((n) => Number.isInteger(n)) ? groups : undefined;
+}
+
 function privateV6(ip: string): boolean {
-  const x = ip.toLowerCase();
-  if (x === '::' || x === '::1') return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(x);
-  if (mapped) return privateV4(mapped[1]!);
-  return /^(fc|fd|fe8|fe9|fea|feb|ff)/.test(x);
+  const g = groupsV6(ip);
+  if (!g) return true;
+  const embedded = `${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`;
+  const zeros = (from: number, to: number): boolean => g.slice(from, to).every((n) => n === 0);
+  // ::/96 (unspecified, loopback, the deprecated IPv4-compatible form): nothing public lives there.
+  if (zeros(0, 6)) return true;
+  // IPv4-mapped (::ffff:a.b.c.d, which URLs spell ::ffff:7f00:1) and NAT64 (64:ff9b::/96): the IPv4 address decides.
+  if (zeros(0, 5) && g[5] === 0xffff) return privateV4(embedded);
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return privateV4(embedded);
+  const first = g[0]!;
+  // Unique local fc00::/7, link-local fe80::/10, site-local fec0::/10, multicast ff00::/8.
+  return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xffc0) === 0xfec0 || (first & 0xff00) === 0xff00;
 }
 
 /** Why `uri` may not be used by the server, or undefined when it may. */
@@ -50,7 +73,11 @@ export function forbiddenReference(uri: string): string | undefined {
   if (scheme === 'file') return 'a file on the server';
   if (scheme === 's3' || scheme === 'gs' || scheme === 'oci') return undefined;
   if (scheme !== 'http' && scheme !== 'https') return `scheme ${scheme} is not allowed`;
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  // A trailing dot names the same host (localhost. is localhost).
+  const host = url.hostname
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/\.+$/, '');
   if (host === '' || BLOCKED_NAMES.has(host) || host.endsWith('.localhost') || host.endsWith('.internal')) return `host ${host || '(none)'} is internal`;
   const kind = isIP(host);
   if ((kind === 4 && privateV4(host)) || (kind === 6 && privateV6(host))) return `address ${host} is not public`;

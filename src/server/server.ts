@@ -69,6 +69,28 @@ function fromFastify(err: Error & { code?: string; statusCode?: number; validati
   return toMaasError(err);
 }
 
+/**
+ * What a client is told about an error. A MaasError a use case raised on purpose is told as it is;
+ * anything else (a bug, a system error) and every INTERNAL error says only what kind of failure it
+ * was and the request ID: its message may hold paths, addresses or data, and stays in the log.
+ */
+function publicError(err: unknown, requestId: string): MaasError {
+  const x = err as { validation?: unknown; statusCode?: unknown };
+  // Fastify's refusals of a request (validation, parsing, size, media type) carry a 4xx status.
+  const refused = err instanceof Error && (x.validation !== undefined || (typeof x.statusCode === 'number' && x.statusCode >= 400 && x.statusCode < 500));
+  if (err instanceof MaasError || refused) {
+    const e = fromFastify(err);
+    if (e.code !== 'INTERNAL') return e;
+  }
+  const hint = `the server log has the details under request ID ${requestId}`;
+  const kind = toMaasError(err).code;
+  if (kind === 'UNAVAILABLE' || kind === 'TIMEOUT')
+    return new MaasError(kind, kind === 'TIMEOUT' ? 'a dependency of the server timed out' : 'a dependency of the server is unavailable', {
+      hint: `retry in a moment; ${hint}`,
+    });
+  return new MaasError('INTERNAL', 'internal error', { hint });
+}
+
 function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   if (typeof h !== 'string') return undefined;
@@ -135,10 +157,23 @@ export async function createControlPlane(deps: ServerDeps, o: ControlPlaneOption
   });
 
   app.setErrorHandler((err: Error, req, reply) => {
-    const e = fromFastify(err);
+    const e = publicError(err, req.id);
     req.errorCode = e.code;
-    if (e.code === 'INTERNAL') req.log.error({ err }, e.message);
+    // The details of an unanticipated failure stay here: message, stack and cause.
+    if (e !== err && e.httpStatus >= 500) req.log.error({ err }, err.message);
+    else if (e.httpStatus >= 500) req.log.warn({ code: e.code }, e.message);
     return reply.status(e.httpStatus).send(errorBody(e));
+  });
+
+  // A request whose body was not read to its end (an upload refused before or while reading it):
+  // the rest is discarded and the connection closed after the answer, so that it does not linger
+  // holding unread bytes (and keep close() waiting for it).
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!req.raw.complete) {
+      void reply.header('connection', 'close');
+      req.raw.resume();
+    }
+    return payload;
   });
 
   app.setNotFoundHandler((req, reply) => {
@@ -149,9 +184,10 @@ export async function createControlPlane(deps: ServerDeps, o: ControlPlaneOption
   });
 
   const authenticated = async (req: FastifyRequest, reply: FastifyReply, route: Route): Promise<void> => {
-    const text = bearer(req);
+    // An Authorization header that is not a bearer token is checked like a bad token: the same refusal.
+    const text = bearer(req) ?? (req.headers.authorization !== undefined ? '' : undefined);
     let principal: Principal;
-    if (text === undefined && deps.insecureLocal && req.headers.authorization === undefined) {
+    if (text === undefined && deps.insecureLocal) {
       req.principal = LOCAL_ADMIN;
       return;
     }
@@ -199,10 +235,12 @@ export async function createControlPlane(deps: ServerDeps, o: ControlPlaneOption
         ...(route.query ? { querystring: route.query } : {}),
         ...(route.body ? { body: route.body } : {}),
       },
-      onRequest: async (req) => {
+      // Authentication, scope and rate limit come first: the body of a request that is refused is
+      // never read or parsed (an unauthenticated client cannot make the server parse megabytes).
+      onRequest: async (req, reply) => {
         req.maasRoute = route;
+        if (route.scope !== 'public') await authenticated(req, reply, route);
       },
-      ...(route.scope !== 'public' ? { preValidation: (req: FastifyRequest, reply: FastifyReply) => authenticated(req, reply, route) } : {}),
       handler: async (req, reply) => {
         if (route.stream && req.headers['content-type']?.split(';')[0]?.trim() !== route.stream.contentType)
           throw new MaasError('USAGE', `send the bytes as ${route.stream.contentType}`);
@@ -233,11 +271,11 @@ export async function createControlPlane(deps: ServerDeps, o: ControlPlaneOption
           await deps.idempotency.finish(owner, key, out.status ?? 200, out.body);
           return send(reply, out);
         } catch (err) {
-          const e = toMaasError(err);
+          const e = publicError(err, req.id);
           // A final refusal is part of the answer; a failure worth retrying frees the key.
           if (e.httpStatus < 500) await deps.idempotency.finish(owner, key, e.httpStatus, errorBody(e));
           else await deps.idempotency.release(owner, key);
-          throw e;
+          throw err;
         }
       },
     });
