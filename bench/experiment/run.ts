@@ -9,7 +9,7 @@ import { adaptCell, type CellResult } from './adapt.js';
 import { assessmentFigure, METHODS } from './assessment-time.js';
 import { digitsTask, harTask } from './data.js';
 import { buildMarketplace, HIDDEN_SIZES, type Marketplace } from './marketplace.js';
-import { CANDIDATE_COUNTS, scaleFigure, SCALE_STRATEGIES } from './scale.js';
+import { CANDIDATE_COUNTS, REPEATS, scaleFigure, SCALE_STRATEGIES } from './scale.js';
 import { linePlot } from './svg.js';
 
 const SEED = Number(process.env.EXPERIMENT_SEED ?? 7);
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   const digits = markets.find((m) => m.task.name === 'digits')!;
   const scale = scaleFigure(digits, SEED, log);
   const f2: Table = {
-    title: 'Figure 2: decision time (ms, median of 3; brute force once) and share of combinations evaluated, vs candidate services (2 weak members)',
+    title: `Figure 2: decision time (ms, median of ${REPEATS}; brute force once) and share of combinations evaluated, vs candidate services (2 weak members)`,
     headers: ['candidates', 'combinations', ...SCALE_STRATEGIES.map((s) => `${s} ms`), ...SCALE_STRATEGIES.map((s) => `${s} evaluated`)],
     rows: CANDIDATE_COUNTS.map((n) => {
       const at = scale.filter((p) => p.candidates === n);

@@ -19,7 +19,7 @@ export const SCALE_STRATEGIES: readonly StrategyName[] = ['linucb', 'epsilon-gre
  * estimated as combinations x the cost per evaluation of the largest run it did.
  */
 export const BRUTE_FORCE_MAX_COMBINATIONS = 250_000;
-export const REPEATS = 3;
+export const REPEATS = 11;
 
 export interface ScalePoint {
   candidates: number;
