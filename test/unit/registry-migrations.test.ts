@@ -57,10 +57,15 @@ describe('migrate', () => {
         'deployments',
         'compositions',
         'composition_events',
+        'jobs',
+        'job_logs',
+        'api_tokens',
+        'audit_log',
+        'idempotency_keys',
       ]),
     );
-    // The latest schema (7): deployments say what they run.
-    expect(MIGRATIONS.at(-1)?.version).toBe(7);
+    // Deployments say what they run (7); the control plane's tables are there (8).
+    expect(MIGRATIONS.at(-1)?.version).toBe(8);
     expect((d.prepare('PRAGMA table_info(deployments)').all() as { name: string }[]).map((c) => c.name)).toContain('kind');
     expect(d.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(d.pragma('foreign_keys', { simple: true })).toBe(1);
