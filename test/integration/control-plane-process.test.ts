@@ -239,8 +239,8 @@ describe('a job running at SIGTERM', () => {
     const fake = await startFakeKube({ namespaces: ['maas'], nodes: [{ name: 'n1', cpu: '8', memory: '16Gi' }] });
     // The deploy job's first call to the cluster (does the namespace exist?) is slow, so that SIGTERM
     // comes while the job runs; its next one (applying the ConfigMap) is never answered. That call
-    // starts after SIGTERM, so the server's grace period (30 s) ends before the client's own
-    // request timeout (30 s) could fail the job: the job is still running when the grace ends.
+    // starts after SIGTERM, so the server's grace period (--shutdown-grace 3s) ends before the
+    // client's own request timeout (30 s) could fail the job: the job is still running then.
     const proxy = await slowProxy(fake.url, (req) =>
       req.method === 'GET' && /^\/api\/v1\/namespaces\/maas(\?|$)/.test(req.url ?? '')
         ? 3_000
@@ -258,7 +258,7 @@ describe('a job running at SIGTERM', () => {
       const auth = { authorization: `Bearer ${(JSON.parse(created.stdout) as { token: string }).token}` };
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
-      const serve = () => start(['server', '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'], home, { KUBECONFIG: kubeconfig });
+      const serve = () => start(['server', '--listen', `127.0.0.1:${port}`, '--log-level', 'warn', '--shutdown-grace', '3s'], home, { KUBECONFIG: kubeconfig });
       const api = async (method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ status: number; json: unknown }> => {
         const res = await fetch(`${url}${path}`, {
           method,
@@ -287,7 +287,7 @@ describe('a job running at SIGTERM', () => {
       expect(proxy.state.delayed).toBe(1);
       expect((await api('GET', `/v1/jobs/${job}`)).json).toMatchObject({ state: 'running', attempts: 1 });
 
-      // SIGTERM: the job gets the server's grace period (30 s), then goes back to the queue.
+      // SIGTERM: the job gets the server's grace period (3 s), then goes back to the queue.
       server.child.kill('SIGTERM');
       expect(await within(server.exited, 45_000, 'exit after SIGTERM with a running job')).toBe(0);
       expect(proxy.state.held).toBe(1);

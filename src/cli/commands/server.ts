@@ -5,6 +5,7 @@
 // and requeues running jobs.
 import { readFile } from 'node:fs/promises';
 import type { Program, Run } from '../program.js';
+import { parseDuration } from '../../core/duration.js';
 import { MaasError } from '../../core/errors.js';
 import { bytes, positiveInteger } from '../flags.js';
 import { packageVersion } from '../main.js';
@@ -33,6 +34,7 @@ interface ServerOptions {
   maxBody: string;
   maxUpload: string;
   logLevel: string;
+  shutdownGrace: string;
 }
 
 export function define(program: Program, run: Run): void {
@@ -49,6 +51,7 @@ export function define(program: Program, run: Run): void {
     .option('--burst <n>', 'requests a token may send at once', '100')
     .option('--max-body <size>', 'largest JSON request body', '4Mi')
     .option('--max-upload <size>', 'largest artifact upload', '512Mi')
+    .option('--shutdown-grace <duration>', 'at SIGTERM, how long running jobs may finish before they go back to the queue', '30s')
     .option('--log-level <level>', 'JSON log level on stdout: fatal, error, warn, info, debug or silent', 'info')
     .action(
       run(async (ctx, o: ServerOptions) => {
@@ -68,6 +71,7 @@ export function define(program: Program, run: Run): void {
           upstreamTimeoutMs: 30_000,
         };
         const rate = positiveInteger(o.rateLimit, '--rate-limit');
+        const graceMs = parseDuration(o.shutdownGrace, '--shutdown-grace');
         const burst = positiveInteger(o.burst, '--burst');
 
         const [{ durableQueueFactory, queueLocation }, { countAdminTokens, VerifiedTokenCache }, { TokenBucketLimiter }, { createControlPlane }] =
@@ -122,7 +126,7 @@ export function define(program: Program, run: Run): void {
         // then running jobs get their time and are requeued if they need more.
         ready = false;
         await app.close();
-        await queue.stop(30_000);
+        await queue.stop(graceMs);
         await queue.close();
         app.log.info('stopped');
         return { data: {}, text: () => '' };
