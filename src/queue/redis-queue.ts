@@ -3,6 +3,7 @@
 // runs out, BullMQ finds the job stalled and hands it to another worker. Transient failures are
 // retried with our backoff; final ones fail at once (BullMQ's UnrecoverableError). A job's
 // failure reason is our JobError as JSON, so that every reader gets code, message and hint.
+import { deferred, lazyHandle, watchOf, type Deferred } from './job-watch.js';
 import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { newId, systemClock, type Clock } from '../core/clock.js';
@@ -70,12 +71,6 @@ interface JobData {
   nonce: string;
 }
 
-interface Deferred {
-  promise: Promise<unknown>;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
 interface Watch {
   listeners: JobProgress[];
   /** Log lines already delivered. */
@@ -88,9 +83,6 @@ const BACKOFF_TYPE = 'maas';
 
 /** How many jobs `list` looks at (per BullMQ state) when it filters by owner. */
 const OWNER_SCAN_LIMIT = 5000;
-
-/** Progress listeners kept for jobs that nobody waits for. */
-const MAX_WATCHES = 10_000;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -225,10 +217,23 @@ export class RedisJobQueue implements JobQueue {
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
-    return this.answer(
-      `read job ${id}`,
-      this.queue.getJob(id).then((job) => job && this.toRecord(job)),
-    );
+    return this.answer(`read job ${id}`, this.readJob(id));
+  }
+
+  /**
+   * The job's fields and its state are separate reads: a worker may move the job in between (it
+   * would be seen running with the attempts of before it started, or queued for a retry without
+   * its error). The state is read before and after the fields, and the read is repeated (a few
+   * times at most) until both agree.
+   */
+  private async readJob(id: string): Promise<JobRecord | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const before = await this.queue.getJobState(id);
+      const job = await this.queue.getJob(id);
+      if (!job) return undefined;
+      const after = await this.queue.getJobState(id);
+      if (before === after || attempt >= 5) return this.toRecord(job, after);
+    }
   }
 
   async list(filter: { state?: JobState; owner?: string; limit?: number } = {}): Promise<JobRecord[]> {
@@ -375,9 +380,9 @@ export class RedisJobQueue implements JobQueue {
     }
   }
 
-  private async toRecord(job: Job): Promise<JobRecord | undefined> {
+  private async toRecord(job: Job, known?: Awaited<ReturnType<Job['getState']>>): Promise<JobRecord | undefined> {
     const id = job.id as string;
-    const state = fromBullState(await job.getState());
+    const state = fromBullState(known ?? (await job.getState()));
     if (!state) return undefined;
     const data = (job.data ?? {}) as Partial<JobData>;
     const createdAt = iso(job.timestamp);
@@ -408,46 +413,18 @@ export class RedisJobQueue implements JobQueue {
   // Callers that listen to or wait for jobs.
 
   private handle(id: string, existing: boolean): JobHandle {
-    let done: Promise<unknown> | undefined;
-    const observe = (): Promise<unknown> => this.observe(id);
-    return {
-      id,
-      ...(existing ? { existing: true } : {}),
-      // Created on first use: nobody polls for, or is kept alive by, a job nobody waits for.
-      get done() {
-        return (done ??= observe());
-      },
-    };
+    return lazyHandle(id, existing, () => this.observe(id));
   }
 
   private watch(id: string): Watch {
-    let w = this.watches.get(id);
-    if (!w) {
-      if (this.watches.size >= MAX_WATCHES) {
-        for (const [oldId, old] of this.watches) {
-          if (!old.deferred) {
-            this.watches.delete(oldId);
-            break;
-          }
-        }
-      }
-      w = { listeners: [], seen: 0 };
-      this.watches.set(id, w);
-    }
-    return w;
+    return watchOf(this.watches, id, () => ({ listeners: [], seen: 0 }));
   }
 
   private observe(id: string): Promise<unknown> {
     if (this.closed) return Promise.reject(new MaasError('UNAVAILABLE', 'the job queue is closed', { hint: 'look the job up by its ID' }));
     const w = this.watch(id);
     if (!w.deferred) {
-      let resolve!: (value: unknown) => void;
-      let reject!: (error: unknown) => void;
-      const promise = new Promise<unknown>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      w.deferred = { promise, resolve, reject };
+      w.deferred = deferred();
       this.schedulePoll(0);
     }
     return w.deferred.promise;

@@ -3,6 +3,7 @@
 // lease that its heartbeat renews; a job whose lease ran out (its worker died) is claimed again.
 // Every write that changes a job's state is guarded by the claim (lease owner and attempt), so a
 // worker that lost its lease cannot overwrite the outcome of the run that replaced it.
+import { deferred, lazyHandle, watchOf, type Deferred } from './job-watch.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { newId, systemClock, type Clock } from '../core/clock.js';
@@ -54,7 +55,6 @@ export interface StopOptions {
 export const CLOSE_TIMEOUT_MS = 1000;
 
 /** Progress listeners kept for jobs that run elsewhere and are never waited for. */
-const MAX_WATCHES = 10_000;
 
 interface Active {
   id: string;
@@ -66,12 +66,6 @@ interface Active {
   released: boolean;
 }
 
-interface Deferred {
-  promise: Promise<unknown>;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
 /** A job someone in this process listens to or waits for. */
 interface Watch {
   listeners: JobProgress[];
@@ -81,16 +75,6 @@ interface Watch {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-function deferred(): Deferred {
-  let resolve!: (value: unknown) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<unknown>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 function positiveInt(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new MaasError('USAGE', `${name} must be a positive integer, got ${value}`);
@@ -457,33 +441,11 @@ export class SqliteJobQueue implements JobQueue {
   // Callers that listen to or wait for jobs.
 
   private handle(id: string, existing: boolean): JobHandle {
-    let done: Promise<unknown> | undefined;
-    const observe = (): Promise<unknown> => this.observe(id);
-    return {
-      id,
-      ...(existing ? { existing: true } : {}),
-      // Created on first use: nobody polls for, or is kept alive by, a job nobody waits for.
-      get done() {
-        return (done ??= observe());
-      },
-    };
+    return lazyHandle(id, existing, () => this.observe(id));
   }
 
   private watch(id: string): Watch {
-    let w = this.watches.get(id);
-    if (!w) {
-      if (this.watches.size >= MAX_WATCHES) {
-        for (const [oldId, old] of this.watches) {
-          if (!old.deferred) {
-            this.watches.delete(oldId);
-            break;
-          }
-        }
-      }
-      w = { listeners: [], seq: 0 };
-      this.watches.set(id, w);
-    }
-    return w;
+    return watchOf(this.watches, id, () => ({ listeners: [], seq: 0 }));
   }
 
   private observe(id: string): Promise<unknown> {

@@ -14,6 +14,8 @@ export interface Answer {
 
 export function traffic(o: { endpointFile: string; model: string; body: string; clients: number; max?: number; pauseMs?: number }): {
   stop: () => Promise<Answer[]>;
+  /** Answers so far. */
+  count: () => number;
 } {
   const answers: Answer[] = [];
   let running = true;
@@ -40,6 +42,7 @@ export function traffic(o: { endpointFile: string; model: string; body: string; 
   };
   const loops = Array.from({ length: o.clients }, loop);
   return {
+    count: () => answers.length,
     stop: async () => {
       running = false;
       await Promise.all(loops);
