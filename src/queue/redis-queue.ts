@@ -224,15 +224,16 @@ export class RedisJobQueue implements JobQueue {
    * The job's fields and its state are separate reads: a worker may move the job in between (it
    * would be seen running with the attempts of before it started, or queued for a retry without
    * its error). The state is read before and after the fields, and the read is repeated (a few
-   * times at most) until both agree.
+   * times at most) until both agree; the logs are read before the fields (see `process`).
    */
   private async readJob(id: string): Promise<JobRecord | undefined> {
     for (let attempt = 1; ; attempt++) {
       const before = await this.queue.getJobState(id);
+      const { logs } = await this.queue.getJobLogs(id, 0, -1, true);
       const job = await this.queue.getJob(id);
       if (!job) return undefined;
       const after = await this.queue.getJobState(id);
-      if (before === after || attempt >= 5) return this.toRecord(job, after);
+      if (before === after || attempt >= 5) return this.toRecord(job, after, logs);
     }
   }
 
@@ -351,8 +352,10 @@ export class RedisJobQueue implements JobQueue {
       // In order, and all written before the job's outcome is.
       written = written
         .then(async () => {
-          await job.log(line);
+          // Progress before the log line: a reader that sees the line (logs are read before the
+          // job's fields) then sees the progress too.
           if (asProgress) await job.updateProgress(message);
+          await job.log(line);
         })
         .catch((e: unknown) => this.onError(e));
     };
@@ -380,13 +383,13 @@ export class RedisJobQueue implements JobQueue {
     }
   }
 
-  private async toRecord(job: Job, known?: Awaited<ReturnType<Job['getState']>>): Promise<JobRecord | undefined> {
+  private async toRecord(job: Job, known?: Awaited<ReturnType<Job['getState']>>, logsRead?: string[]): Promise<JobRecord | undefined> {
     const id = job.id as string;
     const state = fromBullState(known ?? (await job.getState()));
     if (!state) return undefined;
     const data = (job.data ?? {}) as Partial<JobData>;
     const createdAt = iso(job.timestamp);
-    const { logs } = await this.queue.getJobLogs(id, 0, -1, true);
+    const logs = logsRead ?? (await this.queue.getJobLogs(id, 0, -1, true)).logs;
     const record: JobRecord = {
       id,
       kind: job.name,
