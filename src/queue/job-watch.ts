@@ -1,7 +1,8 @@
 // What both durable queues keep for the callers in this process that listen to a job's progress
 // or wait for its end: a bounded map of watches, and handles whose `done` is made on first use
 // (nobody polls for, or is kept alive by, a job nobody waits for).
-import type { JobHandle } from './port.js';
+import type { JobError, JobHandle } from './port.js';
+import { fromJobError } from './transient.js';
 
 export interface Deferred {
   promise: Promise<unknown>;
@@ -49,4 +50,28 @@ export function lazyHandle(id: string, existing: boolean, observe: () => Promise
       return (done ??= observe());
     },
   };
+}
+
+/** Ends the watch of `id`: its waiter gets the result or the job's error. */
+export function settleWatch<W extends { deferred?: Deferred }>(
+  watches: Map<string, W>,
+  id: string,
+  outcome: { ok: true; result: unknown } | { ok: false; error: JobError },
+): void {
+  const w = watches.get(id);
+  if (!w) return;
+  watches.delete(id);
+  if (!w.deferred) return;
+  if (outcome.ok) w.deferred.resolve(outcome.result);
+  else w.deferred.reject(fromJobError(outcome.error));
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever is first; leaves no timer behind. */
+export async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -3,7 +3,7 @@
 // runs out, BullMQ finds the job stalled and hands it to another worker. Transient failures are
 // retried with our backoff; final ones fail at once (BullMQ's UnrecoverableError). A job's
 // failure reason is our JobError as JSON, so that every reader gets code, message and hint.
-import { deferred, lazyHandle, watchOf, type Deferred } from './job-watch.js';
+import { deferred, lazyHandle, settleWatch, watchOf, within, type Deferred } from './job-watch.js';
 import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { newId, systemClock, type Clock } from '../core/clock.js';
@@ -25,7 +25,7 @@ import {
 import { idempotentJobId } from './idempotency.js';
 import { BULL_TYPES, fromBullState, parseLogLine, stampLogLine } from './redis-job-state.js';
 import { parseRedisUrl, redactRedisUrl, type RedisConnectionOptions } from './redis-url.js';
-import { describeJobError, fromJobError, isTransient, parseJobError, toJobError } from './transient.js';
+import { describeJobError, isTransient, parseJobError, toJobError } from './transient.js';
 
 export interface RedisQueueOptions {
   /** Prefix of every Redis key, so that several maas installations can share a server. */
@@ -482,21 +482,6 @@ export class RedisJobQueue implements JobQueue {
   }
 
   private settle(id: string, outcome: { ok: true; result: unknown } | { ok: false; error: JobError }): void {
-    const w = this.watches.get(id);
-    if (!w) return;
-    this.watches.delete(id);
-    if (!w.deferred) return;
-    if (outcome.ok) w.deferred.resolve(outcome.result);
-    else w.deferred.reject(fromJobError(outcome.error));
-  }
-}
-
-/** Resolves when `promise` settles or after `ms`, whichever is first; leaves no timer behind. */
-async function within(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  } finally {
-    clearTimeout(timer);
+    settleWatch(this.watches, id, outcome);
   }
 }

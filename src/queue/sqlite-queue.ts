@@ -3,7 +3,7 @@
 // lease that its heartbeat renews; a job whose lease ran out (its worker died) is claimed again.
 // Every write that changes a job's state is guarded by the claim (lease owner and attempt), so a
 // worker that lost its lease cannot overwrite the outcome of the run that replaced it.
-import { deferred, lazyHandle, watchOf, type Deferred } from './job-watch.js';
+import { deferred, lazyHandle, settleWatch, watchOf, within, type Deferred } from './job-watch.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { newId, systemClock, type Clock } from '../core/clock.js';
@@ -25,7 +25,7 @@ import {
 } from './port.js';
 import { scopedKey } from './idempotency.js';
 import { jobErrorText, rowToRecord, toJsonText, type JobLogRow, type JobRow } from './sqlite-job-rows.js';
-import { describeJobError, fromJobError, isTransient, parseJobError, toJobError } from './transient.js';
+import { describeJobError, isTransient, parseJobError, toJobError } from './transient.js';
 
 export interface SqliteQueueOptions {
   clock?: Clock;
@@ -500,22 +500,7 @@ export class SqliteJobQueue implements JobQueue {
   }
 
   private settle(id: string, outcome: { ok: true; result: unknown } | { ok: false; error: JobError }): void {
-    const w = this.watches.get(id);
-    if (!w) return;
-    this.watches.delete(id);
-    if (!w.deferred) return;
-    if (outcome.ok) w.deferred.resolve(outcome.result);
-    else w.deferred.reject(fromJobError(outcome.error));
-  }
-}
-
-/** Resolves when `promise` settles or after `ms`, whichever is first; leaves no timer behind. */
-async function within(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  } finally {
-    clearTimeout(timer);
+    settleWatch(this.watches, id, outcome);
   }
 }
 
