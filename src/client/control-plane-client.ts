@@ -6,13 +6,9 @@
 import type { Readable } from 'node:stream';
 import type { AxiosInstance, AxiosRequestConfig } from 'axios';
 import type { ControlPlaneApi, RemoteDeployRequest } from '../app/control-plane-api.js';
-import { ERROR_CODES, MaasError, toMaasError, type ErrorCode } from '../core/errors.js';
+import { isErrorCode, MaasError, toMaasError } from '../core/errors.js';
 
 const RETRIES = 3;
-
-function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && code in ERROR_CODES;
-}
 
 /** The server's error body as a MaasError (its code, message and hint). */
 function fromBody(status: number, body: unknown, url: string): MaasError {

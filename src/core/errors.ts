@@ -86,6 +86,11 @@ export class MaasError extends Error {
   }
 }
 
+/** True for a code in the table (e.g. one a server or a job sent back). */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}
+
 export function isMaasError(e: unknown): e is MaasError {
   return e instanceof MaasError;
 }
