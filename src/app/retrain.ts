@@ -47,6 +47,11 @@ export interface RetrainRequest {
   margin?: number;
   /** Where relative paths (data files, the training command) resolve from. */
   cwd: string;
+  /**
+   * Also train on the data the description names (default true). False on a server: those paths
+   * come from a client, and the server reads no files a client names.
+   */
+  descriptionData?: boolean;
 }
 
 export interface RetrainResult {
@@ -210,7 +215,7 @@ export async function retrain(
   const columns = [...features, target];
   const sources: { source: string; rows: string[][] }[] = [];
   const inputs: LineageInput[] = [];
-  const ownData = req.data.length === 0 || req.feedback ? await descriptionData(s, champion) : undefined;
+  const ownData = req.descriptionData !== false && (req.data.length === 0 || req.feedback) ? await descriptionData(s, champion) : undefined;
   for (const uri of [...(ownData ? [ownData] : []), ...req.data]) {
     const r = await readRows(s, uri, req.cwd, columns);
     sources.push({ source: r.source, rows: r.rows });
@@ -255,7 +260,10 @@ export async function retrain(
   }
   if (!onNode && sources.length === 0 && (feedback?.rows.length ?? 0) === 0)
     throw new MaasError('USAGE', `no training data for ${championRef}`, {
-      hint: 'the description names no local training data: give --data FILE, or --feedback with a deployment',
+      hint:
+        req.descriptionData === false
+          ? 'the deployment has no labelled feedback yet: send ground truth for its predictions first (`maas feedback`)'
+          : 'the description names no local training data: give --data FILE, or --feedback with a deployment',
     });
   const task = spec.task === 'classification' ? 'classification' : 'regression';
   // On the node the set is assembled by the Job (with the feedback); here only the base rows are known.

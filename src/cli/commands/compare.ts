@@ -1,6 +1,6 @@
 // `maas compare A B --data FILE | --deployment D`: a champion and a challenger version evaluated
 // in-process on the same labelled rows; a metric table, the paired test and a verdict. A report:
-// exit 0 whatever the verdict.
+// exit 0 whatever the verdict. Against a server the versions run there, on a deployment's feedback.
 import { MaasError } from '../../core/errors.js';
 import type { Comparison } from '../../app/compare.js';
 import type { ClassificationMetrics, EvaluationMetrics } from '../../retrain/metrics.js';
@@ -99,6 +99,7 @@ export function define(program: Program, run: Run): void {
         "spec.performance (default accuracy, or rmse for regression). Classifiers are tested with McNemar's test",
         '(exact below 25 discordant rows), regressions with a paired bootstrap. B is better when it improves the',
         'primary metric by at least --margin and p < --alpha; fewer than 30 rows is not enough data.',
+        "Against a maas server both run there, on a deployment's labelled feedback (--deployment; --data is refused).",
         'Exit code 0 whatever the verdict.',
       ].join('\n'),
     )
@@ -119,24 +120,38 @@ export function define(program: Program, run: Run): void {
         const margin = number(opts.margin, '--margin', (n) => n >= 0, 'a non-negative number', '0.01');
         const alpha = number(opts.alpha, '--alpha', (n) => n > 0 && n < 1, 'a number between 0 and 1', '0.05');
         const seed = number(opts.seed, '--seed', (n) => Number.isSafeInteger(n) && n >= 0, 'a whole number >= 0', '42');
-        const [{ compareVersions }, { parseDuration }] = await Promise.all([import('../../app/compare.js'), import('../../core/duration.js')]);
-        const comparison = await compareVersions(await ctx.services(), {
-          a,
-          b,
-          rows:
-            opts.data !== undefined
-              ? { kind: 'file', data: opts.data, baseDir: ctx.io.cwd }
-              : {
-                  kind: 'deployment',
-                  deployment: opts.deployment!,
-                  timeoutMs: parseDuration(opts.timeout, '--timeout'),
-                  ...(opts.since !== undefined ? { since: opts.since } : {}),
-                },
-          ...(opts.target !== undefined ? { target: opts.target } : {}),
-          margin,
-          alpha,
-          seed,
-        });
+        const { parseDuration } = await import('../../core/duration.js');
+        const api = await ctx.remote();
+        if (api && opts.data !== undefined)
+          throw new MaasError('USAGE', `--data names a file on this machine, and the server ${api.url} reads no files a client names`, {
+            hint: "compare on a deployment's labelled feedback there (--deployment ID), or locally with the file (`maas logout` or unset MAAS_SERVER)",
+          });
+        const timeoutMs = parseDuration(opts.timeout, '--timeout');
+        const comparison = api
+          ? await api.compare({
+              a,
+              b,
+              deployment: opts.deployment!,
+              timeoutMs,
+              ...(opts.since !== undefined ? { since: opts.since } : {}),
+              margin,
+              alpha,
+              seed,
+            })
+          : await (
+              await import('../../app/compare.js')
+            ).compareVersions(await ctx.services(), {
+              a,
+              b,
+              rows:
+                opts.data !== undefined
+                  ? { kind: 'file', data: opts.data, baseDir: ctx.io.cwd }
+                  : { kind: 'deployment', deployment: opts.deployment!, timeoutMs, ...(opts.since !== undefined ? { since: opts.since } : {}) },
+              ...(opts.target !== undefined ? { target: opts.target } : {}),
+              margin,
+              alpha,
+              seed,
+            });
         return {
           data: comparison,
           names: [comparison.verdict],

@@ -1,5 +1,5 @@
 // `maas history DEPLOYMENT`: the versions a deployment served over time, when, why, and the
-// comparison that justified each change.
+// comparison that justified each change (from the server when working against one).
 import type { Program, Run } from '../program.js';
 import type { HistoryEntry } from '../../app/rollout.js';
 
@@ -23,8 +23,8 @@ export function define(program: Program, run: Run): void {
     .description('show the versions a deployment served over time: when, why, and on what evidence')
     .action(
       run(async (ctx, id) => {
-        const { deploymentHistory } = await import('../../app/rollout.js');
-        const h = await deploymentHistory(await ctx.services(), id);
+        const api = await ctx.remote();
+        const h = api ? await api.deploymentHistory(id) : await (await import('../../app/rollout.js')).deploymentHistory(await ctx.services(), id);
         return {
           data: h,
           names: h.entries.map((e) => `${h.model}@${e.version}`),

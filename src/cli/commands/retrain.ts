@@ -1,7 +1,11 @@
 // `maas retrain NAME[@VERSION] | DEPLOYMENT`: a new version from the model's own training program,
-// compared with the serving one and rolled out only when it is really better.
+// compared with the serving one and rolled out only when it is really better. Against a server it
+// is a job there, on the deployment's labelled feedback only (the server reads no local files).
 import { EXIT, MaasError } from '../../core/errors.js';
 import type { PromotePolicy, RetrainResult } from '../../app/retrain.js';
+import type { CommandResult } from '../output.js';
+import { jobWait, queuedJobResult } from '../queued-job.js';
+import { waitForRemoteJob } from '../remote-job.js';
 import type { WeightingMode } from '../../retrain/training-set.js';
 import type { Style } from '../output.js';
 import type { Program, Run } from '../program.js';
@@ -48,6 +52,15 @@ function summary(r: RetrainResult, style: Style): string {
   return [head, ...lines.map((l) => `  ${l}`)].join('\n');
 }
 
+function view(result: RetrainResult): CommandResult {
+  return {
+    data: result,
+    names: result.challenger ? [result.challenger] : [],
+    text: (style: Style) => summary(result, style),
+    exitCode: EXIT.OK,
+  };
+}
+
 export function define(program: Program, run: Run): void {
   program
     .command('retrain')
@@ -66,6 +79,9 @@ export function define(program: Program, run: Run): void {
         '  auto (default)  all rows once; when concept drift was detected, feedback only (>= 200 rows) or feedback repeated',
         '  --feedback-weight N   each feedback row N times;  --feedback-only   feedback rows only;  --since T   older feedback dropped',
         'The newest 30 % of the feedback is held out and used to compare the challenger with the champion.',
+        '',
+        'Against a maas server (MAAS_SERVER or `maas login`) the subject is a deployment and the server trains on its',
+        'labelled feedback only, as a job (--async prints its ID); --target local there needs an admin token.',
       ].join('\n'),
     )
     .option('--data <file>', 'more training data (CSV with the features and the target; repeatable)', collect)
@@ -81,6 +97,7 @@ export function define(program: Program, run: Run): void {
     .option('--promote <policy>', 'auto (when better and significant), never, always', 'auto')
     .option('--margin <x>', 'least improvement of the primary metric that counts (default 0)')
     .option('--dry-run', 'assemble the training set and show the plan; train nothing')
+    .option('--async', 'against a server: print the job ID at once; `maas jobs ID` follows it')
     .action(
       run(async (ctx, subject, opts) => {
         const { parseDuration } = await import('../../core/duration.js');
@@ -89,7 +106,9 @@ export function define(program: Program, run: Run): void {
           throw new MaasError('USAGE', `--promote must be one of ${PROMOTE.join(', ')}; got "${opts.promote}"`);
         if (opts.target !== 'local' && opts.target !== 'kubernetes') throw new MaasError('USAGE', `--target must be local or kubernetes; got "${opts.target}"`);
         if (opts.feedbackOnly && opts.feedbackWeight !== undefined) throw new MaasError('USAGE', '--feedback-only and --feedback-weight exclude each other');
-        if ((opts.feedbackOnly || opts.feedbackWeight !== undefined || opts.since !== undefined) && !opts.feedback)
+        const api = await ctx.remote();
+        // A server always trains on the feedback.
+        if (!api && (opts.feedbackOnly || opts.feedbackWeight !== undefined || opts.since !== undefined) && !opts.feedback)
           throw new MaasError('USAGE', '--feedback-only, --feedback-weight and --since shape the feedback: add --feedback');
         let mode: WeightingMode = 'auto';
         let feedbackWeight: number | undefined;
@@ -107,6 +126,33 @@ export function define(program: Program, run: Run): void {
           margin = Number(opts.margin);
           if (!Number.isFinite(margin) || margin < 0) throw new MaasError('USAGE', `--margin must be a number >= 0; got "${opts.margin}"`);
         }
+        const timeoutMs = parseDuration(opts.timeout, '--timeout');
+        if (api) {
+          if (opts.data !== undefined)
+            throw new MaasError('USAGE', `--data names a file on this machine, and the server ${api.url} reads no files a client names`, {
+              hint: "leave out --data: the server trains on the deployment's labelled feedback; or retrain locally with the file (`maas logout` or unset MAAS_SERVER)",
+            });
+          const { randomUUID } = await import('node:crypto');
+          const queued = await api.retrain(
+            subject,
+            {
+              onDrift: opts.onDrift === true,
+              ...(opts.version !== undefined ? { version: opts.version } : {}),
+              target: opts.target,
+              timeoutMs,
+              dryRun: opts.dryRun === true,
+              weighting: { mode, ...(feedbackWeight !== undefined ? { feedbackWeight } : {}), ...(opts.since !== undefined ? { since: opts.since } : {}) },
+              holdout,
+              promote: opts.promote as PromotePolicy,
+              ...(margin !== undefined ? { margin } : {}),
+            },
+            randomUUID(),
+          );
+          if (opts.async === true) return queuedJobResult(queued, 'retrain');
+          // Training, then a rollout: each may take the timeout.
+          return view((await waitForRemoteJob(ctx, api, queued.job, jobWait(2 * timeoutMs, `retraining ${subject} on the server`))) as RetrainResult);
+        }
+        if (opts.async === true) throw new MaasError('USAGE', '--async applies against a maas server; here the retrain runs in this command');
         const services = await ctx.services();
         const since = opts.since === undefined ? undefined : resolveSince(opts.since, services.clock.now());
         const { retrain } = await import('../../app/retrain.js');
@@ -126,7 +172,7 @@ export function define(program: Program, run: Run): void {
             onDrift: opts.onDrift === true,
             ...(opts.version !== undefined ? { version: opts.version } : {}),
             target: opts.target,
-            timeoutMs: parseDuration(opts.timeout, '--timeout'),
+            timeoutMs,
             dryRun: opts.dryRun === true,
             weighting: { mode, ...(feedbackWeight !== undefined ? { feedbackWeight } : {}), ...(since !== undefined ? { since } : {}) },
             holdout,
@@ -142,12 +188,7 @@ export function define(program: Program, run: Run): void {
             signal: controller.signal,
           },
         );
-        return {
-          data: result,
-          names: result.challenger ? [result.challenger] : [],
-          text: (style: Style) => summary(result, style),
-          exitCode: EXIT.OK,
-        };
+        return view(result);
       }),
     );
 }
