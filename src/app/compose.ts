@@ -157,24 +157,27 @@ async function routerServes(s: Services, router: DeploymentRecord, record: Compo
   return value;
 }
 
-export async function composeApply(s: Services, req: ComposeApplyRequest, progress: Progress): Promise<ComposeApplyResult> {
-  const c = req.description;
+/**
+ * What is checked before anything is started or changed: the name is not a registered model's,
+ * every member resolves (model version or deployment) and every member fits the composition
+ * (problems located with `locate`). The control plane runs it when a client asks, before queueing.
+ */
+export async function checkComposition(s: Services, c: CompositionDescription, locate?: ProblemLocator): Promise<void> {
+  await resolveChecked(s, c, locate);
+}
+
+async function resolveChecked(s: Services, c: CompositionDescription, locate?: ProblemLocator): Promise<Resolved[]> {
   const { name, version } = c.metadata;
-  const consumer = compositionConsumer(name);
-  const existing = await s.compositions.getComposition(name);
-  const digest = digestOf(c);
   // `maas predict NAME` finds a router by its composition's name, like a model's deployment.
   if (await s.models.getModel(name))
     throw new MaasError('USAGE', `a registered model is named "${name}"; a composition needs a name of its own`, {
       hint: 'rename the composition (metadata.name); `maas predict NAME` must know which one is meant',
     });
-
-  // 1. Resolve and check every member before anything is started or changed.
   const resolved = await resolveMembers(s, c);
   const problems = checkMembers(
     c,
     resolved.map((r) => ({ index: r.index, ref: r.key, description: r.model.description })),
-    ...(req.locate ? [req.locate] : []),
+    ...(locate ? [locate] : []),
   );
   if (problems.length > 0) {
     throw new MaasError(
@@ -186,6 +189,17 @@ export async function composeApply(s: Services, req: ComposeApplyRequest, progre
       },
     );
   }
+  return resolved;
+}
+
+export async function composeApply(s: Services, req: ComposeApplyRequest, progress: Progress): Promise<ComposeApplyResult> {
+  const c = req.description;
+  const { name, version } = c.metadata;
+  const consumer = compositionConsumer(name);
+  const existing = await s.compositions.getComposition(name);
+  const digest = digestOf(c);
+  // 1. Resolve and check every member before anything is started or changed.
+  const resolved = await resolveChecked(s, c, req.locate);
   if (existing && existing.specDigest === digest) {
     const router = await requireDeployment(s, existing.router);
     if (router.state === 'ready' || router.state === 'deploying' || router.state === 'queued') {

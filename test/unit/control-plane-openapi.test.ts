@@ -195,6 +195,14 @@ describe('the OpenAPI document', () => {
         good: { model: 'har', mode: 'open' },
         send: (b) => ['/v1/deployments', b],
       },
+      compositions: {
+        path: '/v1/compositions/{name}/assess',
+        method: 'post',
+        in: 'body',
+        bad: { method: 'median' },
+        good: { method: 'shapley' },
+        send: (b) => ['/v1/compositions/none/assess', b],
+      },
       jobs: {
         path: '/v1/jobs',
         method: 'get',

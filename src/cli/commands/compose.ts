@@ -1,17 +1,21 @@
 // `maas compose apply|list|status|describe|delete`: several model services behind one endpoint.
 // The description is a `kind: Composition` document; the router is a deployment of its own that
 // speaks the same inference protocol, so `maas predict` and `maas feedback` take a composition name.
+// Against a server every subcommand calls it; apply and --adapt are jobs there, waited for here
+// and shown as the local command shows its result.
 import { Option } from '@commander-js/extra-typings';
 import { parseDuration } from '../../core/duration.js';
 import type { CompositionStatus, CompositionSummary } from '../../app/compose-status.js';
 import type { AdaptResult } from '../../app/compose-adapt.js';
+import type { ComposeApplyResult } from '../../app/compose.js';
 import { STRATEGY_NAMES } from '../../adapt/strategies.js';
 import { MaasError } from '../../core/errors.js';
 import type { MemberStatsWire } from '../../protocol/composition-stats.js';
 import { DEFAULT_TARGET, TARGET_NAMES } from '../../targets/plugins.js';
 import { age, colorState } from '../deployment-view.js';
-import type { Column, Style } from '../output.js';
+import type { Column, CommandResult, Style } from '../output.js';
 import type { Program, Run } from '../program.js';
+import { waitForRemoteJob, type RemoteJobWait } from '../remote-job.js';
 
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
 const ms = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : `${x < 10 ? x.toFixed(2) : x.toFixed(0)}ms`);
@@ -100,6 +104,8 @@ export function define(program: Program, run: Run): void {
     .option('--explain', 'with --adapt: every candidate with its rule scores, and why other models were excluded')
     .option('--seed <n>', 'with --adapt: seed of the randomised steps', '0')
     .option('--timeout <duration>', 'with --adapt: how long to wait for the router and for applying', '180s')
+    .option('--async', 'with --adapt, against a server: print the job ID at once (follow it with `maas jobs ID`)')
+    .option('--idempotency-key <key>', 'with --adapt, against a server: the same key again joins the first job instead of adapting twice')
     .addHelpText(
       'after',
       [
@@ -124,27 +130,34 @@ export function define(program: Program, run: Run): void {
               hint: 'subcommands: apply, list, status, describe, assess, history, delete; `maas compose NAME --adapt [--dry-run]` adapts a composition',
             },
           );
+        const request = {
+          dryRun: opts.dryRun === true,
+          strategy: opts.strategy,
+          timeoutMs: parseDuration(opts.timeout, '--timeout'),
+          seed: parseSeed(opts.seed),
+        };
+        const api = await ctx.remote();
+        if (api) {
+          const accepted = await api.adaptComposition(name, request, opts.idempotencyKey ?? (await import('node:crypto')).randomUUID());
+          if (opts.async === true) return queued(accepted);
+          // The server assesses (router calls) and then applies (a deploy per replacement, the router switch).
+          const result = (await waitForRemoteJob(ctx, api, accepted.job, jobWait(request.timeoutMs, accepted.members + 1, `adapting ${name}`))) as AdaptResult;
+          return adaptOutput(name, result, opts.explain === true);
+        }
+        if (opts.async === true)
+          throw new MaasError('USAGE', '--async applies against a server only', { hint: 'here the adaptation runs in this process; leave out --async' });
         const { adaptComposition } = await import('../../app/compose-adapt.js');
         const services = await ctx.services();
         const spinner = await ctx.spinner(`adapting ${name}`);
         let r;
         try {
-          r = await adaptComposition(
-            services,
-            { name, dryRun: opts.dryRun === true, strategy: opts.strategy, timeoutMs: parseDuration(opts.timeout, '--timeout'), seed: parseSeed(opts.seed) },
-            ctx.progress(spinner),
-          );
+          r = await adaptComposition(services, { name, ...request }, ctx.progress(spinner));
           spinner.stop();
         } catch (e) {
           spinner.fail();
           throw e;
         }
-        const result = r;
-        return {
-          data: result,
-          names: [name],
-          text: (style: Style) => adaptText(result, style, opts.explain === true),
-        };
+        return adaptOutput(name, r, opts.explain === true);
       }),
     );
 
@@ -153,53 +166,38 @@ export function define(program: Program, run: Run): void {
     .argument('<file>', 'a `kind: Composition` description (YAML or JSON)')
     .description('create or update a composition: deploy or join its members, start or update its router')
     .option('-t, --target <target>', `where members and router run: ${TARGET_NAMES.join(', ')} (default: config target, then ${DEFAULT_TARGET})`)
-    .option('--async', 'return at once; members and router keep starting (check with `maas compose status NAME`)')
+    .option('--async', 'return at once; members and router keep starting (check with `maas compose status NAME`); against a server: print the job ID')
     .option('--timeout <duration>', 'how long to wait for members and router', '180s')
+    .option('--idempotency-key <key>', 'against a server: re-sending the same apply with the same key joins the first job')
     .action(
       run(async (ctx, file, opts) => {
-        const [{ readCompositionFile }, { composeApply }] = await Promise.all([import('../composition-file.js'), import('../../app/compose.js')]);
-        const { description, locate } = await readCompositionFile(ctx, file);
+        const { readCompositionFile } = await import('../composition-file.js');
+        // Checked here either way: a server gets a description whose problems were already shown, located in the file.
+        const { description, locate, text, shown } = await readCompositionFile(ctx, file);
         const target = opts.target ?? ctx.config.target ?? DEFAULT_TARGET;
+        const timeoutMs = parseDuration(opts.timeout, '--timeout');
+        const what = `applying ${description.metadata.name}@${description.metadata.version}`;
+        const api = await ctx.remote();
+        if (api) {
+          const accepted = await api.applyComposition(
+            { description: text, source: shown, target, timeoutMs },
+            opts.idempotencyKey ?? (await import('node:crypto')).randomUUID(),
+          );
+          if (opts.async === true) return queued(accepted);
+          return applyOutput((await waitForRemoteJob(ctx, api, accepted.job, jobWait(timeoutMs, description.spec.members.length, what))) as ComposeApplyResult);
+        }
+        const { composeApply } = await import('../../app/compose.js');
         const services = await ctx.services();
-        const spinner = await ctx.spinner(`applying ${description.metadata.name}@${description.metadata.version}`);
+        const spinner = await ctx.spinner(what);
         let r;
         try {
-          r = await composeApply(
-            services,
-            { description, locate, target, async: opts.async === true, timeoutMs: parseDuration(opts.timeout, '--timeout') },
-            ctx.progress(spinner),
-          );
+          r = await composeApply(services, { description, locate, target, async: opts.async === true, timeoutMs }, ctx.progress(spinner));
           spinner.succeed(`${r.composition.name}@${r.composition.version} ${r.outcome}`);
         } catch (e) {
           spinner.fail();
           throw e;
         }
-        const rows = r.members.map((m) => ({ ...m }));
-        return {
-          data: {
-            name: r.composition.name,
-            version: r.composition.version,
-            outcome: r.outcome,
-            router: r.router.id,
-            state: r.router.state,
-            endpoint: r.endpoint ?? null,
-            members: r.members,
-            released: r.released,
-          },
-          names: [r.composition.name],
-          notes: [
-            `composition ${r.composition.name}@${r.composition.version} ${r.outcome}: router ${r.router.id} ${r.router.state}${r.endpoint ? ` at ${r.endpoint}` : ''}`,
-            ...r.released.map((m) => `released ${m.key} (${m.deployment}): ${m.outcome}`),
-          ],
-          table: {
-            columns: [
-              { header: 'member', value: (m: (typeof rows)[number]) => m.key },
-              { header: 'deployment', value: (m: (typeof rows)[number]) => m.deployment },
-              { header: 'outcome', value: (m: (typeof rows)[number]) => m.outcome },
-            ],
-            rows,
-          },
-        };
+        return applyOutput(r);
       }),
     );
 
@@ -209,8 +207,8 @@ export function define(program: Program, run: Run): void {
     .description('list compositions with their router state and endpoint')
     .action(
       run(async (ctx) => {
-        const { listCompositions } = await import('../../app/compose-status.js');
-        const list = await listCompositions(await ctx.services());
+        const api = await ctx.remote();
+        const list = api ? await api.listCompositions() : await (await import('../../app/compose-status.js')).listCompositions(await ctx.services());
         return {
           data: list,
           names: list.map((c) => c.name),
@@ -226,8 +224,11 @@ export function define(program: Program, run: Run): void {
     .option('--timeout <duration>', 'how long to wait for the router to answer', '10s')
     .action(
       run(async (ctx, name, opts) => {
-        const { compositionStatus } = await import('../../app/compose-status.js');
-        const st = await compositionStatus(await ctx.services(), name, { timeoutMs: parseDuration(opts.timeout, '--timeout'), measure: true });
+        const o = { timeoutMs: parseDuration(opts.timeout, '--timeout'), measure: true };
+        const api = await ctx.remote();
+        const st = api
+          ? await api.compositionStatus(name, o)
+          : await (await import('../../app/compose-status.js')).compositionStatus(await ctx.services(), name, o);
         return {
           data: {
             name: st.composition.name,
@@ -257,8 +258,10 @@ export function define(program: Program, run: Run): void {
     .description('the stored description, members as applied, and history')
     .action(
       run(async (ctx, name) => {
-        const { requireComposition } = await import('../../app/compose-status.js');
-        const c = await requireComposition(await ctx.services(), name);
+        const api = await ctx.remote();
+        const c = api
+          ? (await api.compositionStatus(name, { measure: false })).composition
+          : await (await import('../../app/compose-status.js')).requireComposition(await ctx.services(), name);
         const now = ctx.clock.now();
         return {
           data: c,
@@ -290,13 +293,11 @@ export function define(program: Program, run: Run): void {
     .option('--timeout <duration>', 'how long to wait for the router', '30s')
     .action(
       run(async (ctx, name, opts) => {
-        const { assessComposition } = await import('../../app/compose-adapt.js');
-        const r = await assessComposition(await ctx.services(), {
-          name,
-          method: opts.method,
-          timeoutMs: parseDuration(opts.timeout, '--timeout'),
-          seed: parseSeed(opts.seed),
-        });
+        const request = { method: opts.method, timeoutMs: parseDuration(opts.timeout, '--timeout'), seed: parseSeed(opts.seed) };
+        const api = await ctx.remote();
+        const r = api
+          ? await api.assessComposition(name, request)
+          : await (await import('../../app/compose-adapt.js')).assessComposition(await ctx.services(), { name, ...request });
         const measured = new Map(r.measured.map((m) => [m.key, m]));
         const rows = [...r.assessment.members].sort((a, b) => b.score - a.score).map((m) => ({ ...m, measured: measured.get(m.key) }));
         type Row = (typeof rows)[number];
@@ -334,8 +335,11 @@ export function define(program: Program, run: Run): void {
     .option('--timeout <duration>', 'how long to wait for the router', '10s')
     .action(
       run(async (ctx, name, opts) => {
-        const { compositionHistory } = await import('../../app/compose-adapt.js');
-        const h = await compositionHistory(await ctx.services(), name, parseDuration(opts.timeout, '--timeout'));
+        const timeoutMs = parseDuration(opts.timeout, '--timeout');
+        const api = await ctx.remote();
+        const h = api
+          ? await api.compositionHistory(name, { timeoutMs })
+          : await (await import('../../app/compose-adapt.js')).compositionHistory(await ctx.services(), name, timeoutMs);
         type Row = (typeof h.events)[number];
         return {
           data: h,
@@ -362,11 +366,12 @@ export function define(program: Program, run: Run): void {
     .command('delete')
     .argument('<name>', 'the composition')
     .description('remove the router and release every member (a member nobody else uses is cached; with --purge destroyed)')
-    .addOption(new Option('--purge', 'also destroy members no other consumer uses (step two of decommission, now)'))
+    .addOption(new Option('--purge', 'also destroy members no other consumer uses (step two of decommission, now; against a server: needs admin)'))
     .action(
       run(async (ctx, name, opts) => {
-        const { composeDelete } = await import('../../app/compose-status.js');
-        const r = await composeDelete(await ctx.services(), name, { purge: opts.purge === true });
+        const o = { purge: opts.purge === true };
+        const api = await ctx.remote();
+        const r = api ? await api.deleteComposition(name, o) : await (await import('../../app/compose-status.js')).composeDelete(await ctx.services(), name, o);
         return {
           data: r,
           names: [r.name],
@@ -381,6 +386,59 @@ export function define(program: Program, run: Run): void {
         };
       }),
     );
+}
+
+/**
+ * How long the CLI waits for a composition job on a server: the job waits up to --timeout for each
+ * of `steps` (a member, the router), and may sit in the queue a while first. The job goes on
+ * after the CLI gives up.
+ */
+function jobWait(timeoutMs: number, steps: number, what: string): RemoteJobWait {
+  const total = (steps + 1) * timeoutMs + 60_000;
+  return { timeoutMs: total, timeoutText: `${Math.ceil(total / 1000)}s`, what };
+}
+
+/** `--async` against a server: the job ID on stdout, the composition it is for in -o json. */
+function queued(accepted: { composition: string; version: string; job: string }): CommandResult {
+  return {
+    data: { composition: accepted.composition, version: accepted.version, job: accepted.job },
+    names: [accepted.job],
+    text: () => accepted.job,
+    notes: [`job ${accepted.job} queued for composition ${accepted.composition}; follow it with \`maas jobs ${accepted.job}\``],
+  };
+}
+
+function applyOutput(r: ComposeApplyResult): CommandResult {
+  const rows = r.members.map((m) => ({ ...m }));
+  return {
+    data: {
+      name: r.composition.name,
+      version: r.composition.version,
+      outcome: r.outcome,
+      router: r.router.id,
+      state: r.router.state,
+      endpoint: r.endpoint ?? null,
+      members: r.members,
+      released: r.released,
+    },
+    names: [r.composition.name],
+    notes: [
+      `composition ${r.composition.name}@${r.composition.version} ${r.outcome}: router ${r.router.id} ${r.router.state}${r.endpoint ? ` at ${r.endpoint}` : ''}`,
+      ...r.released.map((m) => `released ${m.key} (${m.deployment}): ${m.outcome}`),
+    ],
+    table: {
+      columns: [
+        { header: 'member', value: (m: (typeof rows)[number]) => m.key },
+        { header: 'deployment', value: (m: (typeof rows)[number]) => m.deployment },
+        { header: 'outcome', value: (m: (typeof rows)[number]) => m.outcome },
+      ],
+      rows,
+    },
+  };
+}
+
+function adaptOutput(name: string, result: AdaptResult, explain: boolean): CommandResult {
+  return { data: result, names: [name], text: (style: Style) => adaptText(result, style, explain) };
 }
 
 function parseSeed(text: string): number {
