@@ -69,4 +69,6 @@ export interface AuditLog {
   append(entry: AuditEntry): Promise<void>;
   /** Matching entries, oldest first (with `limit`, the newest `limit` of them, still oldest first). */
   list(query?: AuditQuery): Promise<AuditRecord[]>;
+  /** Deletes the entries older than `before` (ISO time); returns how many. */
+  prune(before: string): Promise<number>;
 }

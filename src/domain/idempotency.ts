@@ -18,4 +18,6 @@ export interface IdempotencyStore {
   finish(owner: string, key: string, status: number, body: unknown): Promise<void>;
   /** Forgets a claim whose request failed in a way worth retrying (the client may try again). */
   release(owner: string, key: string): Promise<void>;
+  /** Forgets the keys first used before `before` (ISO time): a later repeat is a new request. */
+  prune(before: string): Promise<number>;
 }

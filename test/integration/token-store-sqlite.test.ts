@@ -1,6 +1,7 @@
 // API tokens and the audit log in a real registry file: the token use cases through
 // SqliteTokenStore (create, list, revoke, authenticate, the one-active-name rule across
-// connections), raw rows that hold no plaintext, and the audit log's order and filters.
+// connections), raw rows that hold no plaintext, the audit log's order and filters, and the
+// retention of audit entries and idempotency keys.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import type { AuditEntry } from '../../src/auth/ports.js';
 import { parseTokenText } from '../../src/auth/token-secret.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { SqliteAuditLog } from '../../src/registry/sqlite/audit-table.js';
+import { SqliteIdempotencyStore } from '../../src/registry/sqlite/idempotency-table.js';
 import { SqliteRegistry } from '../../src/registry/sqlite/sqlite-registry.js';
 import { SqliteTokenStore } from '../../src/registry/sqlite/tokens-table.js';
 import { rejection } from '../support/assert.js';
@@ -166,5 +168,26 @@ describe('SqliteAuditLog', () => {
     expect(await audit.list({ tokenName: "' OR 1=1 --" })).toEqual([]);
     // Another connection sees the same log.
     expect((await new SqliteAuditLog(open().db).list()).length).toBe(4);
+  });
+
+  it('prunes the entries older than the retention and keeps the rest in order', async () => {
+    const audit = new SqliteAuditLog(registry.db);
+    for (const at of ['2026-01-01T00:00:01.000Z', '2026-01-02T00:00:00.000Z', '2026-01-03T00:00:00.000Z']) await audit.append(entry(at, 'ci', 'deploy'));
+    expect(await audit.prune('2026-01-02T00:00:00.000Z')).toBe(1);
+    expect((await audit.list()).map((e) => e.at)).toEqual(['2026-01-02T00:00:00.000Z', '2026-01-03T00:00:00.000Z']);
+    expect(await audit.prune('2026-01-02T00:00:00.000Z')).toBe(0);
+  });
+});
+
+describe('SqliteIdempotencyStore', () => {
+  it('forgets keys first used before the retention: a later repeat is a new request', async () => {
+    const keys = new SqliteIdempotencyStore(registry.db);
+    expect(await keys.begin('ci', 'k-old', 'f1', '2026-01-01T00:00:00.000Z')).toEqual({ state: 'new' });
+    await keys.finish('ci', 'k-old', 202, { job: 'j-1' });
+    expect(await keys.begin('ci', 'k-new', 'f2', '2026-01-03T00:00:00.000Z')).toEqual({ state: 'new' });
+    await keys.finish('ci', 'k-new', 202, { job: 'j-2' });
+    expect(await keys.prune('2026-01-02T00:00:00.000Z')).toBe(1);
+    expect(await keys.begin('ci', 'k-old', 'f1', '2026-01-04T00:00:00.000Z')).toEqual({ state: 'new' });
+    expect(await keys.begin('ci', 'k-new', 'f2', '2026-01-04T00:00:00.000Z')).toEqual({ state: 'done', status: 202, body: { job: 'j-2' } });
   });
 });

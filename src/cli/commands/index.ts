@@ -31,6 +31,7 @@ import * as history from './history.js';
 import * as decommission from './decommission.js';
 import * as gc from './gc.js';
 import * as token from './token.js';
+import * as audit from './audit.js';
 import * as server from './server.js';
 import * as worker from './worker.js';
 import * as login from './login.js';
@@ -72,6 +73,7 @@ export const COMMANDS: CommandModule[] = [
   decommission,
   gc,
   token,
+  audit,
   server,
   worker,
   login,

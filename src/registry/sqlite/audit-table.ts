@@ -30,6 +30,7 @@ const SQL = {
       WHERE at >= @since AND (@token_name IS NULL OR token_name = @token_name)
       ORDER BY seq DESC LIMIT @limit
     ) ORDER BY seq`,
+  prune: `DELETE FROM audit_log WHERE at < @before`,
 } as const;
 
 function toRecord(r: Row): AuditRecord {
@@ -83,5 +84,9 @@ export class SqliteAuditLog implements AuditLog {
     const limit = query.limit === undefined || !Number.isFinite(query.limit) ? -1 : Math.max(0, Math.floor(query.limit));
     const rows = this.stmt('list').all({ since: query.since ?? '', token_name: query.tokenName ?? null, limit }) as Row[];
     return rows.map(toRecord);
+  }
+
+  async prune(before: string): Promise<number> {
+    return this.stmt('prune').run({ before }).changes;
   }
 }

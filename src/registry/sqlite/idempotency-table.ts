@@ -35,4 +35,8 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     this.db.prepare('DELETE FROM idempotency_keys WHERE owner = ? AND key = ? AND status IS NULL').run(owner, key);
     return Promise.resolve();
   }
+
+  prune(before: string): Promise<number> {
+    return Promise.resolve(this.db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(before).changes);
+  }
 }
