@@ -3,7 +3,7 @@
 // requests/s), and the job queue's throughput (deploy-shaped jobs per second that reach a worker)
 // on the embedded SQLite queue and on Redis. Real processes, real HTTP on loopback.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,6 +28,23 @@ async function freePort(): Promise<number> {
   const { port } = s.address() as AddressInfo;
   await new Promise((r) => s.close(r));
   return port;
+}
+
+/**
+ * CPU time (ms, user + system, all threads) a process has used so far, from /proc; undefined
+ * where there is none. The machine may be shared: CPU per request does not depend on what else
+ * runs, where requests/s does.
+ */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime (fields 14 and 15) in clock ticks, 100 per second on Linux.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -111,6 +128,8 @@ export const controlPlane: Benchmark = {
       server = spawn(
         process.execPath,
         [
+          // BENCH_CP_CPU_PROF=DIR writes the server's CPU profile there when it stops.
+          ...(process.env.BENCH_CP_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CP_CPU_PROF] : []),
           join(ctx.repoRoot, 'bin', 'maas.js'),
           'server',
           '--listen',
@@ -156,27 +175,40 @@ export const controlPlane: Benchmark = {
         ['status', `/v1/deployments/${deployment}`, 'GET', undefined],
       ] as const) {
         const runs = { server: [] as Result[], floor: [] as Result[] };
+        const cpu = { server: 0, floor: 0 };
+        const measured = async (side: 'server' | 'floor'): Promise<void> => {
+          const pid = side === 'server' ? server!.pid : floor!.pid;
+          const before = cpuMs(pid);
+          runs[side].push(await load(`${side === 'server' ? url : floorUrl}${path}`, body, CLIENTS, requests, { method, headers }));
+          const after = cpuMs(pid);
+          cpu[side] += before !== undefined && after !== undefined ? after - before : NaN;
+        };
         const once = (base: string) => load(`${base}${path}`, body, CLIENTS, requests, { method, headers });
         await once(url);
         await once(floorUrl);
         for (let r = 0; r < rounds; r++) {
           // Alternating order, so load from elsewhere on the machine hits both alike.
-          if (r % 2 === 0) {
-            runs.server.push(await once(url));
-            runs.floor.push(await once(floorUrl));
-          } else {
-            runs.floor.push(await once(floorUrl));
-            runs.server.push(await once(url));
-          }
+          for (const side of r % 2 === 0 ? (['server', 'floor'] as const) : (['floor', 'server'] as const)) await measured(side);
         }
         const s = median(runs.server);
         const f = median(runs.floor);
-        rows.push([name, s.rps.toFixed(0), f.rps.toFixed(0), (s.rps / f.rps).toFixed(2), s.p99.toFixed(1), f.p99.toFixed(1), String(s.errors)]);
+        const perRequest = (ms: number): string => (Number.isFinite(ms) ? ((ms * 1000) / (rounds * requests)).toFixed(0) : '-');
+        rows.push([
+          name,
+          s.rps.toFixed(0),
+          f.rps.toFixed(0),
+          (s.rps / f.rps).toFixed(2),
+          s.p99.toFixed(1),
+          f.p99.toFixed(1),
+          perRequest(cpu.server),
+          perRequest(cpu.floor),
+          String(s.errors),
+        ]);
         goals.push({ what: `floor requests/s / server requests/s (${name}, ${CLIENTS} clients)`, value: f.rps / s.rps, limit: 2 });
       }
       tables.push({
         title: `maas server vs a bare node:http server answering the same JSON (${CLIENTS} clients, ${requests} requests per round, median of ${rounds} rounds; ${MODELS} models registered)`,
-        headers: ['route', 'server req/s', 'floor req/s', 'ratio', 'server p99 ms', 'floor p99 ms', 'errors'],
+        headers: ['route', 'server req/s', 'floor req/s', 'ratio', 'server p99 ms', 'floor p99 ms', 'server CPU µs/req', 'floor CPU µs/req', 'errors'],
         rows,
       });
     } finally {

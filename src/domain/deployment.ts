@@ -94,4 +94,10 @@ export interface DeploymentStore {
    */
   claimRollout(id: string, token: string, at: string, staleBefore: string): Promise<boolean>;
   releaseRollout(id: string, token: string): Promise<void>;
+  /**
+   * A number that grows once a write (by this store or, for a shared database, by another
+   * process) may have changed what getDeployment and listDeployments return; equal answers mean
+   * unchanged records, so a read may be reused. Absent, reads cannot be reused.
+   */
+  dataVersion?(): number;
 }

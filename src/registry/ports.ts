@@ -65,6 +65,12 @@ export interface ModelStore {
   searchModels(request: SearchRequest): Promise<SearchResult>;
   /** Every metric name some registered version reports (spec.performance keys). */
   metricNames(): Promise<string[]>;
+  /**
+   * A number that grows once a write (by this store or, for a shared database, by another
+   * process) may have changed what the reads above return; equal answers mean unchanged data, so
+   * a read may be reused. It may grow without a change. Absent, reads cannot be reused.
+   */
+  dataVersion?(): number;
 }
 
 /** Artifact bytes by digest. */

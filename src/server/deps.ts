@@ -46,4 +46,9 @@ export interface ServerDeps {
    * that is sent is still checked.
    */
   insecureLocal?: boolean;
+  /**
+   * How long an observation of a deployment's target answers status and list requests (ms;
+   * `--status-max-age`); 0 observes on every request. Default 1000.
+   */
+  statusMaxAgeMs?: number;
 }

@@ -1,6 +1,7 @@
 // Runs a search plan on the registry database and turns rows into hits with reasons and near
 // misses with the requirement that excluded them.
 import type { Db } from '../sqlite/database.js';
+import { prepared } from '../sqlite/statement-cache.js';
 import type { NearMiss, SearchHit, SearchRequest, SearchResult } from '../../domain/model.js';
 import type { TaskKind } from '../../spec/schema.js';
 import { NEAR_MISS_LIMIT, planSearch, type SearchPlan, type SqlQuery } from './planner.js';
@@ -24,11 +25,11 @@ interface Row {
 }
 
 function all<T>(db: Db, q: SqlQuery): T[] {
-  return db.prepare(q.sql).all(q.params) as T[];
+  return prepared(db, q.sql).all(q.params) as T[];
 }
 
 function count(db: Db, q: SqlQuery): number {
-  return (db.prepare(q.sql).get(q.params) as { n: number }).n;
+  return (prepared(db, q.sql).get(q.params) as { n: number }).n;
 }
 
 /** Facts for judging a row; side-table values come from the columns the planner named after the requirement index. */

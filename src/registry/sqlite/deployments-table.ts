@@ -15,6 +15,8 @@ import type {
   VersionChange,
   VersionChangeReason,
 } from '../../domain/deployment.js';
+import { DataVersion } from './data-version.js';
+import { prepared } from './statement-cache.js';
 
 export const DEPLOYMENTS_MIGRATION_SQL = `
 CREATE TABLE deployments (
@@ -109,22 +111,41 @@ export function deploymentsOf(db: Database.Database, name: string, version: stri
   }[];
 }
 
+// Reads use statements prepared once per connection: status requests read a deployment each time.
 export class SqliteDeploymentStore implements DeploymentStore {
-  constructor(private readonly db: Database.Database) {}
+  /**
+   * A row with its consumers, history and rollouts in one read transaction: one snapshot, and one
+   * lock taken instead of four.
+   */
+  private readonly read: (id: string) => DeploymentRecord | undefined;
+  private readonly readAll: (sql: string, params: string[]) => DeploymentRecord[];
+  /** Bumped after every write below (even a failed one: it may have changed nothing, never harm). */
+  private readonly version: DataVersion;
+
+  constructor(private readonly db: Database.Database) {
+    this.version = DataVersion.of(db);
+    this.read = db.transaction((id: string) => {
+      const r = this.row(id);
+      return r ? this.hydrate(r) : undefined;
+    });
+    this.readAll = db.transaction((sql: string, params: string[]) => (prepared(db, sql).all(...params) as Row[]).map((r) => this.hydrate(r)));
+  }
 
   private hydrate(row: Row): DeploymentRecord {
     const consumers = (
-      this.db.prepare('SELECT consumer FROM deployment_consumers WHERE deployment_id = ? ORDER BY added_at, consumer').all(row.id) as { consumer: string }[]
+      prepared(this.db, 'SELECT consumer FROM deployment_consumers WHERE deployment_id = ? ORDER BY added_at, consumer').all(row.id) as { consumer: string }[]
     ).map((c) => c.consumer);
     const history = (
-      this.db.prepare('SELECT at, state, reason FROM deployment_events WHERE deployment_id = ? ORDER BY seq').all(row.id) as {
+      prepared(this.db, 'SELECT at, state, reason FROM deployment_events WHERE deployment_id = ? ORDER BY seq').all(row.id) as {
         at: string;
         state: DeploymentState;
         reason: string | null;
       }[]
     ).map((e): DeploymentEvent => (e.reason ? { at: e.at, state: e.state, reason: e.reason } : { at: e.at, state: e.state }));
     const rollouts = (
-      this.db.prepare('SELECT at, from_version, to_version, reason, comparison FROM deployment_versions WHERE deployment_id = ? ORDER BY seq').all(row.id) as {
+      prepared(this.db, 'SELECT at, from_version, to_version, reason, comparison FROM deployment_versions WHERE deployment_id = ? ORDER BY seq').all(
+        row.id,
+      ) as {
         at: string;
         from_version: string;
         to_version: string;
@@ -164,7 +185,7 @@ export class SqliteDeploymentStore implements DeploymentStore {
   }
 
   private row(id: string): Row | undefined {
-    return this.db.prepare('SELECT * FROM deployments WHERE id = ?').get(id) as Row | undefined;
+    return prepared(this.db, 'SELECT * FROM deployments WHERE id = ?').get(id) as Row | undefined;
   }
 
   private must(id: string): Row {
@@ -174,30 +195,38 @@ export class SqliteDeploymentStore implements DeploymentStore {
   }
 
   async createDeployment(d: NewDeployment, at: string): Promise<DeploymentRecord> {
-    const tx = this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO deployments (id, kind, model, version, target, mode, node, namespace, cluster, state, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
-        )
-        .run(d.id, d.kind ?? 'model', d.model, d.version, d.target, d.mode, d.node ?? '', d.namespace ?? '', d.cluster ?? '', at, at);
-      this.db.prepare('INSERT INTO deployment_consumers (deployment_id, consumer, added_at) VALUES (?, ?, ?)').run(d.id, d.consumer, at);
-      this.db.prepare("INSERT INTO deployment_events (deployment_id, at, state) VALUES (?, ?, 'queued')").run(d.id, at);
-    });
     try {
-      tx.immediate();
-    } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new MaasError('CONFLICT', `a deployment of ${d.model}@${d.version} on ${d.target} already exists`, { cause: e });
+      const tx = this.db.transaction(() => {
+        this.db
+          .prepare(
+            `INSERT INTO deployments (id, kind, model, version, target, mode, node, namespace, cluster, state, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+          )
+          .run(d.id, d.kind ?? 'model', d.model, d.version, d.target, d.mode, d.node ?? '', d.namespace ?? '', d.cluster ?? '', at, at);
+        this.db.prepare('INSERT INTO deployment_consumers (deployment_id, consumer, added_at) VALUES (?, ?, ?)').run(d.id, d.consumer, at);
+        this.db.prepare("INSERT INTO deployment_events (deployment_id, at, state) VALUES (?, ?, 'queued')").run(d.id, at);
+      });
+      try {
+        tx.immediate();
+      } catch (e) {
+        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          throw new MaasError('CONFLICT', `a deployment of ${d.model}@${d.version} on ${d.target} already exists`, { cause: e });
+        }
+        throw e;
       }
-      throw e;
+      return this.hydrate(this.must(d.id));
+    } finally {
+      this.version.bump();
     }
-    return this.hydrate(this.must(d.id));
+  }
+
+  /** Grows after this store's writes and other connections' commits: equal numbers, equal reads. */
+  dataVersion(): number {
+    return this.version.current();
   }
 
   async getDeployment(id: string): Promise<DeploymentRecord | undefined> {
-    const r = this.row(id);
-    return r ? this.hydrate(r) : undefined;
+    return this.read(id);
   }
 
   async listDeployments(filter: { model?: string; version?: string; target?: TargetName } = {}): Promise<DeploymentRecord[]> {
@@ -213,103 +242,128 @@ export class SqliteDeploymentStore implements DeploymentStore {
         params.push(value);
       }
     }
-    const rows = this.db
-      .prepare(`SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`)
-      .all(...params) as Row[];
-    return rows.map((r) => this.hydrate(r));
+    return this.readAll(`SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`, params);
   }
 
   async setDeploymentState(id: string, state: DeploymentState, at: string, patch: DeploymentPatch = {}): Promise<DeploymentRecord> {
-    const tx = this.db.transaction(() => {
-      const current = this.must(id);
-      const sets = ['state = ?', 'updated_at = ?'];
-      const params: unknown[] = [state, at];
-      const changes: [string, unknown][] = [
-        ['reason', patch.reason],
-        ['endpoint', patch.endpoint],
-        ['runtime', patch.runtime === undefined ? undefined : JSON.stringify(patch.runtime)],
-        ['expires_at', patch.expiresAt],
-      ];
-      for (const [column, value] of changes) {
-        if (value === undefined) continue;
-        sets.push(`${column} = ?`);
-        params.push(value);
-      }
-      this.db.prepare(`UPDATE deployments SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
-      const reason = patch.reason === undefined ? current.reason : patch.reason;
-      // History records transitions, not every refresh of the same state.
-      if (current.state !== state || (state === 'failed' && reason !== current.reason)) {
-        this.db.prepare('INSERT INTO deployment_events (deployment_id, at, state, reason) VALUES (?, ?, ?, ?)').run(id, at, state, reason ?? null);
-      }
-    });
-    tx.immediate();
-    return this.hydrate(this.must(id));
+    try {
+      const tx = this.db.transaction(() => {
+        const current = this.must(id);
+        const sets = ['state = ?', 'updated_at = ?'];
+        const params: unknown[] = [state, at];
+        const changes: [string, unknown][] = [
+          ['reason', patch.reason],
+          ['endpoint', patch.endpoint],
+          ['runtime', patch.runtime === undefined ? undefined : JSON.stringify(patch.runtime)],
+          ['expires_at', patch.expiresAt],
+        ];
+        for (const [column, value] of changes) {
+          if (value === undefined) continue;
+          sets.push(`${column} = ?`);
+          params.push(value);
+        }
+        this.db.prepare(`UPDATE deployments SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+        const reason = patch.reason === undefined ? current.reason : patch.reason;
+        // History records transitions, not every refresh of the same state.
+        if (current.state !== state || (state === 'failed' && reason !== current.reason)) {
+          this.db.prepare('INSERT INTO deployment_events (deployment_id, at, state, reason) VALUES (?, ?, ?, ?)').run(id, at, state, reason ?? null);
+        }
+      });
+      tx.immediate();
+      return this.hydrate(this.must(id));
+    } finally {
+      this.version.bump();
+    }
   }
 
   async claimRollout(id: string, token: string, at: string, staleBefore: string): Promise<boolean> {
-    this.must(id);
-    // One statement: insert, or take over a stale claim; a live claim of someone else stays.
-    const r = this.db
-      .prepare(
-        'INSERT INTO rollout_claims (deployment_id, token, at) VALUES (?, ?, ?) ON CONFLICT (deployment_id) DO UPDATE SET token = excluded.token, at = excluded.at WHERE rollout_claims.at < ?',
-      )
-      .run(id, token, at, staleBefore);
-    return r.changes === 1;
+    try {
+      this.must(id);
+      // One statement: insert, or take over a stale claim; a live claim of someone else stays.
+      const r = this.db
+        .prepare(
+          'INSERT INTO rollout_claims (deployment_id, token, at) VALUES (?, ?, ?) ON CONFLICT (deployment_id) DO UPDATE SET token = excluded.token, at = excluded.at WHERE rollout_claims.at < ?',
+        )
+        .run(id, token, at, staleBefore);
+      return r.changes === 1;
+    } finally {
+      this.version.bump();
+    }
   }
 
   async releaseRollout(id: string, token: string): Promise<void> {
-    this.db.prepare('DELETE FROM rollout_claims WHERE deployment_id = ? AND token = ?').run(id, token);
+    try {
+      this.db.prepare('DELETE FROM rollout_claims WHERE deployment_id = ? AND token = ?').run(id, token);
+    } finally {
+      this.version.bump();
+    }
   }
 
   async changeVersion(id: string, change: VersionChange, patch: DeploymentPatch = {}): Promise<DeploymentRecord> {
-    const tx = this.db.transaction(() => {
-      const current = this.must(id);
-      if (current.version !== change.from) {
-        throw new MaasError('CONFLICT', `deployment ${id} serves ${current.model}@${current.version} now, not @${change.from}`, {
-          hint: 'another rollout changed it meanwhile; see `maas history ' + id + '`',
-        });
-      }
-      const sets = ['version = ?', 'updated_at = ?'];
-      const params: unknown[] = [change.to, change.at];
-      for (const [column, value] of [
-        ['reason', patch.reason],
-        ['endpoint', patch.endpoint],
-        ['runtime', patch.runtime === undefined ? undefined : JSON.stringify(patch.runtime)],
-        ['expires_at', patch.expiresAt],
-      ] as const) {
-        if (value === undefined) continue;
-        sets.push(`${column} = ?`);
-        params.push(value);
-      }
-      this.db.prepare(`UPDATE deployments SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
-      this.db
-        .prepare('INSERT INTO deployment_versions (deployment_id, at, from_version, to_version, reason, comparison) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(id, change.at, change.from, change.to, change.reason, change.comparison === undefined ? null : JSON.stringify(change.comparison));
-    });
     try {
-      tx.immediate();
-    } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new MaasError('CONFLICT', `another deployment already serves ${change.to} in the same place as ${id}`, { cause: e });
+      const tx = this.db.transaction(() => {
+        const current = this.must(id);
+        if (current.version !== change.from) {
+          throw new MaasError('CONFLICT', `deployment ${id} serves ${current.model}@${current.version} now, not @${change.from}`, {
+            hint: 'another rollout changed it meanwhile; see `maas history ' + id + '`',
+          });
+        }
+        const sets = ['version = ?', 'updated_at = ?'];
+        const params: unknown[] = [change.to, change.at];
+        for (const [column, value] of [
+          ['reason', patch.reason],
+          ['endpoint', patch.endpoint],
+          ['runtime', patch.runtime === undefined ? undefined : JSON.stringify(patch.runtime)],
+          ['expires_at', patch.expiresAt],
+        ] as const) {
+          if (value === undefined) continue;
+          sets.push(`${column} = ?`);
+          params.push(value);
+        }
+        this.db.prepare(`UPDATE deployments SET ${sets.join(', ')} WHERE id = ?`).run(...params, id);
+        this.db
+          .prepare('INSERT INTO deployment_versions (deployment_id, at, from_version, to_version, reason, comparison) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(id, change.at, change.from, change.to, change.reason, change.comparison === undefined ? null : JSON.stringify(change.comparison));
+      });
+      try {
+        tx.immediate();
+      } catch (e) {
+        if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          throw new MaasError('CONFLICT', `another deployment already serves ${change.to} in the same place as ${id}`, { cause: e });
+        }
+        throw e;
       }
-      throw e;
+      return this.hydrate(this.must(id));
+    } finally {
+      this.version.bump();
     }
-    return this.hydrate(this.must(id));
   }
 
   async addConsumer(id: string, consumer: string, at: string): Promise<DeploymentRecord> {
-    this.must(id);
-    this.db.prepare('INSERT OR IGNORE INTO deployment_consumers (deployment_id, consumer, added_at) VALUES (?, ?, ?)').run(id, consumer, at);
-    return this.hydrate(this.must(id));
+    try {
+      this.must(id);
+      this.db.prepare('INSERT OR IGNORE INTO deployment_consumers (deployment_id, consumer, added_at) VALUES (?, ?, ?)').run(id, consumer, at);
+      return this.hydrate(this.must(id));
+    } finally {
+      this.version.bump();
+    }
   }
 
   async removeConsumer(id: string, consumer: string): Promise<DeploymentRecord> {
-    this.must(id);
-    this.db.prepare('DELETE FROM deployment_consumers WHERE deployment_id = ? AND consumer = ?').run(id, consumer);
-    return this.hydrate(this.must(id));
+    try {
+      this.must(id);
+      this.db.prepare('DELETE FROM deployment_consumers WHERE deployment_id = ? AND consumer = ?').run(id, consumer);
+      return this.hydrate(this.must(id));
+    } finally {
+      this.version.bump();
+    }
   }
 
   async deleteDeployment(id: string): Promise<void> {
-    this.db.prepare('DELETE FROM deployments WHERE id = ?').run(id);
+    try {
+      this.db.prepare('DELETE FROM deployments WHERE id = ?').run(id);
+    } finally {
+      this.version.bump();
+    }
   }
 }

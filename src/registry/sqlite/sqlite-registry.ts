@@ -15,6 +15,7 @@ import type { ReferenceProfile } from '../../drift/profile.js';
 import type { ModelStore, ProfileSummary, RegisterItem } from '../ports.js';
 import type { Statement } from 'better-sqlite3';
 import { openDatabase, type Db } from './database.js';
+import { DataVersion } from './data-version.js';
 import { migrate } from './migrations.js';
 import { putProfile, readProfile, readProfileSummary } from './profiles-table.js';
 import { putLineage, readLineage } from './lineage-table.js';
@@ -72,12 +73,14 @@ export class SqliteRegistry implements ModelStore {
   private readonly clock: Pick<Clock, 'now'>;
   private wrote = false;
   private readonly statements = new Map<string, Statement>();
+  private readonly version: DataVersion;
 
   readonly deployments: DeploymentStore;
   readonly compositions: CompositionStore;
 
   protected constructor(db: Db, options: SqliteRegistryOptions) {
     this.db = db;
+    this.version = DataVersion.of(db);
     this.deployments = new SqliteDeploymentStore(db);
     this.compositions = new SqliteCompositionStore(db);
     this.clock = options.clock ?? systemClock;
@@ -112,7 +115,7 @@ export class SqliteRegistry implements ModelStore {
         }),
       )
       .immediate();
-    if (outcomes.some((o) => o.created) || items.some((i) => i.profile || i.lineage)) this.wrote = true;
+    if (outcomes.some((o) => o.created) || items.some((i) => i.profile || i.lineage)) this.changed();
     return outcomes;
   }
 
@@ -159,7 +162,7 @@ export class SqliteRegistry implements ModelStore {
 
   async setProfile(name: string, version: string, profile: ReferenceProfile): Promise<void> {
     this.db.transaction(() => putProfile(this.db, this.versionId(name, version), profile)).immediate();
-    this.wrote = true;
+    this.changed();
   }
 
   async getProfile(name: string, version: string): Promise<ReferenceProfile | undefined> {
@@ -172,7 +175,7 @@ export class SqliteRegistry implements ModelStore {
 
   async setLineage(name: string, version: string, lineage: ModelLineage): Promise<void> {
     this.db.transaction(() => putLineage(this.db, this.versionId(name, version), lineage)).immediate();
-    this.wrote = true;
+    this.changed();
   }
 
   async getLineage(name: string, version: string): Promise<ModelLineage | undefined> {
@@ -202,11 +205,26 @@ export class SqliteRegistry implements ModelStore {
     } finally {
       this.db.pragma(`cache_size = ${cache}`);
     }
-    this.wrote = true;
+    this.changed();
     // Fresh statistics let the query planner pick the most selective index for each search.
     this.db.pragma('analysis_limit = 1000');
     this.db.exec('ANALYZE');
     return items.length;
+  }
+
+  /**
+   * Grows after this registry's writes to models and after any commit by another connection to
+   * the file (another process, or another connection of this one), so a model read made at an
+   * equal number may be reused. Writes on this connection that do not go through this class
+   * (deployments, tokens, jobs) never change what the model reads answer.
+   */
+  dataVersion(): number {
+    return this.version.current();
+  }
+
+  private changed(): void {
+    this.wrote = true;
+    this.version.bump();
   }
 
   /** Prepared once per connection: preparing is a large share of a small statement's cost. */
@@ -274,12 +292,10 @@ export class SqliteRegistry implements ModelStore {
   }
 
   async listModels(): Promise<ModelSummary[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT mv.name, mv.version, mv.task, mv.algorithm, mv.registered_at, (SELECT count(*) FROM model_versions v WHERE v.name = mv.name) AS versions
+    const rows = this.stmt(
+      `SELECT mv.name, mv.version, mv.task, mv.algorithm, mv.registered_at, (SELECT count(*) FROM model_versions v WHERE v.name = mv.name) AS versions
          FROM model_versions mv WHERE mv.is_latest = 1 ORDER BY mv.name`,
-      )
-      .all() as { name: string; version: string; task: ModelSummary['task']; algorithm: string; registered_at: string; versions: number }[];
+    ).all() as { name: string; version: string; task: ModelSummary['task']; algorithm: string; registered_at: string; versions: number }[];
     return rows.map((r) => ({ name: r.name, latest: r.version, versions: r.versions, task: r.task, algorithm: r.algorithm, registeredAt: r.registered_at }));
   }
 
@@ -327,7 +343,7 @@ export class SqliteRegistry implements ModelStore {
         this.refreshLatest(name);
       })
       .immediate();
-    this.wrote = true;
+    this.changed();
     // The artifact blob stays: other versions may share it (content-addressed).
   }
 
@@ -341,7 +357,7 @@ export class SqliteRegistry implements ModelStore {
   }
 
   async metricNames(): Promise<string[]> {
-    const rows = this.db.prepare('SELECT DISTINCT name FROM model_metrics ORDER BY name').all() as { name: string }[];
+    const rows = this.stmt('SELECT DISTINCT name FROM model_metrics ORDER BY name').all() as { name: string }[];
     return rows.map((r) => r.name);
   }
 

@@ -6,6 +6,7 @@ import { MaasError } from '../../core/errors.js';
 import type { TokenRecord, TokenStore } from '../../auth/ports.js';
 import { isScope } from '../../auth/scopes.js';
 import type { Db } from './database.js';
+import { DataVersion } from './data-version.js';
 
 interface Row {
   id: string;
@@ -46,10 +47,23 @@ function toRecord(r: Row): TokenRecord {
   };
 }
 
+/** Token rows kept for byId at most (a server authenticates with a few tokens). */
+const MAX_KEPT_ROWS = 1000;
+
 export class SqliteTokenStore implements TokenStore {
   private readonly statements = new Map<keyof typeof SQL, Statement>();
+  /**
+   * Rows read by byId, kept while the data version is unchanged: every request reads its token's
+   * row (revocation, expiry), and checking the version costs less than reading the row. Any
+   * write, by this store or another connection (`maas token revoke` elsewhere), empties it.
+   */
+  private readonly kept = new Map<string, TokenRecord>();
+  private keptAt = -1;
+  private readonly version: DataVersion;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.version = DataVersion.of(db);
+  }
 
   /** Prepared on first use, so opening the registry for other commands costs nothing. */
   private stmt(name: keyof typeof SQL): Statement {
@@ -62,6 +76,14 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async insert(record: TokenRecord): Promise<void> {
+    try {
+      this.insertRow(record);
+    } finally {
+      this.version.bump();
+    }
+  }
+
+  private insertRow(record: TokenRecord): void {
     // Check and insert in one write transaction, so two processes cannot both take a name.
     this.db
       .transaction(() => {
@@ -94,8 +116,21 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async byId(id: string): Promise<TokenRecord | undefined> {
-    const row = this.stmt('byId').get(id) as Row | undefined;
-    return row && toRecord(row);
+    const version = this.version.current();
+    if (version !== this.keptAt) {
+      this.kept.clear();
+      this.keptAt = version;
+    }
+    let record = this.kept.get(id);
+    if (!record) {
+      const row = this.stmt('byId').get(id) as Row | undefined;
+      if (!row) return undefined;
+      record = toRecord(row);
+      if (this.kept.size >= MAX_KEPT_ROWS) this.kept.clear();
+      this.kept.set(id, record);
+    }
+    // A copy: callers may change what they are given.
+    return { ...record, scopes: [...record.scopes] };
   }
 
   async list(): Promise<TokenRecord[]> {
@@ -103,11 +138,20 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async revoke(idOrName: string, at: string): Promise<TokenRecord[]> {
-    const rows = this.stmt('revoke').all({ key: idOrName, at }) as Row[];
+    let rows: Row[];
+    try {
+      rows = this.stmt('revoke').all({ key: idOrName, at }) as Row[];
+    } finally {
+      this.version.bump();
+    }
     return rows.map(toRecord).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
   }
 
   async touch(id: string, at: string): Promise<void> {
-    this.stmt('touch').run({ id, at });
+    try {
+      this.stmt('touch').run({ id, at });
+    } finally {
+      this.version.bump();
+    }
   }
 }

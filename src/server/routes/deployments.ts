@@ -6,15 +6,14 @@ import { decommission } from '../../app/decommission.js';
 import { deploy } from '../../app/deploy.js';
 import { checkDrift } from '../../app/drift.js';
 import { sendFeedback } from '../../app/feedback.js';
-import { resolveDeployment } from '../../app/lookup.js';
 import { predict } from '../../app/predict.js';
-import { deploymentStatus, listDeployments } from '../../app/status.js';
 import { grants } from '../../auth/scopes.js';
 import type { Principal } from '../../app/tokens.js';
 import { MaasError } from '../../core/errors.js';
 import type { PlacementMode } from '../../domain/deployment.js';
 import type { FeedbackItem } from '../../protocol/feedback.js';
 import type { DataFormat } from '../../protocol/formats.js';
+import { deploymentStatusReply, deploymentsView } from '../cached-reads.js';
 import type { Route } from '../route.js';
 import { DeploymentId, ModelName, ModelVersion, Result, Strict, TimeoutMs } from '../schemas.js';
 import { servicesFor } from '../services-for.js';
@@ -87,28 +86,27 @@ export const deploymentRoutes: Route[] = [
     method: 'GET',
     path: '/v1/deployments',
     operationId: 'listDeployments',
-    summary: 'Deployments with their observed state.',
+    summary: "Deployments with their observed state (observations up to the server's --status-max-age old, each with observedAt).",
     tag: 'deployments',
     scope: 'read',
     query: Strict({ model: Type.Optional(ModelName) }),
     responses: { 200: { description: 'deployments', schema: Type.Object({ deployments: Type.Array(Result('DeploymentRecord')) }) } },
     async handler(req, deps) {
       const model = req.query.model as string | undefined;
-      return { body: { deployments: await listDeployments(deps.services, model !== undefined ? { model } : {}) } };
+      return { body: { deployments: await deploymentsView(deps, model !== undefined ? { model } : {}) } };
     },
   },
   {
     method: 'GET',
     path: '/v1/deployments/:id',
     operationId: 'deploymentStatus',
-    summary: 'One deployment, observed on its target now.',
+    summary: "One deployment as its target was observed at most the server's --status-max-age ago (observedAt says when).",
     tag: 'deployments',
     scope: 'read',
     params: Id,
     responses: { 200: { description: 'the deployment', schema: Result('DeploymentRecord') } },
     async handler(req, deps) {
-      const d = await resolveDeployment(deps.services, req.params.id!);
-      return { body: await deploymentStatus(deps.services, d.id) };
+      return deploymentStatusReply(deps, req.params.id!);
     },
   },
   {

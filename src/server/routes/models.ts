@@ -1,4 +1,5 @@
 // Models: artifact upload (streamed, digest checked), registration, search, listing, describe.
+// Reads are answered from the registry-read cache while the registry's data is unchanged.
 import { Transform, type Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -7,6 +8,7 @@ import { getModel, listModels, listVersions } from '../../app/models.js';
 import { register } from '../../app/register.js';
 import { searchModels } from '../../app/search.js';
 import type { SearchRequest } from '../../domain/model.js';
+import { registryRead } from '../cached-reads.js';
 import type { Route } from '../route.js';
 import { requirePublicReference } from '../remote-reference.js';
 import { Digest, ModelName, ModelVersion, Result, Strict } from '../schemas.js';
@@ -144,7 +146,9 @@ export const modelRoutes: Route[] = [
     }),
     responses: { 200: { description: 'ranked hits', schema: Result('SearchResult: hits with scores and reasons, near misses with --explain') } },
     async handler(req, deps) {
-      return { body: await searchModels(deps.services, { latestOnly: true, explain: false, ...(req.body as Partial<SearchRequest>) }) };
+      const request: SearchRequest = { latestOnly: true, explain: false, ...(req.body as Partial<SearchRequest>) };
+      // Keyed by the request as sent: the same search in another key order is merely kept twice.
+      return registryRead(deps, `search ${JSON.stringify(request)}`, () => searchModels(deps.services, request));
     },
   },
   {
@@ -156,7 +160,7 @@ export const modelRoutes: Route[] = [
     scope: 'read',
     responses: { 200: { description: 'models', schema: Type.Object({ models: Type.Array(Result('ModelSummary')) }) } },
     async handler(_req, deps) {
-      return { body: { models: await listModels(deps.services) } };
+      return registryRead(deps, 'models', async () => ({ models: await listModels(deps.services) }));
     },
   },
   {
@@ -169,7 +173,8 @@ export const modelRoutes: Route[] = [
     params: Strict({ name: ModelName }),
     responses: { 200: { description: 'versions', schema: Type.Object({ versions: Type.Array(Result('ModelVersionRecord')) }) } },
     async handler(req, deps) {
-      return { body: { versions: await listVersions(deps.services, req.params.name!) } };
+      const name = req.params.name!;
+      return registryRead(deps, `versions ${name}`, async () => ({ versions: await listVersions(deps.services, name) }));
     },
   },
   {
@@ -182,10 +187,12 @@ export const modelRoutes: Route[] = [
     params: Strict({ name: ModelName, version: Type.Union([ModelVersion, Type.Literal('latest')]) }),
     responses: { 200: { description: 'the version', schema: Result('ModelVersionRecord') } },
     async handler(req, deps) {
-      const v = req.params.version!;
-      const r = await getModel(deps.services, req.params.name!, v === 'latest' ? undefined : v);
-      const lineage = await deps.services.models.getLineage(r.name, r.version);
-      return { body: lineage ? { ...r, lineage } : r };
+      const { name, version } = req.params as { name: string; version: string };
+      return registryRead(deps, `describe ${name} ${version}`, async () => {
+        const r = await getModel(deps.services, name, version === 'latest' ? undefined : version);
+        const lineage = await deps.services.models.getLineage(r.name, r.version);
+        return lineage ? { ...r, lineage } : r;
+      });
     },
   },
 ];
