@@ -178,7 +178,7 @@ export function toMaasError(e: unknown): MaasError {
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return new MaasError('UNAVAILABLE', `TLS verification failed: ${err.message}`, {
-        hint: 'check certificate-authority-data in your kubeconfig, or the server URL',
+        hint: "check the URL; trust the server's CA: a Kubernetes cluster's with certificate-authority-data in the kubeconfig, a maas server's with NODE_EXTRA_CA_CERTS=ca.pem",
         cause: e,
       });
     case 'SQLITE_BUSY':

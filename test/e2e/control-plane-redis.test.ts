@@ -2,48 +2,26 @@
 // Redis, two `maas worker`s carrying them out, and two clients with different tokens driving the
 // built CLI in remote mode (MAAS_SERVER / MAAS_TOKEN): register, search, deploy twice with one
 // Idempotency-Key (one deployment), predict, feedback, drift check, decommission. A worker is
-// killed with SIGKILL; the other carries on and nothing is lost.
-import { spawn, type ChildProcess } from 'node:child_process';
+// killed with SIGKILL; the other carries on and nothing is lost (a worker killed in the middle of
+// a job: control-plane-worker-kill.test.ts).
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHarModel, type HarModelFiles } from '../../examples/har/quick-model.js';
-import { BIN, spawnCli, tempDir } from '../support/cli.js';
+import { spawnCli, tempDir } from '../support/cli.js';
+import { ProcessGroup, until } from '../support/process-group.js';
 import { freePort, startRedis, waitForExit, type RedisServer } from '../support/redis.js';
 
 const dir = tempDir('maas-cp-redis-');
 const serverHome = join(dir.path, 'server-home');
+const group = new ProcessGroup({ MAAS_HOME: serverHome });
 let redis: RedisServer;
 let url = '';
-const processes: ChildProcess[] = [];
 let workers: ChildProcess[] = [];
-const logs = new Map<ChildProcess, string>();
 let model: HarModelFiles;
 const tokens: Record<'admin' | 'alice' | 'bob', string> = { admin: '', alice: '', bob: '' };
 const deployed: string[] = [];
-
-function start(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: '1', MAAS_HOME: serverHome },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  logs.set(child, '');
-  const keep = (d: Buffer) => logs.set(child, (logs.get(child) ?? '') + d.toString());
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  processes.push(child);
-  return child;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** The CLI as a client of the server, with its own (empty) home. */
 async function as(who: 'alice' | 'bob' | 'admin', args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -64,18 +42,17 @@ beforeAll(async () => {
   tokens.admin = (JSON.parse(admin.stdout) as { token: string }).token;
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  start(['server', '--listen', `127.0.0.1:${port}`, '--queue', redis.url, '--log-level', 'warn']);
-  workers = [start(['worker', '--queue', redis.url]), start(['worker', '--queue', redis.url])];
+  group.start(['server', '--listen', `127.0.0.1:${port}`, '--queue', redis.url, '--log-level', 'warn']);
+  workers = [group.start(['worker', '--queue', redis.url]), group.start(['worker', '--queue', redis.url])];
   await until('the server', async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined));
-  await until('both workers', async () => (workers.every((w) => /"event":"ready"/.test(logs.get(w) ?? '')) ? true : undefined));
+  await until('both workers', async () => (workers.every((w) => /"event":"ready"/.test(group.logs(w))) ? true : undefined));
   for (const who of ['alice', 'bob'] as const)
     tokens[who] = (await json<{ token: string }>('admin', ['token', 'create', '--name', who, '--scope', 'deploy'])).token;
 }, 120_000);
 
 afterAll(async () => {
   for (const id of deployed) await as('admin', ['decommission', id, '--purge', '--force', '--yes']).catch(() => undefined);
-  for (const p of processes) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
-  await Promise.all(processes.map((p) => waitForExit(p, 15_000).catch(() => p.kill('SIGKILL'))));
+  await group.stopAll();
   await redis?.stop();
   dir.cleanup();
 }, 120_000);

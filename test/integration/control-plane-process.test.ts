@@ -3,11 +3,14 @@
 // loopback address, never on 0.0.0.0), starts once `maas token create` made one, answers health
 // and readiness, logs JSON lines that carry the request ID, and exits 0 on SIGTERM; a deploy job
 // that is still running at SIGTERM (its Kubernetes API calls held back by a proxy in front of the
-// API server substitute) goes back to the queue, and converges after a restart.
-import { spawn, type ChildProcess } from 'node:child_process';
+// API server substitute) goes back to the queue, and converges after a restart. With
+// --tls-cert/--tls-key it serves HTTPS only: a client that trusts the certificate's CA gets
+// answers (the CLI in remote mode too, through NODE_EXTRA_CA_CERTS), one that does not is
+// refused, and plain HTTP to the port gets nothing.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +20,7 @@ import { BIN, REPO_ROOT, tempDir } from '../support/cli.js';
 import { startFakeKube } from '../support/fake-kube/index.js';
 import { kubeconfigYaml } from '../support/kube-target.js';
 import { onnxFor } from '../support/onnx-models.js';
+import { slowProxy } from '../support/slow-proxy.js';
 
 interface Running {
   child: ChildProcess;
@@ -66,8 +70,8 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Runs the CLI to its end (bounded). */
-async function run(args: string[], home: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const r = start(args, home);
+async function run(args: string[], home: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = start(args, home, env);
   const code = await within(r.exited, 30_000, `maas ${args.join(' ')}`);
   return { code, stdout: r.stdout(), stderr: r.stderr() };
 }
@@ -183,56 +187,6 @@ describe('maas server as a process', () => {
   });
 });
 
-/**
- * A proxy in front of the Kubernetes API server substitute that, while `active`, delays the
- * requests `rule` says to delay and keeps those it says to hold unanswered (a cluster that stopped
- * answering), counting both.
- */
-async function slowProxy(target: string, rule: (req: IncomingMessage) => 'pass' | 'hold' | number) {
-  const held: ServerResponse[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  const state = { active: true, delayed: 0, held: 0 };
-  const server = createHttpServer((req, res) => {
-    res.on('error', () => {});
-    const forward = (): void => {
-      const up = httpRequest(`${target}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-    };
-    const what = state.active ? rule(req) : 'pass';
-    if (what === 'hold') {
-      state.held++;
-      held.push(res);
-    } else if (typeof what === 'number') {
-      state.delayed++;
-      const t = setTimeout(() => {
-        timers.delete(t);
-        forward();
-      }, what);
-      timers.add(t);
-    } else forward();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    state,
-    /** Lets everything through from now on; the held requests are dropped (their client is gone). */
-    release() {
-      state.active = false;
-      for (const res of held.splice(0)) res.destroy();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 describe('a job running at SIGTERM', () => {
   it('goes back to the queue and converges after a restart', { timeout: 100_000 }, async () => {
     const dir = tempDir('maas-server-requeue-');
@@ -320,6 +274,122 @@ describe('a job running at SIGTERM', () => {
     } finally {
       await proxy.close();
       await fake.close();
+      dir.cleanup();
+    }
+  });
+});
+
+/** A self-signed certificate for 127.0.0.1 (its own CA), made by the openssl CLI, valid one day. */
+function selfSignedCert(dir: string): { cert: string; key: string } {
+  if (spawnSync('openssl', ['version']).error) throw new Error('the openssl CLI is not installed: apt-get install -y openssl (Debian package "openssl")');
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  if (made.status !== 0) throw new Error(`openssl could not make a certificate (${made.status}): ${made.stderr}`);
+  return { cert, key };
+}
+
+/** One HTTPS GET with `ca` as the only trusted CA (none: the system's), bounded. */
+function httpsGet(url: string, o: { ca?: Buffer; token?: string } = {}): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      url,
+      { method: 'GET', timeout: 10_000, ...(o.ca ? { ca: o.ca } : {}), headers: o.token ? { authorization: `Bearer ${o.token}` } : {} },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as unknown }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('maas server with --tls-cert and --tls-key', () => {
+  it('serves HTTPS to clients that trust its CA, the CLI in remote mode included, and nothing over plain HTTP', { timeout: 90_000 }, async () => {
+    const dir = tempDir('maas-server-tls-');
+    try {
+      const { cert, key } = selfSignedCert(dir.path);
+      const ca = readFileSync(cert);
+      const home = join(dir.path, 'home');
+      mkdirSync(home);
+      const created = await run(['token', 'create', '--name', 'admin', '--scope', 'admin', '-o', 'json'], home);
+      expect(created.code, created.stderr).toBe(0);
+      const token = (JSON.parse(created.stdout) as { token: string }).token;
+      const port = await freePort();
+      const url = `https://127.0.0.1:${port}`;
+      const server = start(['server', '--listen', `127.0.0.1:${port}`, '--tls-cert', cert, '--tls-key', key, '--log-level', 'warn'], home);
+
+      const deadline = Date.now() + 30_000;
+      let exitCode: number | null | undefined;
+      void server.exited.then((c) => (exitCode = c));
+      for (;;) {
+        if (exitCode !== undefined) throw new Error(`the server exited (${exitCode}) before listening:\n${server.stderr()}`);
+        const ready = await httpsGet(`${url}/readyz`, { ca }).catch(() => undefined);
+        if (ready?.status === 200) {
+          expect(ready.json).toMatchObject({ status: 'ready' });
+          break;
+        }
+        if (Date.now() > deadline) throw new Error(`the server did not answer over HTTPS:\n${server.stderr()}\n${server.stdout()}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(await httpsGet(`${url}/v1/whoami`, { ca, token })).toMatchObject({ status: 200, json: { name: 'admin', scopes: ['admin'] } });
+      // Without the CA the certificate is not trusted.
+      await expect(httpsGet(`${url}/readyz`)).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+      // Plain HTTP to the TLS port: no HTTP answer at all.
+      const plain = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(10_000) }).then(
+        (res) => `answered ${res.status}`,
+        (e: unknown) => e,
+      );
+      expect(plain).toBeInstanceOf(TypeError);
+      expect(String((plain as TypeError).cause)).not.toMatch(/timeout|abort/i);
+
+      // The CLI in remote mode over HTTPS, trusting the CA through NODE_EXTRA_CA_CERTS.
+      const remote = { MAAS_SERVER: url, MAAS_TOKEN: token };
+      const cli = join(dir.path, 'client');
+      mkdirSync(cli);
+      const me = await run(['whoami', '-o', 'json'], cli, { ...remote, NODE_EXTRA_CA_CERTS: cert });
+      expect(me.code, me.stderr).toBe(0);
+      expect(JSON.parse(me.stdout)).toMatchObject({ name: 'admin', scopes: ['admin'] });
+      const made = await run(['token', 'create', '--name', 'reader', '--scope', 'read', '-o', 'json'], cli, { ...remote, NODE_EXTRA_CA_CERTS: cert });
+      expect(made.code, made.stderr).toBe(0);
+      const listed = await run(['token', 'list', '-o', 'json'], cli, { ...remote, NODE_EXTRA_CA_CERTS: cert });
+      expect(listed.code, listed.stderr).toBe(0);
+      expect((JSON.parse(listed.stdout) as { name: string }[]).map((t) => t.name).sort()).toEqual(['admin', 'reader']);
+      // Without it the CLI refuses the server's certificate.
+      const untrusted = await run(['whoami', '-o', 'json'], cli, remote);
+      expect(untrusted.code).not.toBe(0);
+      expect(untrusted.stderr).toMatch(/TLS verification failed/);
+
+      expect(await stop(server)).toBe(0);
+    } finally {
       dir.cleanup();
     }
   });
