@@ -18,6 +18,8 @@ import type { JobQueue, JobRunner } from '../queue/port.js';
 import type { Db } from '../registry/sqlite/database.js';
 import type { Target, TargetEnv, TargetOptions, TargetPlugin } from '../targets/target.js';
 import { DEPLOY_JOB, requirePlugin, runDeployJob } from './deploy.js';
+import { lifecycleJobRunners } from './lifecycle-jobs.js';
+import { compositionJobRunners } from './composition-jobs.js';
 import type { ModelEvaluator, Services, Targets } from './services.js';
 
 export const DEFAULT_CACHE_TTL = '24h';
@@ -108,9 +110,16 @@ async function controlPlaneStores(stores: Stores): Promise<{ tokens?: TokenStore
   return { tokens: new SqliteTokenStore(db), audit: new SqliteAuditLog(db), idempotency: new SqliteIdempotencyStore(db) };
 }
 
+/** Deploy launches run right here, inside the job that waits for them (composition jobs). */
+const inlineLaunches = (s: Services): JobQueue => new InProcessQueue({ [DEPLOY_JOB]: (payload, progress) => runDeployJob(s, payload, progress) });
+
 /** What the queue's workers can do: one runner per kind of job. */
 export function jobRunners(services: Services): Record<string, JobRunner> {
-  return { [DEPLOY_JOB]: (payload, progress) => runDeployJob(services, payload, progress) };
+  return {
+    [DEPLOY_JOB]: (payload, progress) => runDeployJob(services, payload, progress),
+    ...lifecycleJobRunners(services),
+    ...compositionJobRunners(services, inlineLaunches),
+  };
 }
 
 export async function buildServices(o: RootOptions): Promise<OpenedServices> {

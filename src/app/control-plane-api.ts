@@ -2,6 +2,7 @@
 // home: the same use cases' results over HTTP. The axios client in client/ implements it; the
 // use cases that need more than one call (register: upload, then describe) use this port.
 import type { Readable } from 'node:stream';
+import type { AuditRecord } from '../auth/ports.js';
 import type { DecommissionResult } from './decommission.js';
 import type { DeployResult } from './deploy.js';
 import type { PredictResult } from './predict.js';
@@ -14,6 +15,14 @@ import type { DriftReport } from '../drift/report.js';
 import type { FeedbackItem } from '../protocol/feedback.js';
 import type { DataFormat } from '../protocol/formats.js';
 import type { JobRecord, JobState } from '../queue/port.js';
+import type { Comparison } from './compare.js';
+import type { QueuedLifecycleJob, RetrainJob } from './lifecycle-jobs.js';
+import type { DeploymentHistory } from './rollout.js';
+import type { LabelledCell } from '../protocol/labelled.js';
+import type { VersionChangeReason } from '../domain/deployment.js';
+import type { AssessReport, HistoryEntry } from './compose-adapt.js';
+import type { ComposeDeleteResult, CompositionStatus, CompositionSummary } from './compose-status.js';
+import type { ComposeAdaptAccepted, ComposeApplyAccepted, RemoteAdaptRequest, RemoteAssessRequest, RemoteComposeApplyRequest } from './composition-jobs.js';
 
 export interface RemoteDeployRequest {
   model: string;
@@ -23,6 +32,22 @@ export interface RemoteDeployRequest {
   node?: string;
   consumer?: string;
   targetOptions?: Record<string, string | boolean | undefined>;
+}
+
+/** A retrain on the server: the deployment's labelled feedback is its data (`since` as given: an ISO time or a duration back). */
+export type RemoteRetrainRequest = Partial<Omit<RetrainJob, 'deploymentId' | 'weighting'>> & { weighting?: Partial<RetrainJob['weighting']> };
+
+/** Two versions compared on a deployment's labelled feedback, or on labelled rows sent along. */
+export interface RemoteCompareRequest {
+  a: string;
+  b: string;
+  deployment?: string;
+  since?: string;
+  rows?: { features: string[]; target: string; rows: LabelledCell[][] };
+  margin?: number;
+  alpha?: number;
+  seed?: number;
+  timeoutMs?: number;
 }
 
 export interface ControlPlaneApi {
@@ -42,9 +67,23 @@ export interface ControlPlaneApi {
   feedback(id: string, items: FeedbackItem[]): Promise<FeedbackReport>;
   driftCheck(id: string, flags: { test?: string; threshold?: number; datasetShare?: number }): Promise<DriftReport>;
   decommission(id: string, o: { consumer?: string; purge: boolean; force: boolean; ignoreNotFound: boolean }): Promise<DecommissionResult>;
+  rollout(id: string, req: { to: string; reason?: VersionChangeReason; timeoutMs?: number }, idempotencyKey: string): Promise<QueuedLifecycleJob>;
+  rollback(id: string, req: { timeoutMs?: number }, idempotencyKey: string): Promise<QueuedLifecycleJob>;
+  deploymentHistory(id: string): Promise<DeploymentHistory>;
+  retrain(id: string, req: RemoteRetrainRequest, idempotencyKey: string): Promise<QueuedLifecycleJob>;
+  compare(req: RemoteCompareRequest): Promise<Comparison>;
+  /** Compositions: apply and adapt answer with the queued job (its result: ComposeApplyResult, AdaptResult). */
+  applyComposition(req: RemoteComposeApplyRequest, idempotencyKey: string): Promise<ComposeApplyAccepted>;
+  listCompositions(): Promise<CompositionSummary[]>;
+  compositionStatus(name: string, o: { timeoutMs?: number; measure?: boolean }): Promise<CompositionStatus>;
+  compositionHistory(name: string, o: { timeoutMs?: number }): Promise<{ composition: string; events: HistoryEntry[] }>;
+  assessComposition(name: string, req: RemoteAssessRequest): Promise<AssessReport>;
+  adaptComposition(name: string, req: RemoteAdaptRequest, idempotencyKey: string): Promise<ComposeAdaptAccepted>;
+  deleteComposition(name: string, o: { purge: boolean }): Promise<ComposeDeleteResult>;
   getJob(id: string): Promise<JobRecord>;
   listJobs(filter: { state?: JobState; limit?: number }): Promise<JobRecord[]>;
   createToken(req: { name: string; scopes: string[]; expires?: string }): Promise<CreatedToken>;
   listTokens(): Promise<TokenInfo[]>;
   revokeToken(idOrName: string): Promise<RevokeOutcome>;
+  listAudit(query: { since?: string; token?: string; limit?: number }): Promise<AuditRecord[]>;
 }

@@ -207,6 +207,114 @@ export class ControlPlaneClient implements ControlPlaneApi {
     });
   }
 
+  // Rollout, rollback and retrain queue a job; their Idempotency-Key makes a repeat join it.
+  rollout(id: string, req: Parameters<ControlPlaneApi['rollout']>[1], idempotencyKey: string) {
+    return this.call<Awaited<ReturnType<ControlPlaneApi['rollout']>>>({
+      method: 'POST',
+      url: `/v1/deployments/${encodeURIComponent(id)}/rollout`,
+      data: req,
+      headers: { 'idempotency-key': idempotencyKey },
+      retry: true,
+    });
+  }
+
+  rollback(id: string, req: Parameters<ControlPlaneApi['rollback']>[1], idempotencyKey: string) {
+    return this.call<Awaited<ReturnType<ControlPlaneApi['rollback']>>>({
+      method: 'POST',
+      url: `/v1/deployments/${encodeURIComponent(id)}/rollback`,
+      data: req,
+      headers: { 'idempotency-key': idempotencyKey },
+      retry: true,
+    });
+  }
+
+  deploymentHistory(id: string) {
+    return this.call<Awaited<ReturnType<ControlPlaneApi['deploymentHistory']>>>({
+      method: 'GET',
+      url: `/v1/deployments/${encodeURIComponent(id)}/history`,
+      retry: true,
+    });
+  }
+
+  retrain(id: string, req: Parameters<ControlPlaneApi['retrain']>[1], idempotencyKey: string) {
+    return this.call<Awaited<ReturnType<ControlPlaneApi['retrain']>>>({
+      method: 'POST',
+      url: `/v1/deployments/${encodeURIComponent(id)}/retrain`,
+      data: req,
+      headers: { 'idempotency-key': idempotencyKey },
+      retry: true,
+    });
+  }
+
+  compare(req: Parameters<ControlPlaneApi['compare']>[0]) {
+    // A read: the same comparison again changes nothing.
+    return this.call<Awaited<ReturnType<ControlPlaneApi['compare']>>>({ method: 'POST', url: '/v1/compare', data: req, retry: true });
+  }
+
+  // Compositions. Apply and adapt queue a job; their Idempotency-Key makes a repeat join it.
+  applyComposition(req: Parameters<ControlPlaneApi['applyComposition']>[0], idempotencyKey: string) {
+    return this.call<Awaited<ReturnType<ControlPlaneApi['applyComposition']>>>({
+      method: 'POST',
+      url: '/v1/compositions',
+      data: req,
+      headers: { 'idempotency-key': idempotencyKey },
+      retry: true,
+    });
+  }
+
+  async listCompositions() {
+    return (
+      await this.call<{ compositions: Awaited<ReturnType<ControlPlaneApi['listCompositions']>> }>({ method: 'GET', url: '/v1/compositions', retry: true })
+    ).compositions;
+  }
+
+  compositionStatus(name: string, o: Parameters<ControlPlaneApi['compositionStatus']>[1]) {
+    return this.call<Awaited<ReturnType<ControlPlaneApi['compositionStatus']>>>({
+      method: 'GET',
+      url: `/v1/compositions/${encodeURIComponent(name)}`,
+      params: o,
+      retry: true,
+    });
+  }
+
+  compositionHistory(name: string, o: Parameters<ControlPlaneApi['compositionHistory']>[1]) {
+    return this.call<Awaited<ReturnType<ControlPlaneApi['compositionHistory']>>>({
+      method: 'GET',
+      url: `/v1/compositions/${encodeURIComponent(name)}/history`,
+      params: o,
+      retry: true,
+    });
+  }
+
+  assessComposition(name: string, req: Parameters<ControlPlaneApi['assessComposition']>[1]) {
+    // A read: assessing again changes nothing.
+    return this.call<Awaited<ReturnType<ControlPlaneApi['assessComposition']>>>({
+      method: 'POST',
+      url: `/v1/compositions/${encodeURIComponent(name)}/assess`,
+      data: req,
+      retry: true,
+    });
+  }
+
+  adaptComposition(name: string, req: Parameters<ControlPlaneApi['adaptComposition']>[1], idempotencyKey: string) {
+    return this.call<Awaited<ReturnType<ControlPlaneApi['adaptComposition']>>>({
+      method: 'POST',
+      url: `/v1/compositions/${encodeURIComponent(name)}/adapt`,
+      data: req,
+      headers: { 'idempotency-key': idempotencyKey },
+      retry: true,
+    });
+  }
+
+  deleteComposition(name: string, o: Parameters<ControlPlaneApi['deleteComposition']>[1]) {
+    return this.call<Awaited<ReturnType<ControlPlaneApi['deleteComposition']>>>({
+      method: 'DELETE',
+      url: `/v1/compositions/${encodeURIComponent(name)}`,
+      params: o.purge ? { purge: true } : {},
+      retry: false,
+    });
+  }
+
   getJob(id: string) {
     return this.call<Awaited<ReturnType<ControlPlaneApi['getJob']>>>({ method: 'GET', url: `/v1/jobs/${encodeURIComponent(id)}`, retry: true });
   }
@@ -225,5 +333,10 @@ export class ControlPlaneClient implements ControlPlaneApi {
 
   revokeToken(idOrName: string) {
     return this.call<Awaited<ReturnType<ControlPlaneApi['revokeToken']>>>({ method: 'DELETE', url: `/v1/tokens/${encodeURIComponent(idOrName)}`, retry: true });
+  }
+
+  async listAudit(query: { since?: string; token?: string; limit?: number }) {
+    return (await this.call<{ entries: Awaited<ReturnType<ControlPlaneApi['listAudit']>> }>({ method: 'GET', url: '/v1/audit', params: query, retry: true }))
+      .entries;
   }
 }

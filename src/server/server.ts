@@ -14,8 +14,11 @@ import { IDEMPOTENCY_KEY } from './idempotency.js';
 import { serverMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import type { Route, RouteReply } from './route.js';
+import { auditRoutes } from './routes/audit.js';
+import { compositionRoutes } from './routes/compositions.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { jobRoutes } from './routes/jobs.js';
+import { lifecycleRoutes } from './routes/lifecycle.js';
 import { modelRoutes } from './routes/models.js';
 import { systemRoutes } from './routes/system.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -118,8 +121,11 @@ export async function createControlPlane(deps: ServerDeps, o: ControlPlaneOption
   routes.push(
     ...systemRoutes({ metrics: () => metrics.text(), openapi: () => document }),
     ...tokenRoutes,
+    ...auditRoutes,
     ...modelRoutes,
     ...deploymentRoutes,
+    ...lifecycleRoutes,
+    ...compositionRoutes,
     ...jobRoutes,
     ...(o.routes ?? []),
   );
@@ -240,6 +246,11 @@ export async function createControlPlane(deps: ServerDeps, o: ControlPlaneOption
       onRequest: async (req, reply) => {
         req.maasRoute = route;
         if (route.scope !== 'public') await authenticated(req, reply, route);
+      },
+      // A body whose fields are all optional may be left out: no body means the empty object.
+      preValidation: async (req) => {
+        const required = (route.body as { required?: unknown[] } | undefined)?.required;
+        if (req.body === undefined && route.body && !route.stream && (required === undefined || required.length === 0)) req.body = {};
       },
       handler: async (req, reply) => {
         if (route.stream && req.headers['content-type']?.split(';')[0]?.trim() !== route.stream.contentType)

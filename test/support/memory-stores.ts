@@ -36,6 +36,12 @@ export class MemoryModelStore implements ModelStore {
   readonly lineages = new Map<string, ModelLineage>();
   /** Deployments that block deletion, by `name@version`. */
   blocking: (name: string, version: string) => string[] = () => [];
+  /** Bumped by every write through the methods below (a test writing the maps directly bypasses it). */
+  private version = 0;
+
+  dataVersion(): number {
+    return this.version;
+  }
 
   async registerModel(description: ModelDescription, artifact: ArtifactRef): Promise<RegisterOutcome> {
     return (await this.registerModels([{ description, artifact }]))[0]!;
@@ -45,6 +51,7 @@ export class MemoryModelStore implements ModelStore {
     const staged = new Map(this.versions);
     const stagedProfiles = new Map(this.profiles);
     const stagedLineages = new Map(this.lineages);
+    this.version++;
     const out = items.map(({ description, artifact, profile, lineage }): RegisterOutcome => {
       const key = `${description.metadata.name}@${description.metadata.version}`;
       const digest = specDigest(description);
@@ -83,6 +90,7 @@ export class MemoryModelStore implements ModelStore {
 
   async setProfile(name: string, version: string, profile: ReferenceProfile): Promise<void> {
     this.profiles.set(this.mustExist(name, version), clone(profile));
+    this.version++;
   }
 
   async getProfile(name: string, version: string): Promise<ReferenceProfile | undefined> {
@@ -97,6 +105,7 @@ export class MemoryModelStore implements ModelStore {
 
   async setLineage(name: string, version: string, lineage: ModelLineage): Promise<void> {
     this.lineages.set(this.mustExist(name, version), clone(lineage));
+    this.version++;
   }
 
   async getLineage(name: string, version: string): Promise<ModelLineage | undefined> {
@@ -148,6 +157,7 @@ export class MemoryModelStore implements ModelStore {
     this.versions.delete(`${name}@${version}`);
     this.profiles.delete(`${name}@${version}`);
     this.lineages.delete(`${name}@${version}`);
+    this.version++;
   }
 
   async metricNames(): Promise<string[]> {
@@ -448,6 +458,13 @@ export class MemoryAuditLog implements AuditLog {
     const limit = query.limit === undefined || !Number.isFinite(query.limit) ? matches.length : Math.max(0, Math.floor(query.limit));
     return (limit === 0 ? [] : matches.slice(-limit)).map((e) => ({ ...e }));
   }
+
+  async prune(before: string): Promise<number> {
+    const kept = this.entries.filter((e) => e.at >= before);
+    const removed = this.entries.length - kept.length;
+    this.entries.splice(0, this.entries.length, ...kept);
+    return removed;
+  }
 }
 
 export interface MemoryStores extends Stores {
@@ -485,13 +502,13 @@ export function memoryStores(now: () => number = () => 0): MemoryStores {
 
 /** Idempotency keys in memory (the SQLite store keeps them in the registry database). */
 export class MemoryIdempotencyStore implements IdempotencyStore {
-  private readonly entries = new Map<string, { fingerprint: string; status?: number; body?: unknown }>();
+  private readonly entries = new Map<string, { fingerprint: string; at: string; status?: number; body?: unknown }>();
 
-  begin(owner: string, key: string, fingerprint: string): Promise<IdempotencyBegin> {
+  begin(owner: string, key: string, fingerprint: string, at: string): Promise<IdempotencyBegin> {
     const id = `${owner}\u0000${key}`;
     const e = this.entries.get(id);
     if (!e) {
-      this.entries.set(id, { fingerprint });
+      this.entries.set(id, { fingerprint, at });
       return Promise.resolve({ state: 'new' });
     }
     if (e.fingerprint !== fingerprint) return Promise.resolve({ state: 'mismatch' });
@@ -507,5 +524,15 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   release(owner: string, key: string): Promise<void> {
     this.entries.delete(`${owner}\u0000${key}`);
     return Promise.resolve();
+  }
+
+  prune(before: string): Promise<number> {
+    let removed = 0;
+    for (const [id, e] of this.entries)
+      if (e.at < before) {
+        this.entries.delete(id);
+        removed++;
+      }
+    return Promise.resolve(removed);
   }
 }

@@ -35,7 +35,13 @@ interface ServerOptions {
   maxUpload: string;
   logLevel: string;
   shutdownGrace: string;
+  statusMaxAge: string;
+  auditRetention: string;
+  idempotencyRetention: string;
 }
+
+/** How often old audit entries and idempotency keys are pruned. */
+const HOUSEKEEPING_MS = 3_600_000;
 
 export function define(program: Program, run: Run): void {
   program
@@ -52,6 +58,9 @@ export function define(program: Program, run: Run): void {
     .option('--max-body <size>', 'largest JSON request body', '4Mi')
     .option('--max-upload <size>', 'largest artifact upload', '512Mi')
     .option('--shutdown-grace <duration>', 'at SIGTERM, how long running jobs may finish before they go back to the queue', '30s')
+    .option('--status-max-age <duration>', 'how old an observation of a deployment may be when status and list answer with it (0: observe every time)', '1s')
+    .option('--audit-retention <duration>', 'how long audit log entries are kept', '90d')
+    .option('--idempotency-retention <duration>', 'how long an Idempotency-Key is remembered (a later repeat is a new request)', '24h')
     .option('--log-level <level>', 'JSON log level on stdout: fatal, error, warn, info, debug or silent', 'info')
     .action(
       run(async (ctx, o: ServerOptions) => {
@@ -72,15 +81,26 @@ export function define(program: Program, run: Run): void {
         };
         const rate = positiveInteger(o.rateLimit, '--rate-limit');
         const graceMs = parseDuration(o.shutdownGrace, '--shutdown-grace');
+        const statusMaxAgeMs = parseDuration(o.statusMaxAge, '--status-max-age');
         const burst = positiveInteger(o.burst, '--burst');
+        const retention = {
+          auditMs: parseDuration(o.auditRetention, '--audit-retention'),
+          idempotencyMs: parseDuration(o.idempotencyRetention, '--idempotency-retention'),
+        };
 
-        const [{ durableQueueFactory, queueLocation }, { countAdminTokens, VerifiedTokenCache }, { TokenBucketLimiter }, { createControlPlane }] =
-          await Promise.all([
-            import('../../app/composition-root.js'),
-            import('../../app/tokens.js'),
-            import('../../auth/rate-limit.js'),
-            import('../../server/server.js'),
-          ]);
+        const [
+          { durableQueueFactory, queueLocation },
+          { countAdminTokens, VerifiedTokenCache },
+          { TokenBucketLimiter },
+          { createControlPlane },
+          { pruneControlPlane },
+        ] = await Promise.all([
+          import('../../app/composition-root.js'),
+          import('../../app/tokens.js'),
+          import('../../auth/rate-limit.js'),
+          import('../../server/server.js'),
+          import('../../app/audit.js'),
+        ]);
         const location = queueLocation(o.queue);
         const workers = o.workers !== undefined ? positiveInteger(o.workers, '--workers', 0) : location.kind === 'sqlite' ? 2 : 0;
         const durable = await durableQueueFactory(location, { clock: ctx.clock, work: workers > 0, concurrency: Math.max(1, workers) });
@@ -106,9 +126,21 @@ export function define(program: Program, run: Run): void {
             ready: () => ready,
             version: packageVersion(),
             ...(o.insecureLocal ? { insecureLocal: true } : {}),
+            statusMaxAgeMs,
           },
           { logger: { level: o.logLevel }, ...(tls ? { tls } : {}) },
         );
+        const housekeeping = (): void => {
+          pruneControlPlane(services, retention).then(
+            (pruned) => {
+              if (pruned.audit + pruned.idempotency > 0) app.log.info({ pruned }, 'pruned the audit log and idempotency keys');
+            },
+            (e: unknown) => app.log.warn({ err: e }, 'pruning the audit log and idempotency keys failed'),
+          );
+        };
+        const timer = setInterval(housekeeping, HOUSEKEEPING_MS);
+        timer.unref();
+        housekeeping();
         const signals = waitForSignal((signal) => app.log.info({ signal }, 'shutting down'));
         try {
           await app.listen({ host: listen.host, port: listen.port });
@@ -116,6 +148,7 @@ export function define(program: Program, run: Run): void {
           ready = true;
           app.log.info({ queue: location.kind, workers, insecureLocal: o.insecureLocal === true, version: packageVersion() }, 'control plane ready');
         } catch (e) {
+          clearInterval(timer);
           signals.dispose();
           await app.close();
           await queue.stop(1_000);
@@ -125,6 +158,7 @@ export function define(program: Program, run: Run): void {
         // Readiness fails first so a load balancer stops sending; then in-flight requests finish,
         // then running jobs get their time and are requeued if they need more.
         ready = false;
+        clearInterval(timer);
         await app.close();
         await queue.stop(graceMs);
         await queue.close();
