@@ -375,7 +375,7 @@ describe('the router methods of the kubernetes target', () => {
   });
 
   it('updateRouter whose new router pod crash-loops fails with the cause', async () => {
-    const { d, target } = await routerOn('ghcr.io/maas-dev/maas-server:crashes');
+    const { d, target } = await routerOn('ghcr.io/maas-dev/maas:crashes');
     await expect(target.updateRouter(d, config('2', ['a', 'c']))).rejects.toMatchObject({
       code: 'FAILURE',
       message: expect.stringMatching(/did not roll out its new configuration: .*(crash|exit)/i),
@@ -383,7 +383,7 @@ describe('the router methods of the kubernetes target', () => {
   });
 
   it('updateRouter whose rollout is merely slow returns once its wait is over (the caller confirms the switch)', async () => {
-    const { k, d, target } = await routerOn('ghcr.io/maas-dev/maas-server:stalls');
+    const { k, d, target } = await routerOn('ghcr.io/maas-dev/maas:stalls');
     const before = k.time.now();
     await target.updateRouter(d, config('2', ['a', 'c']));
     expect(k.time.now() - before).toBeGreaterThanOrEqual(60_000);

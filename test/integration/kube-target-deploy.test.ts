@@ -70,7 +70,7 @@ describe('deploy --target kubernetes', () => {
       namespace: NS,
       server: e.fake.url,
       name,
-      image: 'ghcr.io/maas-dev/maas-server:0.1.0',
+      image: 'ghcr.io/maas-dev/maas:0.1.0',
       artifact: 'configmap',
     });
 

@@ -139,7 +139,7 @@ describe('decommission and gc', () => {
     expect(replicas()).toBe(0);
     expect(e.fake.state.managers('deployments', NS, name).map((m) => m.manager)).toEqual(expect.arrayContaining(['maas', 'maas-decommission']));
     // The pod template maas applied is intact; only the count changed.
-    expect(e.fake.state.get('deployments', NS, name)!.spec.template.spec.containers[0].image).toBe('ghcr.io/maas-dev/maas-server:0.1.0');
+    expect(e.fake.state.get('deployments', NS, name)!.spec.template.spec.containers[0].image).toBe('ghcr.io/maas-dev/maas:0.1.0');
     e.fake.settle();
     expect(e.fake.state.list('pods', NS)).toEqual([]);
     expect(await e.json<DeploymentRecord>(['status', d.id])).toMatchObject({ state: 'cached', consumers: [] });

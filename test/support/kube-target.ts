@@ -99,7 +99,7 @@ export interface KubeEnv {
   close(): Promise<void>;
 }
 
-export const TEST_IMAGE = 'ghcr.io/maas-dev/maas-server:0.1.0';
+export const TEST_IMAGE = 'ghcr.io/maas-dev/maas:0.1.0';
 
 export async function startKubeEnv(model: TrainedModel, o: FakeKubeOptions & { contextNamespace?: string } = {}): Promise<KubeEnv> {
   const tmp = tempDir('maas-kube-target-');

@@ -219,13 +219,28 @@ describe.each(GITHUB_FILES)('%s', (file) => {
 });
 
 describe('.github/workflows/ci.yml', () => {
+  const wf = parse(read('.github/workflows/ci.yml')) as Obj;
+  const job = wf.jobs.check as Obj;
+
   it('runs .ci/run on Node 20, 22 and 24', () => {
-    const wf = parse(read('.github/workflows/ci.yml')) as Obj;
-    const job = wf.jobs.check as Obj;
     expect(job['runs-on']).toBe('ubuntu-latest');
     expect(job.strategy.matrix.node).toEqual([20, 22, 24]);
-    expect(job.container).toBe('node:${{ matrix.node }}-bookworm');
+    expect(job.container.image).toBe('node:${{ matrix.node }}-bookworm');
     expect((job.steps as Obj[]).map((s) => s.run as unknown)).toContain('bash .ci/run');
+  });
+
+  it('builds and runs the container image with podman once, on Node 20, in a privileged container', () => {
+    // podman inside the job's container needs it; without it the image test fails (it skips only
+    // when told to).
+    expect(job.container.options).toBe('--privileged');
+    expect(job.env.MAAS_SKIP_IMAGE_TESTS).toBe("${{ matrix.node == 20 && '0' || '1' }}");
+    const image = read('test/e2e/container-image.test.ts');
+    expect(image).toContain("process.env.MAAS_SKIP_IMAGE_TESTS === '1'");
+    // .ci/run installs what the test needs unless it is skipped.
+    const ciRun = read('.ci/run');
+    const install = ciRun.split('\n').find((l) => /apt-get install .*podman/.test(l));
+    for (const pkg of ['podman', 'buildah', 'runc', 'debootstrap']) expect(install, `.ci/run installs ${pkg}`).toMatch(new RegExp(`\\b${pkg}\\b`));
+    expect(ciRun).toContain('MAAS_SKIP_IMAGE_TESTS');
   });
 });
 
@@ -239,6 +254,8 @@ describe('.github/workflows/images.yml', () => {
     expect(wf.env.IMAGE).toBe('ghcr.io/maas-dev/maas');
     const build = (jobs.build!.steps as Obj[]).find((s) => String(s.uses).startsWith('docker/build-push-action@'))!;
     expect(build.with.file).toBe('templates/Dockerfile');
+    expect(build.with.context).toBe('.');
+    expect(build.with['build-args']).toContain('VERSION=${{ steps.version.outputs.version }}');
     expect(build.with.push).toBeUndefined();
     expect(uses('build').some((u) => u.startsWith('aquasecurity/trivy-action@'))).toBe(true);
     // The version comes from package.json; the manifests pin the same one (manifests test).
@@ -246,8 +263,26 @@ describe('.github/workflows/images.yml', () => {
     expect(VERSION).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it("runs for a pull request that changes what the image is built from (.dockerignore's allow-list)", () => {
+    const paths = wf.on.pull_request.paths as string[];
+    const built = read('.dockerignore')
+      .split('\n')
+      .filter((l) => l.startsWith('!'))
+      .map((l) => l.slice(1).trim());
+    expect(built).toContain('src');
+    for (const p of [...built, 'templates/Dockerfile']) {
+      expect(
+        paths.some((g) => g === p || (g.endsWith('/**') && (p === g.slice(0, -3) || p.startsWith(g.slice(0, -2))))),
+        `${p} is not in pull_request.paths`,
+      ).toBe(true);
+    }
+    expect(paths).toContain('.dockerignore');
+  });
+
   it('starts the control plane on kind and smoke-tests /readyz through a port-forward', () => {
     expect(jobs.kind!.needs).toBe('build');
+    // The image's entry point is maas: `--version` prints the version the tag names.
+    expect(runs('kind')).toMatch(/docker run --rm .*"\$REF" --version/);
     expect(uses('kind')).toContain('helm/kind-action@v1');
     const script = runs('kind');
     expect(script).toContain('kind load docker-image "$REF"');

@@ -74,7 +74,7 @@ function config(members: string[], over: { name?: string; version?: string; labe
 const input = (c: RouterConfig, over: Partial<RouterObjectsInput> = {}): RouterObjectsInput => ({
   namespace: 'ml',
   config: c,
-  image: 'ghcr.io/maas-dev/maas-server:0.1.0',
+  image: 'ghcr.io/maas-dev/maas:0.1.0',
   ...over,
 });
 
@@ -149,7 +149,7 @@ describe('router objects', () => {
     const [c] = pod.containers;
     expect(pod.containers).toHaveLength(1);
     expect(c!.name).toBe('server');
-    expect(c!.image).toBe('ghcr.io/maas-dev/maas-server:0.1.0');
+    expect(c!.image).toBe('ghcr.io/maas-dev/maas:0.1.0');
     expect([...c!.command!, ...c!.args!]).toEqual([
       'maas',
       'serve',

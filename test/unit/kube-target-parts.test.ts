@@ -153,7 +153,7 @@ describe('artifact delivery and image', () => {
 
   it('image: flag, config, previous, default', () => {
     const fallback = defaultImage('0.1.0');
-    expect(fallback).toBe('ghcr.io/maas-dev/maas-server:0.1.0');
+    expect(fallback).toBe('ghcr.io/maas-dev/maas:0.1.0');
     expect(pickImage({ flag: 'a:1', config: 'b:1', previous: 'c:1', fallback })).toBe('a:1');
     expect(pickImage({ config: 'b:1', previous: 'c:1', fallback })).toBe('b:1');
     expect(pickImage({ previous: 'c:1', fallback })).toBe('c:1');

@@ -19,7 +19,7 @@ function defaults(ctx: Context): Record<ConfigKey, string> {
     'kubernetes.kubeconfig': '$KUBECONFIG, else ~/.kube/config, else the pod service account',
     'kubernetes.context': "the kubeconfig's current context",
     'kubernetes.namespace': "the context's namespace, else default",
-    'kubernetes.image': 'ghcr.io/maas-dev/maas-server:<maas version>',
+    'kubernetes.image': 'ghcr.io/maas-dev/maas:<maas version>',
   };
 }
 

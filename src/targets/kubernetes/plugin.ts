@@ -9,7 +9,7 @@ export const kubernetesPlugin: TargetPlugin = {
     {
       flags: '--image <ref>',
       key: 'image',
-      description: 'model server image (kubernetes; default: config kubernetes.image, then ghcr.io/maas-dev/maas-server:<version>)',
+      description: 'model server image (kubernetes; default: config kubernetes.image, then ghcr.io/maas-dev/maas:<maas version>)',
     },
     { flags: '--no-create-namespace', key: 'createNamespace', description: 'fail instead of creating a missing namespace (kubernetes)' },
   ],
