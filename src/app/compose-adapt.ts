@@ -241,7 +241,7 @@ function mean(xs: readonly number[]): number {
 
 export async function adaptComposition(
   s: Services,
-  req: { name: string; dryRun: boolean; strategy: StrategyName; timeoutMs: number; seed?: number },
+  req: { name: string; dryRun: boolean; strategy: StrategyName; timeoutMs: number; seed?: number; by?: string },
   progress: Progress,
 ): Promise<AdaptResult> {
   const l = await live(s, req.name, req.timeoutMs);
@@ -407,6 +407,7 @@ export async function adaptComposition(
       target: l.router.target,
       async: false,
       timeoutMs: req.timeoutMs,
+      ...(req.by !== undefined ? { by: req.by } : {}),
       as: {
         event: 'adapted',
         summary: `replaced ${summary}`,

@@ -30,6 +30,8 @@ export interface ComposeApplyRequest {
   description: CompositionDescription;
   /** Places problems with members in the description's file. */
   locate?: ProblemLocator;
+  /** Who asks (`token:NAME` on a server): kept in the event, and as the owner by the first. */
+  by?: string;
   /** Records the change as this event instead of `applied` / `updated` (adaptive recomposition). */
   as?: Pick<CompositionEvent, 'event' | 'summary' | 'detail'>;
   target: string;
@@ -264,6 +266,7 @@ export async function composeApply(s: Services, req: ComposeApplyRequest, progre
     summary: describeChange(existing?.members, applied),
     ...req.as,
   };
+  if (req.by !== undefined) event.detail = { ...event.detail, by: req.by };
   let router: DeploymentRecord;
   if (existing) {
     router = await requireDeployment(s, existing.router);

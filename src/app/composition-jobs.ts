@@ -24,6 +24,8 @@ export interface ComposeApplyJob {
   target: string;
   targetOptions?: TargetOptions;
   timeoutMs: number;
+  /** Who asked (`token:NAME`): recorded in the composition's history; the first apply's is its owner. */
+  by?: string;
 }
 
 /** The job's result is an AdaptResult. */
@@ -33,6 +35,7 @@ export interface ComposeAdaptJob {
   strategy: StrategyName;
   seed: number;
   timeoutMs: number;
+  by?: string;
 }
 
 /** POST /v1/compositions answers this (202): the composition the description names and its job. */
@@ -152,6 +155,7 @@ export function compositionJobRunners(services: Services, launches: (s: Services
           ...(payload.targetOptions ? { targetOptions: payload.targetOptions } : {}),
           async: false,
           timeoutMs: payload.timeoutMs,
+          ...(payload.by !== undefined ? { by: payload.by } : {}),
         },
         progress,
       );
@@ -161,7 +165,14 @@ export function compositionJobRunners(services: Services, launches: (s: Services
       const { adaptComposition } = await import('./compose-adapt.js');
       return adaptComposition(
         launchingInline(services, launches),
-        { name: payload.name, dryRun: payload.dryRun, strategy: payload.strategy, timeoutMs: payload.timeoutMs, seed: payload.seed },
+        {
+          name: payload.name,
+          dryRun: payload.dryRun,
+          strategy: payload.strategy,
+          timeoutMs: payload.timeoutMs,
+          seed: payload.seed,
+          ...(payload.by !== undefined ? { by: payload.by } : {}),
+        },
         progress,
       );
     },

@@ -143,6 +143,15 @@ export interface CompositionEvent {
   detail?: Record<string, unknown>;
 }
 
+/**
+ * Who created the composition, as its first `applied` event records it (`detail.by`): a server
+ * records `token:NAME`; a local apply records nothing.
+ */
+export function compositionOwner(r: Pick<CompositionRecord, 'history'>): string | undefined {
+  const by = r.history.find((e) => e.event === 'applied')?.detail?.by;
+  return typeof by === 'string' ? by : undefined;
+}
+
 /** A composition as stored: its description, router deployment and members. */
 export interface CompositionRecord {
   /** Unique per registry (one live version per name). */

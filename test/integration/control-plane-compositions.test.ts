@@ -263,6 +263,23 @@ describe('apply, status, list and history', () => {
     expectError(await cp.request('GET', '/v1/compositions/nothing-here', { token: cp.tokens.read }), 404, 'NOT_FOUND');
   });
 
+  it('belongs to the token that created it: another deploy token may read and dry-run it, not change, adapt or delete it', async () => {
+    const history = await cp.request('GET', `/v1/compositions/${NAME}/history`, { token: cp.tokens.read });
+    expect((history.json as { events: { detail?: { by?: string } }[] }).events[0]!.detail?.by).toBe('token:deployer');
+    const other = await cp.token('other-team', 'deploy');
+    const queued = (await cp.harness.services.queue.list()).length;
+    expect(expectError(await apply({ description: compositionText('d@1') }, { token: other.token }), 403, 'FORBIDDEN').message).toMatch(
+      /belongs to token:deployer/,
+    );
+    expectError(await cp.request('POST', `/v1/compositions/${NAME}/adapt`, { token: other.token, body: {} }), 403, 'FORBIDDEN');
+    expectError(await cp.request('DELETE', `/v1/compositions/${NAME}`, { token: other.token }), 403, 'FORBIDDEN');
+    expect(await cp.harness.services.queue.list()).toHaveLength(queued);
+    const dry = await cp.request('POST', `/v1/compositions/${NAME}/adapt`, { token: other.token, body: { dryRun: true } });
+    expect(dry.status, dry.text).toBe(202);
+    await finished((dry.json as { job: string }).job, other.token);
+    expect((await cp.harness.services.compositions.getComposition(NAME))!.version).toBe('1');
+  });
+
   it('applying the same description again is a new job that finds it unchanged', async () => {
     const again = await apply({ description: compositionText() }, { key: 'apply-ens-2' });
     expect(again.status).toBe(202);

@@ -19,13 +19,16 @@ import {
   type ComposeApplyJob,
 } from '../../app/composition-jobs.js';
 import { checkTargetRequest } from '../../app/deploy.js';
+import type { Principal } from '../../app/tokens.js';
 import { grants } from '../../auth/scopes.js';
 import { MaasError } from '../../core/errors.js';
+import { compositionOwner, type CompositionRecord } from '../../domain/composition.js';
 import { parseCompositionText } from '../../spec/composition-text.js';
 import type { TargetOptions } from '../../targets/target.js';
 import type { Route, RouteRequest } from '../route.js';
 import { Result, Strict, TimeoutMs } from '../schemas.js';
 import { ownedQueue } from '../services-for.js';
+import { consumerOf } from './deployments.js';
 
 /** The CLI's defaults: `compose apply --timeout`, `compose status|history --timeout`, `compose assess --timeout`. */
 const APPLY_TIMEOUT_MS = 180_000;
@@ -40,6 +43,19 @@ const idempotencyKey = (req: RouteRequest): string | undefined => {
   const key = req.headers['idempotency-key'];
   return typeof key === 'string' ? key : undefined;
 };
+
+/**
+ * A composition created through the server belongs to the token that created it: another token
+ * may read it but not change, adapt or delete it (an admin may). One created locally on the
+ * server's home has no owner and stays open to every deploy token.
+ */
+function requireOwner(record: CompositionRecord, principal: Principal, doing: string): void {
+  const owner = compositionOwner(record);
+  if (owner === undefined || owner === consumerOf(principal) || grants(principal.scopes, 'admin')) return;
+  throw new MaasError('FORBIDDEN', `composition ${record.name} belongs to ${owner}; "${principal.name}" cannot ${doing} it`, {
+    hint: 'use the token that created it, or an admin token',
+  });
+}
 
 /** A wait on the router made on behalf of a request: at most the server's upstream limit. */
 const upstream = (asked: number | undefined, fallback: number, limit: number): number => Math.min(asked ?? fallback, limit);
@@ -84,11 +100,14 @@ export const compositionRoutes: Route[] = [
       // Everything the job would refuse before changing anything is refused here, before it is queued.
       const { description, locate } = parseCompositionText(text, source);
       checkTargetRequest(deps.services.targets.plugins, { target, mode: 'open', ...(b.targetOptions ? { targetOptions: b.targetOptions } : {}) });
+      const existing = await deps.services.compositions.getComposition(description.metadata.name);
+      if (existing) requireOwner(existing, req.principal, 'change');
       await checkComposition(deps.services, description, locate);
       const payload: ComposeApplyJob = {
         text,
         source,
         target,
+        by: consumerOf(req.principal),
         ...(b.targetOptions && Object.keys(b.targetOptions).length > 0 ? { targetOptions: b.targetOptions } : {}),
         timeoutMs: b.timeoutMs ?? APPLY_TIMEOUT_MS,
       };
@@ -193,8 +212,11 @@ export const compositionRoutes: Route[] = [
       const b = (req.body ?? {}) as { dryRun?: boolean; strategy?: StrategyName; seed?: number; timeoutMs?: number };
       const record = await requireComposition(deps.services, req.params.name!);
       const dryRun = b.dryRun === true;
+      // A dry run changes nothing: anyone who may read may ask what an adaptation would do.
+      if (!dryRun) requireOwner(record, req.principal, 'adapt');
       const payload: ComposeAdaptJob = {
         name: record.name,
+        by: consumerOf(req.principal),
         dryRun,
         strategy: b.strategy ?? 'linucb',
         seed: b.seed ?? 0,
@@ -225,6 +247,8 @@ export const compositionRoutes: Route[] = [
         throw new MaasError('FORBIDDEN', `purge needs a token with the admin scope; "${req.principal.name}" has ${req.principal.scopes.join(', ')}`, {
           hint: 'delete without it (members nobody else uses are cached); an admin purges',
         });
+      const record = await deps.services.compositions.getComposition(req.params.name!);
+      if (record) requireOwner(record, req.principal, 'delete');
       return { body: await composeDelete(deps.services, req.params.name!, { purge }) };
     },
   },
