@@ -1,7 +1,7 @@
 // The read caches over a real registry file opened twice (as the server and another process, a
 // worker or a CLI, do): the data version grows after this connection's writes and after the
 // other connection's commits, so a cached search, model read, deployment record or token row is
-// never answered after a write made it wrong. Status observations are reused up to their maximum
+// never answered after a write made it wrong (another connection's from the next event-loop turn). Status observations are reused up to their maximum
 // age and for the record they were made for, and every answer says when it was observed.
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -71,7 +71,22 @@ function serverDeps(clock: ManualClock, target: Target, statusMaxAgeMs?: number)
 const json = (r: RouteReply): unknown => JSON.parse(r.text!.body);
 const names = (r: RouteReply): string[] => (json(r) as SearchResult).hits.map((h) => h.name);
 
+/** Another connection's commit is seen from the next event-loop turn on (see DataVersion). */
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 describe('the data version of a registry connection', () => {
+  it("reads another connection's commits once per event-loop turn, its own writes at once", async () => {
+    const v0 = server.dataVersion();
+    await register(other, 'theirs');
+    // The same turn: concurrent with the commit, the version read in this turn holds.
+    expect(server.dataVersion()).toBe(v0);
+    await nextTurn();
+    const v1 = server.dataVersion();
+    expect(v1).toBeGreaterThan(v0);
+    await register(server, 'own');
+    expect(server.dataVersion()).toBeGreaterThan(v1);
+  });
+
   it('stays put without writes and grows after its own writes and after commits by another connection', async () => {
     const v0 = server.dataVersion();
     expect(server.dataVersion()).toBe(v0);
@@ -79,13 +94,16 @@ describe('the data version of a registry connection', () => {
     const v1 = server.dataVersion();
     expect(v1).toBeGreaterThan(v0);
     await register(other, 'theirs');
+    await nextTurn();
     const v2 = server.dataVersion();
     expect(v2).toBeGreaterThan(v1);
     await other.deleteModel('theirs', '1');
+    await nextTurn();
     expect(server.dataVersion()).toBeGreaterThan(v2);
     // The deployment store on the same connection shares it.
     const d0 = server.deployments.dataVersion!();
     await other.deployments.createDeployment({ id: 'd-1', model: 'own', version: '1', target: 'local', mode: 'open', consumer: 'c' }, AT);
+    await nextTurn();
     expect(server.deployments.dataVersion!()).toBeGreaterThan(d0);
   });
 });
@@ -106,6 +124,7 @@ describe('registry reads through the cache', () => {
 
     // Another process registers a model: the next search sees it.
     await register(other, 'beta');
+    await nextTurn();
     expect(names(await search()).sort()).toEqual(['alpha', 'beta']);
     expect(searches).toBe(2);
 
@@ -117,6 +136,7 @@ describe('registry reads through the cache', () => {
 
     // Another connection deletes: seen at once too.
     await other.deleteModel('beta', '1');
+    await nextTurn();
     expect(names(await search())).toEqual([]);
   });
 
@@ -130,8 +150,10 @@ describe('registry reads through the cache', () => {
     expect(json(await list())).toMatchObject({ models: [{ name: 'alpha', latest: '1' }] });
     const lineage: ModelLineage = { parentVersion: '0', trigger: 'manual', inputs: [], trainingSeconds: 1, target: 'local', trainedAt: AT };
     await other.setLineage('alpha', '1', lineage);
+    await nextTurn();
     expect(json(await describe())).toHaveProperty('lineage.parentVersion', '0');
     await register(other, 'alpha', '2');
+    await nextTurn();
     expect(json(await list())).toMatchObject({ models: [{ name: 'alpha', latest: '2' }] });
   });
 
@@ -150,12 +172,15 @@ describe('token rows', () => {
     const theirs = new SqliteTokenStore(other.db);
     const row = { id: 'a1b2c3d4e5f6', name: 'ci', scopes: ['read' as const], salt: Buffer.alloc(16), hash: Buffer.alloc(32), createdAt: AT };
     await theirs.insert(row);
+    await nextTurn();
     expect((await mine.byId('a1b2c3d4e5f6'))?.revokedAt).toBeUndefined();
     expect((await mine.byId('a1b2c3d4e5f6'))?.revokedAt).toBeUndefined();
     await theirs.revoke('ci', '2026-01-02T00:00:00.000Z');
+    await nextTurn();
     expect((await mine.byId('a1b2c3d4e5f6'))?.revokedAt).toBe('2026-01-02T00:00:00.000Z');
 
     await theirs.insert({ ...row, id: 'ffffffffffff', name: 'ops' });
+    await nextTurn();
     expect((await mine.byId('ffffffffffff'))?.lastUsedAt).toBeUndefined();
     await mine.touch('ffffffffffff', '2026-01-03T00:00:00.000Z');
     expect((await mine.byId('ffffffffffff'))?.lastUsedAt).toBe('2026-01-03T00:00:00.000Z');
@@ -200,11 +225,13 @@ describe('deployment status through the caches', () => {
     expect(target.calls).toBe(1);
     // Another process joins the deployment: the record is read again, the observation still holds.
     await other.deployments.addConsumer('d-1', 'd', AT);
+    await nextTurn();
     expect((await status()).consumers).toEqual(['c', 'd']);
     expect(target.calls).toBe(1);
     // Another process scales it to zero: the record changed state, so it is observed again.
     target.observed = { state: 'cached' };
     await other.deployments.setDeploymentState('d-1', 'cached', '2026-01-01T00:00:05.000Z');
+    await nextTurn();
     expect(await status()).toMatchObject({ state: 'cached' });
     expect(target.calls).toBe(2);
     // And this connection's own write (a state recorded by the deploy job in this process).
