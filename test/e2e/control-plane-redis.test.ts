@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHarModel, type HarModelFiles } from '../../examples/har/quick-model.js';
 import { spawnCli, tempDir } from '../support/cli.js';
-import { ProcessGroup, until } from '../support/process-group.js';
-import { freePort, startRedis, waitForExit, type RedisServer } from '../support/redis.js';
+import { createAdminToken, ProcessGroup, startServerProcess, until } from '../support/process-group.js';
+import { startRedis, waitForExit, type RedisServer } from '../support/redis.js';
 
 const dir = tempDir('maas-cp-redis-');
 const serverHome = join(dir.path, 'server-home');
@@ -37,14 +37,9 @@ async function json<T>(who: 'alice' | 'bob' | 'admin', args: string[]): Promise<
 beforeAll(async () => {
   model = writeHarModel(dir.path, { requestRows: 40 });
   redis = await startRedis();
-  const admin = await spawnCli(['token', 'create', '--name', 'admin', '--scope', 'admin', '-o', 'json'], { home: serverHome });
-  expect(admin.code, admin.stderr).toBe(0);
-  tokens.admin = (JSON.parse(admin.stdout) as { token: string }).token;
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  group.start(['server', '--listen', `127.0.0.1:${port}`, '--queue', redis.url, '--log-level', 'warn']);
+  tokens.admin = await createAdminToken(serverHome);
+  url = await startServerProcess(group, redis.url);
   workers = [group.start(['worker', '--queue', redis.url]), group.start(['worker', '--queue', redis.url])];
-  await until('the server', async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined));
   await until('both workers', async () => (workers.every((w) => /"event":"ready"/.test(group.logs(w))) ? true : undefined));
   for (const who of ['alice', 'bob'] as const)
     tokens[who] = (await json<{ token: string }>('admin', ['token', 'create', '--name', who, '--scope', 'deploy'])).token;

@@ -14,9 +14,9 @@ import { stringify } from 'yaml';
 import { writeHarModel } from '../../examples/har/quick-model.js';
 import { ANNOTATION } from '../../src/targets/kubernetes/names.js';
 import { spawnCli, tempDir } from '../support/cli.js';
-import { ProcessGroup, until } from '../support/process-group.js';
+import { createAdminToken, ProcessGroup, startServerProcess, until } from '../support/process-group.js';
 import { DEFAULT_TOKEN, startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
-import { freePort, startRedis, waitForExit, type RedisServer } from '../support/redis.js';
+import { startRedis, waitForExit, type RedisServer } from '../support/redis.js';
 import { slowProxy, type SlowProxy } from '../support/slow-proxy.js';
 
 const NAMESPACE = 'maas';
@@ -92,14 +92,9 @@ beforeAll(async () => {
     return 'hold';
   });
   writeKubeconfig(proxy.url);
-  const admin = await spawnCli(['token', 'create', '--name', 'admin', '--scope', 'admin', '-o', 'json'], { home: serverHome });
-  expect(admin.code, admin.stderr).toBe(0);
-  tokens.admin = (JSON.parse(admin.stdout) as { token: string }).token;
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  group.start(['server', '--listen', `127.0.0.1:${port}`, '--queue', redis.url, '--log-level', 'warn']);
+  tokens.admin = await createAdminToken(serverHome);
+  url = await startServerProcess(group, redis.url);
   for (const name of ['worker-a', 'worker-b'] as const) workers[name] = group.start(['worker', '--queue', redis.url, '--lease', LEASE, '--context', name]);
-  await until('the server', async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined));
   await until('both workers', async () => (Object.values(workers).every((w) => /"event":"ready".*"leaseMs":3000/.test(group.logs(w))) ? true : undefined));
   tokens.alice = (await json<{ token: string }>('admin', ['token', 'create', '--name', 'alice', '--scope', 'deploy'])).token;
   for (const name of ['har-before', 'har-killed']) {

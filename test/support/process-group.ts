@@ -2,8 +2,8 @@
 // output kept per process for assertions and failure messages, and all of them stopped at the end
 // (SIGTERM, then SIGKILL for any that do not exit in time).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { BIN } from './cli.js';
-import { waitForExit } from './redis.js';
+import { BIN, spawnCli } from './cli.js';
+import { freePort, waitForExit } from './redis.js';
 
 export class ProcessGroup {
   readonly processes: ChildProcess[] = [];
@@ -45,4 +45,20 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined>
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** An admin token made on the server's home with the built CLI, as an operator makes the first one. */
+export async function createAdminToken(home: string): Promise<string> {
+  const r = await spawnCli(['token', 'create', '--name', 'admin', '--scope', 'admin', '-o', 'json'], { home });
+  if (r.code !== 0) throw new Error(`maas token create failed (${r.code}): ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { token: string }).token;
+}
+
+/** `maas server` of the group on a free loopback port with its jobs on `queue`; its URL once ready. */
+export async function startServerProcess(group: ProcessGroup, queue: string): Promise<string> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  group.start(['server', '--listen', `127.0.0.1:${port}`, '--queue', queue, '--log-level', 'warn']);
+  await until('the server', async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined));
+  return url;
 }
