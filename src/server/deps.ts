@@ -7,6 +7,7 @@ import type { HashSecret } from '../auth/password-hash.js';
 import type { TokenBucketLimiter } from '../auth/rate-limit.js';
 import type { JobQueue } from '../queue/port.js';
 import type { IdempotencyStore } from '../domain/idempotency.js';
+import type { ResolveHost } from './remote-reference.js';
 
 export interface ServerLimits {
   /** JSON request bodies (bytes). */
@@ -38,6 +39,8 @@ export interface ServerDeps {
   limits: ServerLimits;
   /** scrypt by default; tests may pass a cheaper one. */
   hash?: HashSecret;
+  /** Resolves the host of an artifact URI a client gives, so a name for an internal address is refused. */
+  resolveHost?: ResolveHost;
   /** Whether the server is ready to take requests (false while starting and shutting down). */
   ready(): boolean;
   version: string;

@@ -1,8 +1,9 @@
 // Server-side request forgery guard: a URI a client hands the control plane (an artifact to
 // record, later fetched by a model server) may not point at the server's own files or at
 // addresses only the server can reach (loopback, link-local cloud metadata, private networks).
-// Pure: the host is judged by its text; names that resolve to such addresses (DNS rebinding)
-// are outside what this can see, which is why file and loopback are refused outright.
+// The host is judged by its text (pure), then, when the server is given a resolver, by the
+// addresses its name resolves to now. A name can still resolve elsewhere later (DNS rebinding),
+// which is why file and loopback are refused outright.
 import { isIP } from 'node:net';
 import { MaasError } from '../core/errors.js';
 
@@ -88,9 +89,32 @@ export function forbiddenReference(uri: string): string | undefined {
 
 export function requirePublicReference(uri: string, field: string): void {
   const why = forbiddenReference(uri);
-  if (why) {
-    throw new MaasError('VALIDATION', `${field}: ${uri} is refused (${why})`, {
-      hint: 'upload local files to the server (the CLI does this for artifacts) or give a public https://, s3://, gs:// or oci:// URI',
-    });
+  if (why) throw refused(uri, field, why);
+}
+
+/** Looks a host name up: its addresses (the system resolver in `maas server`, a table in tests). */
+export type ResolveHost = (host: string) => Promise<string[]>;
+
+function refused(uri: string, field: string, why: string): MaasError {
+  return new MaasError('VALIDATION', `${field}: ${uri} is refused (${why})`, {
+    hint: 'upload local files to the server (the CLI does this for artifacts) or give a public https://, s3://, gs:// or oci:// URI',
+  });
+}
+
+/** requirePublicReference, plus: an http(s) host name must resolve, and only to public addresses. */
+export async function requireResolvedPublic(uri: string, field: string, resolve: ResolveHost): Promise<void> {
+  requirePublicReference(uri, field);
+  const url = new URL(uri);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) !== 0) return;
+  let addresses: string[];
+  try {
+    addresses = await resolve(host);
+  } catch {
+    addresses = [];
   }
+  if (addresses.length === 0) throw refused(uri, field, `host ${host} does not resolve from the server`);
+  const inner = addresses.find((a) => (isIP(a) === 4 ? privateV4(a) : privateV6(a)));
+  if (inner !== undefined) throw refused(uri, field, `host ${host} resolves to ${inner}, which is not public`);
 }

@@ -62,7 +62,7 @@ afterEach(async () => {
 
 let shared: ControlPlane;
 beforeAll(async () => {
-  shared = await startControlPlane();
+  shared = await startControlPlane({ resolveHost: (host) => (DNS[host] ? Promise.resolve(DNS[host]) : Promise.reject(new Error(`ENOTFOUND ${host}`))) });
 });
 afterAll(async () => {
   await shared?.close();
@@ -314,6 +314,14 @@ describe('API5 broken function level authorization', () => {
   });
 });
 
+/** What the shared server's resolver answers (there is no DNS in tests). */
+const DNS: Record<string, string[]> = {
+  'models.example.com': ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946'],
+  'rebind.example.com': ['127.0.0.1'],
+  'mixed.example.com': ['93.184.216.34', '10.0.0.7'],
+  'metadata.example.com': ['::ffff:169.254.169.254'],
+};
+
 describe('API7 server side request forgery', () => {
   const withArtifact = (uri: string): string => {
     const d = modelDescription({ name: 'ssrf', version: '1' });
@@ -351,6 +359,17 @@ describe('API7 server side request forgery', () => {
       expect(a.status, `${uri}: ${a.text}`).toBe(422);
     }
     expect(await cp.harness.stores.models.getModel('ssrf', '1')).toBeUndefined();
+    // Names are resolved: any address that is not public, or no address at all, is refused.
+    for (const [uri, why] of [
+      ['https://rebind.example.com/m.onnx', /resolves to 127\.0\.0\.1/],
+      ['https://mixed.example.com/m.onnx', /resolves to 10\.0\.0\.7/],
+      ['http://metadata.example.com/latest', /resolves to ::ffff:169\.254\.169\.254/],
+      ['https://nowhere.example.com/m.onnx', /does not resolve/],
+    ] as const) {
+      const a = await cp.request('POST', '/v1/models', { token: cp.tokens.deploy, body: { description: withArtifact(uri) } });
+      expect(a.status, `${uri}: ${a.text}`).toBe(422);
+      expect((a.json as { error: { message: string } }).error.message).toMatch(why);
+    }
     // A public reference is accepted: the refusals above are about the address, not the field.
     const ok = await cp.request('POST', '/v1/models', { token: cp.tokens.deploy, body: { description: withArtifact('https://models.example.com/ssrf.onnx') } });
     expect(ok.status, ok.text).toBe(201);

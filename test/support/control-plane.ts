@@ -13,6 +13,7 @@ import type { HashSecret } from '../../src/auth/password-hash.js';
 import { TokenBucketLimiter } from '../../src/auth/rate-limit.js';
 import { FsWorkspace } from '../../src/registry/fs-workspace.js';
 import { DEFAULT_LIMITS, type ServerDeps, type ServerLimits } from '../../src/server/deps.js';
+import type { ResolveHost } from '../../src/server/remote-reference.js';
 import type { Route } from '../../src/server/route.js';
 import { createControlPlane } from '../../src/server/server.js';
 import { appHarness, type AppHarness } from './app.js';
@@ -41,6 +42,8 @@ export interface ControlPlaneOptions {
   /** Fastify's logger (default off). */
   logger?: boolean | Record<string, unknown>;
   harness?: AppHarness;
+  /** Resolves artifact URI hosts (default: none, so hosts are judged by their text only). */
+  resolveHost?: ResolveHost;
   /** Called with the Fastify instance before it listens (hooks a test adds). */
   configure?: (app: FastifyInstance) => void;
 }
@@ -107,6 +110,7 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
     ready: o.ready ?? (() => true),
     version: '0.0.0-test',
     ...(o.insecureLocal ? { insecureLocal: true } : {}),
+    ...(o.resolveHost ? { resolveHost: o.resolveHost } : {}),
   };
   const { app, routes } = await createControlPlane(deps, { logger: o.logger ?? false, ...(o.routes ? { routes: o.routes } : {}) });
   o.configure?.(app);

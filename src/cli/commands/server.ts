@@ -3,6 +3,7 @@
 // embedded SQLite queue, worked by this process, or Redis for separate `maas worker`s). Runs in
 // the foreground until SIGTERM/SIGINT, then stops taking requests, finishes the ones in flight
 // and requeues running jobs.
+import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import type { Program, Run } from '../program.js';
 import { parseDuration } from '../../core/duration.js';
@@ -124,6 +125,7 @@ export function define(program: Program, run: Run): void {
             idempotency: services.idempotency,
             limits,
             ready: () => ready,
+            resolveHost: async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address),
             version: packageVersion(),
             ...(o.insecureLocal ? { insecureLocal: true } : {}),
             statusMaxAgeMs,

@@ -10,7 +10,7 @@ import { searchModels } from '../../app/search.js';
 import type { SearchRequest } from '../../domain/model.js';
 import { registryRead } from '../cached-reads.js';
 import type { Route } from '../route.js';
-import { requirePublicReference } from '../remote-reference.js';
+import { requirePublicReference, requireResolvedPublic, type ResolveHost } from '../remote-reference.js';
 import { Digest, ModelName, ModelVersion, Result, Strict } from '../schemas.js';
 
 /** Counts bytes through; past `max` it fails the stream with TOO_LARGE. */
@@ -35,6 +35,7 @@ async function serverDescription(
   artifact: string | undefined,
   localPath: (digest: string) => Promise<string>,
   has: (digest: string) => Promise<boolean>,
+  resolveHost: ResolveHost | undefined,
 ): Promise<string> {
   const docs = parseAllDocuments(text);
   if (docs.length !== 1)
@@ -58,7 +59,8 @@ async function serverDescription(
     throw new MaasError('VALIDATION', `spec.artifact.uri ${art.uri} is a local file the server cannot read`, {
       hint: 'upload it (PUT /v1/artifacts/{digest}, then name the digest in `artifact`); `maas register` against a server does this',
     });
-  requirePublicReference(art.uri, 'spec.artifact.uri');
+  if (resolveHost) await requireResolvedPublic(art.uri, 'spec.artifact.uri', resolveHost);
+  else requirePublicReference(art.uri, 'spec.artifact.uri');
   return text;
 }
 
@@ -104,6 +106,7 @@ export const modelRoutes: Route[] = [
         b.artifact,
         (d) => s.artifacts.localPath(d),
         (d) => s.artifacts.has(d),
+        deps.resolveHost,
       );
       const dir = await s.workspace.create('register-');
       try {
