@@ -358,6 +358,8 @@ describe('RedisJobQueue', () => {
       const marker = join(dir, `started-${h.id}`);
       await until('the job to start in a worker', () => existsSync(marker) && readFileSync(marker, 'utf8') !== '');
       const victimPid = Number(readFileSync(marker, 'utf8'));
+      // The marker is written before the progress line reaches Redis: kill only once it has.
+      await until('the job to log its start', async () => ((await q.get(h.id))?.logs.length ?? 0) > 0);
       const victim = workers.find((w) => w.pid === victimPid)!;
       const survivor = workers.find((w) => w.pid !== victimPid)!;
       expect(victim).toBeDefined();
