@@ -12,8 +12,9 @@ import { adaptComposition, assessComposition, compositionHistory } from '../../s
 import { composeApply } from '../../src/app/compose.js';
 import type { CompositionDescription } from '../../src/domain/composition.js';
 import type { CompositionRecordWire, CompositionRecordsWire } from '../../src/protocol/composition-records.js';
-import type { CompositionStatsWire, MemberStatsWire } from '../../src/protocol/composition-stats.js';
+import type { CompositionStatsWire } from '../../src/protocol/composition-stats.js';
 import { modelDescription } from '../../bench/model-fixtures.js';
+import { routerStats } from '../support/router-stats.js';
 import { rejection } from '../support/assert.js';
 import { appHarness, type AppHarness } from '../support/app.js';
 
@@ -59,36 +60,12 @@ function accuracyOf(key: string): number {
 /** The router's /members as it would answer for the composition as stored now (its current members). */
 async function members(): Promise<CompositionStatsWire> {
   const c = (await h.services.compositions.getComposition(NAME))!;
-  const quality = (acc: number | null) =>
-    labelled ? { labelled: ROWS, correct: Math.round((acc ?? 0) * ROWS), accuracy: acc } : { labelled: 0, accuracy: null };
-  const latency = (ms: number) => ({ p50: ms / 2, p95: ms, p99: ms, mean: ms / 2 });
-  const stats: MemberStatsWire[] = c.members.map((m) => ({
-    key: m.key,
-    deployment: m.deployment,
-    role: m.role,
-    weight: m.weight,
-    requests: ROWS,
-    answered: ROWS,
-    errors: 0,
-    timeouts: 0,
-    reliability: 1,
-    latencyMs: latency(LATENCY[m.key] ?? 10),
-    agreement: { compared: ROWS, rate: 0.8 },
-    quality: quality(measuredOverride[m.key] ?? accuracyOf(m.key)),
-    history: { window: 100, points: [] },
-  }));
-  return {
-    composition: `${c.name}@${c.version}`,
-    mode: 'ensemble',
-    aggregation: 'majority',
-    since: '2026-01-01T00:00:00.000Z',
-    requests: ROWS,
-    errors: 0,
-    latencyMs: latency(20),
-    quality: quality(0.85),
-    history: { window: 100, points: [] },
-    members: stats,
-  };
+  return routerStats(c, {
+    rows: ROWS,
+    accuracy: (key) => (labelled ? (measuredOverride[key] ?? accuracyOf(key)) : null),
+    latencyMs: (key) => LATENCY[key] ?? 10,
+    overall: labelled ? 0.85 : null,
+  });
 }
 
 /** The router's /records: ROWS rows, each with every current member's own answer. */

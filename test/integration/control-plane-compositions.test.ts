@@ -15,9 +15,10 @@ import { jobRunners } from '../../src/app/composition-root.js';
 import { COMPOSE_ADAPT_JOB, COMPOSE_APPLY_JOB } from '../../src/app/composition-jobs.js';
 import { MaasError } from '../../src/core/errors.js';
 import type { CompositionRecordWire, CompositionRecordsWire } from '../../src/protocol/composition-records.js';
-import type { CompositionStatsWire, MemberStatsWire } from '../../src/protocol/composition-stats.js';
+import type { CompositionStatsWire } from '../../src/protocol/composition-stats.js';
 import type { JobRecord } from '../../src/queue/port.js';
 import { parseCompositionText } from '../../src/spec/composition-text.js';
+import { routerStats } from '../support/router-stats.js';
 import { appHarness } from '../support/app.js';
 import { thrown } from '../support/assert.js';
 import { runCli, tempDir } from '../support/cli.js';
@@ -41,37 +42,8 @@ const dir = tempDir('maas-cp-compose-');
 /** The router's /members for the composition as stored now. */
 async function members(): Promise<CompositionStatsWire> {
   const c = (await cp.harness.services.compositions.getComposition(NAME))!;
-  const latency = (ms: number) => ({ p50: ms / 2, p95: ms, p99: ms, mean: ms / 2 });
-  const stats: MemberStatsWire[] = c.members.map((m) => {
-    const right = Array.from({ length: ROWS }, (_, i) => i).filter((i) => ANSWERS[m.key]!(i) === truthOf(i)).length;
-    return {
-      key: m.key,
-      deployment: m.deployment,
-      role: m.role,
-      weight: m.weight,
-      requests: ROWS,
-      answered: ROWS,
-      errors: 0,
-      timeouts: 0,
-      reliability: 1,
-      latencyMs: latency(10),
-      agreement: { compared: ROWS, rate: 0.8 },
-      quality: { labelled: ROWS, correct: right, accuracy: right / ROWS },
-      history: { window: 100, points: [] },
-    };
-  });
-  return {
-    composition: `${c.name}@${c.version}`,
-    mode: 'ensemble',
-    aggregation: 'majority',
-    since: '2026-01-01T00:00:00.000Z',
-    requests: ROWS,
-    errors: 0,
-    latencyMs: latency(20),
-    quality: { labelled: ROWS, correct: 34, accuracy: 0.85 },
-    history: { window: 100, points: [] },
-    members: stats,
-  };
+  const accuracy = (key: string): number => Array.from({ length: ROWS }, (_, i) => i).filter((i) => ANSWERS[key]!(i) === truthOf(i)).length / ROWS;
+  return routerStats(c, { rows: ROWS, accuracy, overall: 0.85 });
 }
 
 /** The router's /records: ROWS labelled rows with every current member's answer. */
